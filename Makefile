@@ -1,0 +1,41 @@
+# Tongchou: `make demo` and `make test` each bootstrap .venv/ from the lock.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo venv lock system-deps postgres policy-test assets clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/ensure-system.sh
+
+assets:
+	bash scripts/build-assets.sh
+
+postgres:
+	bash scripts/ensure-postgres.sh
+
+test: venv system-deps postgres assets
+	$(BIN)/pytest
+
+demo: venv assets
+	$(BIN)/tongchou demo
+
+policy-test: venv
+	$(BIN)/tongchou policy test
+
+# Regenerate the lock after changing pyproject.toml (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

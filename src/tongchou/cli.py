@@ -1,0 +1,26 @@
+"""The command line: a thin shell over the domain packages (Typer + rich)."""
+
+from __future__ import annotations
+
+import typer
+
+from tongchou.funds.cli import report_app
+from tongchou.policy.cli import app as policy_app
+from tongchou.settlement.cli import settle_command
+from tongchou.settlement.demo import demo_command
+
+app = typer.Typer(
+    name="tongchou",
+    help="统筹 Tongchou — 基本医疗保险市级统筹核心系统",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(policy_app, name="policy")
+app.command("settle")(settle_command)
+app.command("demo")(demo_command)
+# Domain command groups register below, one line each.
+app.add_typer(report_app, name="report")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,122 @@
+"""The funding file (筹资): insured persons and per-capita funding by source, read from YAML.
+
+```yaml
+name: 冠县                     # optional: the region's name, used in report titles
+insured: 324805              # insured persons in the year
+per_capita:                  # yuan per insured person, by source
+  central_subsidy: 356
+  provincial_subsidy: 115.6
+  county_subsidy: 18.4
+  individual: 210
+earmarked_per_capita:        # parts that leave the pooled fund (premiums to insurers)
+  critical_illness_and_accident: 60
+warning_thresholds:          # optional: overrides of tongchou.funds.early_warning defaults
+  spending_gap_alarm: 0.05
+```
+
+YAML numbers are read as exact ``Decimal`` (never ``float``) and per-capita
+amounts must have at most two decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tongchou.funds.early_warning import WarningThresholds, parse_thresholds
+from tongchou.funds.errors import ReportInputError
+from tongchou.funds.operation import Funding
+from tongchou.money import Fen, MoneyError, to_fen
+
+KNOWN_KEYS = frozenset(
+    {"name", "year", "region", "admdvs", "note", "notes", "source", "insured", "per_capita",
+     "earmarked_per_capita", "warning_thresholds"}
+)
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """A safe YAML loader that reads floats as exact Decimals."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise yaml.constructor.ConstructorError(None, None, f"not a number: {text!r}", node.start_mark)
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def parse_funding_yaml(text: str, option: str = "--funding") -> tuple[Funding, WarningThresholds]:
+    """Parse the funding file's text into the year's funding and the warning thresholds."""
+    try:
+        document = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ReportInputError(option, f"not valid YAML: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise ReportInputError(option, "expected a mapping with insured and per_capita")
+    return parse_funding(document, option), parse_thresholds(
+        document.get("warning_thresholds"), f"{option} warning_thresholds"
+    )
+
+
+def parse_funding(document: Mapping[str, Any], option: str = "--funding") -> Funding:
+    unknown = sorted(str(key) for key in document if key not in KNOWN_KEYS)
+    if unknown:
+        raise ReportInputError(f"{option} {unknown[0]}", f"unknown key (known: {', '.join(sorted(KNOWN_KEYS))})")
+    name = document.get("name")
+    return Funding(
+        insured=parse_insured(document.get("insured"), f"{option} insured"),
+        per_capita_fen=parse_per_capita(document.get("per_capita"), f"{option} per_capita", required=True),
+        earmarked_per_capita_fen=parse_per_capita(
+            document.get("earmarked_per_capita"), f"{option} earmarked_per_capita", required=False
+        ),
+        name=None if name is None else str(name),
+    )
+
+
+def parse_insured(value: Any, field: str) -> int:
+    if value is None:
+        raise ReportInputError(field, "missing: the number of insured persons in the year")
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ReportInputError(field, f"expected a positive whole number of persons, got {value!r}")
+    return value
+
+
+def parse_per_capita(value: Any, field: str, *, required: bool) -> dict[str, Fen]:
+    if value is None:
+        if required:
+            raise ReportInputError(field, "missing: yuan per insured person, by source")
+        return {}
+    if not isinstance(value, Mapping) or (required and not value):
+        raise ReportInputError(field, "expected a mapping of source: yuan per insured person")
+    return {str(source): parse_yuan(amount, f"{field}.{source}") for source, amount in value.items()}
+
+
+def parse_yuan(value: Any, field: str) -> Fen:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ReportInputError(field, f"expected an amount in yuan, got {value!r}")
+    try:
+        fen = to_fen(value)
+    except MoneyError as exc:
+        raise ReportInputError(field, str(exc)) from None
+    if fen < 0:
+        raise ReportInputError(field, f"negative amount: {value}")
+    return fen
+
+
+def load_funding(path: Path, option: str = "--funding") -> tuple[Funding, WarningThresholds]:
+    """Read a funding file (the imperative shell around `parse_funding_yaml`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportInputError(option, f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportInputError(option, f"cannot read {path}: {exc}") from None
+    return parse_funding_yaml(text, option)

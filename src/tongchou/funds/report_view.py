@@ -1,0 +1,416 @@
+"""The fund operation report as bureaus write it: sections of Chinese prose and tables.
+
+A pure function from the report structure (`tongchou.funds.operation`) to a
+`ReportView` that the Markdown and HTML renderings both lay out, so the two
+say exactly the same thing. The sections follow seed 004 篇8: 筹资情况, 就诊人次,
+基金使用情况, 住院次均费用, 同比分析 (with a comparison period), 全年基金支出预测,
+预警.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tongchou.funds import wording as w
+from tongchou.funds.operation import ADMIN_TIERS, TIER_GROUPS
+
+SECTION_NUMBERS = "一二三四五六七八九十"
+
+
+@dataclass
+class Table:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    charts: list[str] = field(default_factory=list)  # chart ids (HTML only)
+
+
+@dataclass
+class ReportView:
+    title: str
+    subtitle: str
+    sections: list[Section]
+
+
+def _dates(section: Mapping[str, Any]) -> tuple[date, date]:
+    return date.fromisoformat(section["from"]), date.fromisoformat(section["to"])
+
+
+def labels(report: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The period's label and the comparison's (e.g. 2018年上半年, 2017年同期)."""
+    current = _dates(report["period"])
+    label = w.period_label(*current)
+    if "compare" not in report:
+        return label, None
+    return label, w.comparison_label(current, _dates(report["compare"]["period"]))
+
+
+def shown_tiers(report: Mapping[str, Any]) -> list[str]:
+    """Tiers with admissions in either period (all known tiers if none has any)."""
+    tiers = list(report["inpatient"]["by_tier"])
+    previous = report.get("compare", {}).get("inpatient", {}).get("by_tier", {})
+    used = [t for t in tiers if report["inpatient"]["by_tier"][t]["count"] or previous.get(t, {}).get("count")]
+    return used or [t for t in tiers if t in ADMIN_TIERS]
+
+
+def shown_groups(report: Mapping[str, Any]) -> list[str]:
+    """Groupings worth a line: more than one of their tiers has admissions."""
+    tiers = set(shown_tiers(report))
+    return [group for group, members in TIER_GROUPS.items() if len(tiers & set(members)) > 1]
+
+
+def _joined(clauses: list[str]) -> str:
+    return "；".join(clauses)
+
+
+# --------------------------------------------------------------------------- 筹资情况
+
+
+def funding_section(report: Mapping[str, Any], year: int) -> Section:
+    funding = report["funding"]
+    per_capita = funding["per_capita_by_source"]
+    sources = "、".join(f"{w.source_name(s)}{w.yuan_text(v)}" for s, v in per_capita.items())
+    amounts = "、".join(f"{w.source_name(s)}{w.wan(v)}" for s, v in funding["by_source"].items())
+    text = (
+        f"{year}年参保人数为{funding['insured']}人，筹资标准为人均{w.yuan_text(funding['per_capita'])}"
+        f"（{sources}）；基金总量为{w.wan(funding['total'])}，其中：{amounts}。"
+    )
+    earmarked = funding["earmarked_by_item"]
+    if earmarked:
+        items = "、".join(
+            f"{w.earmarked_name(i)}按人均{w.yuan_text(funding['earmarked_per_capita_by_item'][i])}筹集{w.wan(v)}"
+            for i, v in earmarked.items()
+        )
+        text += f"{items}，由基金统一划拨承办机构"
+        text += f"，合计{w.wan(funding['earmarked'])}。" if len(earmarked) > 1 else "。"
+    text += f"{year}年基金实际可用总量为{w.wan(funding['usable'])}。"
+    rows = [[w.source_name(s), w.two_places(per_capita[s]).__str__(), str(w.wan_number(v))]
+            for s, v in funding["by_source"].items()]
+    rows.append(["筹资合计", str(w.two_places(funding["per_capita"])), str(w.wan_number(funding["total"]))])
+    for item, amount in earmarked.items():
+        per_head = funding["earmarked_per_capita_by_item"][item]
+        rows.append([f"减：{w.earmarked_name(item)}", str(w.two_places(per_head)), str(w.wan_number(amount))])
+    rows.append(["可用基金", "", str(w.wan_number(funding["usable"]))])
+    table = Table("筹资构成", ["项目", "人均(元)", "金额(万元)"], rows)
+    return Section("筹资情况", [text], [table])
+
+
+# --------------------------------------------------------------------------- 就诊人次
+
+
+def visits_paragraph(figures: Mapping[str, Any], label: str, tiers: list[str], groups: list[str]) -> str:
+    visits, inpatient = figures["visits"], figures["inpatient"]
+    by_tier = inpatient["by_tier"]
+    tier_clauses = [
+        f"{w.tier_name(t)}住院{by_tier[t]['count']}人次，占总住院人次的{w.pct(by_tier[t]['share'])}"
+        for t in tiers if by_tier[t]["count"]
+    ]
+    group_clauses = [
+        f"其中{w.tier_name(g)}合计{inpatient['tier_groups'][g]['count']}人次，"
+        f"占{w.pct(inpatient['tier_groups'][g]['share'])}"
+        for g in groups
+    ]
+    poverty = inpatient["poverty"]
+    text = f"{label}总补偿人次为{visits['all']['count']}人次，住院补偿{visits['inpatient']['count']}人次"
+    if tier_clauses:
+        text += "，其中：" + _joined(tier_clauses)
+    if group_clauses:
+        text += "（" + "，".join(group_clauses) + "）"
+    text += (
+        f"。贫困人口(建档立卡)住院{poverty['count']}人次，占总住院人次的{w.pct(poverty['share'])}。"
+        f"普通门诊{visits['general_outpatient']['count']}人次，门诊慢特病{visits['chronic_outpatient']['count']}人次"
+    )
+    if visits["other"]["count"]:
+        text += f"，其他(急诊、购药、生育等){visits['other']['count']}人次"
+    return text + "。"
+
+
+def visits_section(report: Mapping[str, Any], label: str, compare_label: str | None) -> Section:
+    tiers, groups = shown_tiers(report), shown_groups(report)
+    paragraphs = [visits_paragraph(report, label, tiers, groups)]
+    previous = report.get("compare")
+    if previous is not None:
+        paragraphs.append(visits_paragraph(previous, compare_label or "", tiers, groups))
+    header = ["类别", f"{label}人次", "占住院人次"]
+    if previous is not None:
+        header += [f"{compare_label}人次", "占住院人次", "增减人次", "增长率"]
+
+    def row(name: str, path: tuple[str, ...], share: bool) -> list[str]:
+        now = _get(report, path)
+        cells = [name, str(now["count"]), w.pct(now["share"]) if share else ""]
+        if previous is not None:
+            old, change = _get(previous, path), _get(report["change"], path)["count"]
+            cells += [str(old["count"]), w.pct(old["share"]) if share else "", _signed(change["delta"]),
+                      w.pct(change["growth"])]
+        return cells
+
+    rows = [row("总补偿人次", ("visits", "all"), False), row("住院", ("visits", "inpatient"), False)]
+    rows += [row(f"　{w.tier_name(t)}", ("inpatient", "by_tier", t), True) for t in tiers]
+    rows += [row(f"　（{w.tier_name(g)}）", ("inpatient", "tier_groups", g), True) for g in groups]
+    rows.append(row("　贫困人口(建档立卡)住院", ("inpatient", "poverty"), True))
+    rows.append(row("普通门诊", ("visits", "general_outpatient"), False))
+    rows.append(row("门诊慢特病", ("visits", "chronic_outpatient"), False))
+    if report["visits"]["other"]["count"] or (previous and previous["visits"]["other"]["count"]):
+        rows.append(row("其他(急诊、购药、生育等)", ("visits", "other"), False))
+    return Section("就诊人次", paragraphs, [Table("就诊人次", header, rows)], ["inpatient_by_tier"])
+
+
+# --------------------------------------------------------------------------- 基金使用情况
+
+
+def fund_paragraph(figures: Mapping[str, Any], label: str, tiers: list[str], groups: list[str]) -> str:
+    paid, of_spending = figures["fund_paid"], figures["fund_paid_share_of_spending"]
+    usable = figures.get("funding", {}).get("usable")
+
+    def of_usable(amount: Decimal) -> str:
+        return "" if not usable else f"，占可用基金总量的{w.pct(amount / usable)}"
+
+    text = f"{label}基金支出{w.wan(paid['all'])}{of_usable(paid['all'])}。其中："
+    parts = [
+        f"{w.VISIT_TYPE_NAMES[t]}基金支出{w.wan(paid[t])}{of_usable(paid[t])}，占基金支出的{w.pct(of_spending[t])}"
+        for t in ("inpatient", "general_outpatient", "chronic_outpatient", "other") if paid[t] or t != "other"
+    ]
+    by_tier = figures["inpatient"]["by_tier"]
+    parts += [f"{w.tier_name(t)}住院基金支出{w.wan(by_tier[t]['fund_paid'])}{of_usable(by_tier[t]['fund_paid'])}"
+              for t in tiers if by_tier[t]["count"]]
+    parts += [f"{w.tier_name(g)}合计{w.wan(figures['inpatient']['tier_groups'][g]['fund_paid'])}"
+              f"{of_usable(figures['inpatient']['tier_groups'][g]['fund_paid'])}" for g in groups]
+    poverty = figures["inpatient"]["poverty"]
+    parts.append(f"贫困人口(建档立卡)住院基金支出{w.wan(poverty['fund_paid'])}")
+    return text + _joined(parts) + "。"
+
+
+def fund_section(report: Mapping[str, Any], label: str, compare_label: str | None) -> Section:
+    tiers, groups = shown_tiers(report), shown_groups(report)
+    paragraphs = [fund_paragraph(report, label, tiers, groups)]
+    previous = report.get("compare")
+    if previous is not None:
+        paragraphs.append(fund_paragraph(previous, compare_label or "", tiers, groups))
+    has_usable = "funding" in report
+    header = ["类别", f"{label}基金支出(万元)"] + (["占可用基金"] if has_usable else []) + ["占基金支出"]
+    if previous is not None:
+        header += [f"{compare_label}(万元)", "增减(万元)", "增长率"]
+    paid_all = report["fund_paid"]["all"]
+
+    def row(name: str, path: tuple[str, ...]) -> list[str]:
+        amount = _get(report, path)
+        cells = [name, str(w.wan_number(amount))]
+        if has_usable:
+            cells.append(w.pct(amount / report["funding"]["usable"]) if report["funding"]["usable"] else "—")
+        cells.append(w.pct(amount / paid_all) if paid_all else "—")
+        if previous is not None:
+            change = _get(report["change"], path)
+            cells += [str(w.wan_number(_get(previous, path))), _signed(w.wan_number(change["delta"])),
+                      w.pct(change["growth"])]
+        return cells
+
+    rows = [row("基金支出合计", ("fund_paid", "all"))]
+    rows += [row(w.VISIT_TYPE_NAMES[t], ("fund_paid", t))
+             for t in ("inpatient", "general_outpatient", "chronic_outpatient", "other")
+             if t != "other" or report["fund_paid"]["other"] or (previous and previous["fund_paid"]["other"])]
+    rows += [row(f"　{w.tier_name(t)}住院", ("inpatient", "by_tier", t, "fund_paid")) for t in tiers]
+    rows += [row(f"　（{w.tier_name(g)}）", ("inpatient", "tier_groups", g, "fund_paid")) for g in groups]
+    rows.append(row("　贫困人口(建档立卡)住院", ("inpatient", "poverty", "fund_paid")))
+    charts = ["fund_paid_by_type", "fund_paid_by_tier"]
+    return Section("基金使用情况", paragraphs, [Table("基金支出", header, rows)], charts)
+
+
+# --------------------------------------------------------------------------- 住院次均费用
+
+
+def average_paragraph(figures: Mapping[str, Any], label: str, tiers: list[str], groups: list[str]) -> str:
+    inpatient = figures["inpatient"]
+    parts = [f"{w.tier_name(t)}住院次均费用{w.per_visit(inpatient['by_tier'][t]['avg_medfee'])}"
+             for t in tiers if inpatient["by_tier"][t]["count"]]
+    parts += [f"{w.tier_name(g)}住院次均费用{w.per_visit(inpatient['tier_groups'][g]['avg_medfee'])}" for g in groups]
+    text = f"{label}住院次均费用为{w.per_visit(inpatient['avg_medfee'])}"
+    if parts:
+        text += "，其中：" + "，".join(parts)
+    chronic = figures["visits"]["chronic_outpatient"]["avg_medfee"]
+    return text + f"；门诊慢特病次均费用{w.per_visit(chronic)}。"
+
+
+def average_section(report: Mapping[str, Any], label: str, compare_label: str | None) -> Section:
+    tiers, groups = shown_tiers(report), shown_groups(report)
+    paragraphs = [average_paragraph(report, label, tiers, groups)]
+    previous = report.get("compare")
+    if previous is not None:
+        paragraphs.append(average_paragraph(previous, compare_label or "", tiers, groups))
+    header = ["类别", f"{label}(元/人次)"]
+    if previous is not None:
+        header += [f"{compare_label}(元/人次)", "增减(元)", "增长率"]
+
+    def row(name: str, path: tuple[str, ...]) -> list[str]:
+        average = _get(report, path)
+        cells = [name, _amount(average)]
+        if previous is not None:
+            change = _get(report["change"], path)
+            cells += [_amount(_get(previous, path)), _signed(change["delta"]), w.pct(change["growth"])]
+        return cells
+
+    rows = [row("住院", ("inpatient", "avg_medfee"))]
+    rows += [row(f"　{w.tier_name(t)}", ("inpatient", "by_tier", t, "avg_medfee")) for t in tiers]
+    rows += [row(f"　（{w.tier_name(g)}）", ("inpatient", "tier_groups", g, "avg_medfee")) for g in groups]
+    rows.append(row("　贫困人口(建档立卡)", ("inpatient", "poverty", "avg_medfee")))
+    rows.append(row("普通门诊", ("visits", "general_outpatient", "avg_medfee")))
+    rows.append(row("门诊慢特病", ("visits", "chronic_outpatient", "avg_medfee")))
+    return Section("住院次均费用", paragraphs, [Table("次均费用", header, rows)], ["avg_medfee_by_tier"])
+
+
+# --------------------------------------------------------------------------- 同比分析
+
+
+def _change_clause(name: str, change: Mapping[str, Any], unit: str, *, wan_amount: bool = False) -> str:
+    delta = change["delta"]
+    if delta is None:
+        return f"{name}无可比数据"
+    size = w.wan_number(abs(delta)) if wan_amount else (w.two_places(abs(delta)) if isinstance(delta, Decimal)
+                                                         else abs(delta))
+    verb = "增加" if delta >= 0 else "减少"
+    growth = "" if change["growth"] is None else f"，{'增长' if delta >= 0 else '下降'}{w.pct(abs(change['growth']))}"
+    return f"{name}{verb}{size}{unit}{growth}"
+
+
+def comparison_section(report: Mapping[str, Any], label: str, compare_label: str) -> Section:
+    change, tiers = report["change"], shown_tiers(report)
+    visit_parts = [
+        _change_clause("总补偿人次", change["visits"]["all"]["count"], "人次"),
+        _change_clause("住院补偿人次", change["visits"]["inpatient"]["count"], "人次"),
+    ]
+    visit_parts += [_change_clause(f"{w.tier_name(t)}住院", change["inpatient"]["by_tier"][t]["count"], "人次")
+                    for t in tiers]
+    visit_parts += [
+        _change_clause("贫困人口(建档立卡)住院", change["inpatient"]["poverty"]["count"], "人次"),
+        _change_clause("普通门诊", change["visits"]["general_outpatient"]["count"], "人次"),
+        _change_clause("门诊慢特病", change["visits"]["chronic_outpatient"]["count"], "人次"),
+    ]
+    fund_parts = [_change_clause("基金支出", change["fund_paid"]["all"], "万元", wan_amount=True)]
+    fund_parts += [_change_clause(f"{w.VISIT_TYPE_NAMES[t]}基金支出", change["fund_paid"][t], "万元", wan_amount=True)
+                   for t in ("inpatient", "general_outpatient", "chronic_outpatient")]
+    fund_parts += [_change_clause(f"{w.tier_name(t)}住院基金支出", change["inpatient"]["by_tier"][t]["fund_paid"],
+                                  "万元", wan_amount=True) for t in tiers]
+    fund_parts.append(_change_clause("贫困人口(建档立卡)住院基金支出", change["inpatient"]["poverty"]["fund_paid"],
+                                     "万元", wan_amount=True))
+    average_parts = [_change_clause("住院次均费用", change["inpatient"]["avg_medfee"], "元")]
+    average_parts += [_change_clause(f"{w.tier_name(t)}住院次均费用", change["inpatient"]["by_tier"][t]["avg_medfee"],
+                                     "元") for t in tiers]
+    average_parts.append(_change_clause("门诊慢特病次均费用", change["visits"]["chronic_outpatient"]["avg_medfee"], "元"))
+    paragraphs = [
+        f"{label}与{compare_label}相比：" + "；".join(visit_parts) + "。",
+        "基金支出方面：" + "；".join(fund_parts) + "。",
+        "次均费用方面：" + "；".join(average_parts) + "。",
+    ]
+    if "funding" in change:
+        paragraphs.append("筹资方面：" + "；".join([
+            _change_clause("参保人数", change["funding"]["insured"], "人"),
+            _change_clause("可用基金", change["funding"]["usable"], "万元", wan_amount=True),
+        ]) + "。")
+    return Section("同比分析", paragraphs)
+
+
+# --------------------------------------------------------------------------- 预测与预警
+
+
+def projection_section(report: Mapping[str, Any]) -> Section:
+    projection, usable = report["projection"], report["funding"]["usable"]
+    end = _dates(report["period"])[1]
+    text = (
+        f"截至{end.year}年{end.month}月{end.day}日，时间进度为{w.pct(report['period']['time_progress'])}，基金支出进度(基金支出占可用基金)为"
+        f"{w.pct(report['spending_progress'])}。按当前支出进度测算，全年基金支出将达到"
+        f"{w.wan(projection['full_year_fund_paid'])}，为可用基金的{w.pct(projection['full_year_share'])}"
+    )
+    if projection["overrun"] > 0:
+        excess = projection["full_year_share"] - 1
+        text += f"，超支{w.points(excess)}个百分点，约{w.wan(projection['overrun'])}。"
+    else:
+        text += f"，预计结余{w.wan(usable - projection['full_year_fund_paid'])}。"
+    text += f"人均基金支出{w.yuan_text(report['per_capita_fund_paid'])}，住院率{w.pct(report['inpatient']['admission_rate'])}。"
+    rows = [
+        ["时间进度", w.pct(report["period"]["time_progress"])],
+        ["基金支出进度", w.pct(report["spending_progress"])],
+        ["全年预计基金支出(万元)", str(w.wan_number(projection["full_year_fund_paid"]))],
+        ["占可用基金", w.pct(projection["full_year_share"])],
+        ["预计超支(万元)", str(w.wan_number(projection["overrun"]))],
+    ]
+    return Section("全年基金支出预测", [text], [Table("全年预测", ["指标", "数值"], rows)], ["progress"])
+
+
+INDICATOR_NAMES = {
+    "spending_progress": "支出进度与时间进度",
+    "projection": "全年支出预测",
+    "inpatient_avg_medfee_growth": "住院次均费用增长",
+    "spending_vs_funding_growth": "基金支出增长与筹资增长",
+}
+
+
+def warnings_section(report: Mapping[str, Any]) -> Section:
+    warnings = report.get("warnings", [])
+    if not warnings:
+        return Section("预警", ["本期无可计算的预警指标(需要筹资数据或对比期间)。"])
+    rows = [[INDICATOR_NAMES.get(item["indicator"], item["indicator"]),
+             "全部" if item["scope"] == "all" else w.tier_name(item["scope"]),
+             w.STATUS_NAMES[item["status"]], item["reason"]] for item in warnings]
+    alarms = [item for item in warnings if item["status"] == "alarm"]
+    summary = (
+        f"共{len(warnings)}项指标，其中预警{len(alarms)}项、关注"
+        f"{sum(1 for item in warnings if item['status'] == 'watch')}项。"
+    )
+    if alarms:
+        summary += "基金运行存在较大风险：" + "；".join(item["reason"] for item in alarms) + "。"
+    return Section("预警", [summary], [Table("预警指标", ["指标", "范围", "状态", "说明"], rows)])
+
+
+# --------------------------------------------------------------------------- the whole view
+
+
+def build_view(report: Mapping[str, Any]) -> ReportView:
+    label, compare_label = labels(report)
+    start, end = _dates(report["period"])
+    name = (report.get("region") or {}).get("name") or ""
+    county = (report.get("region") or {}).get("county_admdvs")
+    sections: list[Section] = []
+    if "funding" in report:
+        sections.append(funding_section(report, end.year))
+    sections += [visits_section(report, label, compare_label), fund_section(report, label, compare_label),
+                 average_section(report, label, compare_label)]
+    if compare_label is not None:
+        sections.append(comparison_section(report, label, compare_label))
+    if "projection" in report:
+        sections.append(projection_section(report))
+    sections.append(warnings_section(report))
+    for number, section in zip(SECTION_NUMBERS, sections):
+        section.title = f"{number}、{section.title}"
+    subtitle = f"统计期间：{start.isoformat()}至{end.isoformat()}（{label}）"
+    if compare_label is not None:
+        old_start, old_end = _dates(report["compare"]["period"])
+        subtitle += f"；对比期间：{old_start.isoformat()}至{old_end.isoformat()}（{compare_label}）"
+    if county:
+        subtitle += f"；参保地县区：{county}"
+    return ReportView(f"{name}医保基金运行情况分析（{label}）", subtitle, sections)
+
+
+def _get(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _amount(value: Decimal | None) -> str:
+    return "—" if value is None else str(w.two_places(value))
+
+
+def _signed(value: Decimal | int | None) -> str:
+    if value is None:
+        return "—"
+    return f"+{value}" if value > 0 else str(value)

@@ -1,0 +1,111 @@
+"""Policies as readable Markdown: every number with the seed sentence it comes from (docs/policies.md)."""
+
+from __future__ import annotations
+
+from tongchou.money import fen_to_str
+from tongchou.policy.schema import BenefitLine, Condition, Layer, Policy, Ref, Version
+
+HEADER = """# Policies
+
+Generated from the files under `policies/` by `tongchou policy doc --output docs/policies.md`
+(a test keeps it current). Every number is listed with the seed sentence it comes from;
+readings of ambiguous sentences are explained in [policy-readings.md](policy-readings.md).
+Policies marked *example* fill a seed's silence and list their assumptions.
+"""
+
+
+def _ref(ref: Ref | None) -> str:
+    return f"{ref.source}：“{ref.text}”" if ref else "—"
+
+
+def _money(fen: int | None) -> str:
+    return "—" if fen is None else f"{fen_to_str(fen)} 元"
+
+
+def _when(cond: Condition) -> str:
+    parts = [f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}"
+             for name, value in cond.model_dump(exclude_none=True).items()]
+    return "; ".join(parts) or "all claims"
+
+
+def _deductible(line: BenefitLine) -> str:
+    rule = line.deductible
+    if rule is None:
+        return "none"
+    if rule.kind == "annual":
+        return f"annual {_money(rule.amount)} ({rule.accumulator})"
+    amounts = (", ".join(f"L{lv} {_money(v)}" for lv, v in sorted(rule.by_hosp_lv.items()))
+               if rule.by_hosp_lv else _money(rule.amount))
+    factors = "/".join(str(f) for f in rule.ordinal_factors)
+    return f"per admission {amounts}; ordinal factors {factors}"
+
+
+def _benefits(version: Version) -> list[str]:
+    rows = ["| line | covers | deductible | ratio | caps | source |", "|---|---|---|---|---|---|"]
+    for line in version.benefits:
+        ratio = str(line.ratio) + (f" (essential drugs {line.essential_ratio})" if line.essential_ratio else "")
+        source = _ref(line.ref) + (f" Deductible: {_ref(line.deductible.ref)}" if line.deductible and
+                                    line.deductible.ref and line.deductible.ref != line.ref else "")
+        rows.append(f"| {line.name} (`{line.id}`) | {_when(line.when)} | {_deductible(line)} | {ratio} | "
+                    f"{', '.join(line.caps) or 'none written'} | {source} |")
+    return rows
+
+
+def _layer(layer: Layer) -> list[str]:
+    lines = [f"- **{layer.name}** → `{layer.field}`, over {', '.join(layer.applies_to)}"
+             + (f", run by {layer.run_by}" if layer.run_by else "") + f". Source: {_ref(layer.ref)}"]
+    for variant in layer.variants:
+        for part in variant.parts:
+            tiers = "; ".join(f"{_money(t.above)}–{_money(t.up_to) if t.up_to else '∞'} at {t.rate}"
+                              for t in part.schedule)
+            lines.append(f"  - base `{part.base}`: {tiers}" + (f" — “{part.note}”" if part.note else ""))
+        if variant.cap is not None:
+            extra = "; ".join(f"+{_money(i.amount)} for {i.min_years}–{i.max_years or '∞'} years"
+                              for i in variant.cap_increments)
+            lines.append(f"  - annual cap {_money(variant.cap)}" + (f" ({extra})" if extra else ""))
+    return lines
+
+
+def _version(version: Version) -> list[str]:
+    out = [f"### Version {version.version}: {version.effective_from} – {version.effective_to}", ""]
+    if version.note:
+        out += [version.note, ""]
+    if version.caps:
+        out += ["| cap | amount | source |", "|---|---|---|"]
+        out += [f"| {c.name} (`{c.id}`) | {_money(c.amount)} | {_ref(c.ref)} |" for c in version.caps]
+        out.append("")
+    if version.benefits:
+        out += _benefits(version) + [""]
+    if version.diseases:
+        names = "、".join(d.name + (f"（{d.condition}）" if d.condition else "") + f"[{d.group}]"
+                         for d in version.diseases)
+        out += [f"Diseases: {names}", ""]
+    for layer in version.layers:
+        out += _layer(layer)
+    if version.compose:
+        out += [f"Composes the layers of: {', '.join(version.compose)}", ""]
+    if version.personal_account:
+        acct = version.personal_account
+        out += [f"Personal account: {acct.model_dump(exclude_none=True, exclude={'ref'})}. Source: {_ref(acct.ref)}", ""]
+    if version.contributions:
+        c = version.contributions
+        out += [f"Contributions: {c.model_dump(mode='json', exclude_none=True, exclude={'ref'})}. "
+                f"Source: {_ref(c.ref)}", ""]
+    return out
+
+
+def policy_markdown(policy: Policy) -> list[str]:
+    title = f"## {policy.name} (`{policy.id}`)" + (" — *example*" if policy.example else "")
+    out = [title, "", f"Region {policy.region}, scheme {policy.scheme}, {policy.kind}. Source: {policy.source or '—'}", ""]
+    if policy.assumptions:
+        out += ["Assumptions:", *[f"- {a}" for a in policy.assumptions], ""]
+    for version in policy.versions:
+        out += _version(version)
+    return out
+
+
+def policies_markdown(policies: list[Policy]) -> str:
+    out = [HEADER]
+    for policy in sorted(policies, key=lambda p: (p.example, p.id)):
+        out += policy_markdown(policy) + [""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,274 @@
+"""The `tongchou settle` line format: JSON claims in, JSON settlements out (spec/contracts.md).
+
+Parsing turns a line into a `Claim` or a `LineError` naming the field; amounts
+are parsed from JSON numbers or decimal strings straight to fen, never through
+a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Annotated, Any, Iterable, Iterator
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from tongchou.money import MoneyError, fen_to_str, to_fen
+from tongchou.settlement.model import (
+    AMOUNT_FIELDS, Admission, Claim, Item, Person, Settlement, Split, YearState,
+)
+from tongchou.settlement.split import SplitError, check_split, split_items
+
+SPLIT_FIELDS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
+
+
+@dataclass(frozen=True)
+class LineError(Exception):
+    code: str
+    field: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+def _amount(value: object) -> int:
+    fen = to_fen(value)
+    if fen < 0:
+        raise ValueError("negative amount")
+    return fen
+
+
+def _code(value: object) -> object:
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _decimal(value: object) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not a number")
+    return Decimal(str(value))
+
+
+Amount = Annotated[int, BeforeValidator(_amount)]
+CodeStr = Annotated[str, BeforeValidator(_code)]
+Dec = Annotated[Decimal, BeforeValidator(_decimal)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ItemIn(_In):
+    code: CodeStr
+    category: str = Field(pattern=r"^[ABC]$")
+    amount: Amount
+    qty: Dec | None = None
+    price: Dec | None = None
+    price_cap: Dec | None = None
+    selfpay_prop: Dec | None = Field(None, ge=0, le=1)
+    essential_drug: bool = False
+    restriction_met: bool = True
+
+
+class PersonIn(_In):
+    psn_type: CodeStr | None = None
+    birth_date: dt.date | None = None
+    student: bool = False
+    assistance: list[str] = Field(default_factory=list)
+    tier: CodeStr | None = None
+    continuous_years: int = Field(0, ge=0)
+    acct_balance: Amount | None = None
+    mulaid_balance: Amount = 0
+    county: CodeStr | None = None
+
+
+class ClaimIn(_In):
+    setl_id: CodeStr = Field(min_length=1)
+    psn_no: CodeStr = Field(min_length=1)
+    insutype: CodeStr = Field(pattern=r"^(310|390)$")
+    insuplc_admdvs: CodeStr = Field(pattern=r"^\d{6}$")
+    policy_id: str | None = None
+    med_type: CodeStr = Field(pattern=r"^\d{2,6}$")
+    begndate: dt.date
+    enddate: dt.date
+    hosp_lv: int = Field(ge=0, le=3)
+    admin_tier: str = Field(pattern=r"^(village|township|county|city|province|outside)$")
+    dise_code: CodeStr | None = None
+    accident: bool = False
+    third_party_liable: bool = False
+    person: PersonIn = PersonIn()
+    items: list[ItemIn] | None = None
+    medfee_sumamt: Amount | None = None
+    fulamt_ownpay_amt: Amount | None = None
+    overlmt_selfpay: Amount | None = None
+    preselfpay_amt: Amount | None = None
+    inscp_scp_amt: Amount | None = None
+    inscp_essential_amt: Amount = 0
+    hosp_part_amt: Amount = 0
+    mdtrt_id: CodeStr | None = None
+    acct_used_flag: CodeStr | None = None
+    county_admdvs: CodeStr | None = None
+    ytd: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _dates_and_amounts(self) -> ClaimIn:
+        if self.enddate < self.begndate:
+            raise ValueError("enddate is before begndate")
+        if self.items is None and any(getattr(self, f) is None for f in SPLIT_FIELDS):
+            missing = next(f for f in SPLIT_FIELDS if getattr(self, f) is None)
+            raise ValueError(f"either items or the split amounts are required; missing {missing}")
+        if self.hosp_part_amt and self.items is None and self.medfee_sumamt is not None and self.inscp_scp_amt is not None:
+            if self.hosp_part_amt > self.medfee_sumamt - self.inscp_scp_amt:
+                raise ValueError("hosp_part_amt exceeds the out-of-scope part of medfee_sumamt")
+        return self
+
+
+def _error_from_validation(exc: ValidationError) -> LineError:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    message = first["msg"]
+    if first["type"] == "missing":
+        return LineError("missing_field", field, f"{field} is required")
+    if "negative amount" in message:
+        return LineError("negative_amount", field, f"{field}: an amount must not be negative")
+    if not first["loc"] and "missing " in message:
+        field = message.rsplit(" ", 1)[-1]
+        return LineError("missing_field", field, message.removeprefix("Value error, "))
+    if not first["loc"] and "enddate" in message:
+        return LineError("invalid_field", "enddate", "enddate is before begndate")
+    if not first["loc"] and "hosp_part_amt" in message:
+        return LineError("invalid_field", "hosp_part_amt", message.removeprefix("Value error, "))
+    return LineError("invalid_field", field, f"{field}: {message}")
+
+
+def parse_line(text: str) -> tuple[ClaimIn, dict[str, Any]]:
+    try:
+        raw = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise LineError("invalid_json", None, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(raw, dict):
+        raise LineError("invalid_json", None, "a claim must be a JSON object")
+    try:
+        return ClaimIn.model_validate(raw), raw
+    except ValidationError as exc:
+        raise _error_from_validation(exc) from None
+
+
+def _split_of(claim_in: ClaimIn) -> tuple[Split, tuple]:
+    if claim_in.items is not None:
+        items = [Item(**item.model_dump()) for item in claim_in.items]
+        try:
+            return split_items(items)
+        except SplitError as exc:
+            code = "missing_selfpay_prop" if exc.field.endswith("selfpay_prop") else "invalid_field"
+            raise LineError(code, exc.field, str(exc)) from None
+    split = Split(*(getattr(claim_in, f) for f in SPLIT_FIELDS), inscp_essential_amt=claim_in.inscp_essential_amt)
+    broken = check_split(split)
+    if broken:
+        raise LineError("invalid_field", broken, f"{broken}: the split amounts do not add up to medfee_sumamt"
+                        if broken == "medfee_sumamt" else f"{broken}: exceeds inscp_scp_amt")
+    return split, ()
+
+
+def to_claim(claim_in: ClaimIn) -> Claim:
+    split, item_splits = _split_of(claim_in)
+    p = claim_in.person
+    person = Person(
+        psn_no=claim_in.psn_no, psn_type=p.psn_type, birth_date=p.birth_date, student=p.student,
+        assistance=frozenset(p.assistance), tier=p.tier, continuous_years=p.continuous_years,
+        county=p.county or claim_in.county_admdvs, mulaid_balance=p.mulaid_balance,
+    )
+    return Claim(
+        setl_id=claim_in.setl_id, person=person, insutype=claim_in.insutype,
+        insuplc_admdvs=claim_in.insuplc_admdvs, med_type=claim_in.med_type, begndate=claim_in.begndate,
+        enddate=claim_in.enddate, hosp_lv=claim_in.hosp_lv, admin_tier=claim_in.admin_tier, split=split,
+        dise_code=claim_in.dise_code, accident=claim_in.accident, third_party_liable=claim_in.third_party_liable,
+        mdtrt_id=claim_in.mdtrt_id, policy_id=claim_in.policy_id,
+        acct_used=claim_in.acct_used_flag != "0", hosp_part_amt=claim_in.hosp_part_amt, item_splits=item_splits,
+    )
+
+
+# ---------------------------------------------------------------- year-to-date state as JSON
+
+def _amounts_out(mapping) -> dict[str, str]:
+    return {key: fen_to_str(value) for key, value in sorted(mapping.items())}
+
+
+def state_to_json(state: YearState, year: int) -> dict[str, Any]:
+    return {
+        "year": year,
+        "caps_used": _amounts_out(state.caps_used),
+        "dedc_used": _amounts_out(state.dedc_used),
+        "counters": dict(sorted(state.counters.items())),
+        "admissions": {k: {"ordinal": a.ordinal, "dedc_paid": fen_to_str(a.dedc_paid)}
+                       for k, a in sorted(state.admissions.items())},
+        "layer_base": _amounts_out(state.layer_base),
+        "layer_paid": _amounts_out(state.layer_paid),
+        "acct_balance": None if state.acct_balance is None else fen_to_str(state.acct_balance),
+    }
+
+
+def _fen_map(raw: object, field: str) -> MappingProxyType:
+    if raw is None:
+        return MappingProxyType({})
+    if not isinstance(raw, dict):
+        raise LineError("invalid_field", field, f"{field} must be an object")
+    try:
+        return MappingProxyType({str(k): to_fen(v) for k, v in raw.items() if to_fen(v)})
+    except MoneyError as exc:
+        raise LineError("invalid_field", field, f"{field}: {exc}") from None
+
+
+def state_from_json(raw: dict[str, Any]) -> YearState:
+    try:
+        admissions = {
+            str(k): Admission(int(v["ordinal"]), to_fen(v.get("dedc_paid", 0)))
+            for k, v in (raw.get("admissions") or {}).items()
+        }
+        counters = {str(k): int(v) for k, v in (raw.get("counters") or {}).items() if int(v)}
+        balance = raw.get("acct_balance")
+        return YearState(
+            caps_used=_fen_map(raw.get("caps_used"), "ytd.caps_used"),
+            dedc_used=_fen_map(raw.get("dedc_used"), "ytd.dedc_used"),
+            counters=MappingProxyType(counters),
+            admissions=MappingProxyType(admissions),
+            layer_base=_fen_map(raw.get("layer_base"), "ytd.layer_base"),
+            layer_paid=_fen_map(raw.get("layer_paid"), "ytd.layer_paid"),
+            acct_balance=None if balance is None else to_fen(balance),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, LineError):
+            raise
+        raise LineError("invalid_field", "ytd", f"ytd is not a year-to-date state: {exc}") from None
+
+
+# ---------------------------------------------------------------- settlement as JSON
+
+def settlement_to_json(settlement: Settlement, state_after: YearState, year: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"setl_id": settlement.setl_id, "policy_id": settlement.policy_id,
+                           "policy_version": settlement.policy_version, "benefit_line": settlement.benefit_line}
+    out.update({name: fen_to_str(getattr(settlement, name)) for name in AMOUNT_FIELDS})
+    out["inscp_essential_amt"] = fen_to_str(settlement.inscp_essential_amt)
+    out["acct_mulaid_pay"] = fen_to_str(settlement.acct_mulaid_pay)
+    out["pool_prop_selfpay"] = str(settlement.pool_prop)
+    out["balc"] = None if settlement.balc is None else fen_to_str(settlement.balc)
+    out["explanation"] = [explanation_step_json(step) for step in settlement.explanation]
+    out["ytd_after"] = state_to_json(state_after, year)
+    return out
+
+
+def explanation_step_json(step) -> dict[str, Any]:
+    data = {k: (fen_to_str(v) if isinstance(v, int) and not isinstance(v, bool) and k not in ("ordinal", "version")
+                else v) for k, v in step.data.items()}
+    return {"step": step.step, "text": step.text, **({"data": data} if data else {})}
+
+
+def read_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    for number, text in enumerate(lines, start=1):
+        if text.strip():
+            yield number, text
