@@ -19,7 +19,11 @@ app.add_typer(policy_app, name="policy")
 app.command("settle")(settle_command)
 app.command("demo")(demo_command)
 # Domain command groups register below, one line each.
+from tongchou.store.cli import app as store_app  # noqa: E402  (db, load, ledger, export)
+app.add_typer(store_app)
 app.add_typer(report_app, name="report")
+from tongchou.funds.manage_cli import app as funds_app  # noqa: E402
+app.add_typer(funds_app, name="funds")
 
 
 def main() -> None:

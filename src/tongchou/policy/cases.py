@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from tongchou.money import MoneyError, to_fen
-from tongchou.policy.registry import CASES_SUFFIX, PolicyError, Registry
+from tongchou.policy.registry import CASES_SUFFIX, POLICY_FOLDERS, PolicyError, Registry
 from tongchou.settlement.calculator import Calculator
 from tongchou.settlement.model import AMOUNT_FIELDS
 
@@ -37,7 +37,7 @@ class CaseResult:
 
 
 def case_files(directory: Path) -> list[Path]:
-    return sorted(directory.rglob(f"*{CASES_SUFFIX}"))
+    return sorted(p for folder in POLICY_FOLDERS for p in (directory / folder).glob(f"*{CASES_SUFFIX}"))
 
 
 def _same(key: str, expected: Any, actual: Any, money: bool = False) -> bool:

@@ -53,8 +53,13 @@ def load_policy_file(path: Path) -> Policy:
         raise PolicyError(path, _location(first["loc"]), first["msg"]) from exc
 
 
+POLICY_FOLDERS = ("", "examples")  # other folders under policies/ hold other rule data (clearing, funds, ...)
+
+
 def policy_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*.yaml") if not p.name.endswith(CASES_SUFFIX))
+    """Benefit policies: the files at the top of the directory and under examples/."""
+    files = [p for folder in POLICY_FOLDERS for p in (directory / folder).glob("*.yaml")]
+    return sorted(p for p in files if not p.name.endswith(CASES_SUFFIX))
 
 
 @dataclass(frozen=True)

@@ -278,20 +278,27 @@ def run_layers(resolved: Resolved, line: BenefitLine, claim: Claim, state: YearS
 # ---------------------------------------------------------------- personal account
 
 def _account(claim: Claim, state: YearState, psn_part: Fen) -> tuple[Fen, Fen, Fen | None, Step | None]:
-    """(acct_pay, acct_mulaid_pay, balance after, step): own account first, then a relative's."""
-    if claim.insutype != EMPLOYEE_SCHEME:
-        return 0, 0, state.acct_balance, None
+    """(acct_pay, acct_mulaid_pay, balance after, step): the person's own employee account first, then a
+    relative's account open to family mutual use (seed 003: it may pay a spouse's, parent's or child's part,
+    whatever their scheme)."""
+    own_account = claim.insutype == EMPLOYEE_SCHEME
     balance = state.acct_balance
     if not claim.acct_used:
-        return 0, 0, balance, Step("account", "本人选择不使用个人账户。")
-    own = min(balance or 0, psn_part)
+        if own_account or claim.person.mulaid_balance:
+            return 0, 0, balance, Step("account", "本人选择不使用个人账户。")
+        return 0, 0, balance, None
+    own = min(balance or 0, psn_part) if own_account else 0
     mulaid = min(claim.person.mulaid_balance, psn_part - own)
-    after = None if balance is None else balance - own
-    text = f"个人账户余额{yuan(balance or 0)}，支付{yuan(own)}"
+    if not own_account and not mulaid:
+        return 0, 0, balance, None
+    parts = [f"个人账户余额{yuan(balance or 0)}，支付{yuan(own)}"] if own_account else []
     if mulaid:
-        text += f"；家庭共济账户支付{yuan(mulaid)}"
-    text += f"；账户余额{yuan(after or 0)}。"
-    return own + mulaid, mulaid, after, Step("account", text, MappingProxyType({"own": own, "mulaid": mulaid}))
+        parts.append(f"家庭共济账户支付{yuan(mulaid)}")
+    after = None if balance is None else balance - own
+    if own_account:
+        parts.append(f"账户余额{yuan(after or 0)}")
+    step = Step("account", "；".join(parts) + "。", MappingProxyType({"own": own, "mulaid": mulaid}))
+    return own + mulaid, mulaid, after, step
 
 
 # ---------------------------------------------------------------- state

@@ -1,0 +1,1 @@
+"""Enrolment and contributions: pure rules (`rules`) and the services that record them (`service`)."""

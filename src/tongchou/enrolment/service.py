@@ -1,0 +1,384 @@
+"""Enrolment, filings and contributions against the store (the imperative shell over `rules`).
+
+Each public method is one transaction: the enrolment, the contribution line and its postings
+are written together or not at all. A tax-bureau batch is the exception by design: each line
+runs in its own savepoint, and a line that fails a rule is HELD with its reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tongchou.enrolment import rules
+from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text, yuan_text
+from tongchou.ledger.book import entry_lines, personal_account_balance, record
+from tongchou.ledger.postings import (
+    account_credit_entry, account_transfer_entry, employee_contribution_entry, relative_contribution_entry,
+    resident_contribution_entry,
+)
+from tongchou.money import MoneyError, to_fen
+from tongchou.policy.registry import NoPolicy, Registry, Resolved
+from tongchou.policy.schema import Contributions
+from tongchou.store import models as m
+from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
+from tongchou.store.uow import Store, lock_accounts
+
+Fen = int
+RESIDENT, EMPLOYEE = "390", "310"
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    enrolment_id: int
+    terms: EnrolmentTerms
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    batch_no: str
+    accepted: int
+    held: list[tuple[int, str]]  # (line number, reason)
+
+
+def _person(session: Session, psn_no: str, field: str = "psn_no") -> m.Person:
+    person = session.get(m.Person, psn_no)
+    if person is None:
+        raise NotFound(field, f"参保人{psn_no}不存在。")
+    return person
+
+
+def _pool_of(session: Session, county: str) -> str:
+    row = session.get(m.CountyRow, county)
+    return row.pool if row else county
+
+
+def _policy(registry: Registry, pool: str, insutype: str, day: dt.date) -> Resolved:
+    try:
+        return registry.resolve(pool, insutype, day)
+    except NoPolicy as exc:
+        raise InvalidRequest("year", f"{date_text(day)}统筹区{pool}险种{insutype}无有效政策：{exc}", "no_policy") from None
+
+
+def _contributions(resolved: Resolved) -> Contributions:
+    if resolved.version.contributions is None:
+        raise InvalidRequest("policy", f"政策{resolved.label}未规定缴费办法。", "no_contribution_rules")
+    return resolved.version.contributions
+
+
+def _covering(session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date) -> list[m.Enrolment]:
+    return list(session.execute(select(m.Enrolment).where(
+        m.Enrolment.psn_no == psn_no, m.Enrolment.insutype == insutype, m.Enrolment.start <= end,
+        (m.Enrolment.end.is_(None)) | (m.Enrolment.end >= start))).scalars())
+
+
+def _rule_error(exc: RuleError) -> InvalidRequest:
+    return InvalidRequest(exc.field, str(exc), "rule")
+
+
+def _new_batch(session: Session, source: str, received_on: dt.date, county: str | None,
+               batch_no: str | None = None) -> m.ContributionBatch:
+    batch = m.ContributionBatch(batch_no=batch_no or f"{source}-{uuid.uuid4().hex[:16]}", source=source,
+                                received_on=received_on, county=county)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+class EnrolmentService:
+    def __init__(self, store: Store, registry: Registry):
+        self.store = store
+        self.registry = registry
+
+    # -------------------------------------------------- residents
+
+    def enrol_resident(self, psn_no: str, year: int, paid_on: dt.date, *, tier: str | None = None,
+                       newborn: bool = False, entered_subsidy: Fen | None = None,
+                       paid_from_account_of: str | None = None) -> EnrolOutcome:
+        """Enrol a resident for `year` by a payment on `paid_on` (collection period, late payment, newborn)."""
+        return self.store.transaction(lambda s: self._enrol_resident(
+            s, psn_no, year, paid_on, tier, newborn, entered_subsidy, paid_from_account_of, None))
+
+    def _enrol_resident(self, session: Session, psn_no: str, year: int, paid_on: dt.date, tier: str | None,
+                        newborn: bool, entered_subsidy: Fen | None, payer: str | None,
+                        batch: m.ContributionBatch | None, paid_amount: Fen | None = None) -> EnrolOutcome:
+        person = _person(session, psn_no)
+        contrib = _contributions(_policy(self.registry, _pool_of(session, person.county), RESIDENT, dt.date(year, 1, 1)))
+        terms = self._terms(person, contrib, year, paid_on, tier, newborn, entered_subsidy)
+        if paid_amount is not None and paid_amount != terms.individual_due:
+            raise Refused("amount", f"缴费金额{yuan_text(paid_amount)}与应缴金额{yuan_text(terms.individual_due)}不符。",
+                          "amount_mismatch")
+        start = max(dt.date(year, 1, 1), person.birth_date or dt.date(year, 1, 1)) if newborn else dt.date(year, 1, 1)
+        if _covering(session, psn_no, RESIDENT, start, dt.date(year, 12, 31)):
+            raise Conflict("year", f"参保人{psn_no}已参加{year}年度城乡居民医保。", "already_enrolled")
+        enrolment = m.Enrolment(psn_no=psn_no, insutype=RESIDENT, county=person.county, tier=tier, start=start,
+                                end=dt.date(year, 12, 31), benefit_start=terms.benefit_start, kind=terms.kind,
+                                paid_on=paid_on, note=terms.reason)
+        session.add(enrolment)
+        self._birth_year_enrolment(session, person, terms, tier)
+        person.contribution_years = (person.contribution_years or 0) + 1
+        session.flush()
+        if terms.individual_due:
+            self._collect_resident(session, person, terms, payer, batch)
+        return EnrolOutcome(enrolment.id, terms)
+
+    def _terms(self, person: m.Person, contrib: Contributions, year: int, paid_on: dt.date, tier: str | None,
+               newborn: bool, entered_subsidy: Fen | None) -> EnrolmentTerms:
+        try:
+            if newborn:
+                if person.birth_date is None:
+                    raise RuleError("birth_date", "新生儿参保需要出生日期。")
+                return rules.newborn_terms(contrib, person.birth_date, year, paid_on, tier=tier,
+                                           entered_subsidy=entered_subsidy)
+            return rules.resident_terms(contrib, year, paid_on, tier=tier, entered_subsidy=entered_subsidy)
+        except RuleError as exc:
+            raise _rule_error(exc) from None
+
+    def _birth_year_enrolment(self, session: Session, person: m.Person, terms: EnrolmentTerms,
+                              tier: str | None) -> None:
+        """A newborn enrolled within the grace months of the next year is covered from birth: add the birth year."""
+        birth = person.birth_date
+        if terms.kind != "newborn" or birth is None or birth.year >= terms.benefit_year:
+            return
+        if not _covering(session, person.psn_no, RESIDENT, birth, dt.date(birth.year, 12, 31)):
+            session.add(m.Enrolment(psn_no=person.psn_no, insutype=RESIDENT, county=person.county, tier=tier,
+                                    start=birth, end=dt.date(birth.year, 12, 31), benefit_start=birth,
+                                    kind="newborn", paid_on=terms.paid_on, note="新生儿出生当年不缴费，自出生之日起享受待遇。"))
+
+    def _collect_resident(self, session: Session, person: m.Person, terms: EnrolmentTerms, payer: str | None,
+                          batch: m.ContributionBatch | None) -> None:
+        batch = batch or _new_batch(session, "counter", terms.paid_on, person.county)
+        line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
+        line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=person.psn_no, insutype=RESIDENT,
+                                  year=terms.benefit_year, kind="individual" if payer is None else "account_payment",
+                                  amount=terms.individual_due, paid_on=terms.paid_on, status="accepted",
+                                  raw={"payer": payer} if payer else {}, county=person.county)
+        session.add(line)
+        session.flush()
+        cause = f"line:{line.id}"
+        if payer is None:
+            record(session, resident_contribution_entry(cause, person.county, terms.paid_on, terms.individual_due))
+            return
+        payer_person = self._check_family_payer(session, payer, person, terms.paid_on)
+        lock_accounts(session, [payer])
+        balance = personal_account_balance(session, payer)
+        if balance < terms.individual_due:
+            raise Refused("paid_from_account_of", f"{payer}个人账户余额{yuan_text(balance)}不足以代缴"
+                                                  f"{yuan_text(terms.individual_due)}。", "insufficient_balance")
+        record(session, relative_contribution_entry(cause, terms.paid_on, payer, payer_person.county, person.county,
+                                                    terms.individual_due))
+
+    def _check_family_payer(self, session: Session, payer: str, person: m.Person, day: dt.date) -> m.Person:
+        payer_person = _person(session, payer, "paid_from_account_of")
+        relation = session.execute(select(m.FamilyRelation).where(
+            m.FamilyRelation.psn_no == payer, m.FamilyRelation.relative == person.psn_no)).scalar_one_or_none()
+        employee = _policy(self.registry, _pool_of(session, payer_person.county), EMPLOYEE, day)
+        account = employee.version.personal_account
+        allowed = (relation is not None and rules.mutual_use_allowed(account, relation.relation)
+                   and account is not None and account.pays_resident_contributions_of_relatives)
+        if not allowed or session.get(m.PersonalAccount, payer) is None:
+            raise Refused("paid_from_account_of", f"{payer}的个人账户不能代缴{person.psn_no}的居民医保费"
+                                                  "（仅限配偶、父母、子女）。", "mulaid_not_allowed")
+        return payer_person
+
+    def record_subsidies(self, county: str, year: int, subsidies: Mapping[str, Fen], booked_on: dt.date) -> int:
+        """Fiscal subsidies by level for the residents of a county enrolled on time (or as newborns) for the year;
+        a late payer paid the subsidy part himself. Returns the number of persons."""
+        def work(session: Session) -> int:
+            persons = session.execute(select(func.count(func.distinct(m.Enrolment.psn_no))).where(
+                m.Enrolment.insutype == RESIDENT, m.Enrolment.county == county,
+                m.Enrolment.start >= dt.date(year, 1, 1), m.Enrolment.start <= dt.date(year, 12, 31),
+                m.Enrolment.kind.in_(("on_time", "newborn")))).scalar_one()
+            amounts = {level: per_person * persons for level, per_person in subsidies.items()}
+            record(session, resident_contribution_entry(f"subsidy:{county}:{year}:{booked_on}", county, booked_on, 0,
+                                                        amounts, cause_type="subsidy"))
+            return int(persons)
+        return self.store.transaction(work)
+
+    # -------------------------------------------------- employees
+
+    def enrol_employee(self, psn_no: str, start: dt.date, *, employer: str | None = None,
+                       end: dt.date | None = None) -> int:
+        """An employee (or retiree) is insured from `start`; the personal account is opened."""
+        def work(session: Session) -> int:
+            person = _person(session, psn_no)
+            if _covering(session, psn_no, EMPLOYEE, start, end or dt.date.max):
+                raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
+            if employer:
+                person.employer = employer
+            enrolment = m.Enrolment(psn_no=psn_no, insutype=EMPLOYEE, county=person.county, start=start, end=end,
+                                    benefit_start=start, kind="on_time", paid_on=start)
+            session.add(enrolment)
+            if session.get(m.PersonalAccount, psn_no) is None:
+                session.add(m.PersonalAccount(psn_no=psn_no, county=person.county, opened_on=start))
+            session.flush()
+            return enrolment.id
+        return self.store.transaction(work)
+
+    def record_employee_contribution(self, psn_no: str, month: str, base: Fen, employer: Fen, individual: Fen,
+                                     paid_on: dt.date) -> int:
+        """One month's employee contribution: the account part of the individual share credits the account."""
+        return self.store.transaction(lambda s: self._employee_contribution(
+            s, psn_no, month, base, employer, individual, paid_on, None))
+
+    def _employee_contribution(self, session: Session, psn_no: str, month: str, base: Fen, employer: Fen,
+                               individual: Fen, paid_on: dt.date, batch: m.ContributionBatch | None) -> int:
+        person = _person(session, psn_no)
+        if session.get(m.PersonalAccount, psn_no) is None:
+            raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
+        resolved = _policy(self.registry, _pool_of(session, person.county), EMPLOYEE, paid_on)
+        try:
+            to_account, to_pool = rules.employee_contribution_split(resolved.version.personal_account, base, individual)
+        except RuleError as exc:
+            raise _rule_error(exc) from None
+        lock_accounts(session, [psn_no])
+        batch = batch or _new_batch(session, "counter", paid_on, person.county)
+        line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
+        line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=EMPLOYEE,
+                                  year=paid_on.year, kind="employee", base=base, amount=employer + individual,
+                                  paid_on=paid_on, status="accepted", county=person.county,
+                                  raw={"month": month, "employer": employer, "individual": individual})
+        session.add(line)
+        session.flush()
+        record(session, employee_contribution_entry(f"line:{line.id}", person.county, paid_on, psn_no, employer,
+                                                    to_account, to_pool))
+        return to_account
+
+    def credit_retiree_month(self, psn_no: str, month: str, booked_on: dt.date,
+                             average_pension: Fen | None = None) -> Fen:
+        """A retiree's monthly account credit from the pooled fund; once per month (a repeat moves nothing)."""
+        def work(session: Session) -> Fen:
+            person = _person(session, psn_no)
+            if session.get(m.PersonalAccount, psn_no) is None:
+                raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
+            if person.psn_type != "1201":
+                raise Refused("psn_type", f"参保人{psn_no}不是退休人员（人员类别{person.psn_type}）。", "not_retired")
+            cause = f"{psn_no}:{month}"
+            done = entry_lines(session, "account_credit", cause)
+            if done is not None:
+                return sum(line.credit for line in done[1] if line.account.party == psn_no)
+            resolved = _policy(self.registry, _pool_of(session, person.county), EMPLOYEE, booked_on)
+            try:
+                amount = rules.retiree_monthly_credit(resolved.version.personal_account, average_pension)
+            except RuleError as exc:
+                raise _rule_error(exc) from None
+            lock_accounts(session, [psn_no])
+            record(session, account_credit_entry(cause, person.county, booked_on, psn_no, amount))
+            return amount
+        return self.store.transaction(work)
+
+    # -------------------------------------------------- transfer and filings
+
+    def transfer(self, psn_no: str, to_county: str, on: dt.date) -> None:
+        """Move a person to another county of the pool: enrolments continue (contribution years and any
+        waiting period kept), the personal account moves to the new county's sub-ledger."""
+        def work(session: Session) -> None:
+            person = _person(session, psn_no)
+            target = session.get(m.CountyRow, to_county)
+            if target is None or target.pool != _pool_of(session, person.county):
+                raise InvalidRequest("to_county", f"{to_county}不是本统筹区的区县。", "unknown_county")
+            if to_county == person.county:
+                raise InvalidRequest("to_county", "转入区县与当前区县相同。")
+            old = person.county
+            for enrolment in _covering(session, psn_no, RESIDENT, on, on) + _covering(session, psn_no, EMPLOYEE, on, on):
+                session.add(m.Enrolment(psn_no=psn_no, insutype=enrolment.insutype, county=to_county,
+                                        tier=enrolment.tier, start=on, end=enrolment.end,
+                                        benefit_start=max(enrolment.benefit_start, on), kind="transfer",
+                                        paid_on=enrolment.paid_on, note=f"由{old}转入，缴费年限连续计算。"))
+                enrolment.end = on - dt.timedelta(days=1)
+            person.county = to_county
+            account = lock_accounts(session, [psn_no]).get(psn_no)
+            if account is not None:
+                balance = personal_account_balance(session, psn_no)
+                record(session, account_transfer_entry(f"{psn_no}:{old}:{to_county}:{on}", on, psn_no, old, to_county,
+                                                       max(balance, 0)))
+                account.county = to_county
+            session.flush()
+        self.store.transaction(work)
+
+    def file(self, psn_no: str, kind: str, approved_on: dt.date, valid_from: dt.date,
+             valid_to: dt.date | None = None, *, dise_code: str | None = None, target: str | None = None) -> int:
+        """A chronic/special disease filing (kind chronic, with its disease) or a referral filing."""
+        if kind not in ("chronic", "referral"):
+            raise InvalidRequest("kind", "备案类型须为 chronic（门诊慢特病）或 referral（转诊）。")
+        if kind == "chronic" and not dise_code:
+            raise InvalidRequest("dise_code", "门诊慢特病备案须填写病种。")
+        def work(session: Session) -> int:
+            person = _person(session, psn_no)
+            filing = m.Filing(psn_no=psn_no, kind=kind, dise_code=dise_code, target=target, approved_on=approved_on,
+                              valid_from=valid_from, valid_to=valid_to, county=person.county)
+            session.add(filing)
+            session.flush()
+            return filing.id
+        return self.store.transaction(work)
+
+    # -------------------------------------------------- tax bureau batches
+
+    def import_tax_batch(self, batch_no: str, received_on: dt.date, lines: Iterable[Mapping[str, Any]],
+                         cipher=None) -> BatchOutcome:
+        """Reconcile a tax-bureau batch against the persons it names. Each line: `psn_no` or `id_number`,
+        `insutype`, `year`, `amount` (yuan), `paid_on`; employee lines also `base`, `employer`, `month`.
+        A line that fails is held with its reason; the others are posted."""
+        rows = list(lines)
+
+        def work(session: Session) -> BatchOutcome:
+            if session.execute(select(m.ContributionBatch).where(m.ContributionBatch.batch_no == batch_no)).first():
+                raise Conflict("batch_no", f"批次{batch_no}已导入。", "duplicate_batch")
+            batch = _new_batch(session, "tax_bureau", received_on, None, batch_no)
+            accepted, held = 0, []
+            for number, raw in enumerate(rows, start=1):
+                try:
+                    with session.begin_nested():
+                        self._tax_line(session, batch, raw, cipher)
+                    accepted += 1
+                except (ServiceError, RuleError, MoneyError, ValueError, KeyError) as exc:
+                    reason = getattr(exc, "message", None) or str(exc)
+                    held.append((number, reason))
+                    session.add(m.ContributionLine(
+                        batch_id=batch.id, line_no=10_000_000 + number, psn_no=str(raw.get("psn_no") or "") or None,
+                        insutype=str(raw.get("insutype") or "") or None, kind=str(raw.get("kind") or "unknown"),
+                        amount=0, status="held", held_reason=reason, raw=_jsonable(raw)))
+                    session.flush()
+            return BatchOutcome(batch_no, accepted, held)
+        return self.store.transaction(work)
+
+    def _tax_line(self, session: Session, batch: m.ContributionBatch, raw: Mapping[str, Any], cipher) -> None:
+        psn_no = self._reconcile_person(session, raw, cipher)
+        insutype = str(raw.get("insutype") or "")
+        paid_on = dt.date.fromisoformat(str(raw["paid_on"]))
+        amount = to_fen(raw["amount"])
+        if amount < 0:
+            raise InvalidRequest("amount", "缴费金额不能为负数。")
+        if insutype == RESIDENT:
+            self._enrol_resident(session, psn_no, int(raw["year"]), paid_on, raw.get("tier"), bool(raw.get("newborn")),
+                                 None, None, batch, paid_amount=amount)
+        elif insutype == EMPLOYEE:
+            employer = to_fen(raw.get("employer", 0))
+            self._employee_contribution(session, psn_no, str(raw.get("month") or paid_on.strftime("%Y-%m")),
+                                        to_fen(raw["base"]), employer, amount, paid_on, batch)
+        else:
+            raise InvalidRequest("insutype", f"险种{insutype or '（空）'}不是310或390。")
+
+    def _reconcile_person(self, session: Session, raw: Mapping[str, Any], cipher) -> str:
+        if raw.get("psn_no"):
+            return _person(session, str(raw["psn_no"])).psn_no
+        if raw.get("id_number") and cipher is not None:
+            digest = cipher.lookup_hash(str(raw["id_number"]), "person.id_number")
+            psn_no = session.execute(select(m.Person.psn_no).where(m.Person.id_number_hash == digest)).scalar()
+            if psn_no:
+                return psn_no
+        raise NotFound("id_number", "未找到与该缴费记录对应的参保人（个人编号或身份证号不符）。")
+
+
+def _jsonable(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The line as received, for the clerk who resolves it; an ID number is masked (never stored in clear)."""
+    out = {str(k): (v if isinstance(v, (str, int, bool, type(None))) else str(v)) for k, v in raw.items()}
+    if out.get("id_number"):
+        text = str(out["id_number"])
+        out["id_number"] = text[:6] + "*" * max(len(text) - 10, 0) + text[-4:]
+    return out

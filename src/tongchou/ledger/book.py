@@ -1,0 +1,72 @@
+"""The shell of the ledger: persist entries (append-only) and sum postings into balances."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from tongchou.ledger.accounts import Account, Fund, Title
+from tongchou.ledger.postings import Entry, Line
+from tongchou.store.models import JournalEntry, Posting
+
+Fen = int
+
+
+def record(session: Session, entry: Entry) -> int:
+    """Write an entry and its lines; returns the entry id. A second entry for the same cause fails
+    (unique cause), so a retried operation cannot post twice."""
+    entry_id = session.execute(
+        insert(JournalEntry).values(cause_type=entry.cause_type, cause_id=entry.cause_id, county=entry.county,
+                                    booked_on=entry.booked_on, memo=entry.memo).returning(JournalEntry.id)
+    ).scalar_one()
+    if entry.lines:
+        session.execute(insert(Posting), [_row(entry_id, line) for line in entry.lines])
+    return entry_id
+
+
+def _row(entry_id: int, line: Line) -> dict:
+    account = line.account
+    return {"entry_id": entry_id, "fund": str(account.fund), "title": str(account.title), "county": account.county,
+            "party": account.party, "debit": line.debit, "credit": line.credit}
+
+
+def balance(session: Session, account: Account) -> Fen:
+    """debits − credits of the account (negative for a credit balance)."""
+    debit, credit = session.execute(
+        select(func.coalesce(func.sum(Posting.debit), 0), func.coalesce(func.sum(Posting.credit), 0)).where(
+            Posting.fund == str(account.fund), Posting.title == str(account.title),
+            Posting.county == account.county, Posting.party == account.party)
+    ).one()
+    return int(debit) - int(credit)
+
+
+def personal_account_balance(session: Session, psn_no: str) -> Fen:
+    """What a person's account holds: credits − debits of its holder account, over every county."""
+    debit, credit = session.execute(
+        select(func.coalesce(func.sum(Posting.debit), 0), func.coalesce(func.sum(Posting.credit), 0)).where(
+            Posting.fund == str(Fund.PERSONAL_ACCOUNT), Posting.title == str(Title.ACCOUNT_HOLDER),
+            Posting.party == psn_no)
+    ).one()
+    return int(credit) - int(debit)
+
+
+def entry_lines(session: Session, cause_type: str, cause_id: str) -> tuple[int, list[Line]] | None:
+    """The stored entry of a cause and its lines, or None."""
+    entry_id = session.execute(
+        select(JournalEntry.id).where(JournalEntry.cause_type == cause_type, JournalEntry.cause_id == cause_id)
+    ).scalar_one_or_none()
+    if entry_id is None:
+        return None
+    rows = session.execute(select(Posting).where(Posting.entry_id == entry_id).order_by(Posting.id)).scalars()
+    return entry_id, [Line(Account(Fund(r.fund), Title(r.title), r.county, r.party), r.debit, r.credit) for r in rows]
+
+
+def settlement_facts(row) -> "SettlementFacts":
+    """What the ledger needs of a stored settlement (a `store.models.Settlement` row)."""
+    from tongchou.ledger.postings import PAYMENT_FIELDS, SettlementFacts
+
+    amounts = {name: getattr(row, name) for name in (*PAYMENT_FIELDS, "acct_pay", "acct_mulaid_pay")}
+    return SettlementFacts(setl_id=row.setl_id, insutype=row.insutype, med_type=row.med_type, county=row.county,
+                           fixmedins_code=row.fixmedins_code, psn_no=row.psn_no, booked_on=row.enddate,
+                           amounts=amounts, mulaid_psn_no=row.mulaid_psn_no, mulaid_county=row.mulaid_county,
+                           hifmi_insurer=row.hifmi_insurer)

@@ -1,0 +1,216 @@
+"""Posting rules as pure functions: a settlement, a cancellation, a contribution → one balanced entry.
+
+Every entry balances inside each fund it touches (debits = credits per fund). Amounts are
+non-negative fen; a zero amount produces no line. Nothing here reads or writes a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from tongchou.ledger.accounts import SUBSIDY_TITLES, Account, Fund, Title, fund_of
+
+Fen = int
+PAYMENT_FIELDS = ("hifp_pay", "hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "maf_pay", "oth_pay")
+
+
+class PostingError(ValueError):
+    """A posting that cannot be made: names the field at fault."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Line:
+    account: Account
+    debit: Fen = 0
+    credit: Fen = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A journal entry: its cause (type and id: one entry per cause), county and lines."""
+
+    cause_type: str
+    cause_id: str
+    county: str
+    booked_on: dt.date
+    lines: tuple[Line, ...]
+    memo: str = ""
+
+    def totals_by_fund(self) -> dict[Fund, tuple[Fen, Fen]]:
+        return fund_totals(self.lines)
+
+    def is_balanced(self) -> bool:
+        return all(debit == credit for debit, credit in self.totals_by_fund().values())
+
+
+def fund_totals(lines: Iterable[Line]) -> dict[Fund, tuple[Fen, Fen]]:
+    debits: dict[Fund, Fen] = defaultdict(int)
+    credits: dict[Fund, Fen] = defaultdict(int)
+    for line in lines:
+        debits[line.account.fund] += line.debit
+        credits[line.account.fund] += line.credit
+    return {fund: (debits[fund], credits[fund]) for fund in sorted(set(debits) | set(credits))}
+
+
+def move(amount: Fen, debit: Account, credit: Account, field_name: str = "amount") -> tuple[Line, ...]:
+    """Debit one account and credit another of the same fund by `amount` (nothing when 0)."""
+    if amount < 0:
+        raise PostingError(field_name, f"{field_name}: a posting amount must not be negative ({amount})")
+    if debit.fund != credit.fund:
+        raise PostingError(field_name, f"{field_name}: {debit} and {credit} are in different funds")
+    if amount == 0:
+        return ()
+    return Line(debit, debit=amount), Line(credit, credit=amount)
+
+
+def _entry(cause_type: str, cause_id: str, county: str, booked_on: dt.date, lines: Iterable[Line],
+           memo: str = "") -> Entry:
+    entry = Entry(cause_type, cause_id, county, booked_on, tuple(lines), memo)
+    if not entry.is_balanced():  # a rule bug, never an input error
+        raise AssertionError(f"unbalanced entry {cause_type}:{cause_id}")
+    return entry
+
+
+# ---------------------------------------------------------------- settlements
+
+@dataclass(frozen=True)
+class SettlementFacts:
+    """What the ledger needs of a settlement."""
+
+    setl_id: str
+    insutype: str
+    med_type: str
+    county: str  # the insured person's county: the sub-ledger that pays
+    fixmedins_code: str
+    psn_no: str
+    booked_on: dt.date
+    amounts: Mapping[str, Fen]  # the payment fields, acct_pay and acct_mulaid_pay
+    mulaid_psn_no: str | None = None
+    mulaid_county: str | None = None
+    hifmi_insurer: str | None = None
+
+
+def _benefit_lines(facts: SettlementFacts) -> list[Line]:
+    lines: list[Line] = []
+    for name in PAYMENT_FIELDS:
+        amount = facts.amounts.get(name, 0)
+        fund = fund_of(facts.insutype, facts.med_type, name)
+        due = Account(fund, Title.DUE_TO_INSTITUTION, facts.county, facts.fixmedins_code)
+        if name == "hifmi_pay" and facts.hifmi_insurer:
+            paid_by = Account(fund, Title.DUE_TO_INSURER, facts.county, facts.hifmi_insurer)
+        else:
+            paid_by = Account(fund, Title.EXPENSE_BENEFIT, facts.county)
+        lines.extend(move(amount, paid_by, due, name))
+    return lines
+
+
+def _account_lines(facts: SettlementFacts) -> list[Line]:
+    acct_pay = facts.amounts.get("acct_pay", 0)
+    mulaid = facts.amounts.get("acct_mulaid_pay", 0)
+    if mulaid > acct_pay:
+        raise PostingError("acct_mulaid_pay", "acct_mulaid_pay is a part of acct_pay and cannot exceed it")
+    if mulaid and not facts.mulaid_psn_no:
+        raise PostingError("mulaid_psn_no", "a family mutual-aid payment needs the relative whose account pays")
+    fund = Fund.PERSONAL_ACCOUNT
+    due = Account(fund, Title.DUE_TO_INSTITUTION, facts.county, facts.fixmedins_code)
+    lines = list(move(acct_pay - mulaid, Account(fund, Title.ACCOUNT_HOLDER, facts.county, facts.psn_no), due,
+                      "acct_pay"))
+    if mulaid:
+        relative = Account(fund, Title.ACCOUNT_HOLDER, facts.mulaid_county or facts.county, facts.mulaid_psn_no or "")
+        lines.extend(move(mulaid, relative, due, "acct_mulaid_pay"))
+    return lines
+
+
+def settlement_entry(facts: SettlementFacts) -> Entry:
+    """结算: each paying fund's expense (or the insurer's part) against what is due to the institution;
+    the personal account (own and family mutual-aid) against what is due to the institution."""
+    return _entry("settlement", facts.setl_id, facts.county, facts.booked_on,
+                  [*_benefit_lines(facts), *_account_lines(facts)], f"结算 {facts.setl_id}")
+
+
+def opposite(entry: Entry, cause_type: str, cause_id: str, booked_on: dt.date, memo: str = "") -> Entry:
+    """The exact opposite of an entry (撤销/冲正): every debit becomes a credit and back."""
+    lines = tuple(Line(line.account, debit=line.credit, credit=line.debit) for line in entry.lines)
+    return _entry(cause_type, cause_id, entry.county, booked_on, lines, memo or f"撤销 {entry.cause_id}")
+
+
+def cancellation_entry(facts: SettlementFacts, booked_on: dt.date) -> Entry:
+    return opposite(settlement_entry(facts), "cancellation", facts.setl_id, booked_on, f"撤销结算 {facts.setl_id}")
+
+
+# ---------------------------------------------------------------- contributions
+
+def resident_contribution_entry(cause_id: str, county: str, booked_on: dt.date, individual: Fen,
+                                subsidies: Mapping[str, Fen] | None = None, cause_type: str = "contribution"
+                                ) -> Entry:
+    """Resident contribution: individual share, and fiscal subsidies by level, into the resident pooled fund."""
+    fund = Fund.RESIDENT_POOLED
+    bank = Account(fund, Title.BANK, county)
+    lines = list(move(individual, bank, Account(fund, Title.REVENUE_INDIVIDUAL, county), "individual"))
+    for level, amount in sorted((subsidies or {}).items()):
+        if level not in SUBSIDY_TITLES:
+            raise PostingError("level", f"unknown subsidy level {level!r}: one of {', '.join(SUBSIDY_TITLES)}")
+        lines.extend(move(amount, bank, Account(fund, SUBSIDY_TITLES[level], county), f"subsidies.{level}"))
+    return _entry(cause_type, cause_id, county, booked_on, lines, "居民医保缴费" if individual else "居民医保财政补助")
+
+
+def employee_contribution_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, employer: Fen,
+                                individual_to_account: Fen, individual_to_pool: Fen) -> Entry:
+    """Employee contribution: employer share and the rest of the individual share to the pooled fund,
+    the account part of the individual share to the person's account."""
+    pool, acct = Fund.EMPLOYEE_POOLED, Fund.PERSONAL_ACCOUNT
+    lines = [
+        *move(employer, Account(pool, Title.BANK, county), Account(pool, Title.REVENUE_EMPLOYER, county), "employer"),
+        *move(individual_to_pool, Account(pool, Title.BANK, county),
+              Account(pool, Title.REVENUE_INDIVIDUAL, county), "individual"),
+        *move(individual_to_account, Account(acct, Title.BANK, county),
+              Account(acct, Title.ACCOUNT_HOLDER, county, psn_no), "individual"),
+    ]
+    return _entry("contribution", cause_id, county, booked_on, lines, "职工医保缴费")
+
+
+def account_transfer_entry(cause_id: str, booked_on: dt.date, psn_no: str, from_county: str, to_county: str,
+                           amount: Fen) -> Entry:
+    """A personal account moving with its holder from one county's sub-ledger to another's."""
+    acct = Fund.PERSONAL_ACCOUNT
+    lines = [
+        *move(amount, Account(acct, Title.ACCOUNT_HOLDER, from_county, psn_no), Account(acct, Title.BANK, from_county)),
+        *move(amount, Account(acct, Title.BANK, to_county), Account(acct, Title.ACCOUNT_HOLDER, to_county, psn_no)),
+    ]
+    return _entry("transfer", cause_id, to_county, booked_on, lines, "个人账户随参保关系转移")
+
+
+def account_credit_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen) -> Entry:
+    """A retiree's monthly account credit: out of the employee pooled fund, into the person's account."""
+    pool, acct = Fund.EMPLOYEE_POOLED, Fund.PERSONAL_ACCOUNT
+    lines = [
+        *move(amount, Account(pool, Title.EXPENSE_TRANSFER_OUT, county), Account(pool, Title.BANK, county)),
+        *move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no)),
+    ]
+    return _entry("account_credit", cause_id, county, booked_on, lines, "退休人员个人账户划入")
+
+
+def relative_contribution_entry(cause_id: str, booked_on: dt.date, payer: str, payer_county: str,
+                                relative_county: str, amount: Fen) -> Entry:
+    """An employee's account pays a relative's resident contribution (家庭共济)."""
+    acct, resident = Fund.PERSONAL_ACCOUNT, Fund.RESIDENT_POOLED
+    lines = [
+        *move(amount, Account(acct, Title.ACCOUNT_HOLDER, payer_county, payer), Account(acct, Title.BANK, payer_county)),
+        *move(amount, Account(resident, Title.BANK, relative_county),
+              Account(resident, Title.REVENUE_INDIVIDUAL, relative_county)),
+    ]
+    return _entry("contribution", cause_id, relative_county, booked_on, lines, "个人账户代缴近亲属居民医保")
+
+
+def opening_balance_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen) -> Entry:
+    """An account balance carried over from before the store (fixture, migration of a legacy system)."""
+    acct = Fund.PERSONAL_ACCOUNT
+    lines = move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
+    return _entry("opening_balance", cause_id, county, booked_on, lines, "个人账户期初余额")

@@ -1,0 +1,190 @@
+"""`tongchou ledger verify`: prove the books and the accumulators from the postings, in one snapshot.
+
+Checks, each with its breaches:
+1. `fund_balance`    — per fund, total debits = total credits;
+2. `entry_balance`   — every journal entry balances inside each fund it touches;
+3. `settlement_postings` — every settlement has its entry, equal line for line to what the posting
+   rules give for the stored settlement; every cancellation has the exact opposite; no settlement
+   or cancellation entry lacks its record;
+4. `accumulators`    — every person's stored accumulators equal the replay, in booking order, of
+   the Deltas of their settlements and cancellations;
+5. `accounts`        — no personal account is below zero;
+6. `active_visits`   — every visit's active settlement exists and is not cancelled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tongchou.ledger.accounts import Account, Fund, Title
+from tongchou.ledger.book import settlement_facts
+from tongchou.ledger.postings import Line, settlement_entry
+from tongchou.settlement.engine import apply_delta
+from tongchou.settlement.model import YearState
+from tongchou.store import models as m
+from tongchou.store.codec import delta_of, same_state, state_of
+from tongchou.store.uow import Store
+
+MAX_SHOWN = 20
+
+
+@dataclass
+class Check:
+    name: str
+    description: str
+    checked: int = 0
+    breaches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaches
+
+
+@dataclass
+class Report:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def _fund_balance(session: Session) -> Check:
+    check = Check("fund_balance", "各基金借方合计 = 贷方合计")
+    rows = session.execute(select(m.Posting.fund, func.sum(m.Posting.debit), func.sum(m.Posting.credit))
+                           .group_by(m.Posting.fund).order_by(m.Posting.fund)).all()
+    for fund, debit, credit in rows:
+        check.checked += 1
+        if int(debit) != int(credit):
+            check.breaches.append(f"{fund}: debit {int(debit)} ≠ credit {int(credit)} fen")
+    return check
+
+
+def _entry_balance(session: Session) -> Check:
+    check = Check("entry_balance", "每笔凭证在各基金内借贷平衡")
+    check.checked = session.execute(select(func.count()).select_from(m.JournalEntry)).scalar_one()
+    rows = session.execute(
+        select(m.Posting.entry_id, m.Posting.fund, func.sum(m.Posting.debit), func.sum(m.Posting.credit))
+        .group_by(m.Posting.entry_id, m.Posting.fund)
+        .having(func.sum(m.Posting.debit) != func.sum(m.Posting.credit))).all()
+    check.breaches = [f"entry {entry_id} fund {fund}: debit {int(d)} ≠ credit {int(c)}" for entry_id, fund, d, c in rows]
+    return check
+
+
+def _lines_by_entry(session: Session) -> dict[tuple[str, str], tuple[int, Counter]]:
+    entries = {row.id: (row.cause_type, row.cause_id) for row in session.execute(
+        select(m.JournalEntry.id, m.JournalEntry.cause_type, m.JournalEntry.cause_id).where(
+            m.JournalEntry.cause_type.in_(("settlement", "cancellation"))))}
+    lines: dict[int, Counter] = defaultdict(Counter)
+    for p in session.execute(select(m.Posting).where(m.Posting.entry_id.in_(
+            select(m.JournalEntry.id).where(m.JournalEntry.cause_type.in_(("settlement", "cancellation")))))).scalars():
+        account = Account(Fund(p.fund), Title(p.title), p.county, p.party)
+        lines[p.entry_id][Line(account, p.debit, p.credit)] += 1
+    return {cause: (entry_id, lines.get(entry_id, Counter())) for entry_id, cause in entries.items()}
+
+
+def _settlement_postings(session: Session, settlements: list[m.Settlement], cancelled: dict[str, int]
+                         ) -> tuple[Check, dict[str, int]]:
+    check = Check("settlement_postings", "每笔结算/撤销都有且仅有与之相符的记账凭证")
+    stored = _lines_by_entry(session)
+    seq: dict[str, int] = {}
+    for row in settlements:
+        check.checked += 1
+        expected = Counter(settlement_entry(settlement_facts(row)).lines)
+        found = stored.pop(("settlement", row.setl_id), None)
+        if found is None:
+            check.breaches.append(f"settlement {row.setl_id}: no journal entry")
+            continue
+        seq[row.setl_id] = found[0]
+        if found[1] != expected:
+            check.breaches.append(f"settlement {row.setl_id}: postings differ from the settlement's amounts")
+        if row.setl_id in cancelled:
+            opposite = Counter({Line(line.account, line.credit, line.debit): n for line, n in expected.items()})
+            undo = stored.pop(("cancellation", row.setl_id), None)
+            if undo is None:
+                check.breaches.append(f"cancellation of {row.setl_id}: no journal entry")
+            elif undo[1] != opposite:
+                check.breaches.append(f"cancellation of {row.setl_id}: postings are not the exact opposite")
+            else:
+                seq["-" + row.setl_id] = undo[0]
+    for cause_type, cause_id in stored:
+        check.breaches.append(f"{cause_type} entry {cause_id}: no such {cause_type} recorded")
+    return check, seq
+
+
+def _accumulators(session: Session, settlements: list[m.Settlement], seq: dict[str, int]) -> Check:
+    check = Check("accumulators", "年度累计 = 其结算增量之和（减去撤销）")
+    events: dict[tuple[str, str, int], list[tuple[int, int, m.Settlement]]] = defaultdict(list)
+    for row in settlements:
+        key = (row.psn_no, row.insutype, row.year)
+        if row.setl_id in seq:
+            events[key].append((seq[row.setl_id], 1, row))
+        if "-" + row.setl_id in seq:
+            events[key].append((seq["-" + row.setl_id], -1, row))
+    for ys in session.execute(select(m.YearStateRow)).scalars():
+        check.checked += 1
+        key = (ys.psn_no, ys.insutype, ys.year)
+        replay = YearState()
+        try:
+            for _, sign, row in sorted(events.pop(key, []), key=lambda event: event[0]):
+                replay = apply_delta(replay, delta_of(row.delta), sign)
+        except KeyError as exc:
+            check.breaches.append(f"{key}: replay fails on admission {exc}")
+            continue
+        if not same_state(replay, state_of(ys.state)):
+            check.breaches.append(f"{ys.psn_no}/{ys.insutype}/{ys.year}: stored accumulators ≠ replay of settlements")
+    for key in events:
+        check.breaches.append(f"{key}: settlements without an accumulator row")
+    return check
+
+
+def _accounts(session: Session) -> Check:
+    check = Check("accounts", "个人账户余额不为负")
+    rows = session.execute(
+        select(m.Posting.party, func.sum(m.Posting.credit) - func.sum(m.Posting.debit))
+        .where(m.Posting.fund == str(Fund.PERSONAL_ACCOUNT), m.Posting.title == str(Title.ACCOUNT_HOLDER))
+        .group_by(m.Posting.party)).all()
+    for party, balance in rows:
+        check.checked += 1
+        if int(balance) < 0:
+            check.breaches.append(f"account {party}: balance {int(balance)} fen")
+    return check
+
+
+def _active_visits(session: Session, settlements: dict[str, m.Settlement], cancelled: dict[str, int]) -> Check:
+    check = Check("active_visits", "每次就诊至多一笔有效结算")
+    for visit in session.execute(select(m.ActiveVisit)).scalars():
+        check.checked += 1
+        if visit.setl_id not in settlements:
+            check.breaches.append(f"visit {visit.visit_key}: settlement {visit.setl_id} does not exist")
+        elif visit.setl_id in cancelled:
+            check.breaches.append(f"visit {visit.visit_key}: settlement {visit.setl_id} is cancelled")
+    return check
+
+
+def verify_session(session: Session) -> Report:
+    settlements = list(session.execute(select(m.Settlement).order_by(m.Settlement.id)).scalars())
+    cancelled = {row.setl_id: row.id for row in session.execute(select(m.SettlementCancellation)).scalars()}
+    postings, seq = _settlement_postings(session, settlements, cancelled)
+    checks = [
+        _fund_balance(session),
+        _entry_balance(session),
+        postings,
+        _accumulators(session, settlements, seq),
+        _accounts(session),
+        _active_visits(session, {s.setl_id: s for s in settlements}, cancelled),
+    ]
+    return Report(checks)
+
+
+def verify(store: Store) -> Report:
+    """All checks in one read transaction (one consistent snapshot on PostgreSQL: REPEATABLE READ)."""
+    def work(session: Session) -> Report:
+        if store.dialect == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return verify_session(session)
+    return store.read(work)

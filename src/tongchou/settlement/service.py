@@ -1,0 +1,472 @@
+"""The settlement service (imperative shell): settle, pre-settle, cancel and reverse against the store.
+
+spec/settlement.md §8, as implemented here:
+- `settle` commits the settlement, the person's accumulators and the fund postings in ONE
+  transaction, holding the lock on the person's accumulator row (and on the personal
+  accounts it draws from) so that no cap is ever exceeded by concurrent settlements;
+- idempotency: a caller key (institution code + msgid on the API, `setl_id` on the command
+  line) with the same request returns the first result and moves no money; with a
+  different request it is refused (`Conflict`);
+- at most one active settlement per visit (`mdtrt_id` for an admission, `mdtrt_id` +
+  `chrg_bchno` for an outpatient charge batch), whatever the key;
+- `cancel` posts the exact opposite, subtracts the settlement's own Delta, keeps both
+  records, and is idempotent;
+- `reverse` (冲正) cancels the settlement its key made, or, arriving first, leaves a mark
+  so that the late original is refused.
+Items are split with the catalogue in force on the visit's end date: the request gives
+codes, quantities, prices and amounts only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
+from tongchou.ledger.book import personal_account_balance, record, settlement_facts
+from tongchou.ledger.postings import cancellation_entry, settlement_entry
+from tongchou.money import fen_to_str
+from tongchou.policy.registry import NoPolicy, Registry, Resolved
+from tongchou.settlement.claims_io import explanation_step_json
+from tongchou.settlement.engine import apply_delta, settle as engine_settle
+from tongchou.settlement.matching import find_disease
+from tongchou.settlement.model import AMOUNT_FIELDS, Claim, Item, Person, YearState
+from tongchou.settlement.model import Settlement as EngineSettlement
+from tongchou.settlement.split import SplitError, split_items
+from tongchou.store import models as m
+from tongchou.store.codec import delta_json, delta_of, state_json, state_of
+from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
+from tongchou.store.uow import Store, lock_accounts, lock_year_state
+
+Fen = int
+INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
+REFERRAL_MED_TYPES = frozenset({"23"})
+CHRONIC_MED_TYPES = frozenset({"14"})
+
+
+# ---------------------------------------------------------------- requests and outcomes
+
+@dataclass(frozen=True)
+class FeeLine:
+    """A fee line as the institution sends it: no category, proportion or cap (the catalogue has them)."""
+
+    code: str
+    amount: Fen
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    restriction_met: bool = True  # whether a restricted-use item's condition holds (lmt_used_flag)
+
+
+@dataclass(frozen=True)
+class SettleRequest:
+    key: str  # idempotency key: institution code + msgid, or setl_id
+    psn_no: str
+    insutype: str
+    fixmedins_code: str
+    mdtrt_id: str
+    med_type: str
+    begndate: dt.date
+    enddate: dt.date
+    items: tuple[FeeLine, ...]
+    chrg_bchno: str | None = None
+    setl_id: str | None = None
+    dise_code: str | None = None
+    accident: bool = False
+    third_party_liable: bool = False
+    acct_used: bool = True
+    mulaid_psn_no: str | None = None  # the relative whose account pays what the person's own cannot
+    settle_if_ineligible: bool = False  # an ineligible person is settled all self-paid instead of refused
+    hosp_part_amt: Fen = 0
+
+    def fingerprint(self) -> str:
+        """A hash of everything but the key: the same key with another fingerprint is a conflict."""
+        body = asdict(self)
+        body.pop("key")
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
+    @property
+    def visit_key(self) -> str:
+        if self.med_type in INPATIENT_MED_TYPES or not self.chrg_bchno:
+            return f"{self.fixmedins_code}|{self.mdtrt_id}"
+        return f"{self.fixmedins_code}|{self.mdtrt_id}|{self.chrg_bchno}"
+
+
+@dataclass(frozen=True)
+class SettleOutcome:
+    setl_id: str
+    amounts: dict[str, Fen]  # every national amount, in fen
+    policy_id: str
+    benefit_line: str | None
+    explanation: list[dict[str, Any]]
+    replayed: bool = False  # the key was seen with the same request: no money moved now
+    committed: bool = True  # False for a pre-settlement
+    balc: Fen | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"setl_id": self.setl_id, "policy_id": self.policy_id,
+                               "benefit_line": self.benefit_line}
+        out.update({name: fen_to_str(value) for name, value in self.amounts.items()})
+        out["explanation"] = self.explanation
+        return out
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    setl_id: str
+    replayed: bool  # it was already cancelled: nothing moved now
+    cause: str
+
+
+@dataclass(frozen=True)
+class ReverseOutcome:
+    key: str
+    marked: bool  # the original had not arrived: a mark now refuses it
+    cancelled: CancelOutcome | None = None
+
+
+# ---------------------------------------------------------------- what a settlement needs from the store
+
+@dataclass
+class Context:
+    person: m.Person
+    institution: m.Institution
+    pool: str
+    periods: list[Period]
+    tier: str | None
+    filings: list[m.Filing]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _load_context(session: Session, req: SettleRequest) -> Context:
+    person = session.get(m.Person, req.psn_no)
+    if person is None:
+        raise InvalidRequest("psn_no", f"参保人{req.psn_no}不存在。", "unknown_person")
+    institution = session.get(m.Institution, req.fixmedins_code)
+    if institution is None:
+        raise InvalidRequest("fixmedins_code", f"定点医药机构{req.fixmedins_code}不存在。", "unknown_institution")
+    _check_agreement(institution, req.enddate)
+    county = session.get(m.CountyRow, person.county)
+    enrolments = session.execute(select(m.Enrolment).where(
+        m.Enrolment.psn_no == req.psn_no, m.Enrolment.insutype == req.insutype)).scalars().all()
+    periods = [Period(e.insutype, e.start, e.end, e.benefit_start) for e in enrolments]
+    covering = [e for e in enrolments if e.start <= req.enddate and (e.end is None or req.enddate <= e.end)]
+    filings = session.execute(select(m.Filing).where(m.Filing.psn_no == req.psn_no)).scalars().all()
+    return Context(person, institution, county.pool if county else person.county, periods,
+                   covering[-1].tier if covering else None, list(filings))
+
+
+def _check_agreement(institution: m.Institution, day: dt.date) -> None:
+    in_force = (institution.agreement_status == "active"
+                and (institution.agreement_from is None or institution.agreement_from <= day)
+                and (institution.agreement_to is None or day <= institution.agreement_to))
+    if not in_force:
+        raise Refused("fixmedins_code", f"定点医药机构{institution.name}在{date_text(day)}不在医保协议期内"
+                                        f"（状态：{institution.agreement_status}），不能结算。", "agreement")
+
+
+def catalogue_in_force(session: Session, codes: set[str], day: dt.date) -> dict[str, m.CatalogueItem]:
+    """The catalogue entry of each code in force on the day (the latest one to start, if several)."""
+    rows = session.execute(select(m.CatalogueItem).where(
+        m.CatalogueItem.code.in_(codes), m.CatalogueItem.effective_from <= day,
+        (m.CatalogueItem.effective_to.is_(None)) | (m.CatalogueItem.effective_to >= day),
+    ).order_by(m.CatalogueItem.effective_from)).scalars()
+    return {row.code: row for row in rows}
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def items_from_catalogue(session: Session, req: SettleRequest) -> list[Item]:
+    if not req.items:
+        raise InvalidRequest("items", "结算请求没有费用明细。")
+    catalogue = catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
+    items = []
+    for index, line in enumerate(req.items):
+        entry = catalogue.get(line.code)
+        if entry is None:
+            raise InvalidRequest(f"items[{index}].code",
+                                 f"项目{line.code}在{date_text(req.enddate)}不在医保目录内（或目录未生效）。", "unknown_item")
+        if line.amount < 0:
+            raise InvalidRequest(f"items[{index}].amount", f"项目{line.code}的金额不能为负数。", "negative_amount")
+        items.append(Item(code=line.code, category=entry.category, amount=line.amount, qty=line.qty, price=line.price,
+                          price_cap=_dec(entry.price_cap), selfpay_prop=_dec(entry.selfpay_prop),
+                          essential_drug=entry.essential_drug,
+                          restriction_met=line.restriction_met if entry.restriction else True))
+    return items
+
+
+def _disease_code(resolved: Resolved, text: str | None) -> str | None:
+    disease = find_disease(resolved.version, text)
+    return disease.code if disease else text
+
+
+def _filing_gap(ctx: Context, req: SettleRequest, resolved: Resolved) -> str | None:
+    """Why the visit is not covered for want of a filing (Chinese), or None."""
+    def valid(f: m.Filing) -> bool:
+        return f.approved_on <= req.enddate and f.valid_from <= req.enddate and (
+            f.valid_to is None or req.enddate <= f.valid_to)
+
+    if req.med_type in CHRONIC_MED_TYPES:
+        wanted = _disease_code(resolved, req.dise_code)
+        if not any(f.kind == "chronic" and valid(f) and _disease_code(resolved, f.dise_code) == wanted
+                   for f in ctx.filings):
+            return f"参保人未办理（或不在有效期内）“{req.dise_code or '未填写病种'}”门诊慢特病备案，该费用基金不予支付。"
+    if req.med_type in REFERRAL_MED_TYPES:
+        if not any(f.kind == "referral" and valid(f) for f in ctx.filings):
+            return "参保人未办理转诊备案，转外就医费用基金不予支付。"
+    return None
+
+
+# ---------------------------------------------------------------- the service
+
+class SettlementService:
+    """Settlement against the store; one instance may serve many threads."""
+
+    def __init__(self, store: Store, registry: Registry, today: Callable[[], dt.date] = dt.date.today):
+        self.store = store
+        self.registry = registry
+        self.today = today
+
+    # -------------------------------------------------- settle / pre-settle
+
+    def settle(self, req: SettleRequest) -> SettleOutcome:
+        return self.store.transaction(lambda session: self._settle_in(session, req))
+
+    def pre_settle(self, req: SettleRequest) -> SettleOutcome:
+        """Everything `settle` computes; nothing is written."""
+        def compute(session: Session) -> SettleOutcome:
+            ctx = _load_context(session, req)
+            state = self._state_of(session, req, ctx, lock=False)
+            settlement, _after, _extra = self._compute(session, req, ctx, state, req.setl_id or "PRE-SETTLEMENT")
+            return _outcome_of(settlement, committed=False)
+        return self.store.read(compute)
+
+    def _settle_in(self, session: Session, req: SettleRequest) -> SettleOutcome:
+        earlier = self._earlier_answer(session, req)
+        if earlier is not None:
+            return earlier
+        ctx = _load_context(session, req)
+        ys_row = lock_year_state(session, req.psn_no, req.insutype, req.enddate.year, ctx.person.county)
+        earlier = self._earlier_answer(session, req)  # the key may have been used while we waited for the lock
+        if earlier is not None:
+            return earlier
+        self._refuse_second_active(session, req)
+        state = self._state_of(session, req, ctx, lock=True, stored=ys_row.state)
+        setl_id = req.setl_id or f"{req.fixmedins_code}-{uuid.uuid4().hex[:20]}"
+        settlement, after, extra = self._compute(session, req, ctx, state, setl_id)
+        row = self._persist(session, req, ctx, settlement, extra)
+        ys_row.state = state_json(after, req.enddate.year)
+        ys_row.settlements += 1
+        record(session, settlement_entry(settlement_facts(row)))
+        session.flush()
+        return _outcome_of(settlement)
+
+    def _earlier_answer(self, session: Session, req: SettleRequest) -> SettleOutcome | None:
+        key = session.get(m.RequestKey, req.key, populate_existing=True)
+        if key is None:
+            return None
+        if key.kind == "reversal_mark":
+            raise Refused("key", f"交易{req.key}已被冲正，原交易不予办理。", "reversed")
+        if key.request_hash != req.fingerprint():
+            raise Conflict("key", f"交易{req.key}已办理，且本次请求内容与原请求不同，不予办理。", "key_conflict")
+        row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == key.setl_id)).scalar_one()
+        return _outcome_of_row(row, replayed=True)
+
+    def _refuse_second_active(self, session: Session, req: SettleRequest) -> None:
+        active = session.get(m.ActiveVisit, req.visit_key, populate_existing=True)
+        if active is not None:
+            raise Conflict("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算{active.setl_id}，如需重新结算请先撤销。",
+                           "already_settled")
+
+    def _state_of(self, session: Session, req: SettleRequest, ctx: Context, *, lock: bool,
+                  stored: dict | None = None) -> YearState:
+        if stored is None:
+            row = session.get(m.YearStateRow, (req.psn_no, req.insutype, req.enddate.year))
+            stored = row.state if row else None
+        state = state_of(stored)
+        if req.insutype == "310":
+            holders = [req.psn_no] + ([req.mulaid_psn_no] if req.mulaid_psn_no else [])
+            accounts = lock_accounts(session, holders) if lock else {}
+            if req.psn_no in accounts or session.get(m.PersonalAccount, req.psn_no) is not None:
+                state = state.with_(acct_balance=personal_account_balance(session, req.psn_no))
+        return state
+
+    def _resolve(self, ctx: Context, req: SettleRequest) -> Resolved:
+        try:
+            return self.registry.resolve(ctx.pool, req.insutype, req.enddate)
+        except NoPolicy as exc:
+            raise InvalidRequest("enddate", f"{date_text(req.enddate)}统筹区{ctx.pool}险种{req.insutype}无有效政策：{exc}",
+                                 "no_policy") from None
+
+    def _mulaid(self, session: Session, req: SettleRequest, resolved: Resolved) -> tuple[Fen, str | None]:
+        """The relative's balance open to family mutual use, and the relative's county."""
+        if not req.mulaid_psn_no:
+            return 0, None
+        relation = session.execute(select(m.FamilyRelation).where(
+            m.FamilyRelation.psn_no == req.psn_no, m.FamilyRelation.relative == req.mulaid_psn_no)).scalar_one_or_none()
+        if relation is None or not mutual_use_allowed(resolved.version.personal_account, relation.relation):
+            raise Refused("mulaid_psn_no", f"{req.mulaid_psn_no}不是参保人可共济使用个人账户的配偶、父母或子女。",
+                          "mulaid_not_allowed")
+        if session.get(m.PersonalAccount, req.mulaid_psn_no) is None:
+            raise Refused("mulaid_psn_no", f"{req.mulaid_psn_no}没有职工医保个人账户。", "mulaid_not_allowed")
+        relative = session.get(m.Person, req.mulaid_psn_no)
+        return max(personal_account_balance(session, req.mulaid_psn_no), 0), relative.county if relative else None
+
+    def _compute(self, session: Session, req: SettleRequest, ctx: Context, state: YearState, setl_id: str
+                 ) -> tuple[EngineSettlement, YearState, dict[str, Any]]:
+        if req.enddate < req.begndate:
+            raise InvalidRequest("enddate", "出院（结束）日期早于入院（开始）日期。")
+        resolved = self._resolve(ctx, req)
+        eligibility = benefits_on(ctx.periods, req.insutype, req.enddate)
+        if not eligibility.eligible and not req.settle_if_ineligible:
+            raise Refused("psn_no", eligibility.reason, "not_eligible")
+        mulaid_balance, mulaid_county = self._mulaid(session, req, resolved)
+        items = items_from_catalogue(session, req)
+        try:
+            split, item_splits = split_items(items)
+        except SplitError as exc:
+            raise InvalidRequest(exc.field, str(exc)) from None
+        claim = self._claim(req, ctx, setl_id, split, item_splits, mulaid_balance)
+        reason = eligibility.reason or _filing_gap(ctx, req, resolved)
+        settlement, after = engine_settle(resolved, claim, state, eligible=reason is None, ineligible_reason=reason)
+        insurer = next((layer.run_by for layer in resolved.layers if layer.field == "hifmi_pay" and layer.run_by), None)
+        extra = {"items": items, "item_splits": item_splits, "claim": claim, "eligible": reason is None,
+                 "mulaid_county": mulaid_county if settlement.acct_mulaid_pay else None, "insurer": insurer}
+        return settlement, after, extra
+
+    def _claim(self, req: SettleRequest, ctx: Context, setl_id: str, split, item_splits, mulaid_balance: Fen
+               ) -> Claim:
+        p = ctx.person
+        person = Person(psn_no=p.psn_no, psn_type=p.psn_type, birth_date=p.birth_date,
+                        assistance=frozenset(p.assistance or ()), tier=ctx.tier,
+                        continuous_years=p.contribution_years, county=p.county, mulaid_balance=mulaid_balance)
+        return Claim(setl_id=setl_id, person=person, insutype=req.insutype, insuplc_admdvs=ctx.pool,
+                     med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
+                     hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier, split=split,
+                     dise_code=req.dise_code, accident=req.accident, third_party_liable=req.third_party_liable,
+                     mdtrt_id=req.mdtrt_id, acct_used=req.acct_used, hosp_part_amt=req.hosp_part_amt,
+                     item_splits=tuple(item_splits))
+
+    def _persist(self, session: Session, req: SettleRequest, ctx: Context, settlement: EngineSettlement,
+                 extra: dict[str, Any]) -> m.Settlement:
+        setl_id = settlement.setl_id
+        county = ctx.person.county
+        session.add(m.RequestKey(key=req.key, kind="settlement", request_hash=req.fingerprint(), setl_id=setl_id))
+        session.add(m.ActiveVisit(visit_key=req.visit_key, setl_id=setl_id))
+        visit = self._visit(session, req, county)
+        claim: Claim = extra["claim"]
+        row = m.Settlement(
+            setl_id=setl_id, request_key=req.key, request_hash=req.fingerprint(), psn_no=req.psn_no,
+            insutype=req.insutype, year=req.enddate.year, county=county, insuplc_admdvs=ctx.pool,
+            fixmedins_code=req.fixmedins_code, hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier,
+            mdtrt_id=req.mdtrt_id, chrg_bchno=req.chrg_bchno, med_type=req.med_type, dise_code=req.dise_code,
+            accident=req.accident, begndate=req.begndate, enddate=req.enddate, psn_type=claim.person.psn_type,
+            tier=claim.person.tier, assistance=sorted(claim.person.assistance),
+            continuous_years=claim.person.continuous_years, policy_id=settlement.policy_id,
+            policy_version=settlement.policy_version, benefit_line=settlement.benefit_line,
+            eligible=extra["eligible"], inscp_essential_amt=settlement.inscp_essential_amt,
+            acct_mulaid_pay=settlement.acct_mulaid_pay, balc=settlement.balc, pool_prop=str(settlement.pool_prop),
+            mulaid_psn_no=req.mulaid_psn_no if settlement.acct_mulaid_pay else None,
+            mulaid_county=extra["mulaid_county"], hifmi_insurer=extra["insurer"] if settlement.hifmi_pay else None,
+            explanation=[explanation_step_json(step) for step in settlement.explanation],
+            delta=delta_json(settlement.delta), **settlement.amounts(),
+        )
+        session.add(row)
+        session.flush()
+        for index, (line, item, part) in enumerate(zip(req.items, extra["items"], extra["item_splits"])):
+            session.add(m.FeeItem(visit_id=visit.id, setl_id=setl_id, chrg_bchno=req.chrg_bchno, line_no=index,
+                                  code=line.code, qty=line.qty, price=line.price, amount=line.amount,
+                                  category=item.category, selfpay_prop=item.selfpay_prop, price_cap=item.price_cap,
+                                  fulamt_ownpay_amt=part.fulamt_ownpay_amt, overlmt_selfpay=part.overlmt_selfpay,
+                                  preselfpay_amt=part.preselfpay_amt, inscp_scp_amt=part.inscp_scp_amt, county=county))
+        return row
+
+    def _visit(self, session: Session, req: SettleRequest, county: str) -> m.Visit:
+        visit = session.execute(select(m.Visit).where(m.Visit.fixmedins_code == req.fixmedins_code,
+                                                      m.Visit.mdtrt_id == req.mdtrt_id)).scalar_one_or_none()
+        if visit is None:
+            visit = m.Visit(fixmedins_code=req.fixmedins_code, mdtrt_id=req.mdtrt_id, psn_no=req.psn_no,
+                            insutype=req.insutype, med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
+                            dise_code=req.dise_code, county=county)
+            session.add(visit)
+            session.flush()
+        elif visit.psn_no != req.psn_no:
+            raise Conflict("mdtrt_id", f"就诊{req.mdtrt_id}属于另一参保人。", "visit_of_other_person")
+        return visit
+
+    # -------------------------------------------------- cancel / reverse
+
+    def cancel(self, setl_id: str, *, key: str | None = None) -> CancelOutcome:
+        return self.store.transaction(lambda session: self._cancel_in(session, setl_id, "cancellation", key))
+
+    def reverse(self, key: str) -> ReverseOutcome:
+        return self.store.transaction(lambda session: self._reverse_in(session, key))
+
+    def _cancel_in(self, session: Session, setl_id: str, cause: str, key: str | None) -> CancelOutcome:
+        row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == setl_id)).scalar_one_or_none()
+        if row is None:
+            raise NotFound("setl_id", f"结算{setl_id}不存在。")
+        ys_row = lock_year_state(session, row.psn_no, row.insutype, row.year, row.county)
+        done = session.execute(select(m.SettlementCancellation).where(
+            m.SettlementCancellation.setl_id == setl_id)).scalar_one_or_none()
+        if done is not None:
+            return CancelOutcome(setl_id, True, done.cause)
+        if row.acct_pay:
+            lock_accounts(session, [row.psn_no] + ([row.mulaid_psn_no] if row.mulaid_psn_no else []))
+        try:
+            after = apply_delta(state_of(ys_row.state), delta_of(row.delta), -1)
+        except KeyError:
+            raise Conflict("setl_id", f"结算{setl_id}所属住院的首次结算已撤销，请先处理该住院的其他结算。") from None
+        ys_row.state = state_json(after, row.year)
+        session.add(m.SettlementCancellation(setl_id=setl_id, cause=cause, request_key=key, county=row.county))
+        session.execute(delete(m.ActiveVisit).where(m.ActiveVisit.setl_id == setl_id))
+        record(session, cancellation_entry(settlement_facts(row), self.today()))
+        session.flush()
+        return CancelOutcome(setl_id, False, cause)
+
+    def _reverse_in(self, session: Session, key: str) -> ReverseOutcome:
+        earlier = session.get(m.RequestKey, key, populate_existing=True)
+        if earlier is None:
+            session.add(m.RequestKey(key=key, kind="reversal_mark"))
+            session.flush()
+            return ReverseOutcome(key, True)
+        if earlier.kind == "reversal_mark":
+            return ReverseOutcome(key, True)
+        return ReverseOutcome(key, False, self._cancel_in(session, earlier.setl_id, "reversal", key))
+
+    # -------------------------------------------------- reading
+
+    def get(self, setl_id: str) -> SettleOutcome:
+        def load(session: Session) -> SettleOutcome:
+            row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == setl_id)).scalar_one_or_none()
+            if row is None:
+                raise NotFound("setl_id", f"结算{setl_id}不存在。")
+            return _outcome_of_row(row)
+        return self.store.read(load)
+
+
+# ---------------------------------------------------------------- helpers
+
+def _amounts(source: Any) -> dict[str, Fen]:
+    names = (*AMOUNT_FIELDS, "inscp_essential_amt", "acct_mulaid_pay")
+    return {name: getattr(source, name) for name in names}
+
+
+def _outcome_of(settlement: EngineSettlement, committed: bool = True) -> SettleOutcome:
+    return SettleOutcome(settlement.setl_id, _amounts(settlement), settlement.policy_id, settlement.benefit_line,
+                         [explanation_step_json(step) for step in settlement.explanation], committed=committed,
+                         balc=settlement.balc)
+
+
+def _outcome_of_row(row: m.Settlement, replayed: bool = False) -> SettleOutcome:
+    return SettleOutcome(row.setl_id, _amounts(row), row.policy_id, row.benefit_line, list(row.explanation),
+                         replayed=replayed, balc=row.balc)

@@ -1,0 +1,328 @@
+"""`tongchou load FIXTURE.yaml`: set up a region (spec/contracts.md "Fixture for `tongchou load`").
+
+The fixture is validated whole before anything is written; an error names the path of the
+field (e.g. `persons.0.birth_date`). Loading is one transaction and may be repeated: rows that
+are already there (same key) are updated, enrolments, filings and opening balances that are
+already there are not added again. The extended keys are documented in docs/store.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongchou.ledger.book import entry_lines, record
+from tongchou.ledger.postings import opening_balance_entry
+from tongchou.money import to_fen
+from tongchou.store import models as m
+from tongchou.store.crypto import DataCipher, cipher_from_environment
+from tongchou.store.uow import Store
+
+FAR_PAST = dt.date(1900, 1, 1)
+
+
+class FixtureError(ValueError):
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+def _code(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _fen(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value * 100
+    return to_fen(value)
+
+
+Code = Annotated[str, BeforeValidator(_code)]
+Yuan = Annotated[int, BeforeValidator(_fen)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Place(In):
+    admdvs: Code = Field(pattern=r"^\d{6}$")
+    name: str
+
+
+class EmployerIn(In):
+    code: Code
+    name: str
+    county: Code
+
+
+class InsurerIn(In):
+    code: Code
+    name: str
+
+
+class InstitutionIn(In):
+    code: Code
+    name: str
+    hosp_lv: int = Field(ge=0, le=3)
+    admin_tier: Literal["village", "township", "county", "city", "province", "outside"]
+    county: Code
+    secret: str | None = None
+    agreement_status: Literal["active", "suspended", "exited"] = "active"
+    agreement_from: dt.date | None = None
+    agreement_to: dt.date | None = None
+
+
+class CatalogueIn(In):
+    code: Code
+    name: str
+    category: Literal["A", "B", "C"]
+    selfpay_prop: Decimal | None = Field(None, ge=0, le=1)
+    price_cap: Decimal | None = Field(None, ge=0)
+    essential_drug: bool = False
+    restriction: str | None = None
+    effective_from: dt.date = FAR_PAST
+    effective_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _b_has_prop(self) -> CatalogueIn:
+        if self.category == "B" and self.selfpay_prop is None:
+            raise ValueError("a category B item needs selfpay_prop")
+        return self
+
+
+class EnrolmentIn(In):
+    insutype: Code = Field(pattern=r"^(310|390)$")
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+    tier: str | None = None
+    benefit_start: dt.date | None = None
+    kind: Literal["on_time", "late", "newborn", "newborn_late", "transfer"] = "on_time"
+
+
+class FilingIn(In):
+    kind: Literal["chronic", "referral"]
+    dise_code: Code | None = None
+    target: str | None = None
+    approved_on: dt.date | None = None
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+
+
+class RelationIn(In):
+    psn_no: Code
+    relation: Literal["spouse", "parent", "child"]
+
+
+class PersonIn(In):
+    psn_no: Code
+    id_number: Code | None = None
+    name: str
+    sex: Code | None = None
+    birth_date: dt.date | None = None
+    county: Code
+    psn_type: Code
+    assistance: list[str] = Field(default_factory=list)
+    phone: Code | None = None
+    employer: Code | None = None
+    contribution_years: int = Field(0, ge=0)
+    account_balance: Yuan | None = Field(None, description="employee personal account opening balance (yuan)")
+    relatives: list[RelationIn] = Field(default_factory=list)
+    enrolments: list[EnrolmentIn] = Field(default_factory=list)
+    filings: list[FilingIn] = Field(default_factory=list)
+
+    @field_validator("account_balance")
+    @classmethod
+    def _non_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError("an account balance must not be negative")
+        return value
+
+
+class Fixture(In):
+    region: Place
+    counties: list[Place] = Field(default_factory=list)
+    employers: list[EmployerIn] = Field(default_factory=list)
+    insurers: list[InsurerIn] = Field(default_factory=list)
+    institutions: list[InstitutionIn] = Field(default_factory=list)
+    catalogue: list[CatalogueIn] = Field(default_factory=list)
+    catalogue_csv: str | None = Field(None, description="a catalogue CSV file, relative to the fixture")
+    persons: list[PersonIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Fixture:
+        counties = {c.admdvs for c in self.counties} | {self.region.admdvs}
+        for kind, rows in (("institutions", self.institutions), ("persons", self.persons),
+                           ("employers", self.employers)):
+            for index, row in enumerate(rows):
+                if row.county not in counties:
+                    raise ValueError(f"{kind}.{index}.county: {row.county} is not a county of the fixture")
+        known = {p.psn_no for p in self.persons}
+        for index, person in enumerate(self.persons):
+            for j, rel in enumerate(person.relatives):
+                if rel.psn_no not in known:
+                    raise ValueError(f"persons.{index}.relatives.{j}.psn_no: {rel.psn_no} is not a person of the fixture")
+        return self
+
+
+def parse_fixture(text: str, origin: str = "fixture") -> Fixture:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FixtureError("(file)", f"not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise FixtureError("(file)", f"{origin} must be a mapping")
+    try:
+        return Fixture.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"]) or "(top)"
+        message = first["msg"].removeprefix("Value error, ")
+        if ": " in message and not first["loc"]:
+            path, message = message.split(": ", 1)
+        raise FixtureError(path, message) from None
+
+
+def read_catalogue_csv(path: Path) -> list[CatalogueIn]:
+    """A catalogue CSV: code,name,category,selfpay_prop,price_cap,essential_drug,restriction,effective_from,
+    effective_to (header row; empty cells are empty)."""
+    items = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            clean = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
+            clean = {k: v for k, v in clean.items() if v not in ("", None)}
+            if "essential_drug" in clean:
+                clean["essential_drug"] = clean["essential_drug"].lower() in ("1", "true", "y", "yes", "是")
+            try:
+                items.append(CatalogueIn.model_validate(clean))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "row"
+                raise FixtureError(f"{path.name}:{number}.{field}", first["msg"]) from None
+    return items
+
+
+# ---------------------------------------------------------------- writing
+
+def load_fixture(store: Store, fixture: Fixture, base_dir: Path | None = None,
+                 cipher: DataCipher | None = None) -> dict[str, int]:
+    cipher = cipher or cipher_from_environment()
+    catalogue = list(fixture.catalogue)
+    if fixture.catalogue_csv:
+        catalogue += read_catalogue_csv((base_dir or Path(".")) / fixture.catalogue_csv)
+    return store.transaction(lambda session: _write(session, fixture, catalogue, cipher))
+
+
+def import_catalogue(store: Store, items: list[CatalogueIn]) -> int:
+    def work(session: Session) -> int:
+        for item in items:
+            _upsert_catalogue(session, item)
+        return len(items)
+    return store.transaction(work)
+
+
+def _write(session: Session, fixture: Fixture, catalogue: list[CatalogueIn], cipher: DataCipher) -> dict[str, int]:
+    session.merge(m.PoolRegion(admdvs=fixture.region.admdvs, name=fixture.region.name))
+    session.flush()  # no ORM relationships: flush parents before children
+    counties = fixture.counties or [fixture.region]
+    for county in counties:
+        session.merge(m.CountyRow(admdvs=county.admdvs, name=county.name, pool=fixture.region.admdvs))
+    session.flush()
+    for employer in fixture.employers:
+        session.merge(m.Employer(code=employer.code, name=employer.name, county=employer.county))
+    for insurer in fixture.insurers:
+        session.merge(m.Insurer(code=insurer.code, name=insurer.name))
+    session.flush()
+    for inst in fixture.institutions:
+        session.merge(m.Institution(
+            code=inst.code, name=inst.name, hosp_lv=inst.hosp_lv, admin_tier=inst.admin_tier, county=inst.county,
+            agreement_status=inst.agreement_status, agreement_from=inst.agreement_from, agreement_to=inst.agreement_to,
+            secret_enc=cipher.encrypt(inst.secret, "institution.secret")))
+    for item in catalogue:
+        _upsert_catalogue(session, item)
+    session.flush()
+    for person in fixture.persons:
+        _write_person(session, person, cipher)
+    session.flush()
+    for person in fixture.persons:
+        _write_relations(session, person)
+    return {"counties": len(counties), "institutions": len(fixture.institutions), "catalogue": len(catalogue),
+            "persons": len(fixture.persons)}
+
+
+def _upsert_catalogue(session: Session, item: CatalogueIn) -> None:
+    row = session.execute(select(m.CatalogueItem).where(
+        m.CatalogueItem.code == item.code, m.CatalogueItem.effective_from == item.effective_from)).scalar_one_or_none()
+    values = item.model_dump()
+    if row is None:
+        session.add(m.CatalogueItem(**values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def _write_person(session: Session, p: PersonIn, cipher: DataCipher) -> None:
+    session.merge(m.Person(
+        psn_no=p.psn_no, name=p.name, id_number_enc=cipher.encrypt(p.id_number, "person.id_number"),
+        id_number_hash=cipher.lookup_hash(p.id_number, "person.id_number"),
+        phone_enc=cipher.encrypt(p.phone, "person.phone"), phone_hash=cipher.lookup_hash(p.phone, "person.phone"),
+        sex=p.sex, birth_date=p.birth_date, county=p.county, psn_type=p.psn_type, assistance=list(p.assistance),
+        employer=p.employer, contribution_years=p.contribution_years))
+    session.flush()
+    for e in p.enrolments:
+        exists = session.execute(select(m.Enrolment.id).where(
+            m.Enrolment.psn_no == p.psn_no, m.Enrolment.insutype == e.insutype, m.Enrolment.start == e.from_)).first()
+        if not exists:
+            session.add(m.Enrolment(psn_no=p.psn_no, insutype=e.insutype, county=p.county, tier=e.tier, start=e.from_,
+                                    end=e.to, benefit_start=e.benefit_start or e.from_, kind=e.kind))
+    for f in p.filings:
+        exists = session.execute(select(m.Filing.id).where(
+            m.Filing.psn_no == p.psn_no, m.Filing.kind == f.kind, m.Filing.dise_code == f.dise_code,
+            m.Filing.valid_from == f.from_)).first()
+        if not exists:
+            session.add(m.Filing(psn_no=p.psn_no, kind=f.kind, dise_code=f.dise_code, target=f.target,
+                                 approved_on=f.approved_on or f.from_, valid_from=f.from_, valid_to=f.to,
+                                 county=p.county))
+    if any(e.insutype == "310" for e in p.enrolments) or p.account_balance is not None:
+        if session.get(m.PersonalAccount, p.psn_no) is None:
+            opened = min((e.from_ for e in p.enrolments), default=FAR_PAST)
+            session.add(m.PersonalAccount(psn_no=p.psn_no, county=p.county, opened_on=opened))
+    if p.account_balance and entry_lines(session, "opening_balance", p.psn_no) is None:
+        opened = min((e.from_ for e in p.enrolments), default=dt.date.today())
+        record(session, opening_balance_entry(p.psn_no, p.county, opened, p.psn_no, p.account_balance))
+
+
+INVERSE = {"spouse": "spouse", "parent": "child", "child": "parent"}
+
+
+def _write_relations(session: Session, p: PersonIn) -> None:
+    """`relatives` of a person: each is written both ways (a parent's child is the child's parent)."""
+    for rel in p.relatives:
+        add_relation(session, p.psn_no, rel.psn_no, rel.relation)
+
+
+def add_relation(session: Session, psn_no: str, relative: str, relation: str) -> None:
+    for who, other, kind in ((psn_no, relative, relation), (relative, psn_no, INVERSE[relation])):
+        exists = session.execute(select(m.FamilyRelation.id).where(
+            m.FamilyRelation.psn_no == who, m.FamilyRelation.relative == other)).first()
+        if not exists:
+            county = session.get(m.Person, who).county
+            session.add(m.FamilyRelation(psn_no=who, relative=other, relation=kind, county=county))
+            session.flush()
+
+
+def load_file(store: Store, path: Path, cipher: DataCipher | None = None) -> dict[str, int]:
+    fixture = parse_fixture(path.read_text(encoding="utf-8"), str(path))
+    return load_fixture(store, fixture, path.parent, cipher)
+
+
+def as_dict(fixture: Fixture) -> dict[str, Any]:
+    return fixture.model_dump(by_alias=True)

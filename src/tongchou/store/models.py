@@ -1,0 +1,407 @@
+"""The data model (SQLAlchemy 2 typed ORM). Money columns are BIGINT fen; every county-owned row
+has a `county` column (the county's 6-digit admdvs). Tables marked APPEND-ONLY refuse UPDATE and
+DELETE by a database trigger (see the migrations); their corrections are new rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
+    String, Text, UniqueConstraint, func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+Money = BigInteger  # integer fen
+Code = String(32)
+County = String(6)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+APPEND_ONLY_TABLES = ("settlement", "settlement_cancellation", "journal_entry", "posting")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _created() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# ---------------------------------------------------------------- organisation
+
+class PoolRegion(Base):
+    """统筹区: the city; policies resolve by its admdvs."""
+
+    __tablename__ = "pool_region"
+    admdvs: Mapped[str] = mapped_column(County, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class CountyRow(Base):
+    """区县 (市本级 included): keeps a sub-ledger."""
+
+    __tablename__ = "county"
+    admdvs: Mapped[str] = mapped_column(County, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    pool: Mapped[str] = mapped_column(ForeignKey("pool_region.admdvs"))
+
+
+class Employer(Base):
+    __tablename__ = "employer"
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"))
+
+
+class Insurer(Base):
+    """An insurer that runs a layer (critical illness) bought by the fund."""
+
+    __tablename__ = "insurer"
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+# ---------------------------------------------------------------- persons
+
+class Person(Base):
+    """参保人. ID number and phone are encrypted; their keyed hashes find a person."""
+
+    __tablename__ = "person"
+    psn_no: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_number_enc: Mapped[Optional[str]] = mapped_column(Text)
+    id_number_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    phone_enc: Mapped[Optional[str]] = mapped_column(Text)
+    phone_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    sex: Mapped[Optional[str]] = mapped_column(String(1))
+    birth_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"), index=True)
+    psn_type: Mapped[str] = mapped_column(String(4))
+    assistance: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    employer: Mapped[Optional[str]] = mapped_column(ForeignKey("employer.code"))
+    contribution_years: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FamilyRelation(Base):
+    """`relative` is the `relation` (spouse, parent, child) of `psn_no`."""
+
+    __tablename__ = "family_relation"
+    __table_args__ = (UniqueConstraint("psn_no", "relative"),
+                      CheckConstraint("relation IN ('spouse', 'parent', 'child')", name="relation"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    relative: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    relation: Mapped[str] = mapped_column(String(10))
+    county: Mapped[str] = mapped_column(County)
+
+
+class Enrolment(Base):
+    """A period of insurance in one scheme, with the date benefits start (waiting period)."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (Index("ix_enrolment_person", "psn_no", "insutype"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"))
+    tier: Mapped[Optional[str]] = mapped_column(String(40))
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[Optional[dt.date]] = mapped_column(Date)
+    benefit_start: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20), default="on_time")
+    paid_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Filing(Base):
+    """门诊慢特病备案 (kind chronic) or 转诊备案 (kind referral), with its approval date."""
+
+    __tablename__ = "filing"
+    __table_args__ = (CheckConstraint("kind IN ('chronic', 'referral')", name="kind"),
+                      Index("ix_filing_person", "psn_no", "kind"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    kind: Mapped[str] = mapped_column(String(10))
+    dise_code: Mapped[Optional[str]] = mapped_column(String(100))
+    target: Mapped[Optional[str]] = mapped_column(String(100))  # referral: the institution referred to
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[Optional[dt.date]] = mapped_column(Date)
+    county: Mapped[str] = mapped_column(County)
+
+
+# ---------------------------------------------------------------- contributions and accounts
+
+class ContributionBatch(Base):
+    """A batch of contributions (from the tax bureau, a counter, a fixture)."""
+
+    __tablename__ = "contribution_batch"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    batch_no: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    county: Mapped[Optional[str]] = mapped_column(County)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class ContributionLine(Base):
+    """One line of a batch. A wrong line is held with its reason, never dropped."""
+
+    __tablename__ = "contribution_line"
+    __table_args__ = (UniqueConstraint("batch_id", "line_no"),
+                      CheckConstraint("status IN ('accepted', 'held')", name="status"),
+                      CheckConstraint("amount >= 0", name="amount"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("contribution_batch.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    psn_no: Mapped[Optional[str]] = mapped_column(Code, index=True)
+    insutype: Mapped[Optional[str]] = mapped_column(String(3))
+    year: Mapped[Optional[int]] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))  # employer, individual, subsidy, account_payment, ...
+    base: Mapped[Optional[int]] = mapped_column(Money)
+    amount: Mapped[int] = mapped_column(Money)
+    paid_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))
+    held_reason: Mapped[Optional[str]] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    county: Mapped[Optional[str]] = mapped_column(County)
+
+
+class PersonalAccount(Base):
+    """个人账户: the row is the account's lock; its balance is the sum of its postings."""
+
+    __tablename__ = "personal_account"
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), primary_key=True)
+    county: Mapped[str] = mapped_column(County)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# ---------------------------------------------------------------- institutions and catalogue
+
+class Institution(Base):
+    """定点医药机构 under agreement, with its API credential (encrypted)."""
+
+    __tablename__ = "institution"
+    code: Mapped[str] = mapped_column(Code, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hosp_lv: Mapped[int] = mapped_column(Integer)
+    admin_tier: Mapped[str] = mapped_column(String(10))
+    county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"))
+    agreement_status: Mapped[str] = mapped_column(String(12), default="active")  # active, suspended, exited
+    agreement_from: Mapped[Optional[dt.date]] = mapped_column(Date)
+    agreement_to: Mapped[Optional[dt.date]] = mapped_column(Date)
+    secret_enc: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class CatalogueItem(Base):
+    """医保目录: the only source of an item's category, first self-pay proportion and price cap."""
+
+    __tablename__ = "catalogue_item"
+    __table_args__ = (UniqueConstraint("code", "effective_from"),
+                      CheckConstraint("category IN ('A', 'B', 'C')", name="category"),
+                      CheckConstraint("category <> 'B' OR selfpay_prop IS NOT NULL", name="b_needs_prop"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(1))
+    selfpay_prop: Mapped[Optional[Any]] = mapped_column(Numeric(6, 4))
+    price_cap: Mapped[Optional[Any]] = mapped_column(Numeric(18, 6))  # yuan per unit
+    essential_drug: Mapped[bool] = mapped_column(Boolean, default=False)
+    restriction: Mapped[Optional[str]] = mapped_column(Text)  # 限定支付范围 condition, as written
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    effective_to: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+
+# ---------------------------------------------------------------- visits and settlements
+
+class Visit(Base):
+    """A visit or admission (就诊) at an institution."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "mdtrt_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    mdtrt_id: Mapped[str] = mapped_column(String(64))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    insutype: Mapped[str] = mapped_column(String(3))
+    med_type: Mapped[str] = mapped_column(String(6))
+    begndate: Mapped[dt.date] = mapped_column(Date)
+    enddate: Mapped[dt.date] = mapped_column(Date)
+    dise_code: Mapped[Optional[str]] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(County)
+
+
+class FeeItem(Base):
+    """A fee line of a settled visit, with what the catalogue said about it on the day."""
+
+    __tablename__ = "fee_item"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    setl_id: Mapped[str] = mapped_column(String(64), index=True)
+    chrg_bchno: Mapped[Optional[str]] = mapped_column(String(64))
+    line_no: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(50))
+    qty: Mapped[Optional[Any]] = mapped_column(Numeric(18, 4))
+    price: Mapped[Optional[Any]] = mapped_column(Numeric(18, 6))
+    amount: Mapped[int] = mapped_column(Money)
+    category: Mapped[str] = mapped_column(String(1))
+    selfpay_prop: Mapped[Optional[Any]] = mapped_column(Numeric(6, 4))
+    price_cap: Mapped[Optional[Any]] = mapped_column(Numeric(18, 6))
+    fulamt_ownpay_amt: Mapped[int] = mapped_column(Money)
+    overlmt_selfpay: Mapped[int] = mapped_column(Money)
+    preselfpay_amt: Mapped[int] = mapped_column(Money)
+    inscp_scp_amt: Mapped[int] = mapped_column(Money)
+    county: Mapped[str] = mapped_column(County)
+
+
+class Settlement(Base):
+    """APPEND-ONLY. One settlement: every national amount, the explanation, the engine's Delta."""
+
+    __tablename__ = "settlement"
+    __table_args__ = (Index("ix_settlement_person_year", "psn_no", "insutype", "year"),
+                      Index("ix_settlement_enddate", "enddate"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    setl_id: Mapped[str] = mapped_column(String(64), unique=True)
+    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    year: Mapped[int] = mapped_column(Integer)
+    county: Mapped[str] = mapped_column(County)
+    insuplc_admdvs: Mapped[str] = mapped_column(County)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    hosp_lv: Mapped[int] = mapped_column(Integer)
+    admin_tier: Mapped[str] = mapped_column(String(10))
+    mdtrt_id: Mapped[str] = mapped_column(String(64))
+    chrg_bchno: Mapped[Optional[str]] = mapped_column(String(64))
+    med_type: Mapped[str] = mapped_column(String(6))
+    dise_code: Mapped[Optional[str]] = mapped_column(String(100))
+    accident: Mapped[bool] = mapped_column(Boolean, default=False)
+    begndate: Mapped[dt.date] = mapped_column(Date)
+    enddate: Mapped[dt.date] = mapped_column(Date)
+    psn_type: Mapped[Optional[str]] = mapped_column(String(4))
+    tier: Mapped[Optional[str]] = mapped_column(String(40))
+    assistance: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    continuous_years: Mapped[int] = mapped_column(Integer, default=0)
+    policy_id: Mapped[str] = mapped_column(String(80))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    benefit_line: Mapped[Optional[str]] = mapped_column(String(80))
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    medfee_sumamt: Mapped[int] = mapped_column(Money)
+    fulamt_ownpay_amt: Mapped[int] = mapped_column(Money)
+    overlmt_selfpay: Mapped[int] = mapped_column(Money)
+    preselfpay_amt: Mapped[int] = mapped_column(Money)
+    inscp_scp_amt: Mapped[int] = mapped_column(Money)
+    inscp_essential_amt: Mapped[int] = mapped_column(Money)
+    act_pay_dedc: Mapped[int] = mapped_column(Money)
+    hifp_pay: Mapped[int] = mapped_column(Money)
+    cvlserv_pay: Mapped[int] = mapped_column(Money)
+    hifes_pay: Mapped[int] = mapped_column(Money)
+    hifmi_pay: Mapped[int] = mapped_column(Money)
+    hifob_pay: Mapped[int] = mapped_column(Money)
+    maf_pay: Mapped[int] = mapped_column(Money)
+    oth_pay: Mapped[int] = mapped_column(Money)
+    fund_pay_sumamt: Mapped[int] = mapped_column(Money)
+    psn_part_amt: Mapped[int] = mapped_column(Money)
+    acct_pay: Mapped[int] = mapped_column(Money)
+    acct_mulaid_pay: Mapped[int] = mapped_column(Money)
+    psn_cash_pay: Mapped[int] = mapped_column(Money)
+    hosp_part_amt: Mapped[int] = mapped_column(Money)
+    balc: Mapped[Optional[int]] = mapped_column(Money)
+    pool_prop: Mapped[str] = mapped_column(String(12))
+    mulaid_psn_no: Mapped[Optional[str]] = mapped_column(Code)
+    mulaid_county: Mapped[Optional[str]] = mapped_column(County)
+    hifmi_insurer: Mapped[Optional[str]] = mapped_column(String(200))
+    explanation: Mapped[list[Any]] = mapped_column(JSON)
+    delta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class SettlementCancellation(Base):
+    """APPEND-ONLY. 撤销 (or 冲正) of a settlement: at most one per settlement."""
+
+    __tablename__ = "settlement_cancellation"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    setl_id: Mapped[str] = mapped_column(ForeignKey("settlement.setl_id"), unique=True)
+    cause: Mapped[str] = mapped_column(String(12))  # cancellation or reversal
+    request_key: Mapped[Optional[str]] = mapped_column(String(200))
+    county: Mapped[str] = mapped_column(County)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class RequestKey(Base):
+    """The idempotency keys seen: a settlement's key, or the mark a reversal left before its original."""
+
+    __tablename__ = "request_key"
+    __table_args__ = (CheckConstraint("kind IN ('settlement', 'reversal_mark')", name="kind"),)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    request_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    setl_id: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class ActiveVisit(Base):
+    """At most one active settlement per visit (mdtrt_id, and chrg_bchno for an outpatient batch)."""
+
+    __tablename__ = "active_visit"
+    visit_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    setl_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class YearStateRow(Base):
+    """The engine's YearState for a person, scheme and year: the lock every settlement takes."""
+
+    __tablename__ = "year_state"
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), primary_key=True)
+    insutype: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county: Mapped[str] = mapped_column(County)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    settlements: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- ledger
+
+class JournalEntry(Base):
+    """APPEND-ONLY. One balanced movement of money and its cause (one entry per cause)."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (UniqueConstraint("cause_type", "cause_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cause_type: Mapped[str] = mapped_column(String(30))
+    cause_id: Mapped[str] = mapped_column(String(200))
+    county: Mapped[str] = mapped_column(County)
+    booked_on: Mapped[dt.date] = mapped_column(Date)
+    memo: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Posting(Base):
+    """APPEND-ONLY. One line of an entry: account (fund, title, county, party), debit or credit in fen."""
+
+    __tablename__ = "posting"
+    __table_args__ = (
+        CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)", name="one_side"),
+        Index("ix_posting_account", "fund", "title", "party"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    fund: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(40))
+    county: Mapped[str] = mapped_column(County)
+    party: Mapped[str] = mapped_column(String(64), default="")
+    debit: Mapped[int] = mapped_column(Money, default=0)
+    credit: Mapped[int] = mapped_column(Money, default=0)

@@ -1,0 +1,47 @@
+"""The signature scheme of spec/contracts.md."""
+
+import hashlib
+import hmac
+
+import pytest
+
+from tongchou.api.signing import SignatureError, read_headers, sign_headers, verify
+
+BODY = b'{"infno":"9001"}'
+
+
+def test_signature_is_hmac_over_timestamp_nonce_and_body_digest():
+    headers = sign_headers("H37152500001", "s3cret", BODY, now=1_700_000_000, nonce="n" * 16)
+    expected = hmac.new(b"s3cret", ("1700000000" + "n" * 16 + hashlib.sha256(BODY).hexdigest()).encode(),
+                        hashlib.sha256).hexdigest()
+    assert headers["x-tif-signature"] == expected
+    verify(read_headers(headers), ["s3cret"], BODY, now=1_700_000_100)
+
+
+def test_a_rotated_secret_still_verifies_during_its_grace_period():
+    headers = sign_headers("H1", "old", BODY, now=1000)
+    verify(read_headers(headers), ["new", "old"], BODY, now=1000)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"x-tif-signature": "0" * 64}, "bad signature"),
+    ({"x-tif-nonce": "short"}, "x-tif-nonce"),
+    ({"x-tif-timestamp": "12a"}, "Unix seconds"),
+    ({"x-tif-paasid": ""}, "missing header x-tif-paasid"),
+])
+def test_malformed_or_wrong_headers_are_refused(change, message):
+    headers = {**sign_headers("H1", "s", BODY, now=1000), **change}
+    with pytest.raises(SignatureError, match=message):
+        verify(read_headers(headers), ["s"], BODY, now=1000)
+
+
+def test_an_expired_request_is_refused():
+    headers = sign_headers("H1", "s", BODY, now=1000)
+    with pytest.raises(SignatureError, match="300-second"):
+        verify(read_headers(headers), ["s"], BODY, now=1301)
+
+
+def test_a_changed_body_is_refused():
+    headers = sign_headers("H1", "s", BODY, now=1000)
+    with pytest.raises(SignatureError):
+        verify(read_headers(headers), ["s"], BODY + b" ", now=1000)

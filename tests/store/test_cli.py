@@ -1,0 +1,69 @@
+"""`tongchou db upgrade`, `load`, `ledger verify` and `export claims` through the command line."""
+
+from __future__ import annotations
+
+import csv
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from tests.store.support import DATA, TEST_CIPHER, fee, request
+from tongchou.cli import app
+from tongchou.settlement.service import SettlementService
+from tongchou.store.uow import Store
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def loaded(db_url, monkeypatch, registry):
+    monkeypatch.setenv("TONGCHOU_DATA_KEY", "a" * 43 + "=")
+    for args in (["db", "upgrade", "--db", db_url], ["load", str(DATA / "guanxian.yaml"), "--db", db_url]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    store = Store.open(db_url)
+    service = SettlementService(store, registry)
+    service.settle(request("S1"))
+    service.settle(request("S2", psn_no="GX0002", day="2018-06-01", items=[fee("T000003", "10.00"), fee("T000002", "990.00")]))
+    service.cancel("S1")
+    yield db_url, store
+    store.close()
+
+
+def test_verify_passes_then_catches_an_unbalanced_posting(loaded):
+    url, store = loaded
+    result = runner.invoke(app, ["ledger", "verify", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "fund_balance" in result.output
+    store.transaction(lambda s: s.execute(text(
+        "INSERT INTO posting (entry_id, fund, title, county, party, debit, credit) "
+        "SELECT min(id), 'resident_pooled', 'bank', '371525', '', 1, 0 FROM journal_entry")))
+    result = runner.invoke(app, ["ledger", "verify", "--db", url])
+    assert result.exit_code == 1
+    assert "fund_balance" in result.output and "breach" in result.output
+
+
+def test_export_claims_csv_and_parquet(loaded, tmp_path):
+    url, _ = loaded
+    out = tmp_path / "claims.csv"
+    result = runner.invoke(app, ["export", "claims", "--db", url, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["setl_id"], r["refd_setl_flag"]) for r in rows] == [("S1", "1"), ("S2", "0")]
+    s2 = rows[1]
+    assert (s2["county_admdvs"], s2["assistance"], s2["poverty_flag"], s2["fulamt_ownpay_amt"]) == \
+        ("371599", "poverty", "1", "10.00")
+    assert s2["medfee_sumamt"] == "1000.00" and s2["hosp_lv"] == "2" and s2["admin_tier"] == "county"
+    parquet = tmp_path / "claims.parquet"
+    result = runner.invoke(app, ["export", "claims", "--db", url, "--output", str(parquet), "--from", "2018-06-01"])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(parquet).to_pylist()
+    assert [r["setl_id"] for r in table] == ["S2"] and str(table[0]["medfee_sumamt"]) == "1000.00"
+
+
+def test_export_refuses_an_unknown_format(loaded, tmp_path):
+    url, _ = loaded
+    result = runner.invoke(app, ["export", "claims", "--db", url, "--output", str(tmp_path / "x.json")])
+    assert result.exit_code == 2
