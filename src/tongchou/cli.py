@@ -24,6 +24,8 @@ app.add_typer(store_app)
 app.add_typer(report_app, name="report")
 from tongchou.funds.manage_cli import app as funds_app  # noqa: E402
 app.add_typer(funds_app, name="funds")
+from tongchou.clearing.cli import app as clearing_app  # noqa: E402
+app.add_typer(clearing_app, name="clearing")
 
 
 def main() -> None:

@@ -125,7 +125,7 @@ def _late_terms(contrib: Contributions, benefit_year: int, paid_on: dt.date, tie
         raise RuleError("contributions.late_payment_waiting_months", "政策未规定集中缴费期后参保的等待期。")
     individual = individual_contribution(contrib, benefit_year, tier)
     due = individual
-    text = f"集中缴费期后缴费，"
+    text = "集中缴费期后缴费，"
     if contrib.late_payment_includes_subsidy:
         subsidy = subsidy_total(contrib, benefit_year, entered_subsidy)
         due = individual + subsidy

@@ -19,10 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+
+from tongchou.claims_table import (
+    TEXT_TYPES,
+    amount_expression,
+    date_expression,
+    decimal_to_fen,
+    first_line,
+    flag_expression,
+    quote_identifier,
+    scan_expression,
+    text_expression,
+)
 
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.operation import ClaimsCell, Period
@@ -31,75 +42,6 @@ REQUIRED_COLUMNS = ("enddate", "med_type", "admin_tier")
 AMOUNT_COLUMNS = ("medfee_sumamt", "hifp_pay")
 FLAG_COLUMNS = ("poverty_flag", "refd_setl_flag")
 COUNTY_COLUMN = "county_admdvs"
-
-_TEXT_TYPES = ("VARCHAR",)
-_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
-_TRUE_TEXTS = ("1", "true", "t", "y", "yes")
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def scan_expression(path: Path, option: str = "--claims") -> str:
-    """The DuckDB table function that reads the claims table at `path`."""
-    if path.is_dir():
-        if not any(path.rglob("*.parquet")):
-            raise ReportInputError(option, f"no .parquet files under the directory {path}")
-        pattern = quote_literal(str(path / "**" / "*.parquet"))
-        return f"read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
-    if not path.exists():
-        raise ReportInputError(option, f"no such file: {path}")
-    suffixes = "".join(path.suffixes).lower()
-    if suffixes.endswith((".parquet", ".pq")):
-        return f"read_parquet({quote_literal(str(path))})"
-    if ".csv" in suffixes:
-        # Every column as text: amounts are then cast to DECIMAL exactly, never via DOUBLE.
-        return f"read_csv({quote_literal(str(path))}, header = true, all_varchar = true)"
-    raise ReportInputError(option, f"expected a .csv or .parquet file or a directory of .parquet files: {path}")
-
-
-# --------------------------------------------------------------------------- column expressions
-
-
-def amount_expression(column: str, column_type: str | None) -> str:
-    """A DECIMAL(18,2) amount; a missing column or an empty value reads as 0."""
-    if column_type is None:
-        return "CAST(0 AS DECIMAL(18,2))"
-    name = quote_identifier(column)
-    if column_type.startswith(_TEXT_TYPES):
-        value = f"CAST(NULLIF(trim({name}), '') AS DECIMAL(18,2))"
-    elif column_type.startswith(_FLOAT_TYPES):
-        # A float column (not what the contract writes): go through its shortest decimal text.
-        value = f"CAST(CAST({name} AS VARCHAR) AS DECIMAL(18,2))"
-    else:
-        value = f"CAST({name} AS DECIMAL(18,2))"
-    return f"COALESCE({value}, CAST(0 AS DECIMAL(18,2)))"
-
-
-def flag_expression(column: str, column_type: str | None) -> str:
-    """A 0/1 flag as a boolean; a missing column or an empty value reads as 0 (false)."""
-    if column_type is None:
-        return "false"
-    name = quote_identifier(column)
-    texts = ", ".join(quote_literal(text) for text in _TRUE_TEXTS)
-    return f"COALESCE(lower(trim(CAST({name} AS VARCHAR))) IN ({texts}), false)"
-
-
-def date_expression(column: str, column_type: str) -> str:
-    name = quote_identifier(column)
-    if column_type.startswith(_TEXT_TYPES):
-        return f"CAST(NULLIF(trim({name}), '') AS DATE)"
-    return f"CAST({name} AS DATE)"
-
-
-def text_expression(column: str) -> str:
-    return f"trim(CAST({quote_identifier(column)} AS VARCHAR))"
-
 
 def visit_type_expression(med_type: str) -> str:
     """Map `med_type` to the report's visit types: 2x inpatient, 11 general, 14 chronic."""
@@ -124,7 +66,7 @@ class ClaimsTable:
 
     def __post_init__(self) -> None:
         try:
-            self.scan = scan_expression(self.path, self.option)
+            self.scan = scan_expression(self.path, self.option, ReportInputError)
             self.column_types = self._describe()
             self._check_required_columns()
         except ReportInputError:
@@ -189,7 +131,7 @@ class ClaimsTable:
         """Name the column and the first value DuckDB could not convert."""
         checks = [("enddate", "DATE")] + [(column, "DECIMAL(18,2)") for column in AMOUNT_COLUMNS]
         for column, target in checks:
-            if not self.column_types.get(column, "").startswith(_TEXT_TYPES):
+            if not self.column_types.get(column, "").startswith(TEXT_TYPES):
                 continue
             name = quote_identifier(column)
             bad = self.connection.execute(
@@ -215,17 +157,3 @@ def cell_from_row(row: tuple) -> ClaimsCell:
         medfee_fen=decimal_to_fen(medfee),
         fund_paid_fen=decimal_to_fen(fund_paid),
     )
-
-
-def decimal_to_fen(amount: Decimal | None) -> int:
-    """A DuckDB DECIMAL(38,2) sum as integer fen (exact: two places)."""
-    if amount is None:
-        return 0
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(f"not a whole number of fen: {amount}")
-    return int(fen)
-
-
-def first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

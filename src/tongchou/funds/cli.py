@@ -16,10 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from tongchou.funds.claims_source import ClaimsTable
-from tongchou.funds.early_warning import WarningThresholds, with_warnings
+from tongchou.funds.early_warning import with_warnings
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.funding import load_funding
-from tongchou.funds.operation import Period, PeriodFigures, build_fund_operation_report, parse_period
+from tongchou.funds.operation import PeriodFigures, build_fund_operation_report, parse_period
 from tongchou.funds.render_html import AssetMissingError, render_html
 from tongchou.funds.render_json import render_json
 from tongchou.funds.render_md import render_markdown

@@ -6,7 +6,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tongchou.ledger.accounts import Account, Fund, Title
-from tongchou.ledger.postings import Entry, Line
+from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts
 from tongchou.store.models import JournalEntry, Posting
 
 Fen = int
@@ -61,10 +61,8 @@ def entry_lines(session: Session, cause_type: str, cause_id: str) -> tuple[int, 
     return entry_id, [Line(Account(Fund(r.fund), Title(r.title), r.county, r.party), r.debit, r.credit) for r in rows]
 
 
-def settlement_facts(row) -> "SettlementFacts":
+def settlement_facts(row) -> SettlementFacts:
     """What the ledger needs of a stored settlement (a `store.models.Settlement` row)."""
-    from tongchou.ledger.postings import PAYMENT_FIELDS, SettlementFacts
-
     amounts = {name: getattr(row, name) for name in (*PAYMENT_FIELDS, "acct_pay", "acct_mulaid_pay")}
     return SettlementFacts(setl_id=row.setl_id, insutype=row.insutype, med_type=row.med_type, county=row.county,
                            fixmedins_code=row.fixmedins_code, psn_no=row.psn_no, booked_on=row.enddate,

@@ -1,0 +1,363 @@
+"""`tongchou clearing …`: clearing with institutions on the command line (a thin shell over the core).
+
+    clearing statement     --claims FILE --institution CODE --month YYYY-MM [--declared FILE]
+    clearing dip           --claims FILE --year YYYY --budget YUAN [--institution CODE]
+    clearing global-budget --claims FILE --year YYYY --budgets FILE [--institution CODE]
+    clearing capitation    --claims FILE --enrolment FILE
+
+Every command takes [--rules FILE] [--institutions FILE] [--format json|md|html]
+[--output FILE]. Bad input is reported on stderr naming the option (or the
+file and field) with exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from tongchou.clearing.capitation import CapitationSettlement, capitation_settlement
+from tongchou.clearing.dip import DipYearEnd, dip_year_end
+from tongchou.clearing.errors import ClearingInputError
+from tongchou.clearing.global_budget import (
+    GlobalBudgetSettlement,
+    ReserveRelease,
+    global_budget_settlement,
+    reserve_release,
+)
+from tongchou.clearing.records import Institution, sum_totals
+from tongchou.clearing.render import RENDERERS
+from tongchou.clearing.rules import ClearingRules, load_rules
+from tongchou.clearing.source import ClaimsTable, Period
+from tongchou.clearing.statement import DeclaredTotals, monthly_statement, reconcile
+from tongchou.clearing.views import capitation_document, dip_document, global_budget_document, statement_document
+from tongchou.money import MoneyError, apply_rate, to_fen
+
+BAD_INPUT = 2
+
+app = typer.Typer(name="clearing", help="清算 — clearing with designated institutions: statements, DIP, global budgets, "
+                  "capitation.", no_args_is_help=True, add_completion=False)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+# --------------------------------------------------------------------------- input files
+
+
+def read_yaml(path: Path, option: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ClearingInputError(option, f"cannot read {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ClearingInputError(option, f"{path} is not YAML/JSON: {exc}") from None
+
+
+def institution_entries(data: Any, option: str) -> list[dict[str, Any]]:
+    """The `institutions:` list of a file (the `tongchou load` fixture shape), each with a `code`."""
+    items = data.get("institutions") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ClearingInputError(option, "expected a list under `institutions:`")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not str(item.get("code") or "").strip():
+            raise ClearingInputError(f"{option} institutions[{index}].code", "every institution needs a code")
+    return items
+
+
+def load_names(path: Path | None, option: str = "--institutions") -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    return {str(item["code"]).strip(): item for item in institution_entries(read_yaml(path, option), option)}
+
+
+def institution_of(code: str, hosp_lv: int, names: dict[str, dict[str, Any]]) -> Institution:
+    item = names.get(code, {})
+    level = item.get("hosp_lv", hosp_lv)
+    return Institution(code, str(item.get("name") or ""), int(level) if str(level).isdigit() else hosp_lv)
+
+
+def parse_fen(value: Any, where: str) -> int:
+    try:
+        return to_fen(value)
+    except MoneyError as exc:
+        raise ClearingInputError(where, str(exc)) from None
+
+
+def parse_score(value: Any, where: str) -> Decimal:
+    try:
+        score = Decimal(str(value))
+    except InvalidOperation:
+        raise ClearingInputError(where, f"not a number: {value!r}") from None
+    if not score.is_finite() or score < 0:
+        raise ClearingInputError(where, f"a score must be a number ≥ 0: {value!r}")
+    return score
+
+
+def parse_year(year: int) -> Period:
+    if not 1990 <= year <= 2999:
+        raise ClearingInputError("--year", f"expected a year YYYY, got {year}")
+    return Period.year(year)
+
+
+def load_declared(path: Path, option: str = "--declared") -> tuple[DeclaredTotals, str | None]:
+    """A 3201 input `data` object (JSON or YAML): medfee_sumamt, fund_pay_sumamt, acct_pay, fixmedins_setl_cnt."""
+    data = read_yaml(path, option)
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"]  # the whole national envelope
+    if not isinstance(data, dict):
+        raise ClearingInputError(option, "expected the 3201 `data` object")
+    values = []
+    for name in ("medfee_sumamt", "fund_pay_sumamt", "acct_pay"):
+        if name not in data:
+            raise ClearingInputError(f"{option} {name}", "missing")
+        values.append(parse_fen(data[name], f"{option} {name}"))
+    count = data.get("fixmedins_setl_cnt")
+    if isinstance(count, bool) or not str(count).strip().isdigit():
+        raise ClearingInputError(f"{option} fixmedins_setl_cnt", f"expected a whole number, got {count!r}")
+    insutype = data.get("insutype")
+    return DeclaredTotals(*values, int(str(count).strip())), None if insutype in (None, "") else str(insutype)
+
+
+# --------------------------------------------------------------------------- computations (reused by bench/)
+
+
+def statement_for(claims: Path, institution: str, month: str, rules: ClearingRules,
+                  names: dict[str, dict[str, Any]], declared: Path | None = None) -> dict[str, Any]:
+    period = Period.month(month, "--month")
+    code = institution.strip()
+    if not code:
+        raise ClearingInputError("--institution", "empty institution code")
+    with ClaimsTable(claims) as table:
+        cells = table.settlement_cells(code, period)
+        levels = table.institutions(period)
+    statement = monthly_statement(institution_of(code, levels.get(code, 0), names), month.strip(), cells,
+                                  rules.clearing)
+    reconciliation = None
+    if declared is not None:
+        theirs, insutype = load_declared(declared)
+        chosen = [c.totals for c in cells if insutype is None or c.insutype == insutype]
+        reconciliation = reconcile(theirs, DeclaredTotals.of(sum_totals(chosen)))
+    return statement_document(statement, rules, reconciliation)
+
+
+def dip_for(claims: Path, year: int, budget_fen: int, rules: ClearingRules,
+            names: dict[str, dict[str, Any]] | None = None) -> DipYearEnd:
+    period = parse_year(year)
+    if budget_fen <= 0:
+        raise ClearingInputError("--budget", "the DIP budget must be above 0")
+    names = names or {}
+    with ClaimsTable(claims) as table:
+        points = table.dip_points(period, rules.dip)
+    if not points:
+        raise ClearingInputError("--claims", f"no DIP cases (med_type {', '.join(rules.dip.med_types)}) in {year}")
+    points = tuple(type(p)(institution_of(p.institution.code, p.institution.hosp_lv, names), p.monthly_units, p.cases)
+                   for p in points)
+    try:
+        return dip_year_end(year, budget_fen, points, rules.dip)
+    except ClearingInputError as exc:
+        raise ClearingInputError(f"--claims {exc.where}", exc.message) from None
+
+
+def global_budget_for(claims: Path, year: int, budgets: Path, rules: ClearingRules,
+                      names: dict[str, dict[str, Any]], institution: str | None = None
+                      ) -> list[tuple[GlobalBudgetSettlement, ReserveRelease | None]]:
+    period = parse_year(year)
+    items = institution_entries(read_yaml(budgets, "--budgets"), "--budgets")
+    gb, params = rules.global_budget, rules.clearing
+    with ClaimsTable(claims) as table:
+        sums = table.monthly_sums(period, set(gb.budget_fields) | set(params.reserve_base_fields))
+        levels = table.institutions(period)
+    actual: dict[str, int] = defaultdict(int)
+    withheld: dict[str, int] = defaultdict(int)
+    for (code, _month), values in sums.items():
+        actual[code] += sum(values[name] for name in gb.budget_fields)
+        # the reserve was withheld month by month, each month rounded to the fen
+        withheld[code] += sum(apply_rate(values[name], params.quality_reserve_rate)
+                              for name in params.reserve_base_fields)
+    results = []
+    for index, item in enumerate(items):
+        code = str(item["code"]).strip()
+        if institution is not None and code != institution.strip():
+            continue
+        where = f"--budgets institutions[{index}]"
+        if "budget" not in item:
+            raise ClearingInputError(f"{where}.budget", "missing")
+        budget = parse_fen(item["budget"], f"{where}.budget")
+        if budget <= 0:
+            raise ClearingInputError(f"{where}.budget", "must be above 0")
+        who = institution_of(code, levels.get(code, 0), {**names, code: {**names.get(code, {}), **item}})
+        settlement = global_budget_settlement(who, year, budget, actual[code], gb)
+        release = None
+        if item.get("score") is not None:
+            release = reserve_release(who, year, withheld[code], parse_score(item["score"], f"{where}.score"), params)
+        results.append((settlement, release))
+    if institution is not None and not results:
+        raise ClearingInputError("--institution", f"{institution} has no budget in {budgets}")
+    return results
+
+
+def capitation_for(claims: Path, enrolment: Path, rules: ClearingRules,
+                   names: dict[str, dict[str, Any]]) -> tuple[list[CapitationSettlement], str]:
+    items = institution_entries(read_yaml(enrolment, "--enrolment"), "--enrolment")
+    months: set[str] = set()
+    enrolled: dict[str, dict[str, int]] = {}
+    for index, item in enumerate(items):
+        by_month = item.get("enrolled")
+        where = f"--enrolment institutions[{index}].enrolled"
+        if not isinstance(by_month, dict) or not by_month:
+            raise ClearingInputError(where, "expected a mapping YYYY-MM: persons")
+        for month, count in by_month.items():
+            Period.month(str(month), where)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ClearingInputError(f"{where}.{month}", f"expected a whole number of persons, got {count!r}")
+        enrolled[str(item["code"]).strip()] = {str(m): c for m, c in by_month.items()}
+        months |= {str(m) for m in by_month}
+    first, last = min(months), max(months)
+    period = Period(Period.month(first).start, Period.month(last).end)
+    with ClaimsTable(claims) as table:
+        sums = table.monthly_sums(period, rules.capitation.cost_fields, rules.capitation.med_types)
+        levels = table.institutions(period)
+    results = []
+    label = first if first == last else f"{first}～{last}"
+    for code, by_month in enrolled.items():
+        costs = sum(v for (c, month), values in sums.items() if c == code and month in by_month
+                    for v in values.values())
+        who = institution_of(code, levels.get(code, 0), names)
+        results.append(capitation_settlement(who, label, by_month, costs, rules.capitation))
+    return results, label
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ClearingInputError("--output", f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def fail(command: str, exc: ClearingInputError) -> typer.Exit:
+    typer.echo(f"tongchou clearing {command}: error: {exc}", err=True)
+    return typer.Exit(BAD_INPUT)
+
+
+HELP = {
+    "claims": "Claims table (.csv with header, .parquet, or a directory of .parquet), with diag_code/oprn_code "
+              "for DIP.",
+    "rules": "Clearing rules (YAML); default: policies/clearing/example-city.yaml (example parameters).",
+    "institutions": "YAML with `institutions: [{code, name, hosp_lv}]` (names for the statements).",
+    "format": "json, md or html.",
+    "output": "Write here instead of stdout.",
+}
+
+ClaimsOption = Annotated[Path, typer.Option("--claims", help=HELP["claims"])]
+RulesOption = Annotated[Path | None, typer.Option("--rules", help=HELP["rules"])]
+NamesOption = Annotated[Path | None, typer.Option("--institutions", help=HELP["institutions"])]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help=HELP["format"])]
+OutputOption = Annotated[Path | None, typer.Option("--output", help=HELP["output"])]
+
+
+def emit(document: dict[str, Any], output_format: OutputFormat, output: Path | None) -> None:
+    write_output(RENDERERS[output_format.value](document), output)
+
+
+@app.command("statement")
+def statement_command(
+    claims: ClaimsOption,
+    institution: Annotated[str, typer.Option("--institution", help="The institution's code (fixmedins_code).")],
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM (settlements by enddate).")],
+    declared: Annotated[Path | None, typer.Option("--declared", help="The institution's 3201 totals (JSON/YAML) to "
+                                                  "reconcile.")] = None,
+    rules: RulesOption = None, institutions: NamesOption = None,
+    output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
+) -> None:
+    """月度结算单: an institution's monthly statement (and its 3201 reconciliation with --declared)."""
+    try:
+        document = statement_for(claims, institution, month, load_rules(rules), load_names(institutions), declared)
+        emit(document, output_format, output)
+    except ClearingInputError as exc:
+        raise fail("statement", exc) from None
+
+
+@app.command("dip")
+def dip_command(
+    claims: ClaimsOption,
+    year: Annotated[int, typer.Option("--year", help="The year YYYY (cases by enddate).")],
+    budget: Annotated[str, typer.Option("--budget", help="Pooled-fund budget available for DIP, in yuan.")],
+    institution: Annotated[str | None, typer.Option("--institution", help="Only this institution, with its "
+                                                    "monthly pre-payments.")] = None,
+    rules: RulesOption = None, institutions: NamesOption = None,
+    output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
+) -> None:
+    """DIP 年度清算: point value, each institution's payment, pre-payments and liquidation."""
+    try:
+        rule_set = load_rules(rules)
+        year_end = dip_for(claims, year, parse_fen(budget, "--budget"), rule_set, load_names(institutions))
+        if institution is not None and all(s.institution.code != institution.strip() for s in year_end.institutions):
+            raise ClearingInputError("--institution", f"{institution} has no DIP cases in {year}")
+        emit(dip_document(year_end, rule_set, None if institution is None else institution.strip()),
+             output_format, output)
+    except ClearingInputError as exc:
+        raise fail("dip", exc) from None
+
+
+@app.command("global-budget")
+def global_budget_command(
+    claims: ClaimsOption,
+    year: Annotated[int, typer.Option("--year", help="The year YYYY.")],
+    budgets: Annotated[Path, typer.Option("--budgets", help="YAML: institutions: [{code, budget (yuan), "
+                                          "score (年终考核得分, optional)}].")],
+    institution: Annotated[str | None, typer.Option("--institution", help="Only this institution, with its "
+                                                    "bands.")] = None,
+    rules: RulesOption = None, institutions: NamesOption = None,
+    output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
+) -> None:
+    """总额预算年度清算: overspend and surplus shared in bands; quality reserve released by score."""
+    try:
+        rule_set = load_rules(rules)
+        results = global_budget_for(claims, year, budgets, rule_set, load_names(institutions), institution)
+        emit(global_budget_document(year, results, rule_set, institution), output_format, output)
+    except ClearingInputError as exc:
+        raise fail("global-budget", exc) from None
+
+
+@app.command("capitation")
+def capitation_command(
+    claims: ClaimsOption,
+    enrolment: Annotated[Path, typer.Option("--enrolment", help="YAML: institutions: [{code, enrolled: "
+                                            "{YYYY-MM: persons}}].")],
+    rules: RulesOption = None, institutions: NamesOption = None,
+    output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
+) -> None:
+    """按人头付费清算: per-person amount × person-months against outpatient pooled-fund costs."""
+    try:
+        rule_set = load_rules(rules)
+        results, label = capitation_for(claims, enrolment, rule_set, load_names(institutions))
+        emit(capitation_document(results, rule_set, label), output_format, output)
+    except ClearingInputError as exc:
+        raise fail("capitation", exc) from None
+
+
+def main() -> None:  # pragma: no cover - `python -m tongchou.clearing.cli`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
