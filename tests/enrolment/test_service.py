@@ -91,6 +91,15 @@ def test_employee_contribution_credits_two_percent_to_the_account(store, enrolme
     assert_books_ok(store)
 
 
+def test_a_month_of_employee_contribution_is_recorded_once(store, enrolments):
+    enrolments.record_employee_contribution("CC0001", "2021-03", 500_000, 40_000, 10_000, D(2021, 3, 15))
+    with pytest.raises(Conflict) as err:
+        enrolments.record_employee_contribution("CC0001", "2021-03", 500_000, 40_000, 10_000, D(2021, 3, 16))
+    assert err.value.field == "month"
+    assert store.read(lambda s: personal_account_balance(s, "CC0001")) == 30_000 + 10_000
+    assert_books_ok(store)
+
+
 def test_retiree_monthly_credit_needs_the_average_pension_and_happens_once(store, enrolments):
     with pytest.raises(InvalidRequest) as err:
         enrolments.credit_retiree_month("CC0004", "2021-03", D(2021, 3, 31))
@@ -116,6 +125,9 @@ def test_subsidies_by_level_for_on_time_enrolments(store, enrolments):
     enrolments.enrol_resident("GX0003", 2018, D(2017, 10, 15))
     persons = enrolments.record_subsidies("371525", 2018, {"central": 30_000, "provincial": 10_000}, D(2018, 3, 1))
     assert persons == 2  # GX0001 (fixture) and GX0003
+    with pytest.raises(Conflict) as err:
+        enrolments.record_subsidies("371525", 2018, {"central": 30_000}, D(2018, 3, 1))
+    assert err.value.field == "booked_on"
     assert revenue(store, Fund.RESIDENT_POOLED, Title.REVENUE_SUBSIDY_CENTRAL, "371525") == 60_000
     assert_books_ok(store)
 

@@ -195,8 +195,11 @@ class EnrolmentService:
                 m.Enrolment.start >= dt.date(year, 1, 1), m.Enrolment.start <= dt.date(year, 12, 31),
                 m.Enrolment.kind.in_(("on_time", "newborn")))).scalar_one()
             amounts = {level: per_person * persons for level, per_person in subsidies.items()}
-            record(session, resident_contribution_entry(f"subsidy:{county}:{year}:{booked_on}", county, booked_on, 0,
-                                                        amounts, cause_type="subsidy"))
+            cause_id = f"subsidy:{county}:{year}:{booked_on}"
+            if entry_lines(session, "subsidy", cause_id) is not None:
+                raise Conflict("booked_on", f"{county} {year}年的财政补助已于{booked_on}入账，不能重复入账。",
+                               "already_recorded")
+            record(session, resident_contribution_entry(cause_id, county, booked_on, 0, amounts, cause_type="subsidy"))
             return int(persons)
         return self.store.transaction(work)
 
@@ -237,6 +240,9 @@ class EnrolmentService:
         except RuleError as exc:
             raise _rule_error(exc) from None
         lock_accounts(session, [psn_no])
+        cause_id = f"employee:{psn_no}:{month}"
+        if entry_lines(session, "contribution", cause_id) is not None:
+            raise Conflict("month", f"参保人{psn_no} {month}的职工医保费已经入账，不能重复入账。", "already_recorded")
         batch = batch or _new_batch(session, "counter", paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
         line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=EMPLOYEE,
@@ -245,7 +251,7 @@ class EnrolmentService:
                                   raw={"month": month, "employer": employer, "individual": individual})
         session.add(line)
         session.flush()
-        record(session, employee_contribution_entry(f"line:{line.id}", person.county, paid_on, psn_no, employer,
+        record(session, employee_contribution_entry(cause_id, person.county, paid_on, psn_no, employer,
                                                     to_account, to_pool))
         return to_account
 
