@@ -67,3 +67,23 @@ def test_export_refuses_an_unknown_format(loaded, tmp_path):
     url, _ = loaded
     result = runner.invoke(app, ["export", "claims", "--db", url, "--output", str(tmp_path / "x.json")])
     assert result.exit_code == 2
+
+
+def test_catalogue_csv_import_replaces_by_code_and_date_and_refuses_bad_rows_whole(loaded, tmp_path):
+    url, store = loaded
+    good = tmp_path / "catalogue.csv"
+    good.write_text("code,name,category,selfpay_prop,price_cap,essential_drug,restriction,effective_from,effective_to\n"
+                    "N000001,新药,B,0.20,,否,,2018-01-01,\n"
+                    "N000002,新检查,A,,150.00,,,2018-01-01,2018-12-31\n", encoding="utf-8")
+    result = runner.invoke(app, ["catalogue", "import", str(good), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "imported 2" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,category,selfpay_prop,effective_from\n"
+                   "N000003,好药,A,,2018-01-01\n"
+                   "N000004,坏药,B,,2018-01-01\n", encoding="utf-8")
+    result = runner.invoke(app, ["catalogue", "import", str(bad), "--db", url])
+    assert result.exit_code == 2
+    assert "bad.csv:3" in result.output
+    count = store.read(lambda s: s.execute(text("SELECT count(*) FROM catalogue_item WHERE code LIKE 'N%'")).scalar())
+    assert count == 2  # nothing of the bad file was written

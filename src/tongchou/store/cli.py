@@ -15,13 +15,15 @@ from tongchou.store.config import database_url
 from tongchou.store.db import upgrade
 from tongchou.store.errors import ServiceError
 from tongchou.store.export import export_claims
-from tongchou.store.fixture import FixtureError, load_file
+from tongchou.store.fixture import FixtureError, import_catalogue, load_file, read_catalogue_csv
 from tongchou.store.uow import Store
 
 app = typer.Typer(no_args_is_help=True)
 db_app = typer.Typer(help="数据库 (database)", no_args_is_help=True)
 export_app = typer.Typer(help="导出 (export)", no_args_is_help=True)
+catalogue_app = typer.Typer(help="医保目录 (catalogue)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(export_app, name="export")
 out = Console()
@@ -52,6 +54,24 @@ def load_command(fixture: Path = typer.Argument(..., exists=True, dir_okay=False
     finally:
         store.close()
     out.print("loaded " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@catalogue_app.command("import")
+def catalogue_import(csv_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="catalogue CSV"),
+                     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Import catalogue items (code,name,category,selfpay_prop,price_cap,essential_drug,restriction,
+    effective_from,effective_to); an item with the same code and start date is replaced. All or nothing."""
+    url = database_url(db)
+    upgrade(url)
+    store = Store.open(url)
+    try:
+        count = import_catalogue(store, read_catalogue_csv(csv_file))
+    except (FixtureError, ServiceError) as exc:
+        err.print(f"[red]catalogue error[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(f"imported {count} catalogue items")
 
 
 @export_app.command("claims")
