@@ -24,8 +24,15 @@ app.add_typer(store_app)
 app.add_typer(report_app, name="report")
 from tongchou.funds.manage_cli import app as funds_app  # noqa: E402
 app.add_typer(funds_app, name="funds")
+from tongchou.api.cli import institution_app, serve_command  # noqa: E402
+app.command("serve")(serve_command)
+app.add_typer(institution_app, name="institution")
 from tongchou.clearing.cli import app as clearing_app  # noqa: E402
 app.add_typer(clearing_app, name="clearing")
+from tongchou.generate.cli import generate_command  # noqa: E402
+app.command("generate")(generate_command)
+from tongchou.clearing.store_cli import register as register_clearing_store  # noqa: E402
+register_clearing_store(clearing_app)  # clearing run|approve|pay|year-end|plan against the store
 
 
 def main() -> None:

@@ -175,7 +175,7 @@ class Fixture(In):
 
 def parse_fixture(text: str, origin: str = "fixture") -> Fixture:
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
     except yaml.YAMLError as exc:
         raise FixtureError("(file)", f"not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
