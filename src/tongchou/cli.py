@@ -19,6 +19,7 @@ app.add_typer(policy_app, name="policy")
 app.command("settle")(settle_command)
 app.command("demo")(demo_command)
 # Domain command groups register below, one line each.
+from tongchou.batch.cli import simulate_command; app.command("simulate")(simulate_command)  # noqa: E402,E702
 from tongchou.store.cli import app as store_app  # noqa: E402  (db, load, ledger, export)
 app.add_typer(store_app)
 app.add_typer(report_app, name="report")
