@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import typer
 
+from tongchou.api.cli import institution_app, serve_command
+from tongchou.batch.cli import simulate_command
+from tongchou.clearing.cli import app as clearing_app
+from tongchou.clearing.store_cli import register as register_clearing_store
+from tongchou.demo.cli import demo_command
 from tongchou.funds.cli import report_app
+from tongchou.funds.manage_cli import app as funds_app
+from tongchou.generate.cli import generate_command
 from tongchou.policy.cli import app as policy_app
 from tongchou.settlement.cli import settle_command
-from tongchou.settlement.demo import demo_command
+from tongchou.store.cli import app as store_app  # db, load, catalogue, ledger, export
+from tongchou.supervision.cli import app as supervision_app
+from tongchou.web.cli import app as console_app
 
 app = typer.Typer(
     name="tongchou",
@@ -17,23 +26,18 @@ app = typer.Typer(
 )
 app.add_typer(policy_app, name="policy")
 app.command("settle")(settle_command)
+app.command("simulate")(simulate_command)
+app.command("generate")(generate_command)
 app.command("demo")(demo_command)
-# Domain command groups register below, one line each.
-from tongchou.batch.cli import simulate_command; app.command("simulate")(simulate_command)  # noqa: E402,E702
-from tongchou.store.cli import app as store_app  # noqa: E402  (db, load, ledger, export)
 app.add_typer(store_app)
 app.add_typer(report_app, name="report")
-from tongchou.funds.manage_cli import app as funds_app  # noqa: E402
 app.add_typer(funds_app, name="funds")
-from tongchou.api.cli import institution_app, serve_command  # noqa: E402
+register_clearing_store(clearing_app)  # clearing run|approve|pay|year-end|plan against the store
+app.add_typer(clearing_app, name="clearing")
+app.add_typer(supervision_app, name="supervision")
 app.command("serve")(serve_command)
 app.add_typer(institution_app, name="institution")
-from tongchou.clearing.cli import app as clearing_app  # noqa: E402
-app.add_typer(clearing_app, name="clearing")
-from tongchou.generate.cli import generate_command  # noqa: E402
-app.command("generate")(generate_command)
-from tongchou.clearing.store_cli import register as register_clearing_store  # noqa: E402
-register_clearing_store(clearing_app)  # clearing run|approve|pay|year-end|plan against the store
+app.add_typer(console_app, name="console")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from tests.store.support import DATA, TEST_CIPHER, fee, request
+from tests.store.support import DATA, fee, request
 from tongchou.cli import app
 from tongchou.settlement.service import SettlementService
 from tongchou.store.uow import Store

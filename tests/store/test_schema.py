@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
 from tests.store.support import DATA, TEST_CIPHER, request
+from tongchou import schema
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, DataKeyError, cipher_from_environment
 from tongchou.store.fixture import FixtureError, load_file, parse_fixture
@@ -18,7 +19,7 @@ def test_migrations_match_the_models(db_url):
     store = Store.open(db_url)
     try:
         with store.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), m.Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(connection), schema.metadata)
         assert diff == []
     finally:
         store.close()

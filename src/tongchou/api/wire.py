@@ -9,58 +9,136 @@ Amounts (N16,2) are parsed to integer fen; codes may arrive as numbers.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from tongchou.money import to_fen
 
 
 def _text(value: object) -> object:
+    """Codes may arrive as JSON numbers: 390 and 390.0 are "390"."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return str(int(value))
     if isinstance(value, (int, Decimal)):
         return str(value)
     return value
 
 
-def _amount(value: object) -> int:
-    fen = to_fen(value)
-    if fen < 0:
-        raise ValueError("an amount must not be negative")
-    return fen
+_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+MAX_FEN = 10**16  # N16,2: at most 14 digits of yuan
+
+
+def _number(value: object) -> Decimal:
+    """A JSON number or a plain decimal string (no exponent, no spaces inside), finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise ValueError("应为数值")
+    if isinstance(value, str):
+        if not _DECIMAL_TEXT.match(value.strip()):
+            raise ValueError("应为十进制数值（如 12.30）")
+        value = value.strip()
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError("应为数值") from None
+    if not number.is_finite() or abs(number) >= MAX_FEN:
+        raise ValueError("数值超出范围（最多16位）")
+    return number
 
 
 def _signed_amount(value: object) -> int:
-    return to_fen(value)
+    try:
+        return to_fen(_number(value))
+    except (ArithmeticError, ValueError) as exc:
+        if str(exc) in ("应为数值", "应为十进制数值（如 12.30）", "数值超出范围（最多16位）"):
+            raise
+        raise ValueError("应为金额（元，最多两位小数）") from None
 
 
-def _datetime(value: object) -> object:
-    if isinstance(value, str) and len(value) == 19 and value[10] == " ":
-        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-    return value
+def _amount(value: object) -> int:
+    fen = _signed_amount(value)
+    if fen < 0:
+        raise ValueError("金额不能为负数")
+    return fen
+
+
+_DAY = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_DATETIME_TEXT = re.compile(f"^{_DAY}[ T]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d$")
+_DATE_TEXT = re.compile(f"^{_DAY}$")
+
+
+def _datetime(value: object) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _DATETIME_TEXT.match(value.strip()):
+        raise ValueError("应为日期时间 yyyy-MM-dd HH:mm:ss")
+    return dt.datetime.strptime(value.strip().replace("T", " "), "%Y-%m-%d %H:%M:%S")
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _DATE_TEXT.match(value.strip()):
+        raise ValueError("应为日期 yyyy-MM-dd")
+    return dt.date.fromisoformat(value.strip())
+
+
+def _integer(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("应为整数")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
+        return int(value)
+    if isinstance(value, (float, Decimal)) and value == int(value):
+        return int(value)
+    raise ValueError("应为整数")
 
 
 def _decimal(value: object) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError("not a number")
-    return Decimal(str(value))
+    return _number(value)
+
+
+def _code_schema(max_length: int, required: bool) -> dict[str, Any]:
+    text: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if required:
+        text["minLength"] = 1
+    return {"anyOf": [text, {"type": "integer", "minimum": 0, "maximum": 10 ** min(max_length, 18) - 1}]}
 
 
 def C(max_length: int) -> Any:  # noqa: N802 - the national spec's type letter
-    return Annotated[str, BeforeValidator(_text), StringConstraints(strip_whitespace=True, max_length=max_length)]
+    return Annotated[str, BeforeValidator(_text), StringConstraints(strip_whitespace=True, max_length=max_length),
+                     WithJsonSchema(_code_schema(max_length, False))]
 
 
 def Creq(max_length: int) -> Any:  # noqa: N802
     return Annotated[str, BeforeValidator(_text), StringConstraints(strip_whitespace=True, min_length=1,
-                                                                    max_length=max_length)]
+                                                                    max_length=max_length),
+                     WithJsonSchema(_code_schema(max_length, True))]
 
 
-Amount = Annotated[int, BeforeValidator(_amount)]
-SignedAmount = Annotated[int, BeforeValidator(_signed_amount)]
-DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
-Num = Annotated[Decimal, BeforeValidator(_decimal)]
+_YUAN = "yuan (元), a JSON number or a decimal string with at most two decimals"
+AMOUNT_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\d{1,14}(\.\d{1,2})?$"}],
+                 "description": _YUAN + ", not negative"}
+SIGNED_AMOUNT_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d{1,14}(\.\d{1,2})?$"}],
+                        "description": _YUAN + ", negative on a refund line"}
+NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d{1,16}(\.\d{1,6})?$"}],
+                 "description": "a JSON number or a decimal string"}
+DATETIME_SCHEMA = {"type": "string", "pattern": _DATETIME_TEXT.pattern,
+                   "description": "yyyy-MM-dd HH:mm:ss (yyyy-MM-ddTHH:mm:ss is accepted too)"}
+
+Amount = Annotated[int, BeforeValidator(_amount), WithJsonSchema(AMOUNT_SCHEMA)]
+SignedAmount = Annotated[int, BeforeValidator(_signed_amount), WithJsonSchema(SIGNED_AMOUNT_SCHEMA)]
+DateTime = Annotated[dt.datetime, BeforeValidator(_datetime), WithJsonSchema(DATETIME_SCHEMA)]
+Num = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(NUMBER_SCHEMA)]
+INTEGER_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d{1,18}$"}]}
+DATE_SCHEMA = {"type": "string", "pattern": _DATE_TEXT.pattern, "description": "yyyy-MM-dd"}
+Int = Annotated[int, BeforeValidator(_integer), WithJsonSchema(INTEGER_SCHEMA)]
+Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema(DATE_SCHEMA)]
 
 
 class Node(BaseModel):
@@ -160,14 +238,14 @@ class OutpatientVisit(Node):
     dise_codg: C(30) | None = None
     dise_name: C(500) | None = None
     birctrl_type: C(6) | None = None
-    birctrl_matn_date: dt.date | None = None
+    birctrl_matn_date: Date | None = None
     matn_type: C(6) | None = None
-    geso_val: int | None = None
+    geso_val: Int | None = None
 
 
 class Diagnosis(Node):
     diag_type: Creq(3)
-    diag_srt_no: int
+    diag_srt_no: Int
     diag_code: Creq(20)
     diag_name: Creq(100)
     diag_dept: Creq(50)
@@ -302,7 +380,7 @@ class Discharge(Node):
     oprn_oprt_code: C(30) | None = None
     oprn_oprt_name: C(500) | None = None
     dscg_bed: C(30) | None = None
-    die_date: dt.date | None = None
+    die_date: Date | None = None
 
 
 class Input2402(Node):
@@ -374,12 +452,12 @@ class TotalsReconciliation(Node):
     insutype: Creq(6)
     clr_type: Creq(6)
     setl_optins: Creq(6)
-    stmt_begndate: dt.date
-    stmt_enddate: dt.date
+    stmt_begndate: Date
+    stmt_enddate: Date
     medfee_sumamt: Amount
     fund_pay_sumamt: Amount
     acct_pay: Amount
-    fixmedins_setl_cnt: int = Field(ge=0)
+    fixmedins_setl_cnt: Annotated[Int, Field(ge=0)]
     refd_setl_flag: C(3) | None = None
 
 
@@ -390,12 +468,12 @@ class Input3201(Node):
 class DetailReconciliation(Node):
     setl_optins: Creq(6)
     file_qury_no: Creq(30)
-    stmt_begndate: dt.date
-    stmt_enddate: dt.date
+    stmt_begndate: Date
+    stmt_enddate: Date
     medfee_sumamt: Amount
     fund_pay_sumamt: Amount
     cash_payamt: Amount
-    fixmedins_setl_cnt: int = Field(ge=0)
+    fixmedins_setl_cnt: Annotated[Int, Field(ge=0)]
     clr_type: C(6) | None = None
 
 

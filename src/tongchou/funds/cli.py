@@ -73,6 +73,58 @@ def fund_operation_report(
     return with_warnings(report, thresholds)
 
 
+def fund_operation_report_from_store(
+    db: str | None,
+    period_text: str,
+    compare_text: str | None = None,
+    county: str | None = None,
+    funding_path: Path | None = None,
+) -> dict[str, Any]:
+    """The same report with the claims from the store's settlements and the funding from its ledger
+    (`store_funding`); a funding file, when given, only supplies the warning thresholds and the name."""
+    import tempfile
+
+    from tongchou.funds.early_warning import WarningThresholds
+    from tongchou.funds.store_funding import ledger_funding
+    from tongchou.store.errors import ServiceError
+    from tongchou.store.export import export_claims
+    from tongchou.store.uow import Store
+
+    period = parse_period(period_text, "--period")
+    comparison_period = None if compare_text is None else parse_period(compare_text, "--compare")
+    county = None if county is None else county.strip()
+    if county == "":
+        raise ReportInputError("--county", "empty county code")
+    thresholds, name = WarningThresholds(), None
+    if funding_path is not None:
+        file_funding, thresholds = load_funding(funding_path, "--funding")
+        name = file_funding.name
+    store = Store.open(db)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            claims = Path(directory) / "claims.parquet"
+            first = comparison_period.start if comparison_period and comparison_period.start < period.start else period.start
+            last = comparison_period.end if comparison_period and comparison_period.end > period.end else period.end
+            try:
+                export_claims(store, claims, first, last)
+            except ServiceError as exc:
+                raise ReportInputError("--db", exc.message) from None
+            funding = store.read(lambda s: ledger_funding(s, period.start.year, county, name))
+            compare_funding = None if comparison_period is None else store.read(
+                lambda s: ledger_funding(s, comparison_period.start.year, county, name))
+            table = ClaimsTable(claims, "--db")
+            try:
+                current = PeriodFigures(period, table.cells(period, county), funding)
+                comparison = None if comparison_period is None else PeriodFigures(
+                    comparison_period, table.cells(comparison_period, county), compare_funding)
+            finally:
+                table.close()
+    finally:
+        store.close()
+    report = build_fund_operation_report(current, comparison, county_admdvs=county)
+    return with_warnings(report, thresholds)
+
+
 def write_output(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -101,9 +153,11 @@ HELP = {
 
 @report_app.command("fund-operation")
 def fund_operation_command(
-    claims: Annotated[Path, typer.Option("--claims", help=HELP["claims"])],
-    funding: Annotated[Path, typer.Option("--funding", help=HELP["funding"])],
     period: Annotated[str, typer.Option("--period", help=HELP["period"])],
+    claims: Annotated[Path | None, typer.Option("--claims", help=HELP["claims"])] = None,
+    funding: Annotated[Path | None, typer.Option("--funding", help=HELP["funding"])] = None,
+    db: Annotated[str | None, typer.Option("--db", help="read the store instead of --claims: settlements as "
+                                           "claims, funding (revenue, premiums, insured) from the ledger")] = None,
     compare: Annotated[str | None, typer.Option("--compare", help=HELP["compare"])] = None,
     compare_funding: Annotated[Path | None, typer.Option("--compare-funding", help=HELP["compare_funding"])] = None,
     county: Annotated[str | None, typer.Option("--county", help=HELP["county"])] = None,
@@ -112,7 +166,16 @@ def fund_operation_command(
 ) -> None:
     """基金运行分析: the fund operation analysis of a region or county for a period."""
     try:
-        report = fund_operation_report(claims, funding, period, compare, compare_funding, county)
+        if db is not None:
+            if claims is not None:
+                raise ReportInputError("--claims", "give --claims or --db, not both")
+            report = fund_operation_report_from_store(db, period, compare, county, funding)
+        else:
+            if claims is None:
+                raise ReportInputError("--claims", "missing (or give --db)")
+            if funding is None:
+                raise ReportInputError("--funding", "missing (required with --claims)")
+            report = fund_operation_report(claims, funding, period, compare, compare_funding, county)
         text = RENDERERS[output_format](report)
     except ReportInputError as exc:
         raise fail(str(exc), BAD_INPUT) from None

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -77,16 +77,27 @@ def handover_command(
     county: Annotated[str, typer.Option()],
     legacy_balance: Annotated[str, typer.Option(help="存量基金, yuan")],
     arrear: Annotated[list[str], typer.Option(help="历史欠账 CREDITOR=YUAN, repeatable, in clearing order")] = [],  # noqa: B006
+    db: Annotated[Optional[str], typer.Option("--db", help="post to this store (the legacy balance once, "
+                                              "the arrears, the tranches due by --until)")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="with --db: post tranches due by this date (default today)")] = None,
 ) -> None:
-    """存量基金移交计划（先清偿历史欠账）。"""
+    """存量基金移交计划（先清偿历史欠账）；给出 --db 时记账。"""
+    posted = None
     try:
         rule = _rule(rule_file, LegacyHandoverRule, "rule_file")
         arrears = [Arrear(creditor, _yuan(amount, "--arrear")) for creditor, amount in
                    (_pair(a, "--arrear") for a in arrear)]
         plan = handover_plan(fund, county, _yuan(legacy_balance, "--legacy-balance"), arrears, rule)
+        if db is not None:
+            from tongchou.funds import store_cli, store_ops
+            last = store_cli.day(until, "--until") if until else dt.date.today()
+            result: dict = {}
+            store_cli.run(db, lambda store: result.update(posted=store_ops.handover(
+                store, rule, fund, county, plan.legacy_balance, arrears, last)[1]))
+            posted = result["posted"]
     except FundInputError as error:
         _fail(error)
-    _print({"reason": plan.reason, "arrears_cleared_fen": plan.arrears_cleared,
+    _print({**({"posted": [p.to_json() for p in posted]} if posted is not None else {}),"reason": plan.reason, "arrears_cleared_fen": plan.arrears_cleared,
             "arrears_outstanding_fen": plan.arrears_outstanding, "handover_base_fen": plan.handover_base,
             "tranches": [{"on": on.isoformat(), "amount_fen": amount} for on, amount in plan.tranches],
             "movements": [movement_record(m) for m in plan.movements]})
@@ -96,15 +107,30 @@ def handover_command(
 def remit_command(
     rule_file: Annotated[Path, typer.Argument(help="risk_adjustment rule")],
     on: Annotated[str, typer.Option(help="remittance date YYYY-MM-DD")],
-    revenue: Annotated[list[str], typer.Option(help="上年度筹资总额 FUND:COUNTY=YUAN, repeatable")],
+    revenue: Annotated[list[str], typer.Option(help="上年度筹资总额 FUND:COUNTY=YUAN, repeatable")] = [],  # noqa: B006
+    db: Annotated[Optional[str], typer.Option("--db", help="compute the revenue from this store's ledger and post")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="with --db: the remittance year (default: the year of --on)")] = None,
 ) -> None:
-    """风险调剂金上解额（上年度统筹基金筹资总额 × 比例）。"""
+    """风险调剂金上解额（上年度统筹基金筹资总额 × 比例）；给出 --db 时从账务计算并记账。"""
     try:
         rule = _rule(rule_file, RiskAdjustmentRule, "rule_file")
         try:
             day = dt.date.fromisoformat(on)
         except ValueError:
             raise FundInputError("--on", f"expected YYYY-MM-DD, got {on!r}") from None
+        if db is not None:
+            if revenue:
+                raise FundInputError("--revenue", "with --db the revenue comes from the ledger")
+            from tongchou.funds import store_cli, store_ops
+            out: dict = {}
+            store_cli.run(db, lambda store: out.update(zip(("base", "moves", "posted"),
+                                                           store_ops.remit(store, rule, year or day.year, day))))
+            _print({"base_fen": {f"{f}:{c}": v for (f, c), v in out["base"].items()},
+                    "movements": [movement_record(mv) for mv in out["moves"]],
+                    "posted": [p.to_json() for p in out["posted"]]})
+            return
+        if not revenue:
+            raise FundInputError("--revenue", "give --revenue FUND:COUNTY=YUAN (or --db)")
         revenues = {}
         for item in revenue:
             key, amount = _pair(item, "--revenue")
@@ -116,3 +142,8 @@ def remit_command(
     except FundInputError as error:
         _fail(error)
     _print([movement_record(m) for m in moves])
+
+
+from tongchou.funds.store_cli import register as _register_store_commands  # noqa: E402
+
+_register_store_commands(app)

@@ -101,7 +101,7 @@ def header(pop: Population, seed: int, limit: int) -> str:
         "# Province/outside institutions carry 330602 (越城区, standing for 市本级) as their county.",
     ]
     if pop.n > limit:
-        lines.append(f"# persons: the first {limit} of {pop.n} insured only; all are in persons.parquet.")
+        lines.append(f"# persons: all {pop.n} insured in persons.parquet (more than {limit} to inline).")
     else:
         lines.append(f"# persons: all {pop.n} insured.")
     return "\n".join(lines) + "\n"
@@ -116,6 +116,9 @@ def write_fixture(path: Path, pop: Population, inst: Institutions, cat: Catalogu
         _section(handle, "employers", employers(pop))
         _section(handle, "institutions", institutions(inst))
         _section(handle, "catalogue", catalogue(cat))
+        if pop.n > person_cap:
+            handle.write("persons_parquet: persons.parquet\n")
+            return 0
         _section(handle, "persons", person_rows(pop, person_cap))
-    return int(min(person_cap, pop.n))
+    return int(pop.n)
 

@@ -22,6 +22,7 @@ class Fund(StrEnum):
     MEDICAL_ASSISTANCE = "medical_assistance"    # 医疗救助 (610100)
     RISK_ADJUSTMENT = "risk_adjustment"          # 风险调剂金
     OTHER = "other"                              # 其他支付 (hifes_pay, oth_pay)
+    TREASURY_FINES = "treasury_fines"            # 代收罚没款（应缴国库，非基金收入）
 
 
 FUND_NAMES = {
@@ -35,6 +36,7 @@ FUND_NAMES = {
     Fund.MEDICAL_ASSISTANCE: "医疗救助基金",
     Fund.RISK_ADJUSTMENT: "风险调剂金",
     Fund.OTHER: "其他支付",
+    Fund.TREASURY_FINES: "代收罚没款（应缴国库）",
 }
 
 
@@ -55,10 +57,36 @@ class Title(StrEnum):
     REVENUE_TRANSFER_IN = "revenue_transfer_in"        # 转移收入
     EXPENSE_BENEFIT = "expense_benefit"                # 待遇支出
     EXPENSE_TRANSFER_OUT = "expense_transfer_out"      # 转移支出（如划入退休人员个人账户）
+    # added with the fund movements and clearing (docs/ledger.md "Fund movements", "Clearing")
+    BANK_DEPOSIT = "bank_deposit"                      # 定期存款 — asset
+    BANK_LEGACY = "bank_legacy"                        # 存量基金县级专户（未移交） — asset, outside the pool
+    OPENING_BALANCE = "opening_balance"                # 期初结余（存量基金） — net assets carried in
+    REVENUE_INTEREST = "revenue_interest"              # 利息收入
+    REVENUE_OTHER = "revenue_other"                    # 其他收入（追回基金等）
+    EXPENSE_PREMIUM = "expense_premium"                # 购买大病保险等支出（专项列支，付承办保险机构）
+    QUALITY_RESERVE = "quality_reserve"                # 质量保证金 — liability, party = institution
+    # added with supervision (docs/supervision.md "Recovery and fines")
+    RECOVERY_RECEIVABLE = "recovery_receivable"        # 应收追回款 — asset, party = institution or person
+    FINE_RECEIVABLE = "fine_receivable"                # 应收罚款 — asset, party
+    DUE_TO_TREASURY = "due_to_treasury"                # 应缴国库款 — liability
 
 
-DEBIT_NORMAL = frozenset({Title.BANK, Title.EXPENSE_BENEFIT, Title.EXPENSE_TRANSFER_OUT})
-PARTY_TITLES = frozenset({Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER, Title.ACCOUNT_HOLDER})
+DEBIT_NORMAL = frozenset({Title.BANK, Title.EXPENSE_BENEFIT, Title.EXPENSE_TRANSFER_OUT,
+                          Title.BANK_DEPOSIT, Title.BANK_LEGACY, Title.EXPENSE_PREMIUM,
+                          Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE})
+PARTY_TITLES = frozenset({Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER, Title.ACCOUNT_HOLDER,
+                          Title.QUALITY_RESERVE, Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE})
+TITLE_NAMES = {
+    Title.BANK: "银行存款", Title.DUE_TO_INSTITUTION: "应付定点医药机构", Title.DUE_TO_INSURER: "应付（应收）承办保险机构",
+    Title.ACCOUNT_HOLDER: "个人账户", Title.REVENUE_EMPLOYER: "单位缴费收入", Title.REVENUE_INDIVIDUAL: "个人缴费收入",
+    Title.REVENUE_SUBSIDY_CENTRAL: "中央财政补助收入", Title.REVENUE_SUBSIDY_PROVINCIAL: "省级财政补助收入",
+    Title.REVENUE_SUBSIDY_CITY: "市级财政补助收入", Title.REVENUE_SUBSIDY_COUNTY: "县级财政补助收入",
+    Title.REVENUE_SUBSIDY: "财政补助收入", Title.REVENUE_TRANSFER_IN: "转移收入", Title.EXPENSE_BENEFIT: "待遇支出",
+    Title.EXPENSE_TRANSFER_OUT: "转移支出", Title.BANK_DEPOSIT: "定期存款", Title.BANK_LEGACY: "存量基金（未移交）",
+    Title.OPENING_BALANCE: "期初结余", Title.REVENUE_INTEREST: "利息收入", Title.REVENUE_OTHER: "其他收入",
+    Title.EXPENSE_PREMIUM: "购买大病保险支出", Title.QUALITY_RESERVE: "质量保证金",
+    Title.RECOVERY_RECEIVABLE: "应收追回款", Title.FINE_RECEIVABLE: "应收罚款", Title.DUE_TO_TREASURY: "应缴国库款",
+}
 SUBSIDY_TITLES = {
     "central": Title.REVENUE_SUBSIDY_CENTRAL,
     "provincial": Title.REVENUE_SUBSIDY_PROVINCIAL,

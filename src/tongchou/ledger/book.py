@@ -24,6 +24,21 @@ def record(session: Session, entry: Entry) -> int:
     return entry_id
 
 
+def record_many(session: Session, entries: list[Entry]) -> list[int]:
+    """Write many entries in two statements (bulk history, fixtures); the same rows `record` writes."""
+    if not entries:
+        return []
+    ids = session.execute(
+        insert(JournalEntry.__table__).returning(JournalEntry.id, sort_by_parameter_order=True),
+        [{"cause_type": e.cause_type, "cause_id": e.cause_id, "county": e.county, "booked_on": e.booked_on,
+          "memo": e.memo} for e in entries],
+    ).scalars().all()
+    rows = [_row(entry_id, line) for entry_id, entry in zip(ids, entries, strict=True) for line in entry.lines]
+    if rows:
+        session.execute(insert(Posting.__table__), rows)
+    return list(ids)
+
+
 def _row(entry_id: int, line: Line) -> dict:
     account = line.account
     return {"entry_id": entry_id, "fund": str(account.fund), "title": str(account.title), "county": account.county,

@@ -70,8 +70,9 @@ def move(amount: Fen, debit: Account, credit: Account, field_name: str = "amount
     return Line(debit, debit=amount), Line(credit, credit=amount)
 
 
-def _entry(cause_type: str, cause_id: str, county: str, booked_on: dt.date, lines: Iterable[Line],
-           memo: str = "") -> Entry:
+def balanced_entry(cause_type: str, cause_id: str, county: str, booked_on: dt.date, lines: Iterable[Line],
+                   memo: str = "") -> Entry:
+    """An entry of the lines; an unbalanced one is a bug in a posting rule, never an input error."""
     entry = Entry(cause_type, cause_id, county, booked_on, tuple(lines), memo)
     if not entry.is_balanced():  # a rule bug, never an input error
         raise AssertionError(f"unbalanced entry {cause_type}:{cause_id}")
@@ -131,14 +132,14 @@ def _account_lines(facts: SettlementFacts) -> list[Line]:
 def settlement_entry(facts: SettlementFacts) -> Entry:
     """结算: each paying fund's expense (or the insurer's part) against what is due to the institution;
     the personal account (own and family mutual-aid) against what is due to the institution."""
-    return _entry("settlement", facts.setl_id, facts.county, facts.booked_on,
+    return balanced_entry("settlement", facts.setl_id, facts.county, facts.booked_on,
                   [*_benefit_lines(facts), *_account_lines(facts)], f"结算 {facts.setl_id}")
 
 
 def opposite(entry: Entry, cause_type: str, cause_id: str, booked_on: dt.date, memo: str = "") -> Entry:
     """The exact opposite of an entry (撤销/冲正): every debit becomes a credit and back."""
     lines = tuple(Line(line.account, debit=line.credit, credit=line.debit) for line in entry.lines)
-    return _entry(cause_type, cause_id, entry.county, booked_on, lines, memo or f"撤销 {entry.cause_id}")
+    return balanced_entry(cause_type, cause_id, entry.county, booked_on, lines, memo or f"撤销 {entry.cause_id}")
 
 
 def cancellation_entry(facts: SettlementFacts, booked_on: dt.date) -> Entry:
@@ -158,7 +159,7 @@ def resident_contribution_entry(cause_id: str, county: str, booked_on: dt.date, 
         if level not in SUBSIDY_TITLES:
             raise PostingError("level", f"unknown subsidy level {level!r}: one of {', '.join(SUBSIDY_TITLES)}")
         lines.extend(move(amount, bank, Account(fund, SUBSIDY_TITLES[level], county), f"subsidies.{level}"))
-    return _entry(cause_type, cause_id, county, booked_on, lines, "居民医保缴费" if individual else "居民医保财政补助")
+    return balanced_entry(cause_type, cause_id, county, booked_on, lines, "居民医保缴费" if individual else "居民医保财政补助")
 
 
 def employee_contribution_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, employer: Fen,
@@ -173,7 +174,7 @@ def employee_contribution_entry(cause_id: str, county: str, booked_on: dt.date, 
         *move(individual_to_account, Account(acct, Title.BANK, county),
               Account(acct, Title.ACCOUNT_HOLDER, county, psn_no), "individual"),
     ]
-    return _entry("contribution", cause_id, county, booked_on, lines, "职工医保缴费")
+    return balanced_entry("contribution", cause_id, county, booked_on, lines, "职工医保缴费")
 
 
 def account_transfer_entry(cause_id: str, booked_on: dt.date, psn_no: str, from_county: str, to_county: str,
@@ -184,7 +185,7 @@ def account_transfer_entry(cause_id: str, booked_on: dt.date, psn_no: str, from_
         *move(amount, Account(acct, Title.ACCOUNT_HOLDER, from_county, psn_no), Account(acct, Title.BANK, from_county)),
         *move(amount, Account(acct, Title.BANK, to_county), Account(acct, Title.ACCOUNT_HOLDER, to_county, psn_no)),
     ]
-    return _entry("transfer", cause_id, to_county, booked_on, lines, "个人账户随参保关系转移")
+    return balanced_entry("transfer", cause_id, to_county, booked_on, lines, "个人账户随参保关系转移")
 
 
 def account_credit_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen) -> Entry:
@@ -194,7 +195,7 @@ def account_credit_entry(cause_id: str, county: str, booked_on: dt.date, psn_no:
         *move(amount, Account(pool, Title.EXPENSE_TRANSFER_OUT, county), Account(pool, Title.BANK, county)),
         *move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no)),
     ]
-    return _entry("account_credit", cause_id, county, booked_on, lines, "退休人员个人账户划入")
+    return balanced_entry("account_credit", cause_id, county, booked_on, lines, "退休人员个人账户划入")
 
 
 def relative_contribution_entry(cause_id: str, booked_on: dt.date, payer: str, payer_county: str,
@@ -206,11 +207,11 @@ def relative_contribution_entry(cause_id: str, booked_on: dt.date, payer: str, p
         *move(amount, Account(resident, Title.BANK, relative_county),
               Account(resident, Title.REVENUE_INDIVIDUAL, relative_county)),
     ]
-    return _entry("contribution", cause_id, relative_county, booked_on, lines, "个人账户代缴近亲属居民医保")
+    return balanced_entry("contribution", cause_id, relative_county, booked_on, lines, "个人账户代缴近亲属居民医保")
 
 
 def opening_balance_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen) -> Entry:
     """An account balance carried over from before the store (fixture, migration of a legacy system)."""
     acct = Fund.PERSONAL_ACCOUNT
     lines = move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
-    return _entry("opening_balance", cause_id, county, booked_on, lines, "个人账户期初余额")
+    return balanced_entry("opening_balance", cause_id, county, booked_on, lines, "个人账户期初余额")

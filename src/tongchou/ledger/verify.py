@@ -9,7 +9,11 @@ Checks, each with its breaches:
 4. `accumulators`    — every person's stored accumulators equal the replay, in booking order, of
    the Deltas of their settlements and cancellations;
 5. `accounts`        — no personal account is below zero;
-6. `active_visits`   — every visit's active settlement exists and is not cancelled.
+6. `active_visits`   — every visit's active settlement exists and is not cancelled;
+7. `posting_county`  — every posting carries a county of the store (or the pool's code; the risk
+   adjustment fund may be held at a province's or region's 6-digit code);
+8. `closed_months`   — no entry booked in a closed month was written after the close;
+9. `clearing_runs`   — every paid clearing run has its entry, every clearing entry a paid run.
 """
 
 from __future__ import annotations
@@ -166,6 +170,48 @@ def _active_visits(session: Session, settlements: dict[str, m.Settlement], cance
     return check
 
 
+def _posting_county(session: Session) -> Check:
+    check = Check("posting_county", "每条分录都记明区县")
+    known = set(session.execute(select(m.CountyRow.admdvs)).scalars()) | set(
+        session.execute(select(m.PoolRegion.admdvs)).scalars())
+    rows = session.execute(select(m.Posting.fund, m.Posting.county, func.count())
+                           .group_by(m.Posting.fund, m.Posting.county)).all()
+    for fund, county, count in rows:
+        check.checked += int(count)
+        held_above = fund == str(Fund.RISK_ADJUSTMENT) and len(county or "") == 6 and county.isdigit()
+        if county not in known and not held_above:
+            check.breaches.append(f"{count} posting(s) of {fund} with county {county!r}: not a county of the store")
+    return check
+
+
+def _closed_months(session: Session) -> Check:
+    check = Check("closed_months", "月结后无该月及以前日期的新凭证")
+    for close in session.execute(select(m.LedgerClose).order_by(m.LedgerClose.period_end)).scalars():
+        check.checked += 1
+        late = session.execute(select(func.count()).select_from(m.JournalEntry).where(
+            m.JournalEntry.booked_on <= close.period_end, m.JournalEntry.id > close.last_entry_id)).scalar_one()
+        if late:
+            check.breaches.append(f"{late} entr(ies) booked on or before {close.period_end} written after the close "
+                                  f"of {close.month}")
+    return check
+
+
+def _clearing_runs(session: Session) -> Check:
+    check = Check("clearing_runs", "每张已支付清算单都有凭证，每笔清算凭证都有已支付清算单")
+    paid = {row.entry_id: row for row in session.execute(select(m.ClearingRun).where(
+        m.ClearingRun.status == "paid")).scalars()}
+    entries = {row.id: row.cause_id for row in session.execute(select(m.JournalEntry).where(
+        m.JournalEntry.cause_type == "clearing")).scalars()}
+    check.checked = len(paid)
+    for entry_id, run in paid.items():
+        if entry_id is not None and entry_id not in entries:
+            check.breaches.append(f"clearing run {run.fixmedins_code} {run.period}: entry {entry_id} missing")
+    for entry_id, cause_id in entries.items():
+        if entry_id not in paid:
+            check.breaches.append(f"clearing entry {cause_id}: no paid clearing run")
+    return check
+
+
 def verify_session(session: Session) -> Report:
     settlements = list(session.execute(select(m.Settlement).order_by(m.Settlement.id)).scalars())
     cancelled = {row.setl_id: row.id for row in session.execute(select(m.SettlementCancellation)).scalars()}
@@ -177,6 +223,9 @@ def verify_session(session: Session) -> Report:
         _accumulators(session, settlements, seq),
         _accounts(session),
         _active_visits(session, {s.setl_id: s for s in settlements}, cancelled),
+        _posting_county(session),
+        _closed_months(session),
+        _clearing_runs(session),
     ]
     return Report(checks)
 

@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -87,9 +87,10 @@ class SettleRequest:
     hosp_part_amt: Fen = 0
 
     def fingerprint(self) -> str:
-        """A hash of everything but the key: the same key with another fingerprint is a conflict."""
-        body = asdict(self)
-        body.pop("key")
+        """A hash of everything but the key: the same key with another fingerprint is a conflict.
+        (The body is what `dataclasses.asdict` gives, built without its deep copies.)"""
+        body = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "key"}
+        body["items"] = [{f.name: getattr(line, f.name) for f in fields(line)} for line in self.items]
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
     @property
@@ -109,6 +110,11 @@ class SettleOutcome:
     replayed: bool = False  # the key was seen with the same request: no money moved now
     committed: bool = True  # False for a pre-settlement
     balc: Fen | None = None
+    warnings: tuple[str, ...] = ()  # supervision findings that do not refuse (returned to the institution)
+
+    @property
+    def warn_msg(self) -> str | None:
+        return "；".join(self.warnings) or None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"setl_id": self.setl_id, "policy_id": self.policy_id,
@@ -130,6 +136,9 @@ class ReverseOutcome:
     key: str
     marked: bool  # the original had not arrived: a mark now refuses it
     cancelled: CancelOutcome | None = None
+
+
+AfterHook = Callable[[Session, Any], None]
 
 
 # ---------------------------------------------------------------- what a settlement needs from the store
@@ -228,26 +237,84 @@ def _filing_gap(ctx: Context, req: SettleRequest, resolved: Resolved) -> str | N
 
 # ---------------------------------------------------------------- the service
 
+def claim_for(req: SettleRequest, ctx: Context, setl_id: str, split, item_splits, mulaid_balance: Fen) -> Claim:
+    """The engine's claim for a request: the person and institution as the store knows them."""
+    p = ctx.person
+    person = Person(psn_no=p.psn_no, psn_type=p.psn_type, birth_date=p.birth_date,
+                    assistance=frozenset(p.assistance or ()), tier=ctx.tier,
+                    continuous_years=p.contribution_years, county=p.county, mulaid_balance=mulaid_balance)
+    return Claim(setl_id=setl_id, person=person, insutype=req.insutype, insuplc_admdvs=ctx.pool,
+                 med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
+                 hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier, split=split,
+                 dise_code=req.dise_code, accident=req.accident, third_party_liable=req.third_party_liable,
+                 mdtrt_id=req.mdtrt_id, acct_used=req.acct_used, hosp_part_amt=req.hosp_part_amt,
+                 item_splits=tuple(item_splits))
+
+
+def settlement_values(req: SettleRequest, ctx: Context, settlement: EngineSettlement, extra: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """The stored settlement row of an engine settlement (the live service and bulk history write the same)."""
+    claim: Claim = extra["claim"]
+    return dict(
+        setl_id=settlement.setl_id, request_key=req.key, request_hash=req.fingerprint(), psn_no=req.psn_no,
+        insutype=req.insutype, year=req.enddate.year, county=ctx.person.county, insuplc_admdvs=ctx.pool,
+        fixmedins_code=req.fixmedins_code, hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier,
+        mdtrt_id=req.mdtrt_id, chrg_bchno=req.chrg_bchno, med_type=req.med_type, dise_code=req.dise_code,
+        accident=req.accident, begndate=req.begndate, enddate=req.enddate, psn_type=claim.person.psn_type,
+        tier=claim.person.tier, assistance=sorted(claim.person.assistance),
+        continuous_years=claim.person.continuous_years, policy_id=settlement.policy_id,
+        policy_version=settlement.policy_version, benefit_line=settlement.benefit_line,
+        eligible=extra["eligible"], inscp_essential_amt=settlement.inscp_essential_amt,
+        acct_mulaid_pay=settlement.acct_mulaid_pay, balc=settlement.balc, pool_prop=str(settlement.pool_prop),
+        mulaid_psn_no=req.mulaid_psn_no if settlement.acct_mulaid_pay else None,
+        mulaid_county=extra["mulaid_county"], hifmi_insurer=extra["insurer"] if settlement.hifmi_pay else None,
+        explanation=[explanation_step_json(step) for step in settlement.explanation],
+        delta=delta_json(settlement.delta), **settlement.amounts(),
+    )
+
+
+def fee_item_values(req: SettleRequest, extra: dict[str, Any], visit_id: int, setl_id: str, county: str
+                    ) -> list[dict[str, Any]]:
+    """The stored fee lines of a settlement, with the catalogue facts used and each line's split."""
+    return [dict(visit_id=visit_id, setl_id=setl_id, chrg_bchno=req.chrg_bchno, line_no=index, code=line.code,
+                 qty=line.qty, price=line.price, amount=line.amount, category=item.category,
+                 selfpay_prop=item.selfpay_prop, price_cap=item.price_cap, fulamt_ownpay_amt=part.fulamt_ownpay_amt,
+                 overlmt_selfpay=part.overlmt_selfpay, preselfpay_amt=part.preselfpay_amt,
+                 inscp_scp_amt=part.inscp_scp_amt, county=county)
+            for index, (line, item, part) in enumerate(zip(req.items, extra["items"], extra["item_splits"]))]
+
+
+
 class SettlementService:
     """Settlement against the store; one instance may serve many threads."""
 
-    def __init__(self, store: Store, registry: Registry, today: Callable[[], dt.date] = dt.date.today):
+    def __init__(self, store: Store, registry: Registry, today: Callable[[], dt.date] = dt.date.today,
+                 supervision: Any | None = None):
+        """`supervision`: a `tongchou.supervision.hook.SupervisionHook` screening before and during settlement."""
         self.store = store
         self.registry = registry
         self.today = today
+        self.supervision = supervision
 
     # -------------------------------------------------- settle / pre-settle
 
-    def settle(self, req: SettleRequest) -> SettleOutcome:
-        return self.store.transaction(lambda session: self._settle_in(session, req))
+    def settle(self, req: SettleRequest, after: AfterHook | None = None) -> SettleOutcome:
+        """Settle; `after(session, outcome)` runs in the same transaction before it commits (the API
+        records its message and marks the fee lines there), also when the key replays an answer."""
+        def work(session: Session) -> SettleOutcome:
+            outcome = self._settle_in(session, req)
+            if after is not None:
+                after(session, outcome)
+            return outcome
+        return self.store.transaction(work)
 
     def pre_settle(self, req: SettleRequest) -> SettleOutcome:
         """Everything `settle` computes; nothing is written."""
         def compute(session: Session) -> SettleOutcome:
             ctx = _load_context(session, req)
             state = self._state_of(session, req, ctx, lock=False)
-            settlement, _after, _extra = self._compute(session, req, ctx, state, req.setl_id or "PRE-SETTLEMENT")
-            return _outcome_of(settlement, committed=False)
+            settlement, _after, extra = self._compute(session, req, ctx, state, req.setl_id or "PRE-SETTLEMENT")
+            return _outcome_of(settlement, committed=False, warnings=extra["warnings"])
         return self.store.read(compute)
 
     def _settle_in(self, session: Session, req: SettleRequest) -> SettleOutcome:
@@ -268,7 +335,7 @@ class SettlementService:
         ys_row.settlements += 1
         record(session, settlement_entry(settlement_facts(row)))
         session.flush()
-        return _outcome_of(settlement)
+        return _outcome_of(settlement, warnings=extra["warnings"])
 
     def _earlier_answer(self, session: Session, req: SettleRequest) -> SettleOutcome | None:
         key = session.get(m.RequestKey, req.key, populate_existing=True)
@@ -331,30 +398,26 @@ class SettlementService:
             raise Refused("psn_no", eligibility.reason, "not_eligible")
         mulaid_balance, mulaid_county = self._mulaid(session, req, resolved)
         items = items_from_catalogue(session, req)
+        warnings = self._review(session, req, ctx, items)
         try:
             split, item_splits = split_items(items)
         except SplitError as exc:
             raise InvalidRequest(exc.field, str(exc)) from None
-        claim = self._claim(req, ctx, setl_id, split, item_splits, mulaid_balance)
+        claim = claim_for(req, ctx, setl_id, split, item_splits, mulaid_balance)
         reason = eligibility.reason or _filing_gap(ctx, req, resolved)
         settlement, after = engine_settle(resolved, claim, state, eligible=reason is None, ineligible_reason=reason)
         insurer = next((layer.run_by for layer in resolved.layers if layer.field == "hifmi_pay" and layer.run_by), None)
         extra = {"items": items, "item_splits": item_splits, "claim": claim, "eligible": reason is None,
-                 "mulaid_county": mulaid_county if settlement.acct_mulaid_pay else None, "insurer": insurer}
+                 "mulaid_county": mulaid_county if settlement.acct_mulaid_pay else None, "insurer": insurer,
+                 "warnings": warnings}
         return settlement, after, extra
 
-    def _claim(self, req: SettleRequest, ctx: Context, setl_id: str, split, item_splits, mulaid_balance: Fen
-               ) -> Claim:
-        p = ctx.person
-        person = Person(psn_no=p.psn_no, psn_type=p.psn_type, birth_date=p.birth_date,
-                        assistance=frozenset(p.assistance or ()), tier=ctx.tier,
-                        continuous_years=p.contribution_years, county=p.county, mulaid_balance=mulaid_balance)
-        return Claim(setl_id=setl_id, person=person, insutype=req.insutype, insuplc_admdvs=ctx.pool,
-                     med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
-                     hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier, split=split,
-                     dise_code=req.dise_code, accident=req.accident, third_party_liable=req.third_party_liable,
-                     mdtrt_id=req.mdtrt_id, acct_used=req.acct_used, hosp_part_amt=req.hosp_part_amt,
-                     item_splits=tuple(item_splits))
+    def _review(self, session: Session, req: SettleRequest, ctx: Context, items: list[Item]) -> tuple[str, ...]:
+        if self.supervision is None:
+            return ()
+        from tongchou.supervision.hook import review  # supervision builds on settlement, not the reverse
+
+        return review(self.supervision, session, req, ctx.person, items)
 
     def _persist(self, session: Session, req: SettleRequest, ctx: Context, settlement: EngineSettlement,
                  extra: dict[str, Any]) -> m.Settlement:
@@ -363,31 +426,11 @@ class SettlementService:
         session.add(m.RequestKey(key=req.key, kind="settlement", request_hash=req.fingerprint(), setl_id=setl_id))
         session.add(m.ActiveVisit(visit_key=req.visit_key, setl_id=setl_id))
         visit = self._visit(session, req, county)
-        claim: Claim = extra["claim"]
-        row = m.Settlement(
-            setl_id=setl_id, request_key=req.key, request_hash=req.fingerprint(), psn_no=req.psn_no,
-            insutype=req.insutype, year=req.enddate.year, county=county, insuplc_admdvs=ctx.pool,
-            fixmedins_code=req.fixmedins_code, hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier,
-            mdtrt_id=req.mdtrt_id, chrg_bchno=req.chrg_bchno, med_type=req.med_type, dise_code=req.dise_code,
-            accident=req.accident, begndate=req.begndate, enddate=req.enddate, psn_type=claim.person.psn_type,
-            tier=claim.person.tier, assistance=sorted(claim.person.assistance),
-            continuous_years=claim.person.continuous_years, policy_id=settlement.policy_id,
-            policy_version=settlement.policy_version, benefit_line=settlement.benefit_line,
-            eligible=extra["eligible"], inscp_essential_amt=settlement.inscp_essential_amt,
-            acct_mulaid_pay=settlement.acct_mulaid_pay, balc=settlement.balc, pool_prop=str(settlement.pool_prop),
-            mulaid_psn_no=req.mulaid_psn_no if settlement.acct_mulaid_pay else None,
-            mulaid_county=extra["mulaid_county"], hifmi_insurer=extra["insurer"] if settlement.hifmi_pay else None,
-            explanation=[explanation_step_json(step) for step in settlement.explanation],
-            delta=delta_json(settlement.delta), **settlement.amounts(),
-        )
+        row = m.Settlement(**settlement_values(req, ctx, settlement, extra))
         session.add(row)
         session.flush()
-        for index, (line, item, part) in enumerate(zip(req.items, extra["items"], extra["item_splits"])):
-            session.add(m.FeeItem(visit_id=visit.id, setl_id=setl_id, chrg_bchno=req.chrg_bchno, line_no=index,
-                                  code=line.code, qty=line.qty, price=line.price, amount=line.amount,
-                                  category=item.category, selfpay_prop=item.selfpay_prop, price_cap=item.price_cap,
-                                  fulamt_ownpay_amt=part.fulamt_ownpay_amt, overlmt_selfpay=part.overlmt_selfpay,
-                                  preselfpay_amt=part.preselfpay_amt, inscp_scp_amt=part.inscp_scp_amt, county=county))
+        for values in fee_item_values(req, extra, visit.id, setl_id, county):
+            session.add(m.FeeItem(**values))
         return row
 
     def _visit(self, session: Session, req: SettleRequest, county: str) -> m.Visit:
@@ -405,11 +448,21 @@ class SettlementService:
 
     # -------------------------------------------------- cancel / reverse
 
-    def cancel(self, setl_id: str, *, key: str | None = None) -> CancelOutcome:
-        return self.store.transaction(lambda session: self._cancel_in(session, setl_id, "cancellation", key))
+    def cancel(self, setl_id: str, *, key: str | None = None, after: AfterHook | None = None) -> CancelOutcome:
+        def work(session: Session) -> CancelOutcome:
+            outcome = self._cancel_in(session, setl_id, "cancellation", key)
+            if after is not None:
+                after(session, outcome)
+            return outcome
+        return self.store.transaction(work)
 
-    def reverse(self, key: str) -> ReverseOutcome:
-        return self.store.transaction(lambda session: self._reverse_in(session, key))
+    def reverse(self, key: str, after: AfterHook | None = None) -> ReverseOutcome:
+        def work(session: Session) -> ReverseOutcome:
+            outcome = self._reverse_in(session, key)
+            if after is not None:
+                after(session, outcome)
+            return outcome
+        return self.store.transaction(work)
 
     def _cancel_in(self, session: Session, setl_id: str, cause: str, key: str | None) -> CancelOutcome:
         row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == setl_id)).scalar_one_or_none()
@@ -461,10 +514,11 @@ def _amounts(source: Any) -> dict[str, Fen]:
     return {name: getattr(source, name) for name in names}
 
 
-def _outcome_of(settlement: EngineSettlement, committed: bool = True) -> SettleOutcome:
+def _outcome_of(settlement: EngineSettlement, committed: bool = True, warnings: tuple[str, ...] = ()
+                ) -> SettleOutcome:
     return SettleOutcome(settlement.setl_id, _amounts(settlement), settlement.policy_id, settlement.benefit_line,
                          [explanation_step_json(step) for step in settlement.explanation], committed=committed,
-                         balc=settlement.balc)
+                         balc=settlement.balc, warnings=tuple(warnings))
 
 
 def _outcome_of_row(row: m.Settlement, replayed: bool = False) -> SettleOutcome:

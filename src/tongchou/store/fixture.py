@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tongchou.ledger.book import entry_lines, record
+from tongchou.ledger.book import record_many
 from tongchou.ledger.postings import opening_balance_entry
 from tongchou.money import to_fen
 from tongchou.store import models as m
@@ -156,6 +156,7 @@ class Fixture(In):
     catalogue: list[CatalogueIn] = Field(default_factory=list)
     catalogue_csv: str | None = Field(None, description="a catalogue CSV file, relative to the fixture")
     persons: list[PersonIn] = Field(default_factory=list)
+    persons_parquet: str | None = Field(None, description="a persons table (Parquet), relative to the fixture")
 
     @model_validator(mode="after")
     def _references(self) -> Fixture:
@@ -212,12 +213,64 @@ def read_catalogue_csv(path: Path) -> list[CatalogueIn]:
 
 # ---------------------------------------------------------------- writing
 
+PERSON_TABLE_COLUMNS = ("psn_no", "name", "county", "psn_type", "insutype", "enrol_from")
+
+
+def _blank(value: Any) -> Any:
+    return None if value in ("", None) else value
+
+
+def person_from_table_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of a persons table (one enrolment a row) as the fixture's person mapping."""
+    enrolment = {"insutype": row["insutype"], "from": row["enrol_from"], "to": _blank(row.get("enrol_to")),
+                 "tier": _blank(row.get("tier")), "benefit_start": _blank(row.get("benefit_start")),
+                 "kind": _blank(row.get("enrol_kind")) or "on_time"}
+    dise = _blank(row.get("chronic_dise_code"))
+    filings = [{"kind": "chronic", "dise_code": dise, "from": row["enrol_from"], "to": _blank(row.get("enrol_to"))}
+               ] if dise else []
+    assistance = [a for a in (row.get("assistance") or "").split("|") if a]
+    return {
+        "psn_no": row["psn_no"], "id_number": _blank(row.get("id_number")), "name": row["name"],
+        "sex": _blank(row.get("sex")), "birth_date": _blank(row.get("birth_date")), "county": row["county"],
+        "psn_type": row["psn_type"], "assistance": assistance, "phone": _blank(row.get("phone")),
+        "employer": _blank(row.get("employer")),
+        "contribution_years": row.get("contribution_years", row.get("continuous_years")) or 0,
+        "account_balance": _blank(row.get("account_balance")), "enrolments": [enrolment], "filings": filings,
+    }
+
+
+def read_persons_parquet(path: Path) -> list[PersonIn]:
+    """A persons table: psn_no, name, id_number, sex, birth_date, county, psn_type, assistance ('|'-separated),
+    phone, employer, contribution_years, account_balance, insutype, tier, enrol_kind, enrol_from, enrol_to,
+    benefit_start, chronic_dise_code — one enrolment per row."""
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        raise FixtureError("persons_parquet", f"no such file: {path}")
+    table = pq.read_table(path)
+    missing = [c for c in PERSON_TABLE_COLUMNS if c not in table.column_names]
+    if missing:
+        raise FixtureError(f"persons_parquet.{missing[0]}", f"required column missing from {path.name}")
+    persons = []
+    for number, row in enumerate(table.to_pylist()):
+        try:
+            persons.append(PersonIn.model_validate(person_from_table_row(row)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise FixtureError(f"{path.name}:{number}.{'.'.join(str(p) for p in first['loc'])}", first["msg"]) from None
+    return persons
+
+
 def load_fixture(store: Store, fixture: Fixture, base_dir: Path | None = None,
                  cipher: DataCipher | None = None) -> dict[str, int]:
     cipher = cipher or cipher_from_environment()
     catalogue = list(fixture.catalogue)
     if fixture.catalogue_csv:
         catalogue += read_catalogue_csv((base_dir or Path(".")) / fixture.catalogue_csv)
+    if fixture.persons_parquet:
+        table_persons = read_persons_parquet((base_dir or Path(".")) / fixture.persons_parquet)
+        _check_counties(fixture, table_persons)
+        fixture = fixture.model_copy(update={"persons": [*fixture.persons, *table_persons]})
     return store.transaction(lambda session: _write(session, fixture, catalogue, cipher))
 
 
@@ -249,11 +302,7 @@ def _write(session: Session, fixture: Fixture, catalogue: list[CatalogueIn], cip
     for item in catalogue:
         _upsert_catalogue(session, item)
     session.flush()
-    for person in fixture.persons:
-        _write_person(session, person, cipher)
-    session.flush()
-    for person in fixture.persons:
-        _write_relations(session, person)
+    _write_persons(session, fixture.persons, cipher)
     return {"counties": len(counties), "institutions": len(fixture.institutions), "catalogue": len(catalogue),
             "persons": len(fixture.persons)}
 
@@ -269,44 +318,105 @@ def _upsert_catalogue(session: Session, item: CatalogueIn) -> None:
             setattr(row, key, value)
 
 
-def _write_person(session: Session, p: PersonIn, cipher: DataCipher) -> None:
-    session.merge(m.Person(
+CHUNK = 500
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _existing(session: Session, columns, key_column, keys: list[str]) -> set[tuple]:
+    """Rows (as tuples of `columns`) whose `key_column` is one of `keys`, looked up in chunks."""
+    found: set[tuple] = set()
+    for chunk in _chunks(keys):
+        found.update(tuple(row) for row in session.execute(select(*columns).where(key_column.in_(chunk))))
+    return found
+
+
+def _person_row(p: PersonIn, cipher: DataCipher) -> dict:
+    return dict(
         psn_no=p.psn_no, name=p.name, id_number_enc=cipher.encrypt(p.id_number, "person.id_number"),
         id_number_hash=cipher.lookup_hash(p.id_number, "person.id_number"),
         phone_enc=cipher.encrypt(p.phone, "person.phone"), phone_hash=cipher.lookup_hash(p.phone, "person.phone"),
         sex=p.sex, birth_date=p.birth_date, county=p.county, psn_type=p.psn_type, assistance=list(p.assistance),
-        employer=p.employer, contribution_years=p.contribution_years))
+        employer=p.employer, contribution_years=p.contribution_years)
+
+
+def _write_persons(session: Session, persons: list[PersonIn], cipher: DataCipher) -> None:
+    """Persons and what hangs on them, in bulk; rows already there are kept (a person is updated)."""
+    if not persons:
+        return
+    numbers = [p.psn_no for p in persons]
+    known = {row[0] for row in _existing(session, (m.Person.psn_no,), m.Person.psn_no, numbers)}
+    for p in persons:
+        if p.psn_no in known:
+            session.merge(m.Person(**_person_row(p, cipher)))
+    fresh = [_person_row(p, cipher) for p in persons if p.psn_no not in known]
+    if fresh:
+        session.execute(insert(m.Person), fresh)
     session.flush()
-    for e in p.enrolments:
-        exists = session.execute(select(m.Enrolment.id).where(
-            m.Enrolment.psn_no == p.psn_no, m.Enrolment.insutype == e.insutype, m.Enrolment.start == e.from_)).first()
-        if not exists:
-            session.add(m.Enrolment(psn_no=p.psn_no, insutype=e.insutype, county=p.county, tier=e.tier, start=e.from_,
-                                    end=e.to, benefit_start=e.benefit_start or e.from_, kind=e.kind))
-    for f in p.filings:
-        exists = session.execute(select(m.Filing.id).where(
-            m.Filing.psn_no == p.psn_no, m.Filing.kind == f.kind, m.Filing.dise_code == f.dise_code,
-            m.Filing.valid_from == f.from_)).first()
-        if not exists:
-            session.add(m.Filing(psn_no=p.psn_no, kind=f.kind, dise_code=f.dise_code, target=f.target,
-                                 approved_on=f.approved_on or f.from_, valid_from=f.from_, valid_to=f.to,
-                                 county=p.county))
-    if any(e.insutype == "310" for e in p.enrolments) or p.account_balance is not None:
-        if session.get(m.PersonalAccount, p.psn_no) is None:
-            opened = min((e.from_ for e in p.enrolments), default=FAR_PAST)
-            session.add(m.PersonalAccount(psn_no=p.psn_no, county=p.county, opened_on=opened))
-    if p.account_balance and entry_lines(session, "opening_balance", p.psn_no) is None:
-        opened = min((e.from_ for e in p.enrolments), default=dt.date.today())
-        record(session, opening_balance_entry(p.psn_no, p.county, opened, p.psn_no, p.account_balance))
+    _write_enrolments(session, persons, numbers)
+    _write_filings(session, persons, numbers)
+    _write_accounts(session, persons, numbers)
+    _write_relations(session, persons)
+
+
+def _write_enrolments(session: Session, persons: list[PersonIn], numbers: list[str]) -> None:
+    have = _existing(session, (m.Enrolment.psn_no, m.Enrolment.insutype, m.Enrolment.start), m.Enrolment.psn_no, numbers)
+    rows = [dict(psn_no=p.psn_no, insutype=e.insutype, county=p.county, tier=e.tier, start=e.from_, end=e.to,
+                 benefit_start=e.benefit_start or e.from_, kind=e.kind)
+            for p in persons for e in p.enrolments if (p.psn_no, e.insutype, e.from_) not in have]
+    if rows:
+        session.execute(insert(m.Enrolment), rows)
+
+
+def _write_filings(session: Session, persons: list[PersonIn], numbers: list[str]) -> None:
+    have = _existing(session, (m.Filing.psn_no, m.Filing.kind, m.Filing.dise_code, m.Filing.valid_from),
+                     m.Filing.psn_no, numbers)
+    rows = [dict(psn_no=p.psn_no, kind=f.kind, dise_code=f.dise_code, target=f.target,
+                 approved_on=f.approved_on or f.from_, valid_from=f.from_, valid_to=f.to, county=p.county)
+            for p in persons for f in p.filings if (p.psn_no, f.kind, f.dise_code, f.from_) not in have]
+    if rows:
+        session.execute(insert(m.Filing), rows)
+
+
+def _write_accounts(session: Session, persons: list[PersonIn], numbers: list[str]) -> None:
+    """Employee personal accounts, and their opening balances as ledger entries (one per person)."""
+    have = {row[0] for row in _existing(session, (m.PersonalAccount.psn_no,), m.PersonalAccount.psn_no, numbers)}
+    opened = set()
+    for chunk in _chunks(numbers):  # an opening balance's cause is the person number
+        opened.update(session.scalars(select(m.JournalEntry.cause_id).where(
+            m.JournalEntry.cause_type == "opening_balance", m.JournalEntry.cause_id.in_(chunk))))
+    accounts, entries = [], []
+    for p in persons:
+        employee = any(e.insutype == "310" for e in p.enrolments) or p.account_balance is not None
+        if employee and p.psn_no not in have:
+            accounts.append(dict(psn_no=p.psn_no, county=p.county,
+                                 opened_on=min((e.from_ for e in p.enrolments), default=FAR_PAST)))
+        if p.account_balance and p.psn_no not in opened:
+            day = min((e.from_ for e in p.enrolments), default=dt.date.today())
+            entries.append(opening_balance_entry(p.psn_no, p.county, day, p.psn_no, p.account_balance))
+    if accounts:
+        session.execute(insert(m.PersonalAccount), accounts)
+    record_many(session, entries)
+
+
+def _check_counties(fixture: Fixture, persons: list[PersonIn]) -> None:
+    counties = {c.admdvs for c in fixture.counties} | {fixture.region.admdvs}
+    for index, person in enumerate(persons):
+        if person.county not in counties:
+            raise FixtureError(f"persons_parquet.{index}.county", f"{person.county} is not a county of the fixture")
 
 
 INVERSE = {"spouse": "spouse", "parent": "child", "child": "parent"}
 
 
-def _write_relations(session: Session, p: PersonIn) -> None:
-    """`relatives` of a person: each is written both ways (a parent's child is the child's parent)."""
-    for rel in p.relatives:
-        add_relation(session, p.psn_no, rel.psn_no, rel.relation)
+def _write_relations(session: Session, persons: list[PersonIn]) -> None:
+    """`relatives` of each person: each is written both ways (a parent's child is the child's parent)."""
+    for p in persons:
+        for rel in p.relatives:
+            add_relation(session, p.psn_no, rel.psn_no, rel.relation)
 
 
 def add_relation(session: Session, psn_no: str, relative: str, relation: str) -> None:

@@ -9,7 +9,8 @@ import datetime as dt
 from typing import Any, Optional
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
+    JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+    Numeric,
     String, Text, UniqueConstraint, func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -80,7 +81,7 @@ class Person(Base):
 
     __tablename__ = "person"
     psn_no: Mapped[str] = mapped_column(Code, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), index=True)
     id_number_enc: Mapped[Optional[str]] = mapped_column(Text)
     id_number_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     phone_enc: Mapped[Optional[str]] = mapped_column(Text)
@@ -271,6 +272,7 @@ class Settlement(Base):
 
     __tablename__ = "settlement"
     __table_args__ = (Index("ix_settlement_person_year", "psn_no", "insutype", "year"),
+                      Index("ix_settlement_institution_day", "fixmedins_code", "enddate"),
                       Index("ix_settlement_enddate", "enddate"))
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     setl_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -405,3 +407,192 @@ class Posting(Base):
     party: Mapped[str] = mapped_column(String(64), default="")
     debit: Mapped[int] = mapped_column(Money, default=0)
     credit: Mapped[int] = mapped_column(Money, default=0)
+
+
+# ---------------------------------------------------------------- institution API (migration 0003)
+
+class ApiCredential(Base):
+    """A secret an institution signs API requests with, other than the current one (`Institution.secret_enc`):
+    a rotated-out secret stays valid until `valid_until` (the grace period). Encrypted like the current one."""
+
+    __tablename__ = "api_credential"
+    __table_args__ = (Index("ix_api_credential_institution", "fixmedins_code", "valid_until"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    secret_enc: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiNonce(Base):
+    """A nonce seen on a signed request: refused again while its window lasts (shared by every worker)."""
+
+    __tablename__ = "api_nonce"
+    fixmedins_code: Mapped[str] = mapped_column(Code, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # Unix seconds
+
+
+class ApiMessage(Base):
+    """A message (msgid) an institution sent and the answer it got: the API's idempotency key.
+    `status` is `done`, or `reversed` (by 2601, before or after it arrived)."""
+
+    __tablename__ = "api_message"
+    fixmedins_code: Mapped[str] = mapped_column(Code, primary_key=True)
+    msgid: Mapped[str] = mapped_column(String(30), primary_key=True)
+    infno: Mapped[str] = mapped_column(String(6))
+    input_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="done")
+    output: Mapped[Optional[str]] = mapped_column(Text)  # the answer's `output`, as the JSON text first sent
+    subject: Mapped[Optional[str]] = mapped_column(String(64))  # mdtrt_id or setl_id the message acted on
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class ApiVisit(Base):
+    """A visit registered through the API (2201 outpatient, 2401 admission): its state, diagnoses and
+    the national fields as sent."""
+
+    __tablename__ = "api_visit"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "mdtrt_id"),
+                      CheckConstraint("kind IN ('outpatient', 'inpatient')", name="kind"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    mdtrt_id: Mapped[str] = mapped_column(String(30))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    insutype: Mapped[str] = mapped_column(String(6))
+    kind: Mapped[str] = mapped_column(String(10))
+    med_type: Mapped[Optional[str]] = mapped_column(String(6))
+    ipt_otp_no: Mapped[str] = mapped_column(String(30))
+    begntime: Mapped[dt.datetime] = mapped_column(DateTime)
+    endtime: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    dise_codg: Mapped[Optional[str]] = mapped_column(String(100))
+    dise_name: Mapped[Optional[str]] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open, cancelled, discharged
+    diagnoses: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    county: Mapped[str] = mapped_column(County)
+
+
+class ApiFee(Base):
+    """A fee detail line uploaded by 2204/2301, with its split from the catalogue (the `result` record)."""
+
+    __tablename__ = "api_fee"
+    __table_args__ = (UniqueConstraint("visit_id", "feedetl_sn"),
+                      Index("ix_api_fee_visit_status", "visit_id", "status"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("api_visit.id"))
+    feedetl_sn: Mapped[str] = mapped_column(String(30))
+    init_feedetl_sn: Mapped[Optional[str]] = mapped_column(String(30))
+    chrg_bchno: Mapped[Optional[str]] = mapped_column(String(30))
+    code: Mapped[str] = mapped_column(String(50))
+    cnt: Mapped[Any] = mapped_column(Numeric(20, 4))
+    pric: Mapped[Any] = mapped_column(Numeric(22, 6))
+    amount: Mapped[int] = mapped_column(Money)  # fen; negative on a refund line
+    restriction_met: Mapped[bool] = mapped_column(Boolean, default=True)
+    fee_ocur_time: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10), default="uploaded")  # uploaded, cancelled, settled
+    setl_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ApiFile(Base):
+    """A file uploaded with 9101 (a reconciliation detail file) or produced for 9102 (a 3202 result)."""
+
+    __tablename__ = "api_file"
+    file_qury_no: Mapped[str] = mapped_column(String(30), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(Code, index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # upload, result
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    dld_endtime: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class CacheGeneration(Base):
+    """A counter per cached table, bumped by triggers on every change (migration 0003): a worker's
+    cache of institutions, credentials or the catalogue is dropped when the counter moves."""
+
+    __tablename__ = "cache_generation"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# ---------------------------------------------------------------- funds and clearing (migration 0004)
+
+Index("ix_journal_entry_booked_on", JournalEntry.booked_on)
+
+
+class FundBudget(Base):
+    """预算: the revenue and expenditure plan of a year, fund and county (the pool's plan is their sum).
+    A plan, not money: `tongchou funds budget set` replaces a line (who and when are kept)."""
+
+    __tablename__ = "fund_budget"
+    __table_args__ = (CheckConstraint("revenue >= 0 AND expenditure >= 0", name="amounts"),)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund: Mapped[str] = mapped_column(String(30), primary_key=True)
+    county: Mapped[str] = mapped_column(County, primary_key=True)
+    revenue: Mapped[int] = mapped_column(Money)
+    expenditure: Mapped[int] = mapped_column(Money)
+    updated_by: Mapped[Optional[str]] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = _created()
+
+
+class LedgerClose(Base):
+    """月结: a closed month. A trigger (migration 0004) refuses any journal entry booked on or before the
+    latest `period_end`; `last_entry_id` is the last entry the close saw (ledger verify checks none came later)."""
+
+    __tablename__ = "ledger_close"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    period_end: Mapped[dt.date] = mapped_column(Date, unique=True)
+    closed_by: Mapped[str] = mapped_column(String(100))
+    last_entry_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    closed_at: Mapped[dt.datetime] = _created()
+
+
+class ClearingPlan(Base):
+    """The clearing parameters of a year (DIP budget, global budgets, assessment scores, capitation
+    enrolment), as imported from YAML; amounts in fen."""
+
+    __tablename__ = "clearing_plan"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[Optional[str]] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = _created()
+
+
+class ClearingRun(Base):
+    """清算单: an institution's monthly statement (period YYYY-MM) or year-end settlement (period YYYY).
+    draft (recomputed by a new run) → approved (by a named user) → paid (its journal entry)."""
+
+    __tablename__ = "clearing_run"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "period", "kind"),
+                      CheckConstraint("kind IN ('monthly', 'year_end')", name="kind"),
+                      CheckConstraint("status IN ('draft', 'approved', 'paid')", name="status"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    period: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    county: Mapped[str] = mapped_column(County)
+    payable: Mapped[int] = mapped_column(Money)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    matched: Mapped[Optional[bool]] = mapped_column(Boolean)
+    approved_by: Mapped[Optional[str]] = mapped_column(String(100))
+    approved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    paid_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    entry_id: Mapped[Optional[int]] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class ClearingItem(Base):
+    """A settlement (sign 1) or its cancellation (sign −1) taken into a clearing run: each event is
+    cleared once."""
+
+    __tablename__ = "clearing_item"
+    __table_args__ = (UniqueConstraint("setl_id", "sign"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("clearing_run.id"), index=True)
+    setl_id: Mapped[str] = mapped_column(String(64))
+    sign: Mapped[int] = mapped_column(Integer)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from tongchou.store.models import Base
+from tongchou.schema import metadata as target_metadata
 
 config = context.config
-target_metadata = Base.metadata
 
 
 def _run(connection) -> None:

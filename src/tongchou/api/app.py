@@ -1,0 +1,240 @@
+"""The FastAPI app: `POST /api/hsa/{infno}` and `POST /api/hsa`, the national envelope in and out.
+
+The order of the gate, for every request:
+1. size (413 over `max_body` bytes);
+2. signature headers, signature, time window (401), then the nonce, claimed once per
+   institution (401 on a replay);
+3. rate limit per institution (429);
+4. JSON, envelope and the infno's input (infcode -1, HTTP 200, naming the field);
+5. the envelope's `fixmedins_code` must be the signer (403);
+6. msgid idempotency, then the transaction; a visit or settlement of another institution is 403.
+The body is read raw (the signature covers its bytes), so FastAPI never parses it: the request
+schemas in the OpenAPI document come from `api.wire` per infno.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from tongchou.api import messages, wire
+from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
+from tongchou.api.jsonout import dumps
+from tongchou.api.openapi import install_openapi
+from tongchou.api.security import Credentials, Generations, NonceBook, RateLimiter
+from tongchou.api.signing import WINDOW_SECONDS, SignatureError, read_headers
+from tongchou.api.transactions import Call, Reply, Transactions
+from tongchou.api.visits import Forbidden
+from tongchou.policy.registry import Registry
+from tongchou.settlement.service import SettlementService
+from tongchou.store.crypto import DataCipher
+from tongchou.store.errors import ServiceError
+from tongchou.store.uow import Store, TooBusy
+
+log = logging.getLogger("tongchou.api")
+MAX_BODY = 1024 * 1024
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "strict-transport-security": "max-age=31536000",
+}
+OPENAPI_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " \
+              "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:"
+
+
+@dataclass
+class ApiConfig:
+    division: str = "000000"  # the receiver's division in inf_refmsgid (the pool's admdvs)
+    max_body: int = MAX_BODY
+    rate: float = 200.0  # requests per second per institution and worker
+    burst: float = 400.0
+    cache_interval: float = 1.0
+
+
+class Gate:
+    """Steps 1–3 of the module docstring, and the error answers."""
+
+    def __init__(self, credentials: Credentials, nonces: NonceBook, limiter: RateLimiter, config: ApiConfig):
+        self.credentials = credentials
+        self.nonces = nonces
+        self.limiter = limiter
+        self.config = config
+
+    def authenticate(self, headers: dict[str, str], body: bytes) -> str:
+        """The institution that signed the request, or ApiError 401/429."""
+        now = time.time()
+        try:
+            signed = read_headers(headers)
+            self.credentials.verify(signed, body, now)
+        except SignatureError as exc:
+            raise ApiError(f"签名校验失败：{_signature_reason(str(exc))}", "x-tif-signature", 401) from None
+        if not self.nonces.claim(signed.institution, signed.nonce, now):
+            raise ApiError("请求重放：该 x-tif-nonce 已使用过。", "x-tif-nonce", 401)
+        if not self.limiter.allow(signed.institution):
+            raise ApiError("请求过于频繁，请稍后再试。", "x-tif-paasid", 429)
+        return signed.institution
+
+
+def _signature_reason(reason: str) -> str:
+    for english, chinese in (("missing header", "缺少签名请求头"), ("outside the 300-second", "时间戳超出300秒有效期"),
+                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"), ("x-tif-nonce must", "x-tif-nonce 长度应为16至64个字符"),
+                             ("bad signature", "签名不正确或机构未获授权")):
+        if english in reason:
+            return chinese + (f"（{reason.split()[-1]}）" if english == "missing header" else "")
+    return "签名不正确"
+
+
+def _parse_envelope(body: bytes, path_infno: str | None) -> tuple[wire.Envelope, Any, str]:
+    try:
+        raw = json.loads(body.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError("请求不是有效的 JSON（UTF-8）。", "(body)") from None
+    if not isinstance(raw, dict):
+        raise ApiError("请求应为 JSON 对象。", "(body)")
+    try:
+        envelope = wire.Envelope.model_validate(raw)
+    except ValidationError as exc:
+        problem = first_problem(exc, "")
+        raise ApiError(problem.message, problem.path) from None
+    infno = envelope.infno
+    if path_infno is not None and path_infno != infno:
+        raise ApiError(f"报文中的交易编号{infno}与地址中的{path_infno}不一致。", "infno")
+    model = wire.INPUTS.get(infno)
+    if model is None:
+        raise ApiError(f"不支持的交易编号{infno}。", "infno")
+    try:
+        parsed = model.model_validate(raw.get("input") or {})
+    except ValidationError as exc:
+        problem = first_problem(exc, "input")
+        raise ApiError(problem.message, problem.path) from None
+    return envelope, parsed, canonical_hash(raw.get("input"))
+
+
+class HsaApi:
+    """What the routes call: gate, parse, replay or handle, answer."""
+
+    def __init__(self, gate: Gate, transactions: Transactions, store: Store, config: ApiConfig):
+        self.gate = gate
+        self.transactions = transactions
+        self.store = store
+        self.config = config
+
+    def process(self, headers: dict[str, str], body: bytes, path_infno: str | None) -> tuple[int, dict[str, Any]]:
+        received = now_local()
+        division = self.config.division
+        try:
+            code = self.gate.authenticate(headers, body)
+            envelope, parsed, input_hash = _parse_envelope(body, path_infno)
+            if envelope.fixmedins_code != code:
+                raise ApiError("定点医药机构编号与签名机构（x-tif-paasid）不一致，不能代其他机构办理。",
+                               "fixmedins_code", 403)
+            call = Call(code, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
+            reply = self._run(call)
+            return 200, answer(division=division, received=received, output=reply.output, warn=reply.warn)
+        except ApiError as exc:
+            return exc.status, answer(division=division, received=received, error=exc)
+
+    def _run(self, call: Call) -> Reply:
+        try:
+            stored = messages.lookup(self.store, call.code, call.msgid)
+            if stored is not None:
+                return Reply(messages.replay(stored, call.infno, call.input_hash))
+            try:
+                return self.transactions.handle(call)
+            except messages.Raced:
+                stored = messages.lookup(self.store, call.code, call.msgid)
+                return Reply(messages.replay(stored, call.infno, call.input_hash))
+        except Forbidden as exc:
+            raise ApiError("该就诊或结算不属于本机构，不能办理。", exc.field, 403) from None
+        except ServiceError as exc:
+            raise ApiError(exc.message, _national(exc.field)) from None
+        except TooBusy:
+            raise ApiError("系统繁忙，请稍后重试（可用原报文ID重发）。", "msgid") from None
+
+
+def _national(field: str | None) -> str | None:
+    """The service's field names in national terms."""
+    return {"items": "feedetail", "enddate": "mdtrt_id", "key": "msgid", "begndate": "begntime"}.get(field or "", field)
+
+
+def create_app(store: Store, registry: Registry, cipher: DataCipher, config: ApiConfig | None = None,
+               settlements: SettlementService | None = None) -> FastAPI:
+    config = config or ApiConfig()
+    generations = Generations(store, config.cache_interval)
+    credentials = Credentials(store, cipher, generations)
+    gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
+    service = settlements or SettlementService(store, registry)
+    api = HsaApi(gate, Transactions(store, service, cipher, config.division), store, config)
+
+    app = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
+                  description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
+    app.state.api = api
+
+    async def respond(request: Request, path_infno: str | None) -> Response:
+        status, body = await _handle(api, request, path_infno)
+        return Response(dumps(body), status_code=status, media_type="application/json; charset=utf-8")
+
+    @app.post("/api/hsa", include_in_schema=False)
+    async def hsa(request: Request) -> Response:
+        return await respond(request, None)
+
+    @app.post("/api/hsa/{infno}", include_in_schema=False)
+    async def hsa_infno(request: Request, infno: str) -> Response:
+        return await respond(request, infno)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path == "/docs":
+            response.headers["content-security-policy"] = OPENAPI_CSP
+        return response
+
+    install_openapi(app)
+    return app
+
+
+async def _handle(api: HsaApi, request: Request, path_infno: str | None) -> tuple[int, dict[str, Any]]:
+    received = now_local()
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > api.config.max_body):
+        return 413, answer(division=api.config.division, received=received,
+                           error=ApiError(f"请求超过 {api.config.max_body} 字节。", "(body)", 413))
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > api.config.max_body:
+            return 413, answer(division=api.config.division, received=received,
+                               error=ApiError(f"请求超过 {api.config.max_body} 字节。", "(body)", 413))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        return await run_in_threadpool(api.process, headers, bytes(body), path_infno)
+    except Exception:  # noqa: BLE001 — never a 5xx with internals: log it, answer -1
+        log.exception("unexpected error on %s", request.url.path)
+        return 200, answer(division=api.config.division, received=received,
+                           error=ApiError("系统内部错误，请稍后重试（可用原报文ID重发）。", "msgid"))
+
+
+_DESCRIPTION = """
+The national institution interface (定点医药机构接口) of the pool: one JSON envelope per call,
+`POST /api/hsa/{infno}` (or `POST /api/hsa` with `infno` in the body). Every business answer is
+HTTP 200 with `infcode` 0 or -1 (`err_msg` names the field or rule). Requests are signed
+(`x-tif-paasid`, `x-tif-timestamp`, `x-tif-nonce`, `x-tif-signature` = lowercase hex
+HMAC-SHA256(secret, timestamp + nonce + sha256hex(body))); unsigned, badly signed, expired or
+replayed requests get 401, an institution acting for another 403, a body over 1 MiB 413, too many
+requests 429 — each with the envelope and infcode -1. See docs/api.md.
+"""

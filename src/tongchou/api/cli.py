@@ -1,0 +1,102 @@
+"""`tongchou serve` and `tongchou institution credentials issue|rotate|list`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tongchou.api.security import Credentials
+from tongchou.store.config import DB_ENV, database_url
+from tongchou.store.crypto import cipher_from_environment
+from tongchou.store.db import upgrade
+from tongchou.store.errors import ServiceError
+from tongchou.store.uow import Store
+
+DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
+institution_app = typer.Typer(help="定点医药机构 (institutions)", no_args_is_help=True)
+credentials_app = typer.Typer(help="接口密钥 (API credentials): issued and rotated by the bureau", no_args_is_help=True)
+institution_app.add_typer(credentials_app, name="credentials")
+out = Console()
+err = Console(stderr=True)
+
+
+def serve_command(
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, help="worker processes"),
+    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="policies (default: the shipped ones)"),
+    log_level: str = typer.Option("warning", "--log-level"),
+) -> None:
+    """Serve the institution API (POST /api/hsa/{infno}) with uvicorn; migrates the database first."""
+    import uvicorn
+
+    url = database_url(db)
+    upgrade(url)
+    os.environ[DB_ENV] = url
+    if policy_dir is not None:
+        os.environ["TONGCHOU_POLICY_DIR"] = str(policy_dir.resolve())
+    out.print(f"institution API on http://{host}:{port}/api/hsa ({workers} worker(s)); OpenAPI at /openapi.json")
+    uvicorn.run("tongchou.api.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, server_header=False, date_header=True)
+
+
+def _credentials(db: str | None) -> tuple[Store, Credentials]:
+    store = Store.open(db)
+    return store, Credentials(store, cipher_from_environment())
+
+
+@credentials_app.command("issue")
+def issue_command(code: str = typer.Argument(..., help="fixmedins_code"),
+                  db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Issue the first secret of an institution (shown once)."""
+    store, credentials = _credentials(db)
+    try:
+        secret = credentials.issue(code)
+    except ServiceError as exc:
+        err.print(f"[red]{exc.field}[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(f"secret of {code} (shown once, give it to the institution over a safe channel):")
+    print(secret)
+
+
+@credentials_app.command("rotate")
+def rotate_command(code: str = typer.Argument(..., help="fixmedins_code"),
+                   grace_hours: float = typer.Option(24.0, "--grace-hours", min=0,
+                                                     help="hours the old secret stays valid"),
+                   db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Replace the secret of an institution (shown once); the old one stays valid for --grace-hours."""
+    store, credentials = _credentials(db)
+    try:
+        secret = credentials.rotate(code, grace_hours)
+    except ServiceError as exc:
+        err.print(f"[red]{exc.field}[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(f"new secret of {code} (shown once; the old one is valid for {grace_hours:g} more hours):")
+    print(secret)
+
+
+@credentials_app.command("list")
+def list_command(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Institutions and the state of their credentials (never the secrets)."""
+    store, credentials = _credentials(db)
+    try:
+        rows = credentials.list()
+    finally:
+        store.close()
+    table = Table(title="接口密钥 API credentials")
+    for column in ("fixmedins_code", "name", "secret", "old secrets in grace", "grace until (UTC)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.code, row.name, "issued" if row.has_secret else "-", str(row.in_grace),
+                      row.grace_until.strftime("%Y-%m-%d %H:%M") if row.grace_until else "")
+    out.print(table)

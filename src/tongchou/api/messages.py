@@ -1,0 +1,89 @@
+"""Messages (msgid) of institutions: the API's idempotency key (settlement.md §8).
+
+A message is recorded with its answer in the same transaction as what it did. The same msgid with
+the same infno and canonical `input` gets the first answer again; with anything else it is refused.
+A refused message is not recorded (the institution may send it again, corrected). A reversal (2601)
+marks the message it reverses, whether or not that message has arrived: a late original is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tongchou.api.envelope import ApiError
+from tongchou.api.jsonout import dumps
+from tongchou.store import models as m
+from tongchou.store.uow import Store
+
+DONE, REVERSED = "done", "reversed"
+
+
+class Raced(Exception):
+    """Another worker recorded the same message first: read its answer."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    infno: str
+    input_hash: str | None
+    status: str
+    output: Any
+    subject: str | None
+
+
+def lookup(store: Store, code: str, msgid: str) -> Stored | None:
+    return store.read(lambda session: lookup_in(session, code, msgid))
+
+
+def lookup_in(session: Session, code: str, msgid: str) -> Stored | None:
+    row = session.get(m.ApiMessage, (code, msgid), populate_existing=True)
+    if row is None:
+        return None
+    output = json.loads(row.output, parse_float=Decimal) if row.output else None
+    return Stored(row.infno, row.input_hash, row.status, output, row.subject)
+
+
+def replay(stored: Stored, infno: str, input_hash: str) -> Any:
+    """The first answer of a message sent again, or the refusal."""
+    if stored.status == REVERSED:
+        raise ApiError("该报文已被冲正（2601），原交易不予办理。", "msgid")
+    if stored.infno != infno or stored.input_hash != input_hash:
+        raise ApiError("msgid 重复且内容不同：同一报文ID已用于其他交易或其他内容，不予办理。", "msgid")
+    return stored.output
+
+
+def _insert(session: Session, values: dict[str, Any]) -> bool:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    inserted = session.execute(module.insert(m.ApiMessage).values(**values).on_conflict_do_nothing()
+                               .returning(m.ApiMessage.msgid)).first()
+    return inserted is not None
+
+
+def record(session: Session, code: str, msgid: str, infno: str, input_hash: str, output: Any,
+           subject: str | None = None) -> None:
+    """Record a message and its answer; raise Raced when another worker recorded it first."""
+    values = {"fixmedins_code": code, "msgid": msgid, "infno": infno, "input_hash": input_hash, "status": DONE,
+              "output": dumps(output).decode("utf-8"), "subject": subject}
+    if not _insert(session, values):
+        raise Raced(msgid)
+
+
+def mark_reversed(session: Session, code: str, msgid: str, infno: str) -> None:
+    """The original is reversed: recorded ones change status, one not yet arrived gets a mark."""
+    if not _insert(session, {"fixmedins_code": code, "msgid": msgid, "infno": infno, "input_hash": None,
+                             "status": REVERSED, "output": None, "subject": None}):
+        session.execute(update(m.ApiMessage).where(m.ApiMessage.fixmedins_code == code, m.ApiMessage.msgid == msgid)
+                        .values(status=REVERSED))
+
+
+def subject_of(session: Session, code: str, msgid: str) -> str | None:
+    return session.execute(select(m.ApiMessage.subject).where(
+        m.ApiMessage.fixmedins_code == code, m.ApiMessage.msgid == msgid)).scalar_one_or_none()

@@ -1,0 +1,247 @@
+"""The gate of the API: institution credentials (issued and rotated by the bureau), nonces shared by
+every worker through the database, a per-institution rate limit, and the per-worker caches.
+
+- The current secret of an institution is `Institution.secret_enc` (encrypted); a rotation moves the
+  old one to `api_credential` with `valid_until` = now + grace, so both verify during the grace period.
+- A nonce is claimed by inserting (institution, nonce); a second insert within the window fails, in
+  any worker. Claims commit with `synchronous_commit = off` on PostgreSQL: a nonce lost in a server
+  crash could be replayed only within the 300-second window of a request already answered once.
+- Workers cache secrets (and the service caches the catalogue) until the table's row in
+  `cache_generation` moves (triggers bump it on every change); the counters are read at most once a
+  second, and a request whose signature fails against cached secrets is checked again uncached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets as secrets_module
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tongchou.api.signing import SignatureError, SignedRequest, verify
+from tongchou.store import models as m
+from tongchou.store.crypto import DataCipher
+from tongchou.store.errors import InvalidRequest, NotFound
+from tongchou.store.uow import Store
+
+SECRET_COLUMN = "institution.secret"
+NONCE_PURGE_SECONDS = 60.0
+
+
+# ---------------------------------------------------------------- cache generations
+
+class Generations:
+    """The `cache_generation` counters, read at most once per `interval` seconds per worker."""
+
+    def __init__(self, store: Store, interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.store = store
+        self.interval = interval
+        self.clock = clock
+        self._values: dict[str, int] = {}
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def current(self, name: str) -> int:
+        with self._lock:
+            if self.clock() - self._read_at >= self.interval:
+                rows = self.store.read(lambda s: s.execute(select(m.CacheGeneration.name,
+                                                                  m.CacheGeneration.generation)).all())
+                self._values = {name_: int(value) for name_, value in rows}
+                self._read_at = self.clock()
+            return self._values.get(name, 0)
+
+
+# ---------------------------------------------------------------- credentials
+
+@dataclass(frozen=True)
+class CredentialInfo:
+    code: str
+    name: str
+    has_secret: bool
+    in_grace: int  # rotated-out secrets still valid
+    grace_until: dt.datetime | None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_secret() -> str:
+    return secrets_module.token_urlsafe(32)
+
+
+class Credentials:
+    """Issue, rotate, list and look up the secrets of institutions."""
+
+    def __init__(self, store: Store, cipher: DataCipher, generations: Generations | None = None,
+                 now: Callable[[], dt.datetime] = _utcnow):
+        self.store = store
+        self.cipher = cipher
+        self.generations = generations
+        self.now = now
+        self._cache: dict[str, tuple[int, int, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    # -------------------------------------------------- bureau side
+
+    def issue(self, code: str) -> str:
+        """A first secret for an institution that has none (use `rotate` to replace one)."""
+        def work(session: Session) -> str:
+            institution = self._institution(session, code)
+            if institution.secret_enc:
+                raise InvalidRequest("code", f"定点医药机构{code}已有密钥，请使用 rotate 轮换。", "has_secret")
+            secret = new_secret()
+            institution.secret_enc = self.cipher.encrypt(secret, SECRET_COLUMN)
+            return secret
+        return self.store.transaction(work)
+
+    def rotate(self, code: str, grace_hours: float = 24.0) -> str:
+        """A new secret; the old one stays valid for `grace_hours`."""
+        def work(session: Session) -> str:
+            institution = self._institution(session, code)
+            if institution.secret_enc:
+                session.add(m.ApiCredential(fixmedins_code=code, secret_enc=institution.secret_enc,
+                                            issued_at=None, valid_until=self.now() + dt.timedelta(hours=grace_hours)))
+            secret = new_secret()
+            institution.secret_enc = self.cipher.encrypt(secret, SECRET_COLUMN)
+            return secret
+        secret = self.store.transaction(work)
+        self.forget(code)
+        return secret
+
+    def list(self) -> list[CredentialInfo]:
+        def work(session: Session) -> list[CredentialInfo]:
+            now = self.now()
+            graces: dict[str, list[dt.datetime]] = {}
+            for row in session.execute(select(m.ApiCredential)).scalars():
+                until = _aware(row.valid_until)
+                if until > now:
+                    graces.setdefault(row.fixmedins_code, []).append(until)
+            return [CredentialInfo(i.code, i.name, bool(i.secret_enc), len(graces.get(i.code, [])),
+                                   max(graces[i.code]) if i.code in graces else None)
+                    for i in session.execute(select(m.Institution).order_by(m.Institution.code)).scalars()]
+        return self.store.read(work)
+
+    @staticmethod
+    def _institution(session: Session, code: str) -> m.Institution:
+        institution = session.get(m.Institution, code)
+        if institution is None:
+            raise NotFound("code", f"定点医药机构{code}不存在。")
+        return institution
+
+    # -------------------------------------------------- service side
+
+    def secrets_for(self, code: str, *, fresh: bool = False) -> list[str]:
+        """The secrets in force for an institution (current first), cached per worker."""
+        key = self._generation_key()
+        with self._lock:
+            cached = self._cache.get(code)
+        if cached and not fresh and (cached[0], cached[1]) == key:
+            return cached[2]
+        found = self.store.read(lambda s: self._load(s, code))
+        with self._lock:
+            self._cache[code] = (*key, found)
+        return found
+
+    def _generation_key(self) -> tuple[int, int]:
+        if self.generations is None:
+            return (-1, -1)
+        return self.generations.current("institution"), self.generations.current("api_credential")
+
+    def _load(self, session: Session, code: str) -> list[str]:
+        institution = session.get(m.Institution, code)
+        if institution is None:
+            return []
+        found = [self.cipher.decrypt(institution.secret_enc, SECRET_COLUMN)] if institution.secret_enc else []
+        now = self.now()
+        rows = session.execute(select(m.ApiCredential.secret_enc, m.ApiCredential.valid_until).where(
+            m.ApiCredential.fixmedins_code == code)).all()
+        found += [self.cipher.decrypt(enc, SECRET_COLUMN) for enc, until in rows if _aware(until) > now]
+        return found
+
+    def forget(self, code: str) -> None:
+        with self._lock:
+            self._cache.pop(code, None)
+
+    def verify(self, request: SignedRequest, body: bytes, now: float) -> None:
+        """Raise SignatureError unless the request is signed by a secret in force (checked uncached
+        once more before refusing, so a secret issued a moment ago works at once)."""
+        try:
+            verify(request, self.secrets_for(request.institution), body, now)
+        except SignatureError as first:
+            if str(first).startswith("request outside"):
+                raise
+            verify(request, self.secrets_for(request.institution, fresh=True), body, now)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+# ---------------------------------------------------------------- nonces
+
+class NonceBook:
+    """Nonces of signed requests, in the database so that every worker refuses a replay."""
+
+    def __init__(self, store: Store, window: int, clock: Callable[[], float] = time.monotonic):
+        self.store = store
+        self.window = window
+        self.clock = clock
+        self._purged_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def claim(self, code: str, nonce: str, now: float) -> bool:
+        """True the first time (institution, nonce) is seen within the window."""
+        claimed = self.store.transaction(lambda s: self._insert(s, code, nonce, int(now) + self.window),
+                                         unique_retries=0)
+        self._maybe_purge(now)
+        return claimed
+
+    def _insert(self, session: Session, code: str, nonce: str, expires_at: int) -> bool:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit = off"))
+        module = postgresql if dialect == "postgresql" else sqlite
+        inserted = session.execute(module.insert(m.ApiNonce).values(
+            fixmedins_code=code, nonce=nonce, expires_at=expires_at).on_conflict_do_nothing()
+            .returning(m.ApiNonce.nonce)).first()
+        return inserted is not None
+
+    def _maybe_purge(self, now: float) -> None:
+        with self._lock:
+            if self.clock() - self._purged_at < NONCE_PURGE_SECONDS:
+                return
+            self._purged_at = self.clock()
+        self.store.transaction(lambda s: s.execute(delete(m.ApiNonce).where(m.ApiNonce.expires_at < int(now))))
+
+
+# ---------------------------------------------------------------- rate limit
+
+class RateLimiter:
+    """A token bucket per institution, per worker: `rate` requests a second, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, code: str) -> bool:
+        if self.rate <= 0:
+            return True
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.get(code, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            if tokens < 1:
+                self._buckets[code] = (tokens, now)
+                return False
+            self._buckets[code] = (tokens - 1, now)
+            return True

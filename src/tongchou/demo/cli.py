@@ -1,0 +1,54 @@
+"""`tongchou demo`: build the demo region, run its year through the system, then serve it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tongchou.demo.pipeline import DemoOptions, DemoResult, run_demo
+
+console = Console()
+
+
+def demo_command(
+    no_serve: bool = typer.Option(False, "--no-serve", help="build everything, print the summary, exit"),
+    insured: int = typer.Option(50_000, "--insured", min=1_000, help="insured persons of the demo region"),
+    out: Path = typer.Option(Path("var/demo"), "--out", help="where the region, the database and reports go"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """演示：生成绍兴市合成统筹区，跑完一年的征缴、结算、清算、月结、报告与核验，然后启动控制台和机构接口。"""
+    result = run_demo(DemoOptions(out=out, insured=insured), console)
+    _summary(result)
+    if result.report is None or not result.report.ok:
+        console.print("[red]ledger verify 未通过[/red]")
+        raise typer.Exit(1)
+    if not no_serve:
+        _serve(result, host, port)
+
+
+def _summary(result: DemoResult) -> None:
+    table = Table(title="演示摘要")
+    table.add_column("项目")
+    table.add_column("数值", justify="right")
+    labels = {"claims": "就诊/住院（生成）", "fee_lines": "费用明细行", "contribution_entries": "征缴凭证",
+              "settled": "批量结算", "refused": "拒付（说明原因）", "live": "实时接口结算"}
+    for key, label in labels.items():
+        if key in result.counts:
+            table.add_row(label, f"{result.counts[key]:,}")
+    table.add_row("总耗时（秒）", f"{sum(result.seconds.values()):.1f}")
+    console.print(table)
+    if result.report is not None:
+        for check in result.report.checks:
+            mark = "[green]OK[/green]" if check.ok else "[red]FAIL[/red]"
+            console.print(f"  ledger verify {check.name}: {mark}")
+    console.print(f"数据库: {result.db_url}\n报告: {result.region.parent / 'reports'}")
+
+
+def _serve(result: DemoResult, host: str, port: int) -> None:
+    from tongchou.demo.serve import serve
+
+    serve(result.db_url, host, port, console)

@@ -1,0 +1,194 @@
+"""The demo year, step by step, each step timed and shown with rich progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import zlib
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import func, select
+
+from tongchou.clearing import store_ops as clearing
+from tongchou.clearing.rules import load_rules
+from tongchou.demo.revenue import contribution_entries
+from tongchou.funds import store_ops as fund_ops
+from tongchou.funds import store_views as fund_views
+from tongchou.funds.budget import BudgetLine
+from tongchou.generate.pipeline import GenerateOptions, generate
+from tongchou.ledger.book import record_many
+from tongchou.ledger.verify import Report, verify
+from tongchou.money import fen_to_str
+from tongchou.policy.registry import Registry
+from tongchou.settlement.history import SettlementHistory, read_visits
+from tongchou.settlement.service import SettleRequest
+from tongchou.store import models as m
+from tongchou.store.db import upgrade
+from tongchou.store.fixture import load_file
+from tongchou.store.uow import Store
+
+YEAR = 2018
+POOL_FUNDS = {"390": "resident_pooled", "310": "employee_pooled"}
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    out: Path = Path("var/demo")
+    insured: int = 50_000
+    seed: int = 2018
+    live_visits: int = 60  # the last visits of the year, settled through the signed institution API
+
+
+@dataclass
+class DemoResult:
+    db_url: str
+    region: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+    report: Report | None = None
+
+
+class Steps:
+    def __init__(self, console: Console, result: DemoResult):
+        self.console, self.result = console, result
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        started = time.perf_counter()
+        with self.console.status(label):
+            yield
+        seconds = time.perf_counter() - started
+        self.result.seconds[label] = round(seconds, 1)
+        self.console.print(f"[green]✓[/green] {label}  [dim]{seconds:.1f} s[/dim]")
+
+
+def run_demo(options: DemoOptions, console: Console) -> DemoResult:
+    out = options.out.resolve()
+    region, db_path = out / "region", out / "tongchou.db"
+    result = DemoResult(f"sqlite:///{db_path}", region)
+    steps = Steps(console, result)
+    registry = Registry.load()
+    with steps.step(f"生成合成统筹区（绍兴市六区县，{options.insured:,} 参保人）"):
+        shutil.rmtree(region, ignore_errors=True)
+        summary = generate(GenerateOptions(out=region, insured=options.insured, seed=options.seed, settle=False,
+                                           person_cap=0, progress=False), None)
+        result.counts.update(claims=summary["claims"], fee_lines=summary["fee_lines"])
+    with steps.step("建库并导入参保人、机构、目录"):
+        db_path.unlink(missing_ok=True)
+        upgrade(result.db_url)
+        store = Store.open(result.db_url)
+        load_file(store, region / "fixture.yaml")
+    try:
+        _year(store, registry, options, region, steps, result, console)
+    finally:
+        store.close()
+    return result
+
+
+def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, steps: Steps, result: DemoResult,
+          console: Console) -> None:
+    with steps.step("征缴入账（个人缴费、单位缴费、财政补助）"):
+        counties = store.read(lambda s: dict(s.execute(select(m.Person.psn_no, m.Person.county)).all()))
+        entries = contribution_entries(region / "contributions.parquet", counties)
+        store.transaction(lambda s: record_many(s, entries))
+        result.counts["contribution_entries"] = len(entries)
+    requests = sorted(read_visits(region / "visits.jsonl"), key=lambda r: (r.enddate, r.begndate, r.key))
+    history, live = requests[:-options.live_visits or None], requests[len(requests) - options.live_visits:]
+    with steps.step(f"全年结算（批量历史 {len(history):,} 笔，与实时结算同一规则、同一凭证）"):
+        report = _settle_history(store, registry, history, console)
+        result.counts.update(settled=report.settled, refused=len(report.refused))
+    with steps.step(f"实时结算（{len(live)} 笔经签名的机构接口 2201/2401→费用上传→结算）"):
+        result.counts["live"] = _live_slice(store, registry, live, region, console)
+    with steps.step("预算、清算计划"):
+        _budgets_and_plan(store, registry)
+    with steps.step("按月清算机构（生成结算单、审核、支付）并月结"):
+        _clear_months(store)
+    with steps.step("年终清算（总额预算、DIP、质量保证金）"):
+        rules = load_rules()
+        clearing.year_end(store, rules, YEAR)
+        clearing.approve(store, "year_end", str(YEAR), "清算科")
+        clearing.pay(store, "year_end", str(YEAR), dt.date(YEAR, 12, 31))
+        fund_ops.close_month(store, f"{YEAR}-12", "财务科", fund_views.close_summary)
+    with steps.step("基金运行分析报告与预警"):
+        result.counts["reports"] = _reports(result.db_url, options.out.resolve() / "reports")
+    with steps.step("账务核验（ledger verify）"):
+        result.report = verify(store)
+
+
+def _settle_history(store: Store, registry: Registry, requests: list[SettleRequest], console: Console):
+    columns = (TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("结算", total=len(requests))
+        return SettlementHistory(store, registry).load(requests, on_progress=lambda n: progress.advance(task, n))
+
+
+def _live_slice(store: Store, registry: Registry, requests: list[SettleRequest], region: Path,
+                console: Console) -> int:
+    import pyarrow.parquet as pq
+
+    from tongchou.demo.live import settle_through_api
+
+    persons = pq.read_table(region / "persons.parquet", columns=["psn_no", "id_number"]).to_pylist()
+    id_numbers = {row["psn_no"]: row["id_number"] for row in persons}
+    return settle_through_api(store, registry, requests, region / "fixture.yaml", id_numbers, console)
+
+
+def _budgets_and_plan(store: Store, registry: Registry) -> None:
+    """Budgets drafted 以收定支 from the year's revenue; the clearing plan: global budgets of the level-3
+    hospitals at 97 % of what they were paid (so the year end shares an overspend), assessment scores."""
+    counties = store.read(lambda s: list(s.scalars(select(m.CountyRow.admdvs))))
+    figures = fund_ops.balances(store, dt.date(YEAR, 12, 31))
+    lines = []
+    for county in counties:
+        for fund in POOL_FUNDS.values():
+            found = figures.get((fund, county))
+            revenue = found.flows.revenue if found is not None else 0
+            lines.append(BudgetLine(YEAR, fund, county, revenue, revenue * 95 // 100))
+    fund_ops.save_budget(store, lines, by="预算科")
+    levels = store.read(lambda s: dict(s.execute(select(m.Institution.code, m.Institution.hosp_lv)).all()))
+    paid = store.read(_fund_paid_by_institution)
+    budgets = {code: fen_to_str(max(paid.get(code, 0) * 97 // 100, 100)) for code, lv in levels.items() if lv == 3}
+    scores = {code: 84 + zlib.crc32(code.encode()) % 15 for code in levels}  # assessment scores 84–98
+    clearing.import_plan(store, YEAR, {"global_budgets": budgets, "scores": scores}, by="清算科")
+
+
+def _fund_paid_by_institution(session) -> dict[str, int]:
+    rows = session.execute(select(m.Settlement.fixmedins_code, func.sum(m.Settlement.fund_pay_sumamt))
+                           .group_by(m.Settlement.fixmedins_code))
+    return {code: int(total or 0) for code, total in rows}
+
+
+def _clear_months(store: Store) -> None:
+    rules = load_rules()
+    for month in range(1, 13):
+        period = f"{YEAR}-{month:02d}"
+        clearing.run_month(store, rules, period)
+        clearing.approve(store, "monthly", period, "清算科")
+        clearing.pay(store, "monthly", period, dt.date(YEAR, month, 28))
+        if month > 1:
+            fund_ops.close_month(store, f"{YEAR}-{month - 1:02d}", "财务科", fund_views.close_summary)
+
+
+def _reports(db_url: str, out: Path) -> list[str]:
+    from tongchou.funds.cli import fund_operation_report_from_store
+    from tongchou.funds.render_html import render_html
+    from tongchou.funds.render_json import render_json
+    from tongchou.funds.render_md import render_markdown
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    report = fund_operation_report_from_store(db_url, f"{YEAR}-01-01:{YEAR}-06-30")
+    for name, text in (("fund-operation-h1.json", render_json(report)), ("fund-operation-h1.md", render_markdown(report)),
+                       ("fund-operation-h1.html", render_html(report))):
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(name)
+    (out / "summary.json").write_text(json.dumps({"spending_progress": str(report.get("spending_progress"))},
+                                                 ensure_ascii=False), encoding="utf-8")
+    return written

@@ -1,0 +1,125 @@
+"""The settlement service's hooks (shell): benefits suspended by a fraud decision, and screening a
+request before and while it is settled.
+
+    hook = SupervisionHook(load_rules())
+    hook.check_benefits(session, req.psn_no, req.enddate)        # raises Refused (benefits_suspended)
+    screening = hook.screen(session, req, person, items)        # pure screen_claim over store history
+    if screening.blocking: raise Refused(...)                     # see refusal(); warnings → warn_msg
+
+The request is read by attribute (psn_no, insutype, fixmedins_code, med_type, begndate, enddate,
+dise_code, setl_id, items with code/qty/price/amount), so this module does not import the
+settlement service. History is the person's settlements in the store (not cancelled) whose
+stay ends within `lookback_days` of the request, with the drugs bought on each, and the
+registration time of API visits where there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tongchou.store import models as m
+from tongchou.store.errors import Refused
+from tongchou.supervision.rules import RuleBook
+from tongchou.supervision.screening import ClaimContext, FeeLine, ItemLimits, PastVisit, PersonFacts, Screening, screen
+from tongchou.supervision.service import benefits_suspended, suspension_message
+
+DEFAULT_LOOKBACK_DAYS = 90
+
+
+class SupervisionHook:
+    def __init__(self, book: RuleBook, limits: Mapping[str, ItemLimits] | None = None,
+                 lookback_days: int = DEFAULT_LOOKBACK_DAYS):
+        self.book = book
+        self.limits = dict(limits or {})
+        self.lookback_days = lookback_days
+
+    def check_benefits(self, session: Session, psn_no: str, day: dt.date) -> None:
+        row = benefits_suspended(session, psn_no, day)
+        if row is not None:
+            raise Refused("psn_no", suspension_message(row, day), "benefits_suspended")
+
+    def screen(self, session: Session, req: Any, person: Any, items: Sequence[Any] = (), *,
+               begntime: dt.datetime | None = None, stages: Iterable[str] = ("pre", "during")) -> Screening:
+        if begntime is None:  # the API's registration time of the visit, when it came through the API
+            visit = session.execute(select(m.ApiVisit.begntime).where(
+                m.ApiVisit.fixmedins_code == req.fixmedins_code, m.ApiVisit.mdtrt_id == req.mdtrt_id)).first()
+            begntime = visit[0] if visit else None
+        claim = self.claim_of(req, person, items, begntime)
+        history = history_from_store(session, req.psn_no, req.begndate, self.lookback_days,
+                                     exclude=(req.fixmedins_code, req.mdtrt_id), book=self.book)
+        return screen(self.book, claim, history, stages)
+
+    def claim_of(self, req: Any, person: Any, items: Sequence[Any], begntime: dt.datetime | None) -> ClaimContext:
+        lines = []
+        for index, line in enumerate(req.items):
+            item = items[index] if index < len(items) else None
+            limits = self.limits.get(line.code)
+            cap = getattr(item, "price_cap", None)
+            if cap is not None:
+                limits = ItemLimits(**{**(limits.__dict__ if limits else {}), "price_cap": Decimal(str(cap))})
+            qty = Decimal(str(line.qty)) if line.qty is not None else Decimal(1)
+            price = Decimal(str(line.price)) if line.price is not None else Decimal(line.amount) / 100 / qty
+            lines.append(FeeLine(code=line.code, qty=qty, price=price, amount=line.amount,
+                                 time=getattr(line, "time", None), feedetl_sn=getattr(line, "feedetl_sn", None),
+                                 name=getattr(line, "name", "") or "", limits=limits))
+        facts = PersonFacts(person.psn_no, getattr(person, "sex", None), getattr(person, "birth_date", None)) \
+            if person is not None else None
+        return ClaimContext(psn_no=req.psn_no, insutype=req.insutype, fixmedins_code=req.fixmedins_code,
+                            med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
+                            setl_id=getattr(req, "setl_id", None), begntime=begntime, dise_code=req.dise_code,
+                            county=getattr(person, "county", None), person=facts, lines=tuple(lines),
+                            medfee=sum(line.amount for line in req.items))
+
+
+def history_from_store(session: Session, psn_no: str, around: dt.date, lookback_days: int,
+                       exclude: tuple[str, str] | None = None, book: RuleBook | None = None) -> list[PastVisit]:
+    """The person's settled, not cancelled visits ending on or after `around − lookback_days`."""
+    since = around - dt.timedelta(days=lookback_days)
+    rows = session.execute(select(m.Settlement).where(
+        m.Settlement.psn_no == psn_no, m.Settlement.enddate >= since,
+        ~m.Settlement.setl_id.in_(select(m.SettlementCancellation.setl_id)))).scalars().all()
+    if exclude is not None:
+        rows = [r for r in rows if (r.fixmedins_code, r.mdtrt_id) != exclude]
+    if not rows:
+        return []
+    setl_ids = [r.setl_id for r in rows]
+    prefixes: tuple[str, ...] = ()
+    if book is not None:
+        for rule in book.rules:
+            if rule.id == "frequent_drug_purchase":
+                prefixes = tuple(rule.params.drug_code_prefixes)
+    drugs: dict[str, set[str]] = {}
+    for setl_id, code in session.execute(select(m.FeeItem.setl_id, m.FeeItem.code).where(m.FeeItem.setl_id.in_(setl_ids))):
+        if not prefixes or code.startswith(prefixes):
+            drugs.setdefault(setl_id, set()).add(code)
+    times = {(v.fixmedins_code, v.mdtrt_id): v.begntime for v in session.execute(select(m.ApiVisit).where(
+        m.ApiVisit.psn_no == psn_no, m.ApiVisit.mdtrt_id.in_([r.mdtrt_id for r in rows]))).scalars()}
+    return [PastVisit(setl_id=r.setl_id, fixmedins_code=r.fixmedins_code, med_type=r.med_type, begndate=r.begndate,
+                      enddate=r.enddate, begntime=times.get((r.fixmedins_code, r.mdtrt_id)), dise_code=r.dise_code,
+                      medfee=r.medfee_sumamt, drug_codes=tuple(sorted(drugs.get(r.setl_id, ()))))
+            for r in sorted(rows, key=lambda r: (r.begndate, r.setl_id))]
+
+
+def refusal_code(screening: Screening) -> str:
+    """The error code of a refusal: supervision_<rule id> of the first blocking finding."""
+    return f"supervision_{screening.blocking[0].rule_id}"
+
+
+def refusal_field(screening: Screening) -> str:
+    """The request field a refusal names: the fee lines for an item rule, the visit otherwise."""
+    return "items" if screening.blocking[0].feedetl_sns or screening.blocking[0].evidence.get("item") else "mdtrt_id"
+
+
+def review(hook: SupervisionHook, session: Session, req: Any, person: Any, items: Sequence[Any]) -> tuple[str, ...]:
+    """The settlement service's one call: refuse a suspended person or a blocking finding (Refused, naming the
+    field), otherwise return the warnings for the institution (warn_msg)."""
+    hook.check_benefits(session, req.psn_no, req.enddate)
+    screening = hook.screen(session, req, person, items)
+    if screening.blocking:
+        raise Refused(refusal_field(screening), screening.refusal(), refusal_code(screening))
+    return tuple(f.text for f in screening.warnings)

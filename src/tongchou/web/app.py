@@ -1,0 +1,143 @@
+"""`create_app(store, registry, …)`: the console as a FastAPI application.
+
+Routes are thin: they check the permission (every route names one, see access/roles.yaml),
+read or call the services and the core, and render a template. Queries are limited to the
+user's county for county-scoped roles (`tongchou.web.queries`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tongchou.access.clock import Clock, utc_now
+from tongchou.access.headers import SecureHeadersMiddleware
+from tongchou.access.permissions import RoleBook, load_roles
+from tongchou.access.sessions import SessionService
+from tongchou.access.users import UserService
+from tongchou.clearing.rules import ClearingRules, load_rules
+from tongchou.enrolment.service import EnrolmentService
+from tongchou.funds.fund_rules import RiskAdjustmentRule
+from tongchou.policy.registry import Registry
+from tongchou.settlement.service import SettlementService
+from tongchou.store.crypto import DataCipher, cipher_from_environment
+from tongchou.store.uow import Store
+from tongchou.web.auth import Forbidden, NotSignedIn, forbidden_response, sign_in_redirect
+from tongchou.web.format import FILTERS
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+DEFAULT_RISK_RULE = Path(__file__).resolve().parents[3] / "policies" / "funds" / "changzhutan-risk-adjustment.yaml"
+
+
+def supervision_available() -> bool:
+    """Whether the supervision package (and its tables, migration 0005) has landed."""
+    try:
+        import tongchou.supervision.models  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass
+class Console:
+    """What the routes use: the store, the services, the configuration."""
+
+    store: Store
+    registry: Registry
+    cipher: DataCipher
+    settlements: SettlementService
+    enrolments: EnrolmentService
+    users: UserService
+    sessions: SessionService
+    roles: RoleBook
+    templates: Jinja2Templates
+    today: Callable[[], dt.date]
+    clearing_rules: ClearingRules | None
+    risk_rule: RiskAdjustmentRule | None
+    secure_cookies: bool | None = None
+    supervision: bool = False
+
+
+def _risk_rule(path: Path | None) -> RiskAdjustmentRule | None:
+    from tongchou.funds.fund_rules import load_rule
+    path = path or DEFAULT_RISK_RULE
+    if not path.is_file():
+        return None
+    rule = load_rule(path)
+    return rule if isinstance(rule, RiskAdjustmentRule) else None
+
+
+def _clearing_rules(path: Path | None) -> ClearingRules | None:
+    try:
+        return load_rules(path)
+    except Exception:  # noqa: BLE001 — without rules the institution page says so instead of failing
+        return None
+
+
+def templates() -> Jinja2Templates:
+    engine = Jinja2Templates(directory=str(TEMPLATES))
+    engine.env.filters.update(FILTERS)
+    engine.env.globals["asset_version"] = _asset_version()
+    return engine
+
+
+def _asset_version() -> str:
+    stamps = [int(p.stat().st_mtime) for p in STATIC.glob("*") if p.is_file()]
+    return str(max(stamps, default=0))
+
+
+def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = None,
+               today: Callable[[], dt.date] = dt.date.today, now: Clock = utc_now,
+               clearing_rules: Path | None = None, risk_rule: Path | None = None,
+               secure_cookies: bool | None = None, title: str = "统筹 · 医保基金市级统筹管理控制台") -> FastAPI:
+    """The console over `store` and `registry`. `cipher` finds persons by ID number (default: the
+    environment's data key); `today` is the business date; `secure_cookies` None means: Secure when
+    the request came over HTTPS."""
+    roles = load_roles()
+    console = Console(
+        store=store, registry=registry, cipher=cipher or cipher_from_environment(),
+        settlements=SettlementService(store, registry, today=today), enrolments=EnrolmentService(store, registry),
+        users=UserService(store, roles, now), sessions=SessionService(store, roles, now), roles=roles,
+        templates=templates(), today=today, clearing_rules=_clearing_rules(clearing_rules),
+        risk_rule=_risk_rule(risk_rule), secure_cookies=secure_cookies, supervision=supervision_available(),
+    )
+    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.console = console
+    app.add_middleware(SecureHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    _handlers(app)
+    from tongchou.web import routes_auth, routes_funds, routes_institutions, routes_people, routes_policies
+    for module in (routes_auth, routes_people, routes_funds, routes_institutions, routes_policies):
+        app.include_router(module.router)
+    if console.supervision:
+        from tongchou.web import routes_supervision
+        app.include_router(routes_supervision.router)
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, _exc: NotSignedIn):
+        return sign_in_redirect(request)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        return forbidden_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        console: Console = request.app.state.console
+        message = {404: "页面或记录不存在（或不在您的管辖范围内）。", 405: "不支持该操作。"}.get(
+            exc.status_code, "请求无法处理。")
+        return console.templates.TemplateResponse(request, "error.html", {
+            "title": "出错了", "message": message, "status": exc.status_code, "current": None, "nav": []},
+            status_code=exc.status_code)

@@ -1,0 +1,122 @@
+"""Who is asking, whether they may, and the page frame: the dependencies every route uses.
+
+- `require(permission)` — the signed-in user's `Current` (principal + CSRF token), or a redirect
+  to the sign-in page, or 403 when the role lacks the permission;
+- `checked_form(request, current)` — the POSTed form once its CSRF token matched the session's;
+- `render(request, current, template, **context)` — a page with the navigation the role may use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from tongchou.access import csrf
+from tongchou.access.sessions import Current
+
+SESSION_COOKIE = "tongchou_session"
+
+NAV = (  # path, label, permission
+    ("/", "基金概况", "dashboard.view"),
+    ("/persons", "参保人查询", "person.view"),
+    ("/reimbursements/new", "零星报销", "reimbursement.manual"),
+    ("/institutions", "定点医药机构", "institution.view"),
+    ("/reports/fund-operation", "基金运行分析", "report.view"),
+    ("/budgets", "预算与调剂金", "budget.view"),
+    ("/policies", "医保政策", "policy.view"),
+    ("/simulation", "政策测算", "simulation.run"),
+    ("/supervision", "稽核监管", "supervision.view"),
+)
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    def __init__(self, message: str = "您的角色没有访问此页面的权限。"):
+        super().__init__(message)
+        self.message = message
+
+
+def console_of(request: Request):
+    return request.app.state.console
+
+
+def current_user(request: Request) -> Current:
+    current = console_of(request).sessions.current(request.cookies.get(SESSION_COOKIE))
+    if current is None:
+        raise NotSignedIn()
+    return current
+
+
+def require(permission: str):
+    def dependency(current: Current = Depends(current_user)) -> Current:
+        if not current.principal.can(permission):
+            raise Forbidden()
+        return current
+    return dependency
+
+
+async def checked_form(request: Request, current: Current) -> dict[str, str]:
+    """The form's fields, once the CSRF token (field or X-CSRF-Token header) matches the session's."""
+    form = await request.form()
+    given = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
+    if not csrf.matches(current.csrf_token, given if isinstance(given, str) else None):
+        raise Forbidden("表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。")
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def nav_for(request: Request, current: Current | None) -> list[dict[str, Any]]:
+    if current is None:
+        return []
+    console = console_of(request)
+    items = []
+    for path, label, permission in NAV:
+        if permission == "supervision.view" and not console.supervision:
+            continue
+        if current.principal.can(permission):
+            active = request.url.path == path if path == "/" else request.url.path.startswith(path)
+            items.append({"path": path, "label": label, "active": active})
+    return items
+
+
+def render(request: Request, current: Current | None, template: str, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    console = console_of(request)
+    base = {"current": current, "nav": nav_for(request, current),
+            "csrf_token": current.csrf_token if current else "", "principal": current.principal if current else None,
+            "county_name": _county_name(console, current)}
+    return console.templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+
+
+def _county_name(console, current: Current | None) -> str:
+    if current is None or current.principal.county is None:
+        return "全统筹区"
+    from tongchou.store import models as m
+    row = console.store.read(lambda s: s.get(m.CountyRow, current.principal.county))
+    return row.name if row else current.principal.county
+
+
+def sign_in_redirect(request: Request):
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/login" + ("" if target == "/" else f"?next={quote(target)}")
+    if is_htmx(request):
+        return HTMLResponse("", status_code=401, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def forbidden_response(request: Request, exc: Forbidden) -> HTMLResponse:
+    console = console_of(request)
+    try:
+        current = console.sessions.current(request.cookies.get(SESSION_COOKIE))
+    except Exception:  # noqa: BLE001 — the error page must render whatever happened
+        current = None
+    return render(request, current, "error.html", status_code=403, title="无权访问", message=exc.message, status=403)

@@ -1,0 +1,189 @@
+"""The fund pages' view models: dashboard, fund operation report, budgets and the risk adjustment fund.
+
+All figures come from the funds core and the ledger (`ledger.balances`, `funds.indicators`,
+`funds.store_ops`, `funds.operation`, `funds.report_view`); this module only selects the scope
+(county users see their county, never the pool) and shapes what the templates show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tongchou.funds import store_ops
+from tongchou.funds import store_views
+from tongchou.funds.budget import POOL, time_progress
+from tongchou.funds.fund_rules import RiskAdjustmentRule
+from tongchou.funds.indicators import Indicator, ScopeFigures, indicators_of
+from tongchou.funds.wording import STATUS_NAMES
+from tongchou.ledger.accounts import Fund
+from tongchou.ledger.balances import FundFigures, balances_on
+from tongchou.web import charts
+from tongchou.web.format import fund_name, pct_number, wan_number
+
+MAIN_FUNDS = (Fund.RESIDENT_POOLED.value, Fund.EMPLOYEE_POOLED.value)
+STATUS_ORDER = {"alarm": 0, "watch": 1, "normal": 2}
+
+
+def scope_label(county: str, names: dict[str, str]) -> str:
+    return "全统筹区" if county == POOL else names.get(county, county)
+
+
+# ---------------------------------------------------------------- dashboard
+
+@dataclass
+class ProgressRow:
+    fund: str
+    county: str
+    plan: int | None
+    spent: int
+    spending: Decimal | None  # spent / plan
+    time: Decimal
+
+
+@dataclass
+class Dashboard:
+    on: dt.date
+    balances: list[FundFigures]
+    progress: list[ProgressRow]
+    warnings: list[Indicator]
+    has_budget: bool
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def dashboard(session: Session, on: dt.date, scope: str | None, names: dict[str, str]) -> Dashboard:
+    rows = balances_on(session, on, county=scope)
+    shown = [f for (fund, county), f in sorted(rows.items()) if scope is None or county == scope]
+    plans = _plans(session, on.year, scope)
+    progress = [_progress(f, plans, on) for f in shown if f.fund in MAIN_FUNDS]
+    warnings = sorted((i for f in shown if f.fund in MAIN_FUNDS for i in indicators_of(_scope_figures(f, plans, on))),
+                      key=lambda i: (STATUS_ORDER.get(i.status, 3), i.scope))
+    board = Dashboard(on, shown, progress, warnings, bool(plans))
+    board.charts = _dashboard_charts(board, names)
+    return board
+
+
+def _plans(session: Session, year: int, scope: str | None) -> dict[tuple[str, str], int]:
+    plans: dict[tuple[str, str], int] = {}
+    for line in store_ops.budget_lines(session, year):
+        if scope is not None and line.county != scope:
+            continue
+        plans[(line.fund, line.county)] = line.expenditure
+        plans[(line.fund, POOL)] = plans.get((line.fund, POOL), 0) + line.expenditure
+    return plans
+
+
+def _progress(f: FundFigures, plans: dict[tuple[str, str], int], on: dt.date) -> ProgressRow:
+    plan = plans.get((f.fund, f.county))
+    spending = Decimal(f.expenditure) / plan if plan else None
+    return ProgressRow(f.fund, f.county, plan, f.expenditure, spending, time_progress(on.month))
+
+
+def _scope_figures(f: FundFigures, plans: dict[tuple[str, str], int], on: dt.date) -> ScopeFigures:
+    scope = f"{fund_name(f.fund)}·{f.county}"
+    return ScopeFigures(scope=scope, months=on.month, accumulated_balance=f.balance, revenue=f.revenue,
+                        expenditure=f.expenditure, annual_plan_expenditure=plans.get((f.fund, f.county)))
+
+
+def _dashboard_charts(board: Dashboard, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    counties = sorted({f.county for f in board.balances if f.county != POOL})
+    funds = [fund for fund in MAIN_FUNDS if any(f.fund == fund for f in board.balances)] or \
+        sorted({f.fund for f in board.balances})
+    by_key = {(f.fund, f.county): f for f in board.balances}
+    labels = [names.get(c, c) for c in counties]
+    result = {"balances": charts.bar(f"各区县基金累计结余（截至{board.on.isoformat()}）", "万元", labels, [
+        (fund_name(fund), [wan_number(by_key[(fund, c)].balance) if (fund, c) in by_key else 0 for c in counties])
+        for fund in funds])}
+    planned = [p for p in board.progress if p.spending is not None]
+    if planned:
+        result["progress"] = charts.bar(
+            "基金支出进度与时间进度", "%", [f"{fund_name(p.fund)}·{scope_label(p.county, names)}" for p in planned],
+            [("支出进度", [pct_number(p.spending) for p in planned])],
+            mark_line=("时间进度", pct_number(planned[0].time)))
+    else:
+        result["flows"] = charts.bar(f"{board.on.year}年基金收入与支出", "万元", labels, [
+            ("本年收入", [wan_number(sum(f.revenue for f in board.balances if f.county == c and f.fund in funds))
+                      for c in counties]),
+            ("本年支出", [wan_number(sum(f.expenditure for f in board.balances if f.county == c and f.fund in funds))
+                      for c in counties])])
+    return result
+
+
+def status_name(status: str) -> str:
+    return STATUS_NAMES.get(status, status)
+
+
+# ---------------------------------------------------------------- fund operation report
+
+@dataclass
+class OperationReport:
+    view: Any  # funds.report_view.ReportView
+    charts: dict[str, dict[str, Any]]
+    start: dt.date
+    end: dt.date
+
+
+def operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None) -> OperationReport:
+    """基金运行分析 from the store's settlements and ledger (funds.operation over an exported claims table)."""
+    from tongchou.funds.claims_source import ClaimsTable
+    from tongchou.funds.early_warning import with_warnings
+    from tongchou.funds.operation import Period, PeriodFigures, build_fund_operation_report
+    from tongchou.funds.render_html import chart_options
+    from tongchou.funds.report_view import build_view
+    from tongchou.funds.store_funding import ledger_funding
+    from tongchou.store.export import export_claims
+
+    period = Period(start, end)
+    with tempfile.TemporaryDirectory() as directory:
+        claims = Path(directory) / "claims.parquet"
+        export_claims(store, claims, start, end)
+        funding = store.read(lambda s: ledger_funding(s, start.year, county, name))
+        table = ClaimsTable(claims, "--db")
+        try:
+            current = PeriodFigures(period, table.cells(period, county), funding)
+        finally:
+            table.close()
+    report = with_warnings(build_fund_operation_report(current, None, county_admdvs=county))
+    return OperationReport(build_view(report), chart_options(report), start, end)
+
+
+# ---------------------------------------------------------------- budgets and the risk adjustment fund
+
+@dataclass
+class BudgetPage:
+    year: int
+    budget: dict[str, Any] | None        # funds.store_views document, or None when no budget is entered
+    executions: list[dict[str, Any]]
+    risk: dict[str, Any] | None
+    risk_rule: str | None
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def budget_page(session: Session, year: int, month: int, scope: str | None, names: dict[str, str],
+                rule: RiskAdjustmentRule | None) -> BudgetPage:
+    lines = [line for line in store_ops.budget_lines(session, year) if scope is None or line.county == scope]
+    executions, chart_rows = [], []
+    for fund in sorted({line.fund for line in lines}):
+        rows = [e for e in store_ops.execution_rows(session, year, month, fund)
+                if scope is None or e.county == scope]
+        executions.append(store_views.execution_document(rows, names))
+        chart_rows += [e for e in rows if e.expenditure_rate is not None]
+    page = BudgetPage(year, store_views.budget_document(lines, year, names) if lines else None, executions,
+                      None, rule.name if rule else None)
+    if rule is not None and scope is None:
+        page.risk = store_views.risk_statement_document(store_ops.risk_statement(session, rule, year), rule.name,
+                                                        rule.holder, names)
+    if chart_rows:
+        page.charts["execution"] = charts.bar(
+            f"{year}年预算执行：支出执行率与时间进度（截至{month}月）", "%",
+            [f"{fund_name(e.fund)}·{scope_label(e.county, names)}" for e in chart_rows],
+            [("支出执行率", [pct_number(e.expenditure_rate) for e in chart_rows]),
+             ("收入执行率", [pct_number(e.revenue_rate) for e in chart_rows])],
+            mark_line=("时间进度", pct_number(chart_rows[0].time_progress)))
+    return page

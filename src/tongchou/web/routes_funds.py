@@ -1,0 +1,73 @@
+"""The pool's dashboard, the fund operation report and budgets with the risk adjustment fund."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Request
+
+from tongchou.access.sessions import Current
+from tongchou.web import funds_view, queries
+from tongchou.web.auth import console_of, render, require
+from tongchou.web.charts import as_json
+
+router = APIRouter()
+
+
+def as_of(request: Request, on: str | None) -> dt.date:
+    """The date asked for, else the business date capped at the latest booking (so a region whose
+    books end earlier still shows its figures)."""
+    if on:
+        try:
+            return dt.date.fromisoformat(on)
+        except ValueError:
+            pass
+    console = console_of(request)
+    today = console.today()
+    latest = console.store.read(queries.latest_booking)
+    return min(today, latest) if latest else today
+
+
+@router.get("/")
+def dashboard(request: Request, on: str | None = None, current: Current = Depends(require("dashboard.view"))):
+    console = console_of(request)
+    day = as_of(request, on)
+    names = console.store.read(queries.county_names)
+    board = console.store.read(lambda s: funds_view.dashboard(s, day, current.principal.county_scope, names))
+    return render(request, current, "dashboard.html", board=board, names=names, scope_label=funds_view.scope_label,
+                  status_name=funds_view.status_name, charts={k: as_json(v) for k, v in board.charts.items()})
+
+
+@router.get("/reports/fund-operation")
+def fund_operation(request: Request, start: str | None = None, end: str | None = None,
+                   current: Current = Depends(require("report.view"))):
+    console = console_of(request)
+    last = as_of(request, end)
+    first = last.replace(month=1, day=1)
+    if start:
+        try:
+            first = dt.date.fromisoformat(start)
+        except ValueError:
+            pass
+    error = None
+    if first > last or first.year != last.year:
+        error, first = "统计期间须在同一年度内，且开始日期不晚于结束日期；已改为当年1月1日起。", last.replace(month=1, day=1)
+    pool = console.store.read(queries.pool_of)
+    report = funds_view.operation_report(console.store, first, last, current.principal.county_scope,
+                                         pool.name if pool else None)
+    return render(request, current, "report.html", report=report, error=error,
+                  charts={k: as_json(v) for k, v in report.charts.items()})
+
+
+@router.get("/budgets")
+def budgets(request: Request, year: int | None = None, month: int | None = None,
+            current: Current = Depends(require("budget.view"))):
+    console = console_of(request)
+    day = as_of(request, None)
+    year = year or day.year
+    month = month if month and 1 <= month <= 12 else (day.month if year == day.year else 12)
+    names = console.store.read(queries.county_names)
+    page = console.store.read(lambda s: funds_view.budget_page(s, year, month, current.principal.county_scope, names,
+                                                               console.risk_rule))
+    return render(request, current, "budgets.html", page=page, month=month,
+                  charts={k: as_json(v) for k, v in page.charts.items()})

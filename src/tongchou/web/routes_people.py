@@ -1,0 +1,225 @@
+"""Persons: search, the person's file, a settlement and its explanation, enrolment and filing forms,
+and manual reimbursement (零星报销)."""
+
+from __future__ import annotations
+
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from tongchou.access.masking import mask_id_number, mask_phone
+from tongchou.access.sessions import Current
+from tongchou.money import to_fen
+from tongchou.store.errors import ServiceError
+from tongchou.web import queries, reimbursement
+from tongchou.web.auth import checked_form, console_of, is_htmx, render, require
+from tongchou.web.forms import FormErrors, Reader
+
+router = APIRouter()
+ID_NUMBER_LENGTHS = (15, 18)
+
+
+def _looks_like_id_number(text: str) -> bool:
+    body = text.upper()
+    return len(body) in ID_NUMBER_LENGTHS and body[:-1].isdigit() and (body[-1].isdigit() or body[-1] == "X")
+
+
+def find_persons(request: Request, current: Current, q: str) -> list:
+    """By psn_no, by ID number (keyed hash; the number is never stored or logged), else by name prefix."""
+    console = console_of(request)
+    scope = current.principal.county_scope
+    text = q.strip()
+    if not text:
+        return []
+
+    def work(session):
+        if _looks_like_id_number(text):
+            digest = console.cipher.lookup_hash(text, "person.id_number")
+            return queries.search_persons(session, scope, id_hash=digest)
+        found = queries.search_persons(session, scope, psn_no=text)
+        return found or queries.search_persons(session, scope, name=text)
+    return console.store.read(work)
+
+
+def form_field(field: str | None, form: dict) -> str:
+    """The form field a service error names (`items[2].code` → `item_code_2`), or `_` for the whole form."""
+    if field and field.startswith("items[") and "]" in field:
+        return f"item_code_{field[6:field.index(']')]}"
+    return field if field and field in form else "_"
+
+
+def masked_id(request: Request, person) -> str:
+    return mask_id_number(console_of(request).cipher.decrypt(person.id_number_enc, "person.id_number"))
+
+
+def _search_page(request: Request, current: Current, q: str):
+    found = find_persons(request, current, q)
+    rows = [{"person": p, "id_masked": masked_id(request, p)} for p in found]
+    template = "_person_results.html" if is_htmx(request) else "persons.html"
+    shown = mask_id_number(q.strip()) if _looks_like_id_number(q.strip()) else q  # never echo an ID number
+    return render(request, current, template, q=shown, rows=rows, searched=bool(q.strip()))
+
+
+@router.get("/persons")
+def persons(request: Request, q: str = "", current: Current = Depends(require("person.view"))):
+    return _search_page(request, current, q)
+
+
+@router.post("/persons/search")
+async def persons_search(request: Request, current: Current = Depends(require("person.view"))):
+    """The search form posts (an ID number must not end up in a URL, a history or a log)."""
+    form = await checked_form(request, current)
+    return _search_page(request, current, form.get("q", ""))
+
+
+def _person_or_404(request: Request, current: Current, psn_no: str):
+    console = console_of(request)
+    person = console.store.read(lambda s: queries.person(s, current.principal.county_scope, psn_no))
+    if person is None:
+        raise HTTPException(404)
+    return person
+
+
+@router.get("/persons/{psn_no}")
+def person_page(request: Request, psn_no: str, current: Current = Depends(require("person.view"))):
+    console = console_of(request)
+    person = _person_or_404(request, current, psn_no)
+    file = console.store.read(lambda s: queries.person_file(s, psn_no))
+    names = console.store.read(queries.county_names)
+    phone = console.cipher.decrypt(person.phone_enc, "person.phone")
+    return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
+                  phone_masked=mask_phone(phone), county_names=names, state_rows=_state_rows(file.year_states))
+
+
+STATE_LABELS = {"caps_used": "已计入年度限额", "dedc_used": "已付起付线", "layer_base": "分段补偿累计基数",
+                "layer_paid": "分段补偿累计支付", "counters": "计数"}
+
+
+def _state_rows(states) -> list[dict]:
+    """The accumulators (YearState JSON: amounts as yuan strings) as (label, value, is_money) rows, money in fen."""
+    rows = []
+    for state in states:
+        entries = []
+        for key, value in sorted((state.state or {}).items()):
+            if key == "admissions" and isinstance(value, dict):
+                entries.append(("本年住院（次）", len(value), False))
+            elif isinstance(value, dict):
+                money = key != "counters"
+                entries += [(f"{STATE_LABELS.get(key, key)}·{inner}", to_fen(amount) if money else amount, money)
+                            for inner, amount in sorted(value.items())]
+        rows.append({"row": state, "entries": entries})
+    return rows
+
+
+@router.get("/settlements/{setl_id}")
+def settlement_page(request: Request, setl_id: str, current: Current = Depends(require("person.view"))):
+    console = console_of(request)
+    file = console.store.read(lambda s: queries.settlement_file(s, current.principal.county_scope, setl_id))
+    if file is None:
+        raise HTTPException(404)
+    items = console.store.read(lambda s: queries.catalogue_names(s, {f.code for f in file.fees}))
+    return render(request, current, "settlement.html", file=file, s=file.settlement, item_names=items,
+                  amount_fields=AMOUNT_ORDER, id_masked=masked_id(request, file.person))
+
+
+AMOUNT_ORDER = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
+                "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifob_pay", "hifmi_pay", "maf_pay", "hifes_pay", "oth_pay",
+                "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "hosp_part_amt")
+
+
+# ---------------------------------------------------------------- enrolment and filings
+
+@router.get("/persons/{psn_no}/enrol")
+def enrol_form(request: Request, psn_no: str, current: Current = Depends(require("person.enrol"))):
+    person = _person_or_404(request, current, psn_no)
+    today = console_of(request).today()
+    return render(request, current, "enrol.html", person=person, values={"year": str(today.year),
+                                                                          "paid_on": today.isoformat()}, errors={})
+
+
+@router.post("/persons/{psn_no}/enrol")
+async def enrol(request: Request, psn_no: str, current: Current = Depends(require("person.enrol"))):
+    form = await checked_form(request, current)
+    person = _person_or_404(request, current, psn_no)
+    reader = Reader(form)
+    year, paid_on = reader.year("year", "参保年度"), reader.date("paid_on", "缴费日期")
+    tier = reader.text("tier", "缴费档次", required=False, max_length=40)
+    try:
+        reader.done()
+        outcome = console_of(request).enrolments.enrol_resident(psn_no, year, paid_on, tier=tier)
+    except FormErrors as exc:
+        return render(request, current, "enrol.html", 422, person=person, values=form, errors=exc.errors)
+    except ServiceError as exc:
+        return render(request, current, "enrol.html", 422, person=person, values=form,
+                      errors={form_field(exc.field, form): exc.message})
+    terms = outcome.terms
+    return render(request, current, "done.html", title="参保登记已办理",
+                  message=f"{person.name}（{psn_no}）已参加{year}年度城乡居民医保，待遇享受起始日{terms.benefit_start.isoformat()}。",
+                  back=f"/persons/{psn_no}")
+
+
+FILING_KINDS = {"chronic": "门诊慢特病备案", "referral": "转诊备案"}
+
+
+@router.get("/persons/{psn_no}/filings/new")
+def filing_form(request: Request, psn_no: str, current: Current = Depends(require("person.file"))):
+    person = _person_or_404(request, current, psn_no)
+    today = console_of(request).today().isoformat()
+    return render(request, current, "filing.html", person=person, kinds=FILING_KINDS,
+                  values={"approved_on": today, "valid_from": today}, errors={})
+
+
+@router.post("/persons/{psn_no}/filings")
+async def file_filing(request: Request, psn_no: str, current: Current = Depends(require("person.file"))):
+    form = await checked_form(request, current)
+    person = _person_or_404(request, current, psn_no)
+    r = Reader(form)
+    kind = r.choice("kind", "备案类型", FILING_KINDS)
+    approved, start = r.date("approved_on", "批准日期"), r.date("valid_from", "有效期起")
+    end = r.date("valid_to", "有效期止", required=False)
+    r.order("valid_from", "valid_to", "有效期止不能早于有效期起。", start, end)
+    dise = r.text("dise_code", "病种", required=kind == "chronic")
+    target = r.text("target", "转往机构", required=kind == "referral")
+    try:
+        r.done()
+        console_of(request).enrolments.file(psn_no, kind, approved, start, end, dise_code=dise, target=target)
+    except FormErrors as exc:
+        return render(request, current, "filing.html", 422, person=person, kinds=FILING_KINDS, values=form,
+                      errors=exc.errors)
+    except ServiceError as exc:
+        return render(request, current, "filing.html", 422, person=person, kinds=FILING_KINDS, values=form,
+                      errors={form_field(exc.field, form): exc.message})
+    return RedirectResponse(f"/persons/{psn_no}", status_code=303)
+
+
+# ---------------------------------------------------------------- manual reimbursement
+
+def _reimburse_page(request: Request, current: Current, values: dict, errors: dict, status_code: int = 200):
+    return render(request, current, "reimburse.html", status_code, values=values, errors=errors,
+                  reasons=reimbursement.REASONS, med_types=reimbursement.MED_TYPES,
+                  insutypes=reimbursement.INSUTYPES, lines=range(reimbursement.MAX_LINES))
+
+
+@router.get("/reimbursements/new")
+def reimburse_form(request: Request, psn_no: str = "", current: Current = Depends(require("reimbursement.manual"))):
+    today = console_of(request).today().isoformat()
+    return _reimburse_page(request, current, {"psn_no": psn_no, "insutype": "390", "med_type": "21",
+                                              "begndate": today, "enddate": today}, {})
+
+
+@router.post("/reimbursements")
+async def reimburse(request: Request, current: Current = Depends(require("reimbursement.manual"))):
+    form = await checked_form(request, current)
+    console = console_of(request)
+    try:
+        req = reimbursement.read_form(form)
+    except FormErrors as exc:
+        return _reimburse_page(request, current, form, exc.errors, 422)
+    person = console.store.read(lambda s: queries.person(s, current.principal.county_scope, req.psn_no))
+    if person is None:
+        return _reimburse_page(request, current, form, {"psn_no": f"参保人{req.psn_no}不存在或不在您的管辖范围内。"}, 422)
+    try:
+        outcome = reimbursement.settle_manual(console.settlements, req, person.county, current.principal.username)
+    except ServiceError as exc:
+        return _reimburse_page(request, current, form, {form_field(exc.field, form): exc.message}, 422)
+    return RedirectResponse(f"/settlements/{outcome.setl_id}?new=1", status_code=303)
