@@ -295,7 +295,7 @@ class Transactions:
             output = self.store.read(lambda s: self._settlement_output(s, call, req, outcome, None, inpatient))
             self.store.transaction(lambda s: messages.record(s, call.code, call.msgid, call.infno, call.input_hash,
                                                              output, visit.mdtrt_id))
-            return Reply(output, _split_warning(data, outcome.amounts))
+            return Reply(output, _warnings(data, outcome))
 
         holder: dict[str, Any] = {}
 
@@ -310,7 +310,7 @@ class Transactions:
                             outcome.setl_id)
 
         outcome = self.settlements.settle(req, after=after)
-        return Reply(holder["output"], _split_warning(data, outcome.amounts))
+        return Reply(holder["output"], _warnings(data, outcome))
 
     def _billable(self, session: Session, call: Call, data: Any, inpatient: bool
                   ) -> tuple[m.ApiVisit, visits.Billable]:
@@ -529,6 +529,12 @@ def _discharge_day(visit: m.ApiVisit, data: Any) -> dt.date:
         except ValueError:
             raise InvalidRequest("dscgTime", "出院时间应为日期 yyyy-MM-dd。") from None
     raise Refused("mdtrt_id", f"就诊ID {visit.mdtrt_id} 尚未办理出院（2402），不能住院结算。", "not_discharged")
+
+
+def _warnings(data: Any, outcome: SettleOutcome) -> str | None:
+    """The split differences, and what the service itself reports without refusing (warn_msg)."""
+    notes = [_split_warning(data, outcome.amounts), getattr(outcome, "warn_msg", None)]
+    return "；".join(note for note in notes if note) or None
 
 
 def _split_warning(data: Any, amounts: dict[str, int]) -> str | None:

@@ -15,7 +15,7 @@ console = Console()
 
 def demo_command(
     no_serve: bool = typer.Option(False, "--no-serve", help="build everything, print the summary, exit"),
-    insured: int = typer.Option(50_000, "--insured", min=1_000, help="insured persons of the demo region"),
+    insured: int = typer.Option(30_000, "--insured", min=1_000, help="insured persons of the demo region"),
     out: Path = typer.Option(Path("var/demo"), "--out", help="where the region, the database and reports go"),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),

@@ -41,7 +41,7 @@ POOL_FUNDS = {"390": "resident_pooled", "310": "employee_pooled"}
 @dataclass(frozen=True)
 class DemoOptions:
     out: Path = Path("var/demo")
-    insured: int = 50_000
+    insured: int = 30_000
     seed: int = 2018
     live_visits: int = 60  # the last visits of the year, settled through the signed institution API
 
