@@ -27,7 +27,8 @@ from tongchou.funds import store_views as views
 from tongchou.funds.budget import BudgetLine, month_end
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.fund_rules import RiskAdjustmentRule
-from tongchou.ledger.book import entry_lines
+from tongchou.ledger.book import entry_lines, record
+from tongchou.ledger.postings import resident_contribution_entry
 from tongchou.ledger.verify import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
@@ -207,8 +208,12 @@ def test_a_year_of_funds_and_clearing_keeps_the_books(year_store, registry):
     with pytest.raises(FundInputError) as error:
         ops.post_premium(store, C1, 2018, "late", dt.date(2018, 6, 1), 100, "保险公司")
     assert error.value.field == "on"
-    with pytest.raises(DBAPIError):
-        result["settlements"].settle(request("LATE-1", day="2018-07-01"))
+    late = result["settlements"].settle(request("LATE-1", day="2018-07-01"))  # a late settlement: the open month
+    assert store.read(lambda s: entry_lines(s, "settlement", late.setl_id)) is not None
+    assert store.read(lambda s: s.execute(select(m.JournalEntry.booked_on).where(
+        m.JournalEntry.cause_id == late.setl_id)).scalar_one()) == dt.date(2019, 1, 1)
+    with pytest.raises(DBAPIError):  # whatever the code does, the database refuses a posting into a closed month
+        store.transaction(lambda s: record(s, resident_contribution_entry("LATE-2", C1, dt.date(2018, 6, 1), 100)))
     assert verify(store).ok
 
 

@@ -28,7 +28,7 @@ from tongchou.funds.subledger import Flows, Movement, Pocket
 from tongchou.funds.transition import Arrear, HandoverPlan, handover_plan
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.balances import FundFigures, figures_between, revenue_by_county, title_sums
-from tongchou.ledger.book import entry_lines, record
+from tongchou.ledger.book import closed_to, entry_lines, record
 from tongchou.ledger.postings import Entry
 from tongchou.store import models as m
 from tongchou.store.uow import Store
@@ -37,11 +37,6 @@ Fen = int
 
 
 # ---------------------------------------------------------------- posting
-
-def closed_to(session: Session) -> dt.date | None:
-    """The end of the latest closed month (entries booked on or before it are refused), or None."""
-    return session.execute(select(func.max(m.LedgerClose.period_end))).scalar_one_or_none()
-
 
 def ensure_open(session: Session, day: dt.date, field: str = "on") -> None:
     last = closed_to(session)

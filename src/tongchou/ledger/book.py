@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tongchou.ledger.accounts import Account, Fund, Title
 from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts
-from tongchou.store.models import JournalEntry, Posting
+from tongchou.store.models import JournalEntry, LedgerClose, Posting
 
 Fen = int
 
@@ -76,10 +78,23 @@ def entry_lines(session: Session, cause_type: str, cause_id: str) -> tuple[int, 
     return entry_id, [Line(Account(Fund(r.fund), Title(r.title), r.county, r.party), r.debit, r.credit) for r in rows]
 
 
-def settlement_facts(row) -> SettlementFacts:
-    """What the ledger needs of a stored settlement (a `store.models.Settlement` row)."""
+def closed_to(session: Session) -> dt.date | None:
+    """The end of the latest closed month (entries booked on or before it are refused), or None."""
+    return session.execute(select(func.max(LedgerClose.period_end))).scalar_one_or_none()
+
+
+def first_open_day(closed: dt.date | None, day: dt.date) -> dt.date:
+    """`day`, or the first day after the closed months when `day` falls in one: a late settlement or a
+    correction is booked in the open month (the closed books stay as they were reported)."""
+    return day if closed is None or day > closed else closed + dt.timedelta(days=1)
+
+
+def settlement_facts(row, booked_on: dt.date | None = None) -> SettlementFacts:
+    """What the ledger needs of a stored settlement (a `store.models.Settlement` row), booked on its end date
+    unless another day is given."""
     amounts = {name: getattr(row, name) for name in (*PAYMENT_FIELDS, "acct_pay", "acct_mulaid_pay")}
     return SettlementFacts(setl_id=row.setl_id, insutype=row.insutype, med_type=row.med_type, county=row.county,
-                           fixmedins_code=row.fixmedins_code, psn_no=row.psn_no, booked_on=row.enddate,
+                           fixmedins_code=row.fixmedins_code, psn_no=row.psn_no,
+                           booked_on=booked_on or row.enddate,
                            amounts=amounts, mulaid_psn_no=row.mulaid_psn_no, mulaid_county=row.mulaid_county,
                            hifmi_insurer=row.hifmi_insurer)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.enrolment.rules import Period, benefits_on
 from tongchou.ledger.accounts import Fund, Title
-from tongchou.ledger.book import record_many, settlement_facts
+from tongchou.ledger.book import closed_to, first_open_day, record_many, settlement_facts
 from tongchou.ledger.postings import settlement_entry
 from tongchou.money import to_fen
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
@@ -65,6 +65,7 @@ class _Batch:
     settlements: list[dict] = field(default_factory=list)
     fee_items: list[tuple[int, SettleRequest, dict, str, str]] = field(default_factory=list)
     entries: list = field(default_factory=list)
+    closed: dt.date | None = None  # the books are closed to this day: later settlements book after it
 
 
 def _chunks(values: list, size: int = CHUNK):
@@ -141,7 +142,7 @@ class SettlementHistory:
         stored_states = _stored_states(session, batch)
         for psn_no, amount in _account_balances(session, people.employees()).items():
             balances.setdefault(psn_no, amount)
-        out = _Batch()
+        out = _Batch(closed=closed_to(session))
         for req in batch:
             try:
                 if req.key in used_keys:
@@ -195,7 +196,8 @@ class SettlementHistory:
                                enddate=req.enddate, dise_code=req.dise_code, county=county))
         out.settlements.append(values)
         out.fee_items.append((len(out.visits) - 1, req, extra, setl_id, county))
-        out.entries.append(settlement_entry(settlement_facts(SimpleNamespace(**values))))
+        booked_on = first_open_day(out.closed, req.enddate)
+        out.entries.append(settlement_entry(settlement_facts(SimpleNamespace(**values), booked_on)))
 
     def _resolve(self, ctx: Context, req: SettleRequest) -> Resolved:
         try:

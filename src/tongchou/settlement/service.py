@@ -31,7 +31,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
-from tongchou.ledger.book import personal_account_balance, record, settlement_facts
+from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
@@ -333,7 +333,8 @@ class SettlementService:
         row = self._persist(session, req, ctx, settlement, extra)
         ys_row.state = state_json(after, req.enddate.year)
         ys_row.settlements += 1
-        record(session, settlement_entry(settlement_facts(row)))
+        booked_on = first_open_day(closed_to(session), row.enddate)
+        record(session, settlement_entry(settlement_facts(row, booked_on)))
         session.flush()
         return _outcome_of(settlement, warnings=extra["warnings"])
 
@@ -482,7 +483,7 @@ class SettlementService:
         ys_row.state = state_json(after, row.year)
         session.add(m.SettlementCancellation(setl_id=setl_id, cause=cause, request_key=key, county=row.county))
         session.execute(delete(m.ActiveVisit).where(m.ActiveVisit.setl_id == setl_id))
-        record(session, cancellation_entry(settlement_facts(row), self.today()))
+        record(session, cancellation_entry(settlement_facts(row), first_open_day(closed_to(session), self.today())))
         session.flush()
         return CancelOutcome(setl_id, False, cause)
 
