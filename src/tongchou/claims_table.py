@@ -11,6 +11,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+# The columns of the claims table, in the order spec/contracts.md lists them.
+CLAIM_COLUMNS = (
+    "setl_id", "psn_no", "psn_type", "tier", "assistance", "continuous_years", "insutype", "insuplc_admdvs",
+    "county_admdvs", "fixmedins_code", "hosp_lv", "admin_tier", "med_type", "dise_code", "accident", "begndate",
+    "enddate", "poverty_flag", "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
+    "inscp_scp_amt", "inscp_essential_amt", "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay",
+    "hifob_pay", "maf_pay", "oth_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
+    "refd_setl_flag",
+)
 TEXT_TYPES = ("VARCHAR",)
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 TRUE_TEXTS = ("1", "true", "t", "y", "yes")

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tongchou.ledger.accounts import Account, Fund, Title, fund_of
-from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts
+from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts, balanced_entry
 
 Fen = int
 Pocket = tuple[str, str]  # (fund, county)
@@ -123,10 +123,7 @@ def _reserve(pocket: Pocket, institution: str) -> Account:
 
 
 def _entry(cause_id: str, county: str, booked_on: dt.date, lines: Iterable[Line], memo: str) -> Entry:
-    entry = Entry("clearing", cause_id, county, booked_on, tuple(lines), memo)
-    if not entry.is_balanced():  # a rule bug, never an input error
-        raise AssertionError(f"unbalanced clearing entry {cause_id}")
-    return entry
+    return balanced_entry("clearing", cause_id, county, booked_on, lines, memo)
 
 
 # ---------------------------------------------------------------- monthly

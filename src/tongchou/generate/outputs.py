@@ -17,17 +17,10 @@ from tongchou.generate.arrow import dates, ids, ints, money, strings, timestamps
 from tongchou.generate.catalogue import Catalogue
 from tongchou.generate.population import CHRONIC_CODES, Population
 from tongchou.generate.region import Doctors, Institutions
+from tongchou.claims_table import CLAIM_COLUMNS
 from tongchou.generate.settling import SETTLEMENT_COLUMNS
 from tongchou.generate.util import day_number
 
-CLAIM_COLUMNS = (
-    "setl_id", "psn_no", "psn_type", "tier", "assistance", "continuous_years", "insutype", "insuplc_admdvs",
-    "county_admdvs", "fixmedins_code", "hosp_lv", "admin_tier", "med_type", "dise_code", "accident", "begndate",
-    "enddate", "poverty_flag", "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
-    "inscp_scp_amt", "inscp_essential_amt", "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay",
-    "hifob_pay", "maf_pay", "oth_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
-    "refd_setl_flag",
-)
 CLAIM_EXTRAS = ("mdtrt_id", "policy_id", "psn_part_amt", "fixmedins_name", "mdtrt_cert_type", "begntime")
 FEE_COLUMNS = ("setl_id", "mdtrt_id", "feedetl_sn", "fixmedins_code", "psn_no", "med_type", "fee_ocur_time",
                "med_list_codg", "med_list_name", "chrgitm_lv", "cnt", "pric", "det_item_fee_sumamt",

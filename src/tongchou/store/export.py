@@ -3,6 +3,10 @@
 Amounts are written as yuan with two decimals (CSV text; Parquet DECIMAL(18,2)), flags 0/1,
 rows in the replay order (`psn_no`, `enddate`, `begndate`, `setl_id`). A cancelled settlement is
 written with `refd_setl_flag` 1.
+
+Personal data: the export identifies a person by `psn_no` only — no name, ID number or phone is ever
+written (`COLUMNS` is the whole list). `county` limits it to one county's insured (a county user's
+export): by the query, and on PostgreSQL also by row-level security (the store is scoped to it).
 """
 
 from __future__ import annotations
@@ -18,24 +22,19 @@ from sqlalchemy.orm import Session
 from tongchou.money import fen_to_decimal, fen_to_str
 from tongchou.store import models as m
 from tongchou.store.errors import InvalidRequest
+from tongchou.claims_table import CLAIM_COLUMNS
 from tongchou.store.uow import Store
 
-COLUMNS = (
-    "setl_id", "psn_no", "psn_type", "tier", "assistance", "continuous_years", "insutype", "insuplc_admdvs",
-    "county_admdvs", "fixmedins_code", "hosp_lv", "admin_tier", "med_type", "dise_code", "accident", "begndate",
-    "enddate", "poverty_flag", "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
-    "inscp_scp_amt", "inscp_essential_amt", "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay",
-    "hifob_pay", "maf_pay", "oth_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
-    "refd_setl_flag",
-)
+COLUMNS = CLAIM_COLUMNS
 AMOUNTS = COLUMNS[COLUMNS.index("medfee_sumamt"):COLUMNS.index("refd_setl_flag")]
 FLAGS = ("accident", "poverty_flag", "refd_setl_flag")
 INTS = ("continuous_years", "hosp_lv")
 DATES = ("begndate", "enddate")
 
 
-def claim_rows(session: Session, date_from: dt.date | None, date_to: dt.date | None) -> Iterator[dict[str, Any]]:
-    """Settlements as claims-table rows, amounts in fen."""
+def claim_rows(session: Session, date_from: dt.date | None, date_to: dt.date | None,
+               county: str | None = None) -> Iterator[dict[str, Any]]:
+    """Settlements as claims-table rows, amounts in fen; `county`: only that county's insured."""
     cancelled = select(m.SettlementCancellation.setl_id)
     query = select(m.Settlement, m.Settlement.setl_id.in_(cancelled)).order_by(
         m.Settlement.psn_no, m.Settlement.enddate, m.Settlement.begndate, m.Settlement.setl_id)
@@ -43,6 +42,8 @@ def claim_rows(session: Session, date_from: dt.date | None, date_to: dt.date | N
         query = query.where(m.Settlement.enddate >= date_from)
     if date_to:
         query = query.where(m.Settlement.enddate <= date_to)
+    if county is not None:
+        query = query.where(m.Settlement.county == county)
     for row, is_cancelled in session.execute(query.execution_options(yield_per=1000)):
         assistance = sorted(row.assistance or [])
         out = {name: getattr(row, name) for name in COLUMNS if hasattr(row, name)}
@@ -96,9 +97,25 @@ def write_parquet(rows: Iterator[dict[str, Any]], path: Path) -> int:
     return table.num_rows
 
 
-def export_claims(store: Store, output: Path, date_from: dt.date | None = None, date_to: dt.date | None = None) -> int:
+def export_claims(store: Store, output: Path, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                  *, county: str | None = None) -> int:
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InvalidRequest("--output", "the output file must end in .csv or .parquet")
     writer = write_csv if suffix == ".csv" else write_parquet
-    return store.read(lambda session: writer(claim_rows(session, date_from, date_to), output))
+    if county is not None:
+        store = store.scoped(county)
+    return store.read(lambda session: writer(claim_rows(session, date_from, date_to, county), output))
+
+
+def write_csv_text(rows: Iterator[dict[str, Any]]) -> tuple[str, int]:
+    """The CSV as text (for a download) and its row count."""
+    import io
+    handle = io.StringIO()
+    writer = csv.writer(handle)
+    writer.writerow(COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow([_csv_value(name, row.get(name)) for name in COLUMNS])
+        count += 1
+    return handle.getvalue(), count
