@@ -13,6 +13,8 @@ from tests.store.support import TEST_CIPHER
 from tongchou.api.app import ApiConfig, create_app
 from tongchou.client import HsaClient
 from tongchou.settlement.service import SettlementService
+from tongchou.supervision.hook import SupervisionHook
+from tongchou.supervision.rules import load_rules
 
 HOSPITAL, SECRET = "H37152500001", "a-secret-for-signing"
 TOWNSHIP, TOWNSHIP_SECRET = "H37152500002", "s2"
@@ -20,7 +22,8 @@ TOWNSHIP, TOWNSHIP_SECRET = "H37152500002", "s2"
 
 @pytest.fixture
 def app(store, registry):
-    service = SettlementService(store, registry, today=lambda: dt.date(2018, 12, 31))
+    service = SettlementService(store, registry, today=lambda: dt.date(2018, 12, 31),
+                                supervision=SupervisionHook(load_rules()))  # as `create_app` configures it
     return create_app(store, registry, TEST_CIPHER, ApiConfig(division="371525", cache_interval=0.0),
                       settlements=service)
 

@@ -187,3 +187,13 @@ def test_reversal_of_an_admission_cancels_it(hsa):
     refused(hsa.call("2301", {"feedetail": [inpatient_fee("I1", mdtrt_id, "T000002", "100.00")]}), "撤销")
     refused(hsa.call("2401", admission_input(), msgid=first["_msgid"]), "冲正")
     ok(hsa.call("2401", admission_input()))  # a new admission is possible
+
+
+def test_smart_audit_refuses_a_duplicate_charge_before_any_money_moves(hsa, store):
+    # supervision rule duplicate_charge (blocking, during settlement): the same item charged twice at the same time
+    mdtrt_id = register(hsa)
+    outpatient_info(hsa, mdtrt_id)
+    ok(hsa.call("2204", {"feedetail": [fee("F1", mdtrt_id, "T000002", "40.00"), fee("F2", mdtrt_id, "T000002", "40.00")]}))
+    message = refused(hsa.call("2207", settle_input(mdtrt_id, "80.00")))
+    assert "重复" in message
+    assert settlement_count(store) == 0

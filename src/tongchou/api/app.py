@@ -14,7 +14,6 @@ schemas in the OpenAPI document come from `api.wire` per infno.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import time
@@ -62,6 +61,7 @@ class ApiConfig:
     rate: float = 200.0  # requests per second per institution and worker
     burst: float = 400.0
     cache_interval: float = 1.0
+    screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
 
 
 class Gate:
@@ -170,13 +170,23 @@ def _national(field: str | None) -> str | None:
     return {"items": "feedetail", "enddate": "mdtrt_id", "key": "msgid", "begndate": "begntime"}.get(field or "", field)
 
 
+def _supervision(config: ApiConfig):
+    """The smart-audit screening run before and during settlement (policies/supervision/rules.yaml)."""
+    if not config.screening:
+        return None
+    from tongchou.supervision.hook import SupervisionHook
+    from tongchou.supervision.rules import load_rules
+
+    return SupervisionHook(load_rules())
+
+
 def create_app(store: Store, registry: Registry, cipher: DataCipher, config: ApiConfig | None = None,
                settlements: SettlementService | None = None) -> FastAPI:
     config = config or ApiConfig()
     generations = Generations(store, config.cache_interval)
     credentials = Credentials(store, cipher, generations)
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
-    service = settlements or SettlementService(store, registry)
+    service = settlements or SettlementService(store, registry, supervision=_supervision(config))
     api = HsaApi(gate, Transactions(store, service, cipher, config.division), store, config)
 
     app = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
