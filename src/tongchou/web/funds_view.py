@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongchou.funds import store_ops
@@ -26,6 +27,7 @@ from tongchou.ledger.accounts import Fund
 from tongchou.ledger.balances import FundFigures, balances_on
 from tongchou.web import charts
 from tongchou.web.format import fund_name, pct_number, wan_number
+from tongchou.store.models import JournalEntry
 
 MAIN_FUNDS = (Fund.RESIDENT_POOLED.value, Fund.EMPLOYEE_POOLED.value)
 STATUS_ORDER = {"alarm": 0, "watch": 1, "normal": 2}
@@ -129,8 +131,26 @@ class OperationReport:
     end: dt.date
 
 
+_REPORTS: dict[tuple, OperationReport] = {}
+_REPORTS_KEPT = 32
+
+
 def operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None) -> OperationReport:
-    """基金运行分析 from the store's settlements and ledger (funds.operation over an exported claims table)."""
+    """基金运行分析, computed again only when the books have changed (a new journal entry) since the last time."""
+    books = store.read(lambda s: s.execute(select(func.max(JournalEntry.id))).scalar())
+    key = (id(store), start, end, county, name, books)
+    report = _REPORTS.get(key)
+    if report is None:
+        report = _compute_operation_report(store, start, end, county, name)
+        if len(_REPORTS) >= _REPORTS_KEPT:
+            _REPORTS.clear()
+        _REPORTS[key] = report
+    return report
+
+
+def _compute_operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None
+                              ) -> OperationReport:
+    """From the store's settlements and ledger (funds.operation over an exported claims table)."""
     from tongchou.funds.claims_source import ClaimsTable
     from tongchou.funds.early_warning import with_warnings
     from tongchou.funds.operation import Period, PeriodFigures, build_fund_operation_report
@@ -142,7 +162,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
     period = Period(start, end)
     with tempfile.TemporaryDirectory() as directory:
         claims = Path(directory) / "claims.parquet"
-        export_claims(store, claims, start, end)
+        export_claims(store, claims, start, end, county=county)
         funding = store.read(lambda s: ledger_funding(s, start.year, county, name))
         table = ClaimsTable(claims, "--db")
         try:
