@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from tongchou.access.keys_cli import app as keys_app
 from tongchou.api.cli import institution_app, serve_command
+from tongchou.audit.cli import app as audit_app
 from tongchou.batch.cli import simulate_command
 from tongchou.clearing.cli import app as clearing_app
 from tongchou.clearing.store_cli import register as register_clearing_store
@@ -38,6 +40,8 @@ app.add_typer(supervision_app, name="supervision")
 app.command("serve")(serve_command)
 app.add_typer(institution_app, name="institution")
 app.add_typer(console_app, name="console")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import tongchou.access.models  # noqa: F401 - registers its tables on Base
+import tongchou.audit.models  # noqa: F401 - registers its tables on Base
 import tongchou.supervision.models  # noqa: F401 - registers its tables on Base
 from tongchou.store.models import Base
 

@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from tests.api.conftest import HOSPITAL, SECRET
@@ -180,3 +181,10 @@ def test_the_cli_issues_rotates_and_lists(db_url, store):
     rotated = runner.invoke(app, ["institution", "credentials", "rotate", HOSPITAL, "--grace-hours", "2",
                                   "--db", db_url], env={"TONGCHOU_DATA_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="})
     assert rotated.exit_code == 0, rotated.output
+
+
+def test_stored_answers_keep_no_id_number_in_clear(hsa, store):
+    # answers are kept for msgid replays; they carry personal data (certno), so they are stored encrypted
+    ok(hsa.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "371525199001011234"}}))
+    stored = store.read(lambda s: [row[0] for row in s.execute(text("SELECT output FROM api_message"))])
+    assert stored and all("371525199001011234" not in (text_ or "") for text_ in stored)

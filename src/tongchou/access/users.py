@@ -3,11 +3,17 @@
 Lockout: after `MAX_FAILURES` (5) wrong passwords in a row the account is locked for
 `LOCKOUT` (15 minutes); while locked even the right password is refused; a successful
 sign-in resets the count. Messages are in Chinese and never say whether a name exists.
+
+Every sign-in attempt — success, wrong password, locked account, unknown name — is written to the
+audit trail in the same transaction as the lockout counters (`signin.success` / `signin.failure`,
+with the outcome and the caller's address). An unknown name is recorded by a short SHA-256 prefix of
+what was typed (it may be a mistyped password), never in clear.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -105,13 +111,34 @@ class UserService:
 
     # -------------------------------------------------- sign-in
 
-    def authenticate(self, username: str, password: str) -> Principal:
+    def authenticate(self, username: str, password: str, *, ip: str | None = None) -> Principal:
         """The principal for a right password; `SignInRefused` otherwise. A failure is counted (and
-        commits) before the refusal is raised."""
-        result = self.store.transaction(lambda s: self._check(self._by_name(s, username.strip()), password))
+        commits, with its audit record) before the refusal is raised."""
+        def work(session: Session) -> Principal | SignInRefused:
+            user = self._by_name(session, username.strip())
+            result = self._check(user, password)
+            self._audit_sign_in(session, user, username, result, ip)
+            return result
+        result = self.store.transaction(work)
         if isinstance(result, SignInRefused):
             raise result
         return result
+
+    def _audit_sign_in(self, session: Session, user: ConsoleUser | None, typed: str,
+                       result: Principal | SignInRefused, ip: str | None) -> None:
+        from tongchou.audit.trail import SIGNIN_FAILED, SIGNIN_OK, Actor, append
+        if user is not None:
+            actor = Actor(user.username, user.role, user.county, ip)
+        else:
+            digest = hashlib.sha256(typed.strip().encode("utf-8", "replace")).hexdigest()[:12]
+            actor = Actor(f"unknown:{digest}", None, None, ip)
+        if isinstance(result, SignInRefused):
+            outcome = "locked" if "锁定" in result.message else ("disabled" if user is not None and not user.active
+                                                               else "failed")
+            append(session, actor, SIGNIN_FAILED, object_type="console_user", object_id=user.username if user else None,
+                   outcome=outcome, detail={"failed_attempts": user.failed_attempts if user else None}, now=self.now)
+        else:
+            append(session, actor, SIGNIN_OK, object_type="console_user", object_id=user.username, now=self.now)
 
     def _check(self, user: ConsoleUser | None, password: str) -> Principal | SignInRefused:
         ok = passwords.verify(user.password_hash if user else None, password)

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from tongchou.access.masking import install_log_scrubbing
 from tongchou.api import messages, wire
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
 from tongchou.api.jsonout import dumps
@@ -41,6 +42,7 @@ from tongchou.store.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
 
 log = logging.getLogger("tongchou.api")
+install_log_scrubbing("tongchou.api")  # no ID number in a log line, whatever an error carries
 MAX_BODY = 1024 * 1024
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -149,13 +151,13 @@ class HsaApi:
 
     def _run(self, call: Call) -> Reply:
         try:
-            stored = messages.lookup(self.store, call.code, call.msgid)
+            stored = messages.lookup(self.store, self.transactions.cipher, call.code, call.msgid)
             if stored is not None:
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
             try:
                 return self.transactions.handle(call)
             except messages.Raced:
-                stored = messages.lookup(self.store, call.code, call.msgid)
+                stored = messages.lookup(self.store, self.transactions.cipher, call.code, call.msgid)
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
         except Forbidden as exc:
             raise ApiError("该就诊或结算不属于本机构，不能办理。", exc.field, 403) from None

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 from tongchou.api.envelope import ApiError
 from tongchou.api.jsonout import dumps
 from tongchou.store import models as m
+from tongchou.store.crypto import DataCipher
 from tongchou.store.uow import Store
 
 DONE, REVERSED = "done", "reversed"
+OUTPUT_COLUMN = "api_message.output"
 
 
 class Raced(Exception):
@@ -38,15 +40,15 @@ class Stored:
     subject: str | None
 
 
-def lookup(store: Store, code: str, msgid: str) -> Stored | None:
-    return store.read(lambda session: lookup_in(session, code, msgid))
+def lookup(store: Store, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
+    return store.read(lambda session: lookup_in(session, cipher, code, msgid))
 
 
-def lookup_in(session: Session, code: str, msgid: str) -> Stored | None:
+def lookup_in(session: Session, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
     row = session.get(m.ApiMessage, (code, msgid), populate_existing=True)
     if row is None:
         return None
-    output = json.loads(row.output, parse_float=Decimal) if row.output else None
+    output = json.loads(cipher.decrypt(row.output, OUTPUT_COLUMN), parse_float=Decimal) if row.output else None
     return Stored(row.infno, row.input_hash, row.status, output, row.subject)
 
 
@@ -67,11 +69,12 @@ def _insert(session: Session, values: dict[str, Any]) -> bool:
     return inserted is not None
 
 
-def record(session: Session, code: str, msgid: str, infno: str, input_hash: str, output: Any,
+def record(session: Session, cipher: DataCipher, code: str, msgid: str, infno: str, input_hash: str, output: Any,
            subject: str | None = None) -> None:
-    """Record a message and its answer; raise Raced when another worker recorded it first."""
+    """Record a message and its answer (encrypted: answers carry personal data such as `certno`); raise Raced
+    when another worker recorded it first."""
     values = {"fixmedins_code": code, "msgid": msgid, "infno": infno, "input_hash": input_hash, "status": DONE,
-              "output": dumps(output).decode("utf-8"), "subject": subject}
+              "output": cipher.encrypt(dumps(output).decode("utf-8"), OUTPUT_COLUMN), "subject": subject}
     if not _insert(session, values):
         raise Raced(msgid)
 

@@ -87,7 +87,7 @@ class Transactions:
         """Run `work` and record the message with its output, in one transaction."""
         def run(session: Session) -> Any:
             output = work(session)
-            messages.record(session, call.code, call.msgid, call.infno, call.input_hash, output, subject(output))
+            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, output, subject(output))
             return output
         return Reply(self.store.transaction(run))
 
@@ -293,7 +293,7 @@ class Transactions:
         if not commit:
             outcome = self.settlements.pre_settle(req)
             output = self.store.read(lambda s: self._settlement_output(s, call, req, outcome, None, inpatient))
-            self.store.transaction(lambda s: messages.record(s, call.code, call.msgid, call.infno, call.input_hash,
+            self.store.transaction(lambda s: messages.record(s, self.cipher, call.code, call.msgid, call.infno, call.input_hash,
                                                              output, visit.mdtrt_id))
             return Reply(output, _warnings(data, outcome))
 
@@ -306,7 +306,7 @@ class Transactions:
             if inpatient and data.mid_setl_flag != "1":
                 visits.close_admission(session, visit.id, req.enddate)
             holder["output"] = self._settlement_output(session, call, req, outcome, outcome.setl_id, inpatient)
-            messages.record(session, call.code, call.msgid, call.infno, call.input_hash, holder["output"],
+            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, holder["output"],
                             outcome.setl_id)
 
         outcome = self.settlements.settle(req, after=after)
@@ -364,7 +364,7 @@ class Transactions:
         def after(session: Session, _outcome: Any) -> None:
             visits.mark_unsettled(session, row.setl_id)
             output = self._cancellation_output(session, call, row)
-            messages.record(session, call.code, call.msgid, call.infno, call.input_hash, output, row.setl_id)
+            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, output, row.setl_id)
             holder["output"] = output
         holder: dict[str, Any] = {}
         self.settlements.cancel(row.setl_id, key=call.key, after=after)
@@ -400,7 +400,7 @@ class Transactions:
             raise ApiError(f"交易{data.oinfno}不支持冲正（可冲正：{'、'.join(sorted(REVERSIBLE))}）。", "oinfno")
         if data.omsgid == call.msgid:
             raise ApiError("原发送方报文ID不能是本报文ID。", "omsgid")
-        original = messages.lookup(self.store, call.code, data.omsgid)
+        original = messages.lookup(self.store, self.cipher, call.code, data.omsgid)
         if original is not None and original.status != messages.REVERSED and original.infno != data.oinfno:
             raise ApiError(f"原报文{data.omsgid}的交易编号是{original.infno}，与 oinfno 不符。", "oinfno")
         if original is not None and original.status == messages.REVERSED:
@@ -410,7 +410,7 @@ class Transactions:
 
         def record(session: Session) -> dict[str, Any]:
             messages.mark_reversed(session, call.code, data.omsgid, data.oinfno)
-            messages.record(session, call.code, call.msgid, call.infno, call.input_hash, {}, data.omsgid)
+            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, {}, data.omsgid)
             return {}
 
         if data.oinfno in SETTLEMENTS:

@@ -80,6 +80,7 @@ def export_claims_command(
     date_from: Optional[str] = typer.Option(None, "--from", help="first enddate (YYYY-MM-DD)"),
     date_to: Optional[str] = typer.Option(None, "--to", help="last enddate (YYYY-MM-DD)"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    county: Optional[str] = typer.Option(None, "--county", help="only the settlements of this county (admdvs)"),
 ) -> None:
     """Write the store's settlements as a claims table (spec/contracts.md)."""
     try:
@@ -90,7 +91,7 @@ def export_claims_command(
         raise typer.Exit(2) from None
     store = Store.open(db)
     try:
-        count = export_claims(store, output, first, last)
+        count = export_claims(store, output, first, last, county=county)
     except ServiceError as exc:
         err.print(f"[red]{exc.field}[/red] {exc.message}")
         raise typer.Exit(2) from None

@@ -5,6 +5,13 @@ on the person's accumulator row and personal accounts it will change; a deadlock
 serialization failure is retried. On SQLite every transaction is BEGIN IMMEDIATE (one writer at
 a time), so the locks below are implied. A unique-key collision (two callers racing with the
 same idempotency key or visit) is retried too: the second attempt sees the first one's row.
+
+County scope (row-level security, migration 0008): a store made with `county=` (or `store.scoped(county)`)
+starts every transaction on PostgreSQL with `set_config('tongchou.county', county, true)` — SET LOCAL, so
+the value ends with the transaction and never leaks to the next user of a pooled connection; with
+`role=` it also runs `SET LOCAL ROLE <role>` (e.g. `tongchou_app`, the role the policies apply to, when
+the connection's user is the owner). `transaction(work, county=...)` and `read(work, county=...)` do it
+for one call. On SQLite there is no row-level security: the services and the console filter by county.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import random
 import time
 from typing import Callable, Iterable, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -46,30 +53,62 @@ def is_unique_violation(exc: DBAPIError) -> bool:
         _sqlstate(exc) == UNIQUE_SQLSTATE or "unique constraint failed" in str(exc.orig).lower())
 
 
-class Store:
-    """The database behind the services: an engine and transactions with retries."""
+COUNTY_SETTING = "tongchou.county"
+_DEFAULT = object()
 
-    def __init__(self, engine: Engine):
+
+class Store:
+    """The database behind the services: an engine and transactions with retries.
+
+    `county`: the county every transaction is limited to by row-level security on PostgreSQL (None:
+    city-wide); `role`: a PostgreSQL role to run each transaction as (`SET LOCAL ROLE`)."""
+
+    def __init__(self, engine: Engine, *, county: str | None = None, role: str | None = None):
         self.engine = engine
+        self.county = county
+        self.role = role
+        self._owns_engine = True
 
     @classmethod
-    def open(cls, url: str | None = None, *, pool_size: int = 10) -> Store:
-        return cls(make_engine(url, pool_size=pool_size))
+    def open(cls, url: str | None = None, *, pool_size: int = 10, county: str | None = None,
+             role: str | None = None) -> Store:
+        return cls(make_engine(url, pool_size=pool_size), county=county, role=role)
+
+    def scoped(self, county: str | None) -> Store:
+        """The same database (same engine and pool) limited to `county` (None: city-wide). Closing the
+        scoped store leaves the engine open."""
+        scoped = Store(self.engine, county=county, role=self.role)
+        scoped._owns_engine = False
+        return scoped
+
+    def _enter(self, session: Session, county) -> None:
+        """At the start of a transaction on PostgreSQL: the role and the county, both transaction-local."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        county = self.county if county is _DEFAULT else county
+        if self.role:
+            session.execute(text(f'SET LOCAL ROLE "{_identifier(self.role)}"'))
+        session.execute(text("SELECT set_config(:name, :value, true)"),
+                        {"name": COUNTY_SETTING, "value": county or ""})
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._owns_engine:
+            self.engine.dispose()
 
-    def transaction(self, work: Callable[[Session], T], *, attempts: int = 12, unique_retries: int = 2) -> T:
-        """Run `work` in one transaction and commit; retry it whole on a transient failure."""
+    def transaction(self, work: Callable[[Session], T], *, attempts: int = 12, unique_retries: int = 2,
+                    county=_DEFAULT) -> T:
+        """Run `work` in one transaction and commit; retry it whole on a transient failure. `county`
+        overrides the store's county for this call (None: city-wide)."""
         unique_left = unique_retries
         for attempt in range(attempts):
             try:
                 with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
                     with session.begin():
+                        self._enter(session, county)
                         return work(session)
             except DBAPIError as exc:
                 if is_unique_violation(exc) and unique_left > 0:
@@ -80,15 +119,22 @@ class Store:
                 time.sleep(min(0.005 * 2 ** attempt, 0.5) * random.random())
         raise TooBusy(f"transaction failed {attempts} times on locks")
 
-    def read(self, work: Callable[[Session], T]) -> T:
+    def read(self, work: Callable[[Session], T], *, county=_DEFAULT) -> T:
         """Run `work` in a transaction that is rolled back (pre-settlement, reports)."""
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
             session.begin()
             try:
+                self._enter(session, county)
                 return work(session)
             finally:
                 session.expunge_all()  # objects read stay usable, detached
                 session.rollback()
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain role name: {name!r}")
+    return name
 
 
 def _insert_ignore(session: Session, table, values: dict) -> None:

@@ -22,6 +22,7 @@ from tongchou.access.headers import SecureHeadersMiddleware
 from tongchou.access.permissions import RoleBook, load_roles
 from tongchou.access.sessions import SessionService
 from tongchou.access.users import UserService
+from tongchou.audit.trail import Actor, AuditTrail, record_policy_versions
 from tongchou.clearing.rules import ClearingRules, load_rules
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.funds.fund_rules import RiskAdjustmentRule
@@ -65,6 +66,7 @@ class Console:
     risk_rule: RiskAdjustmentRule | None
     secure_cookies: bool | None = None
     supervision: bool = False
+    audit: AuditTrail | None = None
 
 
 def _risk_rule(path: Path | None) -> RiskAdjustmentRule | None:
@@ -98,10 +100,14 @@ def _asset_version() -> str:
 def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = None,
                today: Callable[[], dt.date] = dt.date.today, now: Clock = utc_now,
                clearing_rules: Path | None = None, risk_rule: Path | None = None,
-               secure_cookies: bool | None = None, title: str = "统筹 · 医保基金市级统筹管理控制台") -> FastAPI:
+               secure_cookies: bool | None = None, record_policies: bool = True,
+               title: str = "统筹 · 医保基金市级统筹管理控制台") -> FastAPI:
     """The console over `store` and `registry`. `cipher` finds persons by ID number (default: the
     environment's data key); `today` is the business date; `secure_cookies` None means: Secure when
-    the request came over HTTPS."""
+    the request came over HTTPS. Every route reads and writes through the store scoped to the user's
+    county (`auth.store_for`: row-level security on PostgreSQL); sign-ins, views of a person's record and
+    changes go to the audit trail; at start the policy versions loaded are recorded (`record_policies`:
+    publication = the reviewed policy file, see docs/security.md)."""
     roles = load_roles()
     console = Console(
         store=store, registry=registry, cipher=cipher or cipher_from_environment(),
@@ -109,14 +115,20 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
         users=UserService(store, roles, now), sessions=SessionService(store, roles, now), roles=roles,
         templates=templates(), today=today, clearing_rules=_clearing_rules(clearing_rules),
         risk_rule=_risk_rule(risk_rule), secure_cookies=secure_cookies, supervision=supervision_available(),
+        audit=AuditTrail(store, now),
     )
+    if record_policies:
+        # publication = the reviewed policy file as the service loads it: each new (id, version, file hash)
+        record_policy_versions(store, registry, Actor("service:console", "service"), now)
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = console
     app.add_middleware(SecureHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _handlers(app)
-    from tongchou.web import routes_auth, routes_funds, routes_institutions, routes_people, routes_policies
-    for module in (routes_auth, routes_people, routes_funds, routes_institutions, routes_policies):
+    from tongchou.web import (
+        routes_auth, routes_exports, routes_funds, routes_institutions, routes_people, routes_policies,
+    )
+    for module in (routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports):
         app.include_router(module.router)
     if console.supervision:
         from tongchou.web import routes_supervision

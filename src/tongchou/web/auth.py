@@ -3,7 +3,10 @@
 - `require(permission)` — the signed-in user's `Current` (principal + CSRF token), or a redirect
   to the sign-in page, or 403 when the role lacks the permission;
 - `checked_form(request, current)` — the POSTed form once its CSRF token matched the session's;
-- `render(request, current, template, **context)` — a page with the navigation the role may use.
+- `render(request, current, template, **context)` — a page with the navigation the role may use;
+- `store_for(request, current)` — the store limited to the user's county (row-level security on
+  PostgreSQL: every transaction sets `tongchou.county`), for every read and change a route makes;
+- `audit(request, current, action, …)` — one event in the audit trail (who, from which address).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ NAV = (  # path, label, permission
     ("/policies", "医保政策", "policy.view"),
     ("/simulation", "政策测算", "simulation.run"),
     ("/supervision", "稽核监管", "supervision.view"),
+    ("/exports", "数据导出", "export.claims"),
 )
 
 
@@ -51,6 +55,26 @@ def current_user(request: Request) -> Current:
     if current is None:
         raise NotSignedIn()
     return current
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (the console is served without proxy headers; behind a reverse proxy configure
+    uvicorn's `--forwarded-allow-ips` so that this is the client's address)."""
+    return request.client.host if request.client else None
+
+
+def store_for(request: Request, current: Current):
+    """The store limited to the principal's county (None: city-wide)."""
+    return console_of(request).store.scoped(current.principal.county_scope)
+
+
+def actor_of(request: Request, current: Current):
+    from tongchou.audit.trail import Actor
+    return Actor.of(current.principal, client_ip(request))
+
+
+def audit(request: Request, current: Current, action: str, **fields: Any) -> None:
+    console_of(request).audit.record(actor_of(request, current), action, **fields)
 
 
 def require(permission: str):

@@ -30,11 +30,18 @@ Db = Annotated[Optional[str], typer.Option("--db", help="database URL (default: 
 PASSWORD_ENV = "TONGCHOU_CONSOLE_PASSWORD"
 
 
+APP_ROLE = "tongchou_app"  # the role row-level security applies to (migration 0008)
+
+
 def _store(db: str | None):
+    """The console's store: on PostgreSQL every transaction runs as the application role, so the county
+    row-level security policies apply even when the console connects as the owner."""
+    from tongchou.store.config import database_url
     from tongchou.store.db import upgrade
     from tongchou.store.uow import Store
-    upgrade(db)
-    return Store.open(db)
+    url = database_url(db)
+    upgrade(url)
+    return Store.open(url, role=APP_ROLE if url.startswith("postgresql") else None)
 
 
 @app.callback()
@@ -55,7 +62,21 @@ def serve(ctx: typer.Context, db: Db = None,
     store = _store(db)
     application = create_app(store, Registry.load(policy_dir), clearing_rules=clearing_rules)
     typer.echo(f"控制台：http://{host}:{port}/")
-    uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
+    uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False, log_level="info",
+                log_config=scrubbed_log_config())
+
+
+def scrubbed_log_config() -> dict:
+    """uvicorn's logging configuration with every handler masking ID and phone numbers (an access-log
+    line carries the URL, and a URL may carry a query)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["scrub"] = {"()": "tongchou.access.masking.ScrubbingFilter"}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "scrub"]
+    return config
 
 
 def _password(confirm: bool = True) -> str:

@@ -78,9 +78,16 @@ def settle_request(req: ManualRequest) -> SettleRequest:
                          dise_code=req.dise_code, acct_used=False)
 
 
-def settle_manual(service: SettlementService, req: ManualRequest, county: str, entered_by: str) -> SettleOutcome:
-    """Settle through the settlement service; the manual-claim row is written in the same transaction."""
+def settle_manual(service: SettlementService, req: ManualRequest, county: str, entered_by: str, *,
+                  audit_actor=None, now=None) -> SettleOutcome:
+    """Settle through the settlement service; the manual-claim row and (with `audit_actor`) the audit
+    record are written in the same transaction."""
     def record(session: Session, outcome: SettleOutcome) -> None:
         session.add(ManualClaim(setl_id=outcome.setl_id, psn_no=req.psn_no, county=county, channel=CHANNEL,
                                 reason=REASONS[req.reason], receipt_no=req.receipt_no, entered_by=entered_by))
+        if audit_actor is not None:
+            from tongchou.audit.trail import REIMBURSE, append
+            append(session, audit_actor, REIMBURSE, object_type="settlement", object_id=outcome.setl_id,
+                   detail={"psn_no": req.psn_no, "reason": req.reason, "lines": len(req.lines),
+                           "fixmedins_code": req.fixmedins_code}, **({"now": now} if now else {}))
     return service.settle(settle_request(req), after=record)

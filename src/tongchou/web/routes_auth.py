@@ -1,4 +1,4 @@
-"""Sign-in and sign-out."""
+"""Sign-in and sign-out (both recorded in the audit trail: `UserService.authenticate`, `signout`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse
 from tongchou.access import csrf
 from tongchou.access.sessions import Current
 from tongchou.access.users import SignInRefused
-from tongchou.web.auth import SESSION_COOKIE, checked_form, console_of, current_user, render
+from tongchou.audit.trail import SIGNOUT
+from tongchou.web.auth import SESSION_COOKIE, audit, checked_form, client_ip, console_of, current_user, render
 
 router = APIRouter()
 
@@ -47,7 +48,7 @@ async def login(request: Request):
                            username=username)
     console = console_of(request)
     try:
-        principal = console.users.authenticate(username, str(form.get("password") or ""))
+        principal = console.users.authenticate(username, str(form.get("password") or ""), ip=client_ip(request))
     except SignInRefused as exc:
         return _login_page(request, expected, 401, error=exc.message, username=username,
                            next=str(form.get("next") or ""))
@@ -63,6 +64,7 @@ async def login(request: Request):
 async def logout(request: Request, current: Current = Depends(current_user)):
     await checked_form(request, current)
     console_of(request).sessions.end(request.cookies.get(SESSION_COOKIE))
+    audit(request, current, SIGNOUT, object_type="console_user", object_id=current.principal.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

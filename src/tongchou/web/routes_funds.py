@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tongchou.access.sessions import Current
 from tongchou.web import funds_view, queries
-from tongchou.web.auth import console_of, render, require
+from tongchou.web.auth import console_of, render, require, store_for
 from tongchou.web.charts import as_json
 
 router = APIRouter()
@@ -30,10 +30,10 @@ def as_of(request: Request, on: str | None) -> dt.date:
 
 @router.get("/")
 def dashboard(request: Request, on: str | None = None, current: Current = Depends(require("dashboard.view"))):
-    console = console_of(request)
+    store = store_for(request, current)
     day = as_of(request, on)
-    names = console.store.read(queries.county_names)
-    board = console.store.read(lambda s: funds_view.dashboard(s, day, current.principal.county_scope, names))
+    names = store.read(queries.county_names)
+    board = store.read(lambda s: funds_view.dashboard(s, day, current.principal.county_scope, names))
     return render(request, current, "dashboard.html", board=board, names=names, scope_label=funds_view.scope_label,
                   status_name=funds_view.status_name, charts={k: as_json(v) for k, v in board.charts.items()})
 
@@ -41,7 +41,7 @@ def dashboard(request: Request, on: str | None = None, current: Current = Depend
 @router.get("/reports/fund-operation")
 def fund_operation(request: Request, start: str | None = None, end: str | None = None,
                    current: Current = Depends(require("report.view"))):
-    console = console_of(request)
+    store = store_for(request, current)
     last = as_of(request, end)
     first = last.replace(month=1, day=1)
     if start:
@@ -52,8 +52,8 @@ def fund_operation(request: Request, start: str | None = None, end: str | None =
     error = None
     if first > last or first.year != last.year:
         error, first = "统计期间须在同一年度内，且开始日期不晚于结束日期；已改为当年1月1日起。", last.replace(month=1, day=1)
-    pool = console.store.read(queries.pool_of)
-    report = funds_view.operation_report(console.store, first, last, current.principal.county_scope,
+    pool = store.read(queries.pool_of)
+    report = funds_view.operation_report(store, first, last, current.principal.county_scope,
                                          pool.name if pool else None)
     return render(request, current, "report.html", report=report, error=error,
                   charts={k: as_json(v) for k, v in report.charts.items()})
@@ -63,11 +63,12 @@ def fund_operation(request: Request, start: str | None = None, end: str | None =
 def budgets(request: Request, year: int | None = None, month: int | None = None,
             current: Current = Depends(require("budget.view"))):
     console = console_of(request)
+    store = store_for(request, current)
     day = as_of(request, None)
     year = year or day.year
     month = month if month and 1 <= month <= 12 else (day.month if year == day.year else 12)
-    names = console.store.read(queries.county_names)
-    page = console.store.read(lambda s: funds_view.budget_page(s, year, month, current.principal.county_scope, names,
-                                                               console.risk_rule))
+    names = store.read(queries.county_names)
+    page = store.read(lambda s: funds_view.budget_page(s, year, month, current.principal.county_scope, names,
+                                                       console.risk_rule))
     return render(request, current, "budgets.html", page=page, month=month,
                   charts={k: as_json(v) for k, v in page.charts.items()})

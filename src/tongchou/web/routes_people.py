@@ -1,18 +1,24 @@
 """Persons: search, the person's file, a settlement and its explanation, enrolment and filing forms,
-and manual reimbursement (零星报销)."""
+manual reimbursement (零星报销), and showing an ID number in full with a recorded reason.
+
+Every read and change goes through the store scoped to the user's county (`store_for`; row-level
+security on PostgreSQL) and the services bound to it; every view of a person's record, search, change
+and unmasking is written to the audit trail (psn_no and masked values only)."""
 
 from __future__ import annotations
 
+import copy
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from tongchou.access.masking import mask_id_number, mask_phone
+from tongchou.access.masking import mask_id_number, mask_phone, scrub
 from tongchou.access.sessions import Current
+from tongchou.audit import trail
 from tongchou.money import to_fen
 from tongchou.store.errors import ServiceError
 from tongchou.web import queries, reimbursement
-from tongchou.web.auth import checked_form, console_of, is_htmx, render, require
+from tongchou.web.auth import actor_of, audit, checked_form, console_of, is_htmx, render, require, store_for
 from tongchou.web.forms import FormErrors, Reader
 
 router = APIRouter()
@@ -24,6 +30,15 @@ def _looks_like_id_number(text: str) -> bool:
     return len(body) in ID_NUMBER_LENGTHS and body[:-1].isdigit() and (body[-1].isdigit() or body[-1] == "X")
 
 
+def services_for(request: Request, current: Current):
+    """The settlement and enrolment services bound to the user's county-scoped store."""
+    console = console_of(request)
+    store = store_for(request, current)
+    settlements, enrolments = copy.copy(console.settlements), copy.copy(console.enrolments)
+    settlements.store = enrolments.store = store
+    return settlements, enrolments
+
+
 def find_persons(request: Request, current: Current, q: str) -> list:
     """By psn_no, by ID number (keyed hash; the number is never stored or logged), else by name prefix."""
     console = console_of(request)
@@ -31,14 +46,20 @@ def find_persons(request: Request, current: Current, q: str) -> list:
     text = q.strip()
     if not text:
         return []
+    kind = "id_number" if _looks_like_id_number(text) else None
 
     def work(session):
-        if _looks_like_id_number(text):
+        nonlocal kind
+        if kind == "id_number":
             digest = console.cipher.lookup_hash(text, "person.id_number")
             return queries.search_persons(session, scope, id_hash=digest)
         found = queries.search_persons(session, scope, psn_no=text)
+        kind = "psn_no" if found else "name"
         return found or queries.search_persons(session, scope, name=text)
-    return console.store.read(work)
+    found = store_for(request, current).read(work)
+    audit(request, current, trail.PERSON_SEARCH, object_type="person",
+          detail={"by": kind, "results": [p.psn_no for p in found]})
+    return found
 
 
 def form_field(field: str | None, form: dict) -> str:
@@ -72,10 +93,13 @@ async def persons_search(request: Request, current: Current = Depends(require("p
     return _search_page(request, current, form.get("q", ""))
 
 
-def _person_or_404(request: Request, current: Current, psn_no: str):
-    console = console_of(request)
-    person = console.store.read(lambda s: queries.person(s, current.principal.county_scope, psn_no))
+def _person_or_404(request: Request, current: Current, psn_no: str, action: str | None = None):
+    """The person if in the user's scope; else 404 (whether it exists elsewhere is not revealed) — an
+    attempt outside the scope is recorded when `action` names what was tried."""
+    person = store_for(request, current).read(lambda s: queries.person(s, current.principal.county_scope, psn_no))
     if person is None:
+        if action:
+            audit(request, current, action, object_type="person", object_id=psn_no[:64], outcome="not_found")
         raise HTTPException(404)
     return person
 
@@ -83,12 +107,44 @@ def _person_or_404(request: Request, current: Current, psn_no: str):
 @router.get("/persons/{psn_no}")
 def person_page(request: Request, psn_no: str, current: Current = Depends(require("person.view"))):
     console = console_of(request)
-    person = _person_or_404(request, current, psn_no)
-    file = console.store.read(lambda s: queries.person_file(s, psn_no))
-    names = console.store.read(queries.county_names)
+    store = store_for(request, current)
+    person = _person_or_404(request, current, psn_no, trail.PERSON_VIEW)
+    file = store.read(lambda s: queries.person_file(s, psn_no))
+    names = store.read(queries.county_names)
     phone = console.cipher.decrypt(person.phone_enc, "person.phone")
+    audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no)
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
-                  phone_masked=mask_phone(phone), county_names=names, state_rows=_state_rows(file.year_states))
+                  phone_masked=mask_phone(phone), county_names=names, state_rows=_state_rows(file.year_states),
+                  may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
+                  unmask_reasons=UNMASK_REASONS)
+
+
+UNMASK_REASONS = {
+    "identity_check": "窗口核验参保人身份",
+    "correction": "更正参保登记信息",
+    "inquiry": "协助公安、法院等依法查询",
+    "other": "其他（须在说明中写明）",
+}
+
+
+@router.post("/persons/{psn_no}/unmask")
+async def unmask(request: Request, psn_no: str, current: Current = Depends(require("person.unmask"))):
+    """The full ID number and phone, once a reason is given; the reason goes to the audit trail."""
+    form = await checked_form(request, current)
+    person = _person_or_404(request, current, psn_no, trail.PERSON_UNMASK)
+    reason = (form.get("reason") or "").strip()
+    note = (form.get("note") or "").strip()[:200]
+    if reason not in UNMASK_REASONS or (reason == "other" and len(note) < 4):
+        audit(request, current, trail.PERSON_UNMASK, object_type="person", object_id=psn_no, outcome="refused",
+              detail={"reason": reason[:40]})
+        return render(request, current, "error.html", 422, title="须登记查询事由", status=422,
+                      message="查看完整证件号须选择查询事由（选择“其他”时须写明不少于4个字的说明）。")
+    console = console_of(request)
+    audit(request, current, trail.PERSON_UNMASK, object_type="person", object_id=psn_no,
+          detail={"reason": reason, "note": note, "fields": ["id_number", "phone"]})
+    return render(request, current, "unmask.html", person=person, reason=UNMASK_REASONS[reason], note=note,
+                  id_number=console.cipher.decrypt(person.id_number_enc, "person.id_number") or "—",
+                  phone=console.cipher.decrypt(person.phone_enc, "person.phone") or "—")
 
 
 STATE_LABELS = {"caps_used": "已计入年度限额", "dedc_used": "已付起付线", "layer_base": "分段补偿累计基数",
@@ -113,11 +169,15 @@ def _state_rows(states) -> list[dict]:
 
 @router.get("/settlements/{setl_id}")
 def settlement_page(request: Request, setl_id: str, current: Current = Depends(require("person.view"))):
-    console = console_of(request)
-    file = console.store.read(lambda s: queries.settlement_file(s, current.principal.county_scope, setl_id))
+    store = store_for(request, current)
+    file = store.read(lambda s: queries.settlement_file(s, current.principal.county_scope, setl_id))
     if file is None:
+        audit(request, current, trail.SETTLEMENT_VIEW, object_type="settlement", object_id=setl_id[:64],
+              outcome="not_found")
         raise HTTPException(404)
-    items = console.store.read(lambda s: queries.catalogue_names(s, {f.code for f in file.fees}))
+    items = store.read(lambda s: queries.catalogue_names(s, {f.code for f in file.fees}))
+    audit(request, current, trail.SETTLEMENT_VIEW, object_type="settlement", object_id=setl_id,
+          detail={"psn_no": file.settlement.psn_no})
     return render(request, current, "settlement.html", file=file, s=file.settlement, item_names=items,
                   amount_fields=AMOUNT_ORDER, id_masked=masked_id(request, file.person))
 
@@ -140,19 +200,21 @@ def enrol_form(request: Request, psn_no: str, current: Current = Depends(require
 @router.post("/persons/{psn_no}/enrol")
 async def enrol(request: Request, psn_no: str, current: Current = Depends(require("person.enrol"))):
     form = await checked_form(request, current)
-    person = _person_or_404(request, current, psn_no)
+    person = _person_or_404(request, current, psn_no, trail.PERSON_ENROL)
     reader = Reader(form)
     year, paid_on = reader.year("year", "参保年度"), reader.date("paid_on", "缴费日期")
     tier = reader.text("tier", "缴费档次", required=False, max_length=40)
     try:
         reader.done()
-        outcome = console_of(request).enrolments.enrol_resident(psn_no, year, paid_on, tier=tier)
+        outcome = services_for(request, current)[1].enrol_resident(psn_no, year, paid_on, tier=tier)
     except FormErrors as exc:
-        return render(request, current, "enrol.html", 422, person=person, values=form, errors=exc.errors)
+        return render(request, current, "enrol.html", 422, person=person, values=_echo(form), errors=exc.errors)
     except ServiceError as exc:
-        return render(request, current, "enrol.html", 422, person=person, values=form,
+        return render(request, current, "enrol.html", 422, person=person, values=_echo(form),
                       errors={form_field(exc.field, form): exc.message})
     terms = outcome.terms
+    audit(request, current, trail.PERSON_ENROL, object_type="person", object_id=psn_no,
+          detail={"year": year, "paid_on": paid_on, "tier": tier, "benefit_start": terms.benefit_start})
     return render(request, current, "done.html", title="参保登记已办理",
                   message=f"{person.name}（{psn_no}）已参加{year}年度城乡居民医保，待遇享受起始日{terms.benefit_start.isoformat()}。",
                   back=f"/persons/{psn_no}")
@@ -172,7 +234,7 @@ def filing_form(request: Request, psn_no: str, current: Current = Depends(requir
 @router.post("/persons/{psn_no}/filings")
 async def file_filing(request: Request, psn_no: str, current: Current = Depends(require("person.file"))):
     form = await checked_form(request, current)
-    person = _person_or_404(request, current, psn_no)
+    person = _person_or_404(request, current, psn_no, trail.PERSON_FILE)
     r = Reader(form)
     kind = r.choice("kind", "备案类型", FILING_KINDS)
     approved, start = r.date("approved_on", "批准日期"), r.date("valid_from", "有效期起")
@@ -182,20 +244,28 @@ async def file_filing(request: Request, psn_no: str, current: Current = Depends(
     target = r.text("target", "转往机构", required=kind == "referral")
     try:
         r.done()
-        console_of(request).enrolments.file(psn_no, kind, approved, start, end, dise_code=dise, target=target)
+        filing_id = services_for(request, current)[1].file(psn_no, kind, approved, start, end, dise_code=dise,
+                                                           target=target)
     except FormErrors as exc:
-        return render(request, current, "filing.html", 422, person=person, kinds=FILING_KINDS, values=form,
+        return render(request, current, "filing.html", 422, person=person, kinds=FILING_KINDS, values=_echo(form),
                       errors=exc.errors)
     except ServiceError as exc:
-        return render(request, current, "filing.html", 422, person=person, kinds=FILING_KINDS, values=form,
+        return render(request, current, "filing.html", 422, person=person, kinds=FILING_KINDS, values=_echo(form),
                       errors={form_field(exc.field, form): exc.message})
+    audit(request, current, trail.PERSON_FILE, object_type="person", object_id=psn_no,
+          detail={"kind": kind, "filing_id": filing_id, "valid_from": start, "valid_to": end})
     return RedirectResponse(f"/persons/{psn_no}", status_code=303)
 
 
 # ---------------------------------------------------------------- manual reimbursement
 
+def _echo(form: dict) -> dict:
+    """A submitted form to show again: an ID or phone number typed into any field comes back masked."""
+    return {key: scrub(value) if isinstance(value, str) else value for key, value in form.items()}
+
+
 def _reimburse_page(request: Request, current: Current, values: dict, errors: dict, status_code: int = 200):
-    return render(request, current, "reimburse.html", status_code, values=values, errors=errors,
+    return render(request, current, "reimburse.html", status_code, values=_echo(values), errors=errors,
                   reasons=reimbursement.REASONS, med_types=reimbursement.MED_TYPES,
                   insutypes=reimbursement.INSUTYPES, lines=range(reimbursement.MAX_LINES))
 
@@ -210,16 +280,19 @@ def reimburse_form(request: Request, psn_no: str = "", current: Current = Depend
 @router.post("/reimbursements")
 async def reimburse(request: Request, current: Current = Depends(require("reimbursement.manual"))):
     form = await checked_form(request, current)
-    console = console_of(request)
     try:
         req = reimbursement.read_form(form)
     except FormErrors as exc:
         return _reimburse_page(request, current, form, exc.errors, 422)
-    person = console.store.read(lambda s: queries.person(s, current.principal.county_scope, req.psn_no))
+    store = store_for(request, current)
+    person = store.read(lambda s: queries.person(s, current.principal.county_scope, req.psn_no))
     if person is None:
+        audit(request, current, trail.REIMBURSE, object_type="person", object_id=req.psn_no, outcome="not_found")
         return _reimburse_page(request, current, form, {"psn_no": f"参保人{req.psn_no}不存在或不在您的管辖范围内。"}, 422)
     try:
-        outcome = reimbursement.settle_manual(console.settlements, req, person.county, current.principal.username)
+        outcome = reimbursement.settle_manual(services_for(request, current)[0], req, person.county,
+                                              current.principal.username, audit_actor=actor_of(request, current),
+                                              now=console_of(request).audit.now)
     except ServiceError as exc:
         return _reimburse_page(request, current, form, {form_field(exc.field, form): exc.message}, 422)
     return RedirectResponse(f"/settlements/{outcome.setl_id}?new=1", status_code=303)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tongchou.access.sessions import Current
 from tongchou.web import queries
-from tongchou.web.auth import console_of, render, require
+from tongchou.web.auth import render, require, store_for
 
 router = APIRouter()
 
@@ -16,7 +16,7 @@ router = APIRouter()
 def supervision(request: Request, page: int = 1, current: Current = Depends(require("supervision.view"))):
     from tongchou.supervision import models as sv
 
-    console = console_of(request)
+    store = store_for(request, current)
     scope = current.principal.county_scope
 
     def work(session):
@@ -25,7 +25,7 @@ def supervision(request: Request, page: int = 1, current: Current = Depends(requ
         cases = list(session.execute(queries.scoped(select(sv.CaseRow), sv.CaseRow.county, scope)
                                      .order_by(sv.CaseRow.opened_on.desc()).limit(50)).scalars())
         return findings, cases
-    findings, cases = console.store.read(work)
+    findings, cases = store.read(work)
     return render(request, current, "supervision.html", findings=findings, cases=cases,
                   severity={"high": "高", "medium": "中", "low": "低"},
                   subject_kinds={"institution": "定点医药机构", "person": "参保人", "doctor": "医师"})
