@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 
 import typer
@@ -9,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tongchou.demo.pipeline import DemoOptions, DemoResult, run_demo
+from tongchou.store.crypto import KEY_ENV, KEY_FILE_ENV
 
 console = Console()
 
@@ -21,6 +24,9 @@ def demo_command(
     port: int = typer.Option(8000, "--port"),
 ) -> None:
     """演示：生成绍兴市合成统筹区，跑完一年的征缴、结算、清算、月结、报告与核验，然后启动控制台和机构接口。"""
+    if not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        console.print(f"[yellow]演示数据用公开的开发密钥加密；生产环境须设置 {KEY_ENV}（见 docs/security.md）。[/yellow]")
+        warnings.filterwarnings("ignore", message=f"{KEY_ENV} is not set")
     result = run_demo(DemoOptions(out=out, insured=insured), console)
     _summary(result)
     if result.report is None or not result.report.ok:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import warnings
+
 import yaml
-from fastapi.testclient import TestClient
 from rich.console import Console
 
 from tongchou.api.app import create_app
@@ -105,6 +106,9 @@ def settle_through_api(store: Store, registry: Registry, requests: list[SettleRe
     fixture = yaml.load(fixture_path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     secrets = institution_secrets(fixture)
     app = create_app(store, registry, cipher_from_environment())
+    with warnings.catch_warnings():  # Starlette's test client over httpx: deprecated upstream, fine in-process
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
     settled = 0
     clients: dict[str, HsaClient] = {}
     with TestClient(app, base_url="http://tongchou.demo") as http:
