@@ -107,7 +107,7 @@ def settle_through_api(store: Store, registry: Registry, requests: list[SettleRe
     secrets = institution_secrets(fixture)
     app = create_app(store, registry, cipher_from_environment())
     with warnings.catch_warnings():  # Starlette's test client over httpx: deprecated upstream, fine in-process
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
     settled = 0
     clients: dict[str, HsaClient] = {}
