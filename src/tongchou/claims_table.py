@@ -52,6 +52,17 @@ def scan_expression(path: Path, option: str, error: type[Exception]) -> str:
     raise error(option, f"expected a .csv or .parquet file or a directory of .parquet files: {path}")
 
 
+def column_types(connection, scan: str, path: Path, option: str, error: type[Exception]) -> dict[str, str]:
+    """The table's columns (lower case) and their DuckDB types (upper case); `error(option, message)` if unreadable."""
+    import duckdb
+
+    try:
+        rows = connection.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    except duckdb.Error as exc:
+        raise error(option, f"cannot read {path}: {first_line(exc)}") from None
+    return {str(name).lower(): str(kind).upper() for name, kind, *_ in rows}
+
+
 def amount_expression(column: str, column_type: str | None) -> str:
     """A DECIMAL(18,2) amount; a missing column or an empty value reads as 0."""
     if column_type is None:

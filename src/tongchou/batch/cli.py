@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tongchou.policy.registry import PolicyError, Registry
+from tongchou.policy.cli import load_registry_or_exit
+from tongchou.policy.registry import Registry
 
 err = Console(stderr=True)
 
@@ -31,11 +32,7 @@ def simulate_command(
     from tongchou.batch.html import AssetMissing, render  # ibis loads only when the command runs
     from tongchou.batch.source import ClaimsInputError
 
-    try:
-        registry = Registry.load(policy_dir)
-    except PolicyError as exc:
-        err.print(f"[red]policy error[/red] {exc}")
-        raise typer.Exit(2) from None
+    registry = load_registry_or_exit(policy_dir)
     try:
         result = run_simulation(registry, claims, policy, engine, output, memory_limit, temp_dir)
     except ClaimsInputError as exc:

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from tongchou.claims_table import (
+    column_types,
     amount_expression,
     date_expression,
     decimal_to_fen,
@@ -69,7 +70,7 @@ class ClaimsTable:
     def __post_init__(self) -> None:
         try:
             self.scan = scan_expression(self.path, self.option, ClearingInputError)
-            self.types = self._describe()
+            self.types = column_types(self.connection, self.scan, self.path, self.option, ClearingInputError)
             self.require("fixmedins_code", "enddate")
         except ClearingInputError:
             self.connection.close()
@@ -83,13 +84,6 @@ class ClaimsTable:
 
     def close(self) -> None:
         self.connection.close()
-
-    def _describe(self) -> dict[str, str]:
-        try:
-            rows = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}").fetchall()
-        except duckdb.Error as exc:
-            raise ClearingInputError(self.option, f"cannot read {self.path}: {first_line(exc)}") from None
-        return {str(name).lower(): str(kind).upper() for name, kind, *_ in rows}
 
     def require(self, *columns: str) -> None:
         for column in columns:

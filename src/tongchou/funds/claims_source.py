@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from tongchou.claims_table import (
+    column_types,
     TEXT_TYPES,
     amount_expression,
     date_expression,
@@ -67,7 +68,7 @@ class ClaimsTable:
     def __post_init__(self) -> None:
         try:
             self.scan = scan_expression(self.path, self.option, ReportInputError)
-            self.column_types = self._describe()
+            self.column_types = column_types(self.connection, self.scan, self.path, self.option, ReportInputError)
             self._check_required_columns()
         except ReportInputError:
             self.connection.close()
@@ -80,13 +81,6 @@ class ClaimsTable:
                 f"{self.option} column {missing[0]}",
                 f"required column missing from {self.path} (has: {', '.join(sorted(self.column_types))})",
             )
-
-    def _describe(self) -> dict[str, str]:
-        try:
-            rows = self.connection.execute(f"DESCRIBE SELECT * FROM {self.scan}").fetchall()
-        except duckdb.Error as exc:
-            raise ReportInputError(self.option, f"cannot read {self.path}: {first_line(exc)}") from None
-        return {str(name).lower(): str(column_type).upper() for name, column_type, *_ in rows}
 
     def aggregate_sql(self, county_admdvs: str | None) -> str:
         types: Mapping[str, str] = self.column_types

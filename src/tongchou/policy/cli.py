@@ -22,7 +22,8 @@ err = Console(stderr=True)
 PolicyDir = typer.Option(None, "--policy-dir", help="policy directory (default: the shipped policies)")
 
 
-def _registry(policy_dir: Optional[Path]) -> Registry:
+def load_registry_or_exit(policy_dir: Optional[Path]) -> Registry:
+    """The policies of `policy_dir` (default: the shipped ones); a malformed file is reported and exits 2."""
     try:
         return Registry.load(policy_dir)
     except PolicyError as exc:
@@ -33,7 +34,7 @@ def _registry(policy_dir: Optional[Path]) -> Registry:
 @app.command("list")
 def list_policies(policy_dir: Optional[Path] = PolicyDir, as_json: bool = typer.Option(False, "--json")) -> None:
     """List the policies: id, region, scheme, versions."""
-    registry = _registry(policy_dir)
+    registry = load_registry_or_exit(policy_dir)
     rows = [
         {"id": p.id, "name": p.name, "region": p.region, "scheme": p.scheme, "kind": p.kind, "example": p.example,
          "versions": [{"version": v.version, "from": str(v.effective_from), "to": str(v.effective_to)}
@@ -56,7 +57,7 @@ def list_policies(policy_dir: Optional[Path] = PolicyDir, as_json: bool = typer.
 @app.command("show")
 def show(policy_id: str, policy_dir: Optional[Path] = PolicyDir) -> None:
     """Print a policy as JSON (amounts in yuan)."""
-    registry = _registry(policy_dir)
+    registry = load_registry_or_exit(policy_dir)
     try:
         policy = registry.get(policy_id)
     except LookupError as exc:
@@ -85,7 +86,7 @@ def validate(files: list[Path] = typer.Argument(None, help="policy files (defaul
 @app.command("test")
 def test(policy_id: Optional[str] = typer.Argument(None), policy_dir: Optional[Path] = PolicyDir) -> None:
     """Run the YAML cases kept beside each policy."""
-    registry = _registry(policy_dir)
+    registry = load_registry_or_exit(policy_dir)
     results = run_cases(policy_dir or default_policy_dir(), registry, policy_id)
     table = Table(title="政策用例")
     for column in ("政策", "用例", "结果"):
@@ -116,7 +117,7 @@ def schema(output: Optional[Path] = typer.Option(None, "--output")) -> None:
 @app.command("doc")
 def doc(output: Optional[Path] = typer.Option(None, "--output"), policy_dir: Optional[Path] = PolicyDir) -> None:
     """Write every policy as Markdown, each number with its seed sentence."""
-    text = policies_markdown(list(_registry(policy_dir).policies.values()))
+    text = policies_markdown(list(load_registry_or_exit(policy_dir).policies.values()))
     if output:
         output.write_text(text, encoding="utf-8")
     else:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from tongchou.policy.registry import PolicyError, Registry
+from tongchou.policy.cli import load_registry_or_exit
 from tongchou.settlement.calculator import Calculator
 
 err = Console(stderr=True)
@@ -23,11 +23,7 @@ def settle_command(
     policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="default: the shipped policies"),
 ) -> None:
     """Settle claims in order; year-to-date state carries per person, scheme and year."""
-    try:
-        registry = Registry.load(policy_dir)
-    except PolicyError as exc:
-        err.print(f"[red]policy error[/red] {exc}")
-        raise typer.Exit(2) from None
+    registry = load_registry_or_exit(policy_dir)
     calculator = Calculator(registry)
     lines = input.read_text(encoding="utf-8").splitlines()
     sink = output.open("w", encoding="utf-8") if output else sys.stdout

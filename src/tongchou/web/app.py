@@ -39,13 +39,6 @@ TEMPLATES = HERE / "templates"
 DEFAULT_RISK_RULE = Path(__file__).resolve().parents[3] / "policies" / "funds" / "changzhutan-risk-adjustment.yaml"
 
 
-def supervision_available() -> bool:
-    """Whether the supervision package (and its tables, migration 0005) has landed."""
-    try:
-        import tongchou.supervision.models  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass
@@ -65,7 +58,6 @@ class Console:
     clearing_rules: ClearingRules | None
     risk_rule: RiskAdjustmentRule | None
     secure_cookies: bool | None = None
-    supervision: bool = False
     audit: AuditTrail | None = None
 
 
@@ -114,7 +106,7 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
         settlements=SettlementService(store, registry, today=today), enrolments=EnrolmentService(store, registry),
         users=UserService(store, roles, now), sessions=SessionService(store, roles, now), roles=roles,
         templates=templates(), today=today, clearing_rules=_clearing_rules(clearing_rules),
-        risk_rule=_risk_rule(risk_rule), secure_cookies=secure_cookies, supervision=supervision_available(),
+        risk_rule=_risk_rule(risk_rule), secure_cookies=secure_cookies,
         audit=AuditTrail(store, now),
     )
     if record_policies:
@@ -127,12 +119,11 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
     _handlers(app)
     from tongchou.web import (
         routes_auth, routes_exports, routes_funds, routes_institutions, routes_people, routes_policies,
+        routes_supervision,
     )
-    for module in (routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports):
+    for module in (routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports,
+                   routes_supervision):
         app.include_router(module.router)
-    if console.supervision:
-        from tongchou.web import routes_supervision
-        app.include_router(routes_supervision.router)
     return app
 
 

@@ -101,11 +101,8 @@ def is_htmx(request: Request) -> bool:
 def nav_for(request: Request, current: Current | None) -> list[dict[str, Any]]:
     if current is None:
         return []
-    console = console_of(request)
     items = []
     for path, label, permission in NAV:
-        if permission == "supervision.view" and not console.supervision:
-            continue
         if current.principal.can(permission):
             active = request.url.path == path if path == "/" else request.url.path.startswith(path)
             items.append({"path": path, "label": label, "active": active})
