@@ -62,8 +62,3 @@ def to_decimal_rate(value: object) -> Decimal:
     if isinstance(value, float):
         value = repr(value)
     return Decimal(str(value))
-
-
-def wan_yuan(fen: Fen) -> str:
-    """Fen as 万元 with two decimals, as bureaus write totals."""
-    return str((Decimal(fen) / 1_000_000).quantize(_CENT, rounding=ROUND_HALF_UP))
