@@ -220,7 +220,7 @@ def pgbench_tps(seconds: int) -> float:
 
 def start_server(url: str, port: int, workers: int, policies: Path) -> subprocess.Popen:
     env = {**os.environ, "TONGCHOU_DATA_KEY": DATA_KEY, "TONGCHOU_API_RATE": "0",
-           "TONGCHOU_API_POOL": "6"}
+           "TONGCHOU_API_POOL": os.environ.get("TONGCHOU_API_POOL", "6")}
     command = [str(Path(sys.executable).parent / "tongchou"), "serve", "--db", url, "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--policy-dir", str(policies)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -20,6 +20,8 @@ CLAIM_COLUMNS = (
     "hifob_pay", "maf_pay", "oth_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
     "refd_setl_flag",
 )
+# The two columns clearing adds for DIP grouping (docs/clearing.md "Claims table extension").
+DIP_COLUMNS = ("diag_code", "oprn_code")
 TEXT_TYPES = ("VARCHAR",)
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 TRUE_TEXTS = ("1", "true", "t", "y", "yes")

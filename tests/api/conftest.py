@@ -13,6 +13,7 @@ from tests.store.support import TEST_CIPHER
 from tongchou.api.app import ApiConfig, create_app
 from tongchou.client import HsaClient
 from tongchou.settlement.service import SettlementService
+from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.supervision.hook import SupervisionHook
 from tongchou.supervision.rules import load_rules
 
@@ -23,7 +24,8 @@ TOWNSHIP, TOWNSHIP_SECRET = "H37152500002", "s2"
 @pytest.fixture
 def app(store, registry):
     service = SettlementService(store, registry, today=lambda: dt.date(2018, 12, 31),
-                                supervision=SupervisionHook(load_rules()))  # as `create_app` configures it
+                                supervision=SupervisionHook(load_rules()),  # as `create_app` configures it
+                                references=ReferenceCache(Generations(store, interval=0.0)))
     return create_app(store, registry, TEST_CIPHER, ApiConfig(division="371525", cache_interval=0.0),
                       settlements=service)
 

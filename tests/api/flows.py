@@ -82,10 +82,19 @@ def inpatient_fee(sn: str, mdtrt_id: str, code: str, amount: str, **extra: Any) 
     return line
 
 
-def discharge(hsa: HsaClient, mdtrt_id: str, psn_no: str = "GX0001", day: str = "2018-05-10") -> None:
+def discharge(hsa: HsaClient, mdtrt_id: str, psn_no: str = "GX0001", day: str = "2018-05-10",
+              diseinfo: list[dict[str, Any]] = (), **extra: Any) -> None:
     ok(hsa.call("2402", {"dscginfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "insutype": "390",
                                       "endtime": f"{day} 10:00:00", "dscg_dept_codg": "D02", "dscg_dept_name": "呼吸科",
-                                      "dscg_way": "1"}, "diseinfo": []}))
+                                      "dscg_way": "1", **extra}, "diseinfo": list(diseinfo)}))
+
+
+def diagnosis(code: str, name: str, *, main: bool, number: int = 1, psn_no: str = "GX0001",
+              day: str = "2018-05-10") -> dict[str, Any]:
+    """A diseinfo record; `main`: maindiag_flag "1" (else "0")."""
+    return {"psn_no": psn_no, "diag_type": "1", "maindiag_flag": "1" if main else "0", "diag_srt_no": number,
+            "diag_code": code, "diag_name": name, "diag_dept": "外科", "dise_dor_no": "DR02", "dise_dor_name": "李医生",
+            "diag_time": f"{day} 09:00:00"}
 
 
 def inpatient_settle_input(mdtrt_id: str, medfee: str, psn_no: str = "GX0001", **extra: Any) -> dict[str, Any]:

@@ -8,9 +8,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from tests.api.flows import (
-    admission_input, admit, discharge, fee, inpatient_fee, inpatient_settle_input, ok, outpatient_info, refused, register,
-    settle_input,
+    DAY, admission_input, admit, diagnosis, discharge, fee, inpatient_fee, inpatient_settle_input, ok, outpatient_info,
+    refused, register, settle_input,
 )
+from tongchou.clearing import store_ops
+from tongchou.clearing.dip import catalogue_index
+from tongchou.clearing.rules import load_rules
 from tongchou.ledger.verify import verify
 from tongchou.store import models as m
 
@@ -168,6 +171,50 @@ def test_inpatient_flow_with_a_refund_line_settlement_and_cancellation(hsa, stor
     assert cancel["setlinfo"]["fund_pay_sumamt"] == -info["fund_pay_sumamt"]
     ok(hsa.call("2405", {"data": {"mdtrt_id": mdtrt_id, "psn_no": "GX0001"}}))
     assert verify(store).ok
+
+
+def dip_codes(store) -> dict[str, tuple[str | None, str | None]]:
+    """Each settlement's main diagnosis and procedure."""
+    return store.read(lambda s: {r.setl_id: (r.diag_code, r.oprn_code)
+                                 for r in s.execute(select(m.Settlement)).scalars()})
+
+
+def dip_groups(store) -> dict[str, str]:
+    """The DIP group of each settlement (policies/clearing/example-city.yaml)."""
+    rules = load_rules()
+    index = catalogue_index(rules.dip)
+    return store.read(lambda s: {r.setl_id: store_ops.dip_case(r, rules, index).group_code
+                                 for r in s.execute(select(m.Settlement)).scalars()})
+
+
+def test_the_main_diagnosis_and_procedure_of_an_admission_reach_its_settlement(hsa, store):
+    # 2401 names the main diagnosis (dscg_maindiag_code), 2402 the main procedure (oprn_oprt_code)
+    admission = admission_input()
+    admission["mdtrtinfo"].update(adm_diag_dscr="急性阑尾炎", dscg_maindiag_code="K35.8", dscg_maindiag_name="急性阑尾炎")
+    admission["diseinfo"] = [diagnosis("K35.8", "急性阑尾炎", main=True, day="2018-05-01")]
+    mdtrt_id = ok(hsa.call("2401", admission))["result"]["mdtrt_id"]
+    ok(hsa.call("2301", {"feedetail": [inpatient_fee("I1", mdtrt_id, "T000002", "13000.00")]}))
+    discharge(hsa, mdtrt_id, oprn_oprt_code="47.01", oprn_oprt_name="腹腔镜下阑尾切除术")
+    first = ok(hsa.call("2304", inpatient_settle_input(mdtrt_id, "13000.00")))["setlinfo"]["setl_id"]
+    # the discharge's main diagnosis (its diseinfo) replaces the admission's J18.9; no procedure
+    mdtrt_id = admit(hsa, day="2018-06-01")
+    ok(hsa.call("2301", {"feedetail": [inpatient_fee("I1", mdtrt_id, "T000002", "7500.00", day="2018-06-02")]}))
+    discharge(hsa, mdtrt_id, day="2018-06-08", diseinfo=[
+        diagnosis("J18.9", "肺炎", main=False, day="2018-06-08"),
+        diagnosis("J44.1", "慢性阻塞性肺病伴急性加重", main=True, number=2, day="2018-06-08")])
+    second = ok(hsa.call("2304", inpatient_settle_input(mdtrt_id, "7500.00")))["setlinfo"]["setl_id"]
+    assert dip_codes(store) == {first: ("K35.8", "47.01"), second: ("J44.1", None)}
+    assert dip_groups(store) == {first: "D013", second: "D010"}  # 腹腔镜阑尾切除, 慢阻肺急性加重 保守治疗
+
+
+def test_the_main_diagnosis_of_an_outpatient_visit_reaches_its_settlement(hsa, store):
+    mdtrt_id = register(hsa)
+    ok(hsa.call("2203", {"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": "GX0001", "med_type": "11",
+                                       "begntime": f"{DAY} 09:00:00"},
+                         "diseinfo": [diagnosis("I10", "原发性高血压", main=True, day=DAY)]}))
+    ok(hsa.call("2204", {"feedetail": [fee("F1", mdtrt_id, "T000002", "80.00")]}))
+    setl_id = ok(hsa.call("2207", settle_input(mdtrt_id, "80.00")))["setlinfo"]["setl_id"]
+    assert dip_codes(store) == {setl_id: ("I10", None)}
 
 
 def test_admission_reversal_and_cancellation(hsa):

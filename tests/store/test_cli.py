@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from tests.store.support import DATA, fee, request
 from tongchou.cli import app
+from tongchou.clearing.rules import load_rules
+from tongchou.clearing.source import ClaimsTable, Period
 from tongchou.settlement.service import SettlementService
 from tongchou.store.uow import Store
 
@@ -26,7 +28,9 @@ def loaded(db_url, monkeypatch, registry):
     store = Store.open(db_url)
     service = SettlementService(store, registry)
     service.settle(request("S1"))
-    service.settle(request("S2", psn_no="GX0002", day="2018-06-01", items=[fee("T000003", "10.00"), fee("T000002", "990.00")]))
+    service.settle(request("S2", psn_no="GX0002", day="2018-06-01",
+                           items=[fee("T000003", "10.00"), fee("T000002", "990.00")],
+                           diag_code="K80.1", oprn_code="51.23"))  # DIP group D015
     service.cancel("S1")
     yield db_url, store
     store.close()
@@ -61,6 +65,25 @@ def test_export_claims_csv_and_parquet(loaded, tmp_path):
     assert result.exit_code == 0, result.output
     table = pq.read_table(parquet).to_pylist()
     assert [r["setl_id"] for r in table] == ["S2"] and str(table[0]["medfee_sumamt"]) == "1000.00"
+
+
+def test_export_carries_the_dip_codes_the_clearing_groups_by(loaded, tmp_path):
+    url, _ = loaded
+    csv_out, parquet_out = tmp_path / "claims.csv", tmp_path / "claims.parquet"
+    for out in (csv_out, parquet_out):
+        result = runner.invoke(app, ["export", "claims", "--db", url, "--output", str(out)])
+        assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(csv_out.open(encoding="utf-8")))
+    assert [(r["setl_id"], r["diag_code"], r["oprn_code"]) for r in rows] == [("S1", "", ""), ("S2", "K80.1", "51.23")]
+    table = pq.read_table(parquet_out).to_pylist()
+    assert [(r["setl_id"], r["diag_code"], r["oprn_code"]) for r in table] == [("S1", None, None),
+                                                                            ("S2", "K80.1", "51.23")]
+    # `tongchou clearing dip` on the export: S2 is D015 (P 1600, K 16 000) at C 1 000 < 0.5 K
+    # → 1600 × 1000 / 16000 = 100 points (S1 is cancelled)
+    for out in (csv_out, parquet_out):
+        with ClaimsTable(out) as claims:
+            [points] = claims.dip_points(Period.year(2018), load_rules().dip)
+        assert points.monthly_units == {"2018-06": 100 * 10_000}
 
 
 def test_export_refuses_an_unknown_format(loaded, tmp_path):

@@ -3,6 +3,7 @@ postings — so a demo year or a migration may take the bulk path (docs/store.md
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -22,12 +23,28 @@ from tongchou.store.fixture import load_file
 from tongchou.store.uow import Store
 
 SKIP = {"id", "created_at", "visit_id", "entry_id"}
+DIP_CODES = (("K35.8", "47.01"), ("I63.9", None), ("J18.9", None))  # (diag_code, oprn_code)
 
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("region")
     generate(GenerateOptions(out=out, insured=400, seed=7, settle=False, person_cap=0, progress=False), None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def coded_visits(region, tmp_path_factory) -> Path:
+    """The region's visits.jsonl with a main diagnosis and procedure on the inpatient lines (generated visits
+    carry none)."""
+    lines = (region / "visits.jsonl").read_text(encoding="utf-8").splitlines()
+    out = tmp_path_factory.mktemp("coded") / "visits.jsonl"
+    with out.open("w", encoding="utf-8") as handle:
+        for number, line in enumerate(lines):
+            visit = json.loads(line)
+            if visit["med_type"] == "21":
+                visit["diag_code"], visit["oprn_code"] = DIP_CODES[number % len(DIP_CODES)]
+            handle.write(json.dumps(visit, ensure_ascii=False) + "\n")
     return out
 
 
@@ -62,9 +79,9 @@ def postings(store: Store) -> Counter:
     return store.read(read)
 
 
-def test_history_writes_what_the_service_writes(region, loaded_template, tmp_path):
+def test_history_writes_what_the_service_writes(coded_visits, loaded_template, tmp_path):
     registry = Registry.load()
-    requests = read_visits(region / "visits.jsonl")
+    requests = read_visits(coded_visits)
     live, bulk = copy_of(loaded_template, tmp_path, "live.db"), copy_of(loaded_template, tmp_path, "bulk.db")
     service = SettlementService(live, registry)
     for req in sorted(requests, key=lambda r: (r.enddate, r.begndate, r.key)):  # the order they happened in
@@ -76,6 +93,8 @@ def test_history_writes_what_the_service_writes(region, loaded_template, tmp_pat
                          (m.YearStateRow, [m.YearStateRow.psn_no, m.YearStateRow.insutype, m.YearStateRow.year]),
                          (m.RequestKey, [m.RequestKey.key]), (m.ActiveVisit, [m.ActiveVisit.visit_key])):
         assert rows(bulk, model, order) == rows(live, model, order), model.__tablename__
+    codes = {(r["diag_code"], r["oprn_code"]) for r in rows(bulk, m.Settlement, [m.Settlement.setl_id])}
+    assert codes == {*DIP_CODES, (None, None)}  # the inpatient lines' codes were written
     assert postings(bulk) == postings(live)
     assert verify(bulk).ok
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from tests.store.support import DATA, TEST_CIPHER, request
 from tongchou import schema
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, DataKeyError, cipher_from_environment
+from tongchou.store.db import alembic_config, make_engine
 from tongchou.store.fixture import FixtureError, load_file, parse_fixture
 from tongchou.store.uow import Store
 
@@ -23,6 +25,46 @@ def test_migrations_match_the_models(db_url):
         assert diff == []
     finally:
         store.close()
+
+
+def _migrate(url: str, step, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            step(config, revision)
+    finally:
+        engine.dispose()
+
+
+def _dip_columns(url: str) -> dict[str, set[str]]:
+    engine = make_engine(url)
+    try:
+        found = inspect(engine)
+        return {table: {c["name"] for c in found.get_columns(table)} & {"diag_code", "oprn_code"}
+                for table in ("settlement", "api_visit")}
+    finally:
+        engine.dispose()
+
+
+def test_the_dip_codes_migration_goes_down_and_up_again_with_settlements_in_place(store, settlements, db_url):
+    settlements.settle(request("S1", diag_code="K35.8", oprn_code="47.01"))
+    try:
+        _migrate(db_url, command.downgrade, "0008")
+        assert _dip_columns(db_url) == {"settlement": set(), "api_visit": set()}
+    finally:
+        _migrate(db_url, command.upgrade, "head")
+    both = {"diag_code", "oprn_code"}
+    assert _dip_columns(db_url) == {"settlement": both, "api_visit": both}
+    again = Store.open(db_url)
+    try:
+        row = again.read(lambda s: s.execute(select(m.Settlement)).scalar_one())
+        assert (row.setl_id, row.diag_code, row.oprn_code) == ("S1", None, None)  # the codes went with the columns
+        with pytest.raises(Exception, match="append-only"):
+            again.transaction(lambda s: s.execute(text("UPDATE settlement SET diag_code = 'X'")))
+    finally:
+        again.close()
 
 
 @pytest.mark.parametrize("table", m.APPEND_ONLY_TABLES)

@@ -21,22 +21,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongchou.access.masking import install_log_scrubbing
 from tongchou.api import messages, wire
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
 from tongchou.api.jsonout import dumps
 from tongchou.api.openapi import install_openapi
-from tongchou.api.security import Credentials, Generations, NonceBook, RateLimiter
+from tongchou.api.security import Credentials, NonceBook, RateLimiter
 from tongchou.api.signing import WINDOW_SECONDS, SignatureError, read_headers
 from tongchou.api.transactions import Call, Reply, Transactions
 from tongchou.api.visits import Forbidden
 from tongchou.policy.registry import Registry
 from tongchou.settlement.service import SettlementService
+from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.store.crypto import DataCipher
 from tongchou.store.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
@@ -63,6 +67,7 @@ class ApiConfig:
     rate: float = 200.0  # requests per second per institution and worker
     burst: float = 400.0
     cache_interval: float = 1.0
+    threads: int = 8  # requests handled at once per worker: one pooled connection each
     screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
 
 
@@ -133,6 +138,15 @@ class HsaApi:
         self.transactions = transactions
         self.store = store
         self.config = config
+        self._threads: anyio.CapacityLimiter | None = None
+
+    @property
+    def threads(self) -> anyio.CapacityLimiter:
+        """At most `config.threads` requests in the database at once (made in the event loop, on first use):
+        the rest wait their turn here, not for a connection beyond the pool."""
+        if self._threads is None:
+            self._threads = anyio.CapacityLimiter(self.config.threads)
+        return self._threads
 
     def process(self, headers: dict[str, str], body: bytes, path_infno: str | None) -> tuple[int, dict[str, Any]]:
         received = now_local()
@@ -188,7 +202,8 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     generations = Generations(store, config.cache_interval)
     credentials = Credentials(store, cipher, generations)
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
-    service = settlements or SettlementService(store, registry, supervision=_supervision(config))
+    service = settlements or SettlementService(store, registry, supervision=_supervision(config),
+                                               references=ReferenceCache(generations))
     api = HsaApi(gate, Transactions(store, service, cipher, config.division), store, config)
 
     app = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
@@ -207,17 +222,33 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     async def hsa_infno(request: Request, infno: str) -> Response:
         return await respond(request, infno)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path == "/docs":
-            response.headers["content-security-policy"] = OPENAPI_CSP
-        return response
-
+    app.add_middleware(SecurityHeaders)
     install_openapi(app)
     return app
+
+
+class SecurityHeaders:
+    """The security headers on every response (plain ASGI: no extra task per request)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        docs = scope.get("path") == "/docs"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if docs:
+                    headers["content-security-policy"] = OPENAPI_CSP
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def _handle(api: HsaApi, request: Request, path_infno: str | None) -> tuple[int, dict[str, Any]]:
@@ -234,7 +265,7 @@ async def _handle(api: HsaApi, request: Request, path_infno: str | None) -> tupl
                                error=ApiError(f"请求超过 {api.config.max_body} 字节。", "(body)", 413))
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
-        return await run_in_threadpool(api.process, headers, bytes(body), path_infno)
+        return await anyio.to_thread.run_sync(api.process, headers, bytes(body), path_infno, limiter=api.threads)
     except Exception:  # noqa: BLE001 — never a 5xx with internals: log it, answer -1
         log.exception("unexpected error on %s", request.url.path)
         return 200, answer(division=api.config.division, received=received,

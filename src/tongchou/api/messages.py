@@ -40,16 +40,19 @@ class Stored:
     subject: str | None
 
 
+_COLUMNS = (m.ApiMessage.infno, m.ApiMessage.input_hash, m.ApiMessage.status, m.ApiMessage.output,
+            m.ApiMessage.subject)
+
+
 def lookup(store: Store, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
-    return store.read(lambda session: lookup_in(session, cipher, code, msgid))
-
-
-def lookup_in(session: Session, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
-    row = session.get(m.ApiMessage, (code, msgid), populate_existing=True)
+    """The message as recorded (one statement, outside any transaction: a record commits whole)."""
+    query = select(*_COLUMNS).where(m.ApiMessage.fixmedins_code == code, m.ApiMessage.msgid == msgid)
+    row = store.statement(lambda connection: connection.execute(query).first())
     if row is None:
         return None
-    output = json.loads(cipher.decrypt(row.output, OUTPUT_COLUMN), parse_float=Decimal) if row.output else None
-    return Stored(row.infno, row.input_hash, row.status, output, row.subject)
+    infno, input_hash, status, output, subject = row
+    output = json.loads(cipher.decrypt(output, OUTPUT_COLUMN), parse_float=Decimal) if output else None
+    return Stored(infno, input_hash, status, output, subject)
 
 
 def replay(stored: Stored, infno: str, input_hash: str) -> Any:

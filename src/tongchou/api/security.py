@@ -20,41 +20,19 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from tongchou.api.signing import SignatureError, SignedRequest, verify
 from tongchou.store import models as m
+from tongchou.store.cache import Generations
 from tongchou.store.crypto import DataCipher
 from tongchou.store.errors import InvalidRequest, NotFound
 from tongchou.store.uow import Store
 
 SECRET_COLUMN = "institution.secret"
 NONCE_PURGE_SECONDS = 60.0
-
-
-# ---------------------------------------------------------------- cache generations
-
-class Generations:
-    """The `cache_generation` counters, read at most once per `interval` seconds per worker."""
-
-    def __init__(self, store: Store, interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
-        self.store = store
-        self.interval = interval
-        self.clock = clock
-        self._values: dict[str, int] = {}
-        self._read_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def current(self, name: str) -> int:
-        with self._lock:
-            if self.clock() - self._read_at >= self.interval:
-                rows = self.store.read(lambda s: s.execute(select(m.CacheGeneration.name,
-                                                                  m.CacheGeneration.generation)).all())
-                self._values = {name_: int(value) for name_, value in rows}
-                self._read_at = self.clock()
-            return self._values.get(name, 0)
 
 
 # ---------------------------------------------------------------- credentials
@@ -186,6 +164,16 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 # ---------------------------------------------------------------- nonces
 
+# One statement, its own transaction: the CTE sets synchronous_commit off for that transaction alone (a
+# nonce needs no fsync, see the module docstring), and the INSERT reads from it so that it runs first.
+_PG_CLAIM = text("""
+WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+INSERT INTO api_nonce (fixmedins_code, nonce, expires_at)
+SELECT :fixmedins_code, :nonce, :expires_at FROM async
+ON CONFLICT DO NOTHING RETURNING nonce
+""")
+
+
 class NonceBook:
     """Nonces of signed requests, in the database so that every worker refuses a replay."""
 
@@ -198,27 +186,24 @@ class NonceBook:
 
     def claim(self, code: str, nonce: str, now: float) -> bool:
         """True the first time (institution, nonce) is seen within the window."""
-        claimed = self.store.transaction(lambda s: self._insert(s, code, nonce, int(now) + self.window),
-                                         unique_retries=0)
+        claimed = self.store.statement(lambda c: self._insert(c, code, nonce, int(now) + self.window))
         self._maybe_purge(now)
         return claimed
 
-    def _insert(self, session: Session, code: str, nonce: str, expires_at: int) -> bool:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            session.execute(text("SET LOCAL synchronous_commit = off"))
-        module = postgresql if dialect == "postgresql" else sqlite
-        inserted = session.execute(module.insert(m.ApiNonce).values(
-            fixmedins_code=code, nonce=nonce, expires_at=expires_at).on_conflict_do_nothing()
-            .returning(m.ApiNonce.nonce)).first()
-        return inserted is not None
+    @staticmethod
+    def _insert(connection: Connection, code: str, nonce: str, expires_at: int) -> bool:
+        values = {"fixmedins_code": code, "nonce": nonce, "expires_at": expires_at}
+        if connection.dialect.name != "postgresql":
+            return connection.execute(sqlite.insert(m.ApiNonce).values(**values).on_conflict_do_nothing()
+                                      .returning(m.ApiNonce.nonce)).first() is not None
+        return connection.execute(_PG_CLAIM, values).first() is not None
 
     def _maybe_purge(self, now: float) -> None:
         with self._lock:
             if self.clock() - self._purged_at < NONCE_PURGE_SECONDS:
                 return
             self._purged_at = self.clock()
-        self.store.transaction(lambda s: s.execute(delete(m.ApiNonce).where(m.ApiNonce.expires_at < int(now))))
+        self.store.statement(lambda c: c.execute(delete(m.ApiNonce).where(m.ApiNonce.expires_at < int(now))))
 
 
 # ---------------------------------------------------------------- rate limit

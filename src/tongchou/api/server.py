@@ -4,7 +4,7 @@ that every worker process builds its own app, engine and caches.
 - `TONGCHOU_DB`: database URL (see store.config);
 - `TONGCHOU_POLICY_DIR`: policy directory (default: the policies shipped with the package);
 - `TONGCHOU_API_RATE`, `TONGCHOU_API_BURST`: rate limit per institution and worker;
-- `TONGCHOU_API_POOL`: database connections per worker;
+- `TONGCHOU_API_POOL`: database connections per worker, and requests handled at once by a worker;
 - `TONGCHOU_DATA_KEY` / `TONGCHOU_DATA_KEY_FILE`: the data key (store.crypto).
 """
 
@@ -32,9 +32,10 @@ def division_of(store: Store) -> str:
 
 
 def app_from_environment() -> FastAPI:
-    store = Store.open(None, pool_size=int(os.environ.get("TONGCHOU_API_POOL", "8")))
+    pool = int(os.environ.get("TONGCHOU_API_POOL", "8"))
+    store = Store.open(None, pool_size=pool)
     policy_dir = os.environ.get(POLICY_DIR_ENV)
     registry = Registry.load(Path(policy_dir) if policy_dir else None)
     config = ApiConfig(division=division_of(store), rate=float(os.environ.get("TONGCHOU_API_RATE", "200")),
-                       burst=float(os.environ.get("TONGCHOU_API_BURST", "400")))
+                       burst=float(os.environ.get("TONGCHOU_API_BURST", "400")), threads=pool)
     return create_app(store, registry, cipher_from_environment(), config)

@@ -208,7 +208,7 @@ class Transactions:
             if (visit.kind == "outpatient") != outpatient:
                 raise InvalidRequest("feedetail[0].mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是"
                                      f"{'门诊' if outpatient else '住院'}就诊。")
-            results = visits.upload_fees(session, visit, upload)
+            results = visits.upload_fees(session, visit, upload, self.settlements.references)
             return {"result": [answers.fee_record(r) for r in results]}
         return self._write(call, work)
 
@@ -239,7 +239,8 @@ class Transactions:
                                     info=info.model_dump(mode="json"),
                                     diagnoses=[d.model_dump(mode="json") for d in call.input.diseinfo],
                                     dise_codg=info.dise_codg or info.dscg_maindiag_code,
-                                    dise_name=info.dise_name or info.dscg_maindiag_name)
+                                    dise_name=info.dise_name or info.dscg_maindiag_name,
+                                    diag_code=info.dscg_maindiag_code, oprn_code=info.oprn_oprt_code)
             return {"result": {"mdtrt_id": visit.mdtrt_id}}
         return self._write(call, work, lambda out: out["result"]["mdtrt_id"])
 
@@ -248,6 +249,7 @@ class Transactions:
         def work(session: Session) -> dict[str, Any]:
             visit = visits.visit_of(session, call.code, info.mdtrt_id, info.psn_no, lock=True)
             visits.discharge(visit, endtime=info.endtime, dise_codg=info.dise_codg, dise_name=info.dise_name,
+                             oprn_code=info.oprn_oprt_code,
                              diagnoses=[d.model_dump(mode="json") for d in call.input.diseinfo],
                              info=info.model_dump(mode="json"))
             return {}
@@ -285,35 +287,40 @@ class Transactions:
         return self._settle(call, call.input.data, inpatient=True, commit=True)
 
     def _settle(self, call: Call, data: Any, *, inpatient: bool, commit: bool) -> Reply:
-        visit, bill = self.store.read(lambda s: self._billable(s, call, data, inpatient))
-        if data.medfee_sumamt != bill.medfee_sumamt:
-            raise ApiError(f"医疗费总额与已上传的费用明细不一致：请求 {fen_to_str(data.medfee_sumamt)} 元，"
-                           f"明细合计 {fen_to_str(bill.medfee_sumamt)} 元。", "medfee_sumamt")
-        req = self._request(call, data, visit, bill, inpatient)
         if not commit:
-            outcome = self.settlements.pre_settle(req)
-            output = self.store.read(lambda s: self._settlement_output(s, call, req, outcome, None, inpatient))
-            self.store.transaction(lambda s: messages.record(s, self.cipher, call.code, call.msgid, call.infno, call.input_hash,
-                                                             output, visit.mdtrt_id))
-            return Reply(output, _warnings(data, outcome))
+            return self._pre_settle(call, data, inpatient)
 
-        holder: dict[str, Any] = {}
-
-        def after(session: Session, outcome: SettleOutcome) -> None:
+        def work(session: Session) -> tuple[dict[str, Any], SettleOutcome]:
+            visit, bill = self._billable(session, call, data, inpatient)
+            req = self._request(call, data, visit, bill, inpatient)
+            person = session.get(m.Person, req.psn_no)  # held, so the service and the answer share one read
+            outcome = self.settlements.settle_in(session, req)
             if outcome.replayed:  # the same message settled meanwhile in another worker: its answer counts
                 raise messages.Raced(call.msgid)
             visits.mark_settled(session, bill.fee_ids, outcome.setl_id)
             if inpatient and data.mid_setl_flag != "1":
                 visits.close_admission(session, visit.id, req.enddate)
-            holder["output"] = self._settlement_output(session, call, req, outcome, outcome.setl_id, inpatient)
-            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, holder["output"],
+            output = self._settlement_output(session, call, req, outcome, outcome.setl_id, inpatient)
+            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, output,
                             outcome.setl_id)
+            del person
+            return output, outcome
 
-        outcome = self.settlements.settle(req, after=after)
-        return Reply(holder["output"], _warnings(data, outcome))
+        output, outcome = self.store.transaction(work)
+        return Reply(output, _warnings(data, outcome))
+
+    def _pre_settle(self, call: Call, data: Any, inpatient: bool) -> Reply:
+        visit, bill = self.store.read(lambda s: self._billable(s, call, data, inpatient))
+        req = self._request(call, data, visit, bill, inpatient)
+        outcome = self.settlements.pre_settle(req)
+        output = self.store.read(lambda s: self._settlement_output(s, call, req, outcome, None, inpatient))
+        self.store.transaction(lambda s: messages.record(s, self.cipher, call.code, call.msgid, call.infno,
+                                                         call.input_hash, output, visit.mdtrt_id))
+        return Reply(output, _warnings(data, outcome))
 
     def _billable(self, session: Session, call: Call, data: Any, inpatient: bool
                   ) -> tuple[m.ApiVisit, visits.Billable]:
+        """The open visit and its unsettled lines, whose total must be the request's `medfee_sumamt`."""
         visit = visits.visit_of(session, call.code, data.mdtrt_id, data.psn_no)
         visits.require_open(visit)
         if (visit.kind == "inpatient") != inpatient:
@@ -321,7 +328,9 @@ class Transactions:
         if data.insutype != visit.insutype:
             raise InvalidRequest("insutype", f"险种类型与登记时（{visit.insutype}）不一致。")
         bill = visits.billable(session, visit, None if inpatient else data.chrg_bchno)
-        session.expunge(visit)
+        if data.medfee_sumamt != bill.medfee_sumamt:
+            raise ApiError(f"医疗费总额与已上传的费用明细不一致：请求 {fen_to_str(data.medfee_sumamt)} 元，"
+                           f"明细合计 {fen_to_str(bill.medfee_sumamt)} 元。", "medfee_sumamt")
         return visit, bill
 
     def _request(self, call: Call, data: Any, visit: m.ApiVisit, bill: visits.Billable, inpatient: bool
@@ -337,12 +346,13 @@ class Transactions:
             key=call.key, psn_no=visit.psn_no, insutype=visit.insutype, fixmedins_code=call.code,
             mdtrt_id=visit.mdtrt_id, med_type=med_type, begndate=begin, enddate=end, items=bill.lines,
             chrg_bchno=None if inpatient else data.chrg_bchno, setl_id=visits.setl_id_for(call.code, call.msgid),
-            dise_code=visit.dise_codg, acct_used=data.acct_used_flag == "1")
+            dise_code=visit.dise_codg, acct_used=data.acct_used_flag == "1", begntime=visit.begntime,
+            diag_code=visit.diag_code, oprn_code=visit.oprn_code)
 
     def _settlement_output(self, session: Session, call: Call, req: SettleRequest, outcome: SettleOutcome,
                            setl_id: str | None, inpatient: bool) -> dict[str, Any]:
         person = session.get(m.Person, req.psn_no)
-        pool_prop = self._pool_prop(session, setl_id)
+        pool_prop = outcome.pool_prop if setl_id is not None else 0
         info = answers.setlinfo(
             setl_id=setl_id, mdtrt_id=req.mdtrt_id,
             person=answers.person_fields(person, self._certno(person), req.enddate), insutype=req.insutype,
@@ -351,12 +361,6 @@ class Transactions:
             mdtrt_cert_type=getattr(call.input.data, "mdtrt_cert_type", None), clr_optins=self.division,
             inpatient=inpatient)
         return {"setlinfo": info, "setldetail": answers.setldetail(req.insutype, outcome.amounts, outcome.explanation)}
-
-    @staticmethod
-    def _pool_prop(session: Session, setl_id: str | None) -> Any:
-        if setl_id is None:
-            return 0
-        return session.execute(select(m.Settlement.pool_prop).where(m.Settlement.setl_id == setl_id)).scalar()
 
     def cancel_settlement(self, call: Call) -> Reply:
         data: wire.SettlementRef = call.input.data

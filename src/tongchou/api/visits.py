@@ -27,12 +27,14 @@ from tongchou.settlement.model import Item
 from tongchou.settlement.service import INPATIENT_MED_TYPES, FeeLine
 from tongchou.settlement.split import SplitError, split_item
 from tongchou.store import models as m
+from tongchou.store.cache import ReferenceCache
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
 
 ALL_LINES = "0000"  # chrg_bchno / feedetl_sn that cancels every unsettled line
 CHRGITM_LV = {"A": "01", "B": "02", "C": "03"}
 OPEN, CANCELLED, DISCHARGED = "open", "cancelled", "discharged"
 UPLOADED, SETTLED = "uploaded", "settled"
+MAIN_DIAGNOSIS = "1"  # diseinfo maindiag_flag of the main diagnosis
 
 
 class Forbidden(Exception):
@@ -64,7 +66,8 @@ def person_or_refuse(session: Session, psn_no: str, field: str = "psn_no") -> m.
 
 def register(session: Session, code: str, *, psn_no: str, insutype: str, kind: str, med_type: str | None,
              ipt_otp_no: str, begntime: dt.datetime, info: dict[str, Any], diagnoses: list[dict[str, Any]] = (),
-             dise_codg: str | None = None, dise_name: str | None = None, mdtrt_id: str | None = None) -> m.ApiVisit:
+             dise_codg: str | None = None, dise_name: str | None = None, mdtrt_id: str | None = None,
+             diag_code: str | None = None, oprn_code: str | None = None) -> m.ApiVisit:
     person = person_or_refuse(session, psn_no)
     enrolled = session.execute(select(m.Enrolment.id).where(
         m.Enrolment.psn_no == psn_no, m.Enrolment.insutype == insutype).limit(1)).first()
@@ -78,13 +81,13 @@ def register(session: Session, code: str, *, psn_no: str, insutype: str, kind: s
         if open_admission:
             raise Conflict(field, f"参保人{psn_no}在本院已有未出院的住院登记（就诊ID {open_admission[0]}）。",
                            "already_admitted")
-    visit = m.ApiVisit(fixmedins_code=code, mdtrt_id=mdtrt_id or new_mdtrt_id(code), psn_no=psn_no,
-                       insutype=insutype, kind=kind, med_type=med_type, ipt_otp_no=ipt_otp_no, begntime=begntime,
-                       dise_codg=dise_codg, dise_name=dise_name, status=OPEN, diagnoses=list(diagnoses),
-                       info=info, county=person.county)
-    session.add(visit)
-    session.flush()
-    return visit
+    values = dict(fixmedins_code=code, mdtrt_id=mdtrt_id or new_mdtrt_id(code), psn_no=psn_no,
+                  insutype=insutype, kind=kind, med_type=med_type, ipt_otp_no=ipt_otp_no, begntime=begntime,
+                  dise_codg=dise_codg, dise_name=dise_name, diag_code=diag_code, oprn_code=oprn_code,
+                  status=OPEN, diagnoses=list(diagnoses), info=info, county=person.county)
+    table = m.ApiVisit.__table__
+    visit_id = session.execute(table.insert().values(values).returning(table.c.id)).scalar_one()
+    return m.ApiVisit(id=visit_id, **values)  # transient: the answer reads it, nothing writes it back
 
 
 def visit_of(session: Session, code: str, mdtrt_id: str, psn_no: str | None = None, *,
@@ -110,10 +113,15 @@ def require_open(visit: m.ApiVisit, field: str = "mdtrt_id") -> None:
         raise Refused(field, f"就诊ID {visit.mdtrt_id} 已撤销。", "visit_cancelled")
 
 
+def main_diagnosis(diagnoses: list[dict[str, Any]]) -> str | None:
+    """The code of the diagnosis flagged main (maindiag_flag "1") in a diseinfo list, if any."""
+    return next((d.get("diag_code") for d in diagnoses if d.get("maindiag_flag") == MAIN_DIAGNOSIS), None)
+
+
 def describe_outpatient(session: Session, visit: m.ApiVisit, *, med_type: str, begntime: dt.datetime,
                         dise_codg: str | None, dise_name: str | None, diagnoses: list[dict[str, Any]],
                         info: dict[str, Any]) -> None:
-    """2203: the visit's medical category, disease and diagnoses."""
+    """2203: the visit's medical category, disease and diagnoses (the main one kept for DIP)."""
     require_open(visit)
     if visit.kind != "outpatient":
         raise InvalidRequest("mdtrt_id", f"就诊ID {visit.mdtrt_id} 是住院登记，不能上传门诊就诊信息。")
@@ -122,6 +130,7 @@ def describe_outpatient(session: Session, visit: m.ApiVisit, *, med_type: str, b
     visit.dise_codg = dise_codg
     visit.dise_name = dise_name
     visit.diagnoses = diagnoses
+    visit.diag_code = main_diagnosis(diagnoses)
     visit.info = {**visit.info, "2203": info}
 
 
@@ -136,8 +145,8 @@ def cancel_registration(session: Session, visit: m.ApiVisit) -> None:
 
 
 def discharge(visit: m.ApiVisit, *, endtime: dt.datetime, dise_codg: str | None, dise_name: str | None,
-              diagnoses: list[dict[str, Any]], info: dict[str, Any]) -> None:
-    """2402."""
+              oprn_code: str | None, diagnoses: list[dict[str, Any]], info: dict[str, Any]) -> None:
+    """2402. The discharge's main diagnosis and procedure replace the admission's (they are final)."""
     require_open(visit)
     if visit.kind != "inpatient":
         raise InvalidRequest("mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是住院登记。")
@@ -151,6 +160,8 @@ def discharge(visit: m.ApiVisit, *, endtime: dt.datetime, dise_codg: str | None,
         visit.dise_codg, visit.dise_name = dise_codg, dise_name
     if diagnoses:
         visit.diagnoses = diagnoses
+    visit.diag_code = main_diagnosis(diagnoses) or visit.diag_code
+    visit.oprn_code = oprn_code or visit.oprn_code
     visit.info = {**visit.info, "2402": info}
 
 
@@ -194,7 +205,8 @@ def restriction_met(hosp_appr_flag: str | None) -> bool:
     return hosp_appr_flag == "1"
 
 
-def upload_fees(session: Session, visit: m.ApiVisit, lines: list[UploadLine]) -> list[dict[str, Any]]:
+def upload_fees(session: Session, visit: m.ApiVisit, lines: list[UploadLine], references: ReferenceCache
+                ) -> list[dict[str, Any]]:
     """2204 / 2301: store the lines and return their `result` records."""
     require_open(visit)
     if visit.kind == "inpatient" and visit.status == DISCHARGED and _has_settled_lines(session, visit):
@@ -203,7 +215,9 @@ def upload_fees(session: Session, visit: m.ApiVisit, lines: list[UploadLine]) ->
         select(m.ApiFee).where(m.ApiFee.visit_id == visit.id)).scalars()}
     _check_batches(visit, lines, existing)
     days = {line.fee_ocur_time.date() for line in lines}
-    catalogue = _catalogue(session, {line.code for line in lines}, days)
+    codes = {line.code for line in lines}
+    catalogue = {(code, day): entry for day in days
+                 for code, entry in references.catalogue_in_force(session, codes, day).items()}
     rows, results = [], []
     for index, line in enumerate(lines):
         if line.feedetl_sn in existing or any(r["feedetl_sn"] == line.feedetl_sn for r in rows):
@@ -256,17 +270,6 @@ def _refunded_line(existing: dict[str, m.ApiFee], line: UploadLine, index: int) 
         raise InvalidRequest(f"feedetail[{index}].det_item_fee_sumamt",
                              f"退费金额超过原明细{line.init_feedetl_sn}的剩余金额。")
     return original
-
-
-def _catalogue(session: Session, codes: set[str], days: set[dt.date]) -> dict[tuple[str, dt.date], m.CatalogueItem]:
-    rows = session.execute(select(m.CatalogueItem).where(m.CatalogueItem.code.in_(codes))
-                           .order_by(m.CatalogueItem.effective_from)).scalars().all()
-    found = {}
-    for day in days:
-        for row in rows:
-            if row.effective_from <= day and (row.effective_to is None or day <= row.effective_to):
-                found[(row.code, day)] = row
-    return found
 
 
 def _entry_for(catalogue: dict, line: UploadLine, index: int) -> m.CatalogueItem:

@@ -138,9 +138,12 @@ def _institution(row: m.Institution) -> Institution:
     return Institution(row.code, row.name, row.hosp_lv)
 
 
-def _dip_units(row: m.Settlement, rules: ClearingRules, index) -> int:
-    group = dip_core.match_group(rules.dip, row.dise_code or "", "", index)
-    return dip_core.case_points(group, row.medfee_sumamt, rules.dip).units
+def dip_case(row: m.Settlement, rules: ClearingRules, index) -> dip_core.CasePoints:
+    """A settlement's DIP group and points, by its main diagnosis and procedure. Without a main diagnosis
+    (settlements made before revision 0009, console claims) its disease code stands in: an admission's
+    `dise_code` is the main diagnosis when the institution sends no disease code."""
+    group = dip_core.match_group(rules.dip, row.diag_code or row.dise_code or "", row.oprn_code or "", index)
+    return dip_core.case_points(group, row.medfee_sumamt, rules.dip)
 
 
 # ---------------------------------------------------------------- (de)serialising the ledger side
@@ -205,7 +208,7 @@ def run_month(store: Store, rules: ClearingRules, month: str,
         dip_on = plan["dip_budget"] is not None
         index = dip_core.catalogue_index(rules.dip) if dip_on else None
         dip_types = set(rules.dip.med_types)
-        units = {code: sum(sign * _dip_units(row, rules, index) for row, sign in items
+        units = {code: sum(sign * dip_case(row, rules, index).units for row, sign in items
                            if row.med_type in dip_types and row.hifp_pay) if dip_on else 0
                  for code, items in events.items()}
         month_units = sum(u for u in units.values() if u > 0)

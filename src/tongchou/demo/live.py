@@ -83,8 +83,8 @@ def _inpatient(hsa: HsaClient, req: SettleRequest, cert: dict[str, str]) -> None
         "psn_no": req.psn_no, "insutype": req.insutype, "begntime": _time(req.begndate, "08:00:00"), **cert,
         "med_type": req.med_type, "ipt_no": req.key, "atddr_no": "DR02", "chfpdr_name": "主诊医师",
         "adm_diag_dscr": "入院诊断", "adm_dept_codg": "D02", "adm_dept_name": "住院部", "adm_bed": "1",
-        "dscg_maindiag_code": req.dise_code or "R69", "dscg_maindiag_name": "主要诊断",
-        "dise_codg": req.dise_code}, "diseinfo": []}))["result"]["mdtrt_id"]
+        "dscg_maindiag_code": req.diag_code or req.dise_code or "R69", "dscg_maindiag_name": "主要诊断",
+        "oprn_oprt_code": req.oprn_code, "dise_codg": req.dise_code}, "diseinfo": []}))["result"]["mdtrt_id"]
     _ok(hsa.call("2301", {"feedetail": _fee_lines(req, mdtrt_id, None)}))
     _ok(hsa.call("2402", {"dscginfo": {"mdtrt_id": mdtrt_id, "psn_no": req.psn_no, "insutype": req.insutype,
                                        "endtime": _time(req.enddate, "10:00:00"), "dscg_dept_codg": "D02",

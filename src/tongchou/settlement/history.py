@@ -313,8 +313,9 @@ def _write_states(session: Session, out: _Batch, stored: dict[tuple[str, str, in
 # ---------------------------------------------------------------- visits in the `tongchou settle` line format
 
 def request_from_visit(visit: dict[str, Any]) -> SettleRequest:
-    """A visit line (the claim format of `tongchou settle`, with `fixmedins_code` and `mdtrt_id`) as a request.
-    Only codes, quantities, prices and amounts of the items are used: the catalogue decides the rest."""
+    """A visit line (the claim format of `tongchou settle`, with `fixmedins_code`, `mdtrt_id` and, for DIP,
+    optional `diag_code` and `oprn_code`) as a request. Only codes, quantities, prices and amounts of the
+    items are used: the catalogue decides the rest."""
     items = tuple(FeeLine(code=str(i["code"]), amount=to_fen(i["amount"]),
                           qty=None if i.get("qty") is None else Decimal(str(i["qty"])),
                           price=None if i.get("price") is None else Decimal(str(i["price"])),
@@ -325,7 +326,8 @@ def request_from_visit(visit: dict[str, Any]) -> SettleRequest:
         insutype=str(visit["insutype"]), fixmedins_code=str(visit["fixmedins_code"]),
         mdtrt_id=str(visit.get("mdtrt_id") or visit["setl_id"]), med_type=str(visit["med_type"]),
         begndate=dt.date.fromisoformat(visit["begndate"]), enddate=dt.date.fromisoformat(visit["enddate"]),
-        items=items, dise_code=visit.get("dise_code"), accident=bool(visit.get("accident", False)),
+        items=items, dise_code=visit.get("dise_code"), diag_code=visit.get("diag_code") or None,
+        oprn_code=visit.get("oprn_code") or None, accident=bool(visit.get("accident", False)),
         third_party_liable=bool(visit.get("third_party_liable", False)),
         acct_used=str(visit.get("acct_used_flag", "1")) != "0", settle_if_ineligible=True,
     )

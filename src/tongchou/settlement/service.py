@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
@@ -42,9 +42,10 @@ from tongchou.settlement.model import AMOUNT_FIELDS, Claim, Item, Person, YearSt
 from tongchou.settlement.model import Settlement as EngineSettlement
 from tongchou.settlement.split import SplitError, split_items
 from tongchou.store import models as m
+from tongchou.store.cache import ReferenceCache
 from tongchou.store.codec import delta_json, delta_of, state_json, state_of
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
-from tongchou.store.uow import Store, lock_accounts, lock_year_state
+from tongchou.store.uow import Store, dialect_insert, lock_accounts, lock_year_state
 
 Fen = int
 INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
@@ -65,6 +66,11 @@ class FeeLine:
     restriction_met: bool = True  # whether a restricted-use item's condition holds (lmt_used_flag)
 
 
+# Fields added after settlements were stored: left out of the fingerprint when empty, so that a request
+# key stored before them still matches its retry.
+ADDED_LATER = frozenset({"diag_code", "oprn_code", "begntime"})
+
+
 @dataclass(frozen=True)
 class SettleRequest:
     key: str  # idempotency key: institution code + msgid, or setl_id
@@ -79,17 +85,21 @@ class SettleRequest:
     chrg_bchno: str | None = None
     setl_id: str | None = None
     dise_code: str | None = None
+    diag_code: str | None = None  # main diagnosis (ICD-10) and main procedure: DIP grouping
+    oprn_code: str | None = None
     accident: bool = False
     third_party_liable: bool = False
     acct_used: bool = True
     mulaid_psn_no: str | None = None  # the relative whose account pays what the person's own cannot
     settle_if_ineligible: bool = False  # an ineligible person is settled all self-paid instead of refused
     hosp_part_amt: Fen = 0
+    begntime: dt.datetime | None = None  # registration time of an API visit (supervision's screening)
 
     def fingerprint(self) -> str:
         """A hash of everything but the key: the same key with another fingerprint is a conflict.
         (The body is what `dataclasses.asdict` gives, built without its deep copies.)"""
-        body = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "key"}
+        body = {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "key" and not (f.name in ADDED_LATER and getattr(self, f.name) is None)}
         body["items"] = [{f.name: getattr(line, f.name) for f in fields(line)} for line in self.items]
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
@@ -110,6 +120,7 @@ class SettleOutcome:
     replayed: bool = False  # the key was seen with the same request: no money moved now
     committed: bool = True  # False for a pre-settlement
     balc: Fen | None = None
+    pool_prop: str | None = None  # the pooled fund's share of the in-scope amount, as stored
     warnings: tuple[str, ...] = ()  # supervision findings that do not refuse (returned to the institution)
 
     @property
@@ -154,15 +165,15 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _load_context(session: Session, req: SettleRequest) -> Context:
+def _load_context(session: Session, req: SettleRequest, references: ReferenceCache) -> Context:
     person = session.get(m.Person, req.psn_no)
     if person is None:
         raise InvalidRequest("psn_no", f"参保人{req.psn_no}不存在。", "unknown_person")
-    institution = session.get(m.Institution, req.fixmedins_code)
+    institution = references.institution(session, req.fixmedins_code)
     if institution is None:
         raise InvalidRequest("fixmedins_code", f"定点医药机构{req.fixmedins_code}不存在。", "unknown_institution")
     _check_agreement(institution, req.enddate)
-    county = session.get(m.CountyRow, person.county)
+    county = references.county(session, person.county)
     enrolments = session.execute(select(m.Enrolment).where(
         m.Enrolment.psn_no == req.psn_no, m.Enrolment.insutype == req.insutype)).scalars().all()
     periods = [Period(e.insutype, e.start, e.end, e.benefit_start) for e in enrolments]
@@ -181,23 +192,16 @@ def _check_agreement(institution: m.Institution, day: dt.date) -> None:
                                         f"（状态：{institution.agreement_status}），不能结算。", "agreement")
 
 
-def catalogue_in_force(session: Session, codes: set[str], day: dt.date) -> dict[str, m.CatalogueItem]:
-    """The catalogue entry of each code in force on the day (the latest one to start, if several)."""
-    rows = session.execute(select(m.CatalogueItem).where(
-        m.CatalogueItem.code.in_(codes), m.CatalogueItem.effective_from <= day,
-        (m.CatalogueItem.effective_to.is_(None)) | (m.CatalogueItem.effective_to >= day),
-    ).order_by(m.CatalogueItem.effective_from)).scalars()
-    return {row.code: row for row in rows}
-
-
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def items_from_catalogue(session: Session, req: SettleRequest) -> list[Item]:
+def items_from_catalogue(session: Session, req: SettleRequest, references: ReferenceCache | None = None) -> list[Item]:
+    """The request's lines with the catalogue facts in force on its end date."""
     if not req.items:
         raise InvalidRequest("items", "结算请求没有费用明细。")
-    catalogue = catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
+    references = references or ReferenceCache(None)
+    catalogue = references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
     items = []
     for index, line in enumerate(req.items):
         entry = catalogue.get(line.code)
@@ -260,6 +264,7 @@ def settlement_values(req: SettleRequest, ctx: Context, settlement: EngineSettle
         insutype=req.insutype, year=req.enddate.year, county=ctx.person.county, insuplc_admdvs=ctx.pool,
         fixmedins_code=req.fixmedins_code, hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier,
         mdtrt_id=req.mdtrt_id, chrg_bchno=req.chrg_bchno, med_type=req.med_type, dise_code=req.dise_code,
+        diag_code=req.diag_code, oprn_code=req.oprn_code,
         accident=req.accident, begndate=req.begndate, enddate=req.enddate, psn_type=claim.person.psn_type,
         tier=claim.person.tier, assistance=sorted(claim.person.assistance),
         continuous_years=claim.person.continuous_years, policy_id=settlement.policy_id,
@@ -289,12 +294,14 @@ class SettlementService:
     """Settlement against the store; one instance may serve many threads."""
 
     def __init__(self, store: Store, registry: Registry, today: Callable[[], dt.date] = dt.date.today,
-                 supervision: Any | None = None):
-        """`supervision`: a `tongchou.supervision.hook.SupervisionHook` screening before and during settlement."""
+                 supervision: Any | None = None, references: ReferenceCache | None = None):
+        """`supervision`: a `tongchou.supervision.hook.SupervisionHook` screening before and during settlement;
+        `references`: the worker's cache of institutions, counties and catalogue entries (none by default)."""
         self.store = store
         self.registry = registry
         self.today = today
         self.supervision = supervision
+        self.references = references or ReferenceCache(None)
 
     # -------------------------------------------------- settle / pre-settle
 
@@ -302,7 +309,7 @@ class SettlementService:
         """Settle; `after(session, outcome)` runs in the same transaction before it commits (the API
         records its message and marks the fee lines there), also when the key replays an answer."""
         def work(session: Session) -> SettleOutcome:
-            outcome = self._settle_in(session, req)
+            outcome = self.settle_in(session, req)
             if after is not None:
                 after(session, outcome)
             return outcome
@@ -311,19 +318,17 @@ class SettlementService:
     def pre_settle(self, req: SettleRequest) -> SettleOutcome:
         """Everything `settle` computes; nothing is written."""
         def compute(session: Session) -> SettleOutcome:
-            ctx = _load_context(session, req)
+            ctx = _load_context(session, req, self.references)
             state = self._state_of(session, req, ctx, lock=False)
             settlement, _after, extra = self._compute(session, req, ctx, state, req.setl_id or "PRE-SETTLEMENT")
             return _outcome_of(settlement, committed=False, warnings=extra["warnings"])
         return self.store.read(compute)
 
-    def _settle_in(self, session: Session, req: SettleRequest) -> SettleOutcome:
-        earlier = self._earlier_answer(session, req)
-        if earlier is not None:
-            return earlier
-        ctx = _load_context(session, req)
+    def settle_in(self, session: Session, req: SettleRequest) -> SettleOutcome:
+        """`settle` inside the caller's transaction (the API records its message in the same one)."""
+        ctx = _load_context(session, req, self.references)
         ys_row = lock_year_state(session, req.psn_no, req.insutype, req.enddate.year, ctx.person.county)
-        earlier = self._earlier_answer(session, req)  # the key may have been used while we waited for the lock
+        earlier = self._earlier_answer(session, req)  # after the lock: a retry waits for its first attempt
         if earlier is not None:
             return earlier
         self._refuse_second_active(session, req)
@@ -398,7 +403,7 @@ class SettlementService:
         if not eligibility.eligible and not req.settle_if_ineligible:
             raise Refused("psn_no", eligibility.reason, "not_eligible")
         mulaid_balance, mulaid_county = self._mulaid(session, req, resolved)
-        items = items_from_catalogue(session, req)
+        items = items_from_catalogue(session, req, self.references)
         warnings = self._review(session, req, ctx, items)
         try:
             split, item_splits = split_items(items)
@@ -422,30 +427,33 @@ class SettlementService:
 
     def _persist(self, session: Session, req: SettleRequest, ctx: Context, settlement: EngineSettlement,
                  extra: dict[str, Any]) -> m.Settlement:
+        """The key, the active visit, the settlement and its fee lines (plain inserts: the rows are only
+        written here); returns the settlement as a transient row for the ledger."""
         setl_id = settlement.setl_id
         county = ctx.person.county
-        session.add(m.RequestKey(key=req.key, kind="settlement", request_hash=req.fingerprint(), setl_id=setl_id))
-        session.add(m.ActiveVisit(visit_key=req.visit_key, setl_id=setl_id))
-        visit = self._visit(session, req, county)
-        row = m.Settlement(**settlement_values(req, ctx, settlement, extra))
-        session.add(row)
-        session.flush()
-        for values in fee_item_values(req, extra, visit.id, setl_id, county):
-            session.add(m.FeeItem(**values))
-        return row
+        values = settlement_values(req, ctx, settlement, extra)
+        session.execute(insert(m.RequestKey.__table__).values(key=req.key, kind="settlement",
+                                                              request_hash=values["request_hash"], setl_id=setl_id))
+        session.execute(insert(m.ActiveVisit.__table__).values(visit_key=req.visit_key, setl_id=setl_id))
+        visit_id = self._visit_id(session, req, county)
+        session.execute(insert(m.Settlement.__table__).values(values))
+        session.execute(insert(m.FeeItem.__table__), fee_item_values(req, extra, visit_id, setl_id, county))
+        return m.Settlement(**values)
 
-    def _visit(self, session: Session, req: SettleRequest, county: str) -> m.Visit:
-        visit = session.execute(select(m.Visit).where(m.Visit.fixmedins_code == req.fixmedins_code,
-                                                      m.Visit.mdtrt_id == req.mdtrt_id)).scalar_one_or_none()
-        if visit is None:
-            visit = m.Visit(fixmedins_code=req.fixmedins_code, mdtrt_id=req.mdtrt_id, psn_no=req.psn_no,
-                            insutype=req.insutype, med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
-                            dise_code=req.dise_code, county=county)
-            session.add(visit)
-            session.flush()
-        elif visit.psn_no != req.psn_no:
+    def _visit_id(self, session: Session, req: SettleRequest, county: str) -> int:
+        """The service's visit row of the request, added on its first settlement."""
+        table = m.Visit.__table__
+        added = session.execute(dialect_insert(session, table).values(
+            fixmedins_code=req.fixmedins_code, mdtrt_id=req.mdtrt_id, psn_no=req.psn_no, insutype=req.insutype,
+            med_type=req.med_type, begndate=req.begndate, enddate=req.enddate, dise_code=req.dise_code, county=county,
+        ).on_conflict_do_nothing().returning(table.c.id)).scalar()
+        if added is not None:
+            return added
+        visit_id, psn_no = session.execute(select(table.c.id, table.c.psn_no).where(
+            table.c.fixmedins_code == req.fixmedins_code, table.c.mdtrt_id == req.mdtrt_id)).one()
+        if psn_no != req.psn_no:
             raise Conflict("mdtrt_id", f"就诊{req.mdtrt_id}属于另一参保人。", "visit_of_other_person")
-        return visit
+        return visit_id
 
     # -------------------------------------------------- cancel / reverse
 
@@ -519,9 +527,9 @@ def _outcome_of(settlement: EngineSettlement, committed: bool = True, warnings: 
                 ) -> SettleOutcome:
     return SettleOutcome(settlement.setl_id, _amounts(settlement), settlement.policy_id, settlement.benefit_line,
                          [explanation_step_json(step) for step in settlement.explanation], committed=committed,
-                         balc=settlement.balc, warnings=tuple(warnings))
+                         balc=settlement.balc, pool_prop=str(settlement.pool_prop), warnings=tuple(warnings))
 
 
 def _outcome_of_row(row: m.Settlement, replayed: bool = False) -> SettleOutcome:
     return SettleOutcome(row.setl_id, _amounts(row), row.policy_id, row.benefit_line, list(row.explanation),
-                         replayed=replayed, balc=row.balc)
+                         replayed=replayed, balc=row.balc, pool_prop=row.pool_prop)

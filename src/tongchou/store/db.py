@@ -43,7 +43,9 @@ def make_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No ping before each checkout (a round trip per transaction): a connection the server dropped is
+    # invalidated on first use and `Store.transaction` runs the work again on a new one.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
 
 
 def alembic_config(url: str) -> Config:

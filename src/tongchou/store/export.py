@@ -1,4 +1,5 @@
-"""`tongchou export claims`: the store's settlements as a claims table (spec/contracts.md "Claims table").
+"""`tongchou export claims`: the store's settlements as a claims table (spec/contracts.md "Claims table"),
+with the DIP columns `diag_code` and `oprn_code` of docs/clearing.md after the contract's columns.
 
 Amounts are written as yuan with two decimals (CSV text; Parquet DECIMAL(18,2)), flags 0/1,
 rows in the replay order (`psn_no`, `enddate`, `begndate`, `setl_id`). A cancelled settlement is
@@ -22,10 +23,10 @@ from sqlalchemy.orm import Session
 from tongchou.money import fen_to_decimal, fen_to_str
 from tongchou.store import models as m
 from tongchou.store.errors import InvalidRequest
-from tongchou.claims_table import CLAIM_COLUMNS
+from tongchou.claims_table import CLAIM_COLUMNS, DIP_COLUMNS
 from tongchou.store.uow import Store
 
-COLUMNS = CLAIM_COLUMNS
+COLUMNS = CLAIM_COLUMNS + DIP_COLUMNS
 AMOUNTS = COLUMNS[COLUMNS.index("medfee_sumamt"):COLUMNS.index("refd_setl_flag")]
 FLAGS = ("accident", "poverty_flag", "refd_setl_flag")
 INTS = ("continuous_years", "hosp_lv")

@@ -290,6 +290,8 @@ class Settlement(Base):
     chrg_bchno: Mapped[Optional[str]] = mapped_column(String(64))
     med_type: Mapped[str] = mapped_column(String(6))
     dise_code: Mapped[Optional[str]] = mapped_column(String(100))
+    diag_code: Mapped[Optional[str]] = mapped_column(String(20))  # main diagnosis (ICD-10): DIP grouping
+    oprn_code: Mapped[Optional[str]] = mapped_column(String(30))  # main procedure (ICD-9-CM-3): DIP grouping
     accident: Mapped[bool] = mapped_column(Boolean, default=False)
     begndate: Mapped[dt.date] = mapped_column(Date)
     enddate: Mapped[dt.date] = mapped_column(Date)
@@ -467,6 +469,8 @@ class ApiVisit(Base):
     endtime: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     dise_codg: Mapped[Optional[str]] = mapped_column(String(100))
     dise_name: Mapped[Optional[str]] = mapped_column(String(500))
+    diag_code: Mapped[Optional[str]] = mapped_column(String(20))  # main diagnosis (2401, 2402 or 2203)
+    oprn_code: Mapped[Optional[str]] = mapped_column(String(30))  # main procedure (2401 or 2402)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open, cancelled, discharged
     diagnoses: Mapped[list[Any]] = mapped_column(JSON, default=list)
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

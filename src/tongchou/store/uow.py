@@ -20,7 +20,7 @@ import random
 import time
 from typing import Callable, Iterable, TypeVar
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -68,6 +68,7 @@ class Store:
         self.county = county
         self.role = role
         self._owns_engine = True
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
     def open(cls, url: str | None = None, *, pool_size: int = 10, county: str | None = None,
@@ -82,10 +83,14 @@ class Store:
         return scoped
 
     def _enter(self, session: Session, county) -> None:
-        """At the start of a transaction on PostgreSQL: the role and the county, both transaction-local."""
+        """At the start of a transaction on PostgreSQL: the role and the county, both transaction-local.
+        City-wide without a role needs no statement: an unset county is city-wide, and a SET LOCAL of an
+        earlier transaction on the pooled connection ended with it."""
         if self.engine.dialect.name != "postgresql":
             return
         county = self.county if county is _DEFAULT else county
+        if not county and not self.role:
+            return
         if self.role:
             session.execute(text(f'SET LOCAL ROLE "{_identifier(self.role)}"'))
         session.execute(text("SELECT set_config(:name, :value, true)"),
@@ -111,6 +116,8 @@ class Store:
                         self._enter(session, county)
                         return work(session)
             except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 0:
+                    continue  # a pooled connection the server dropped (restart): once more on a new one
                 if is_unique_violation(exc) and unique_left > 0:
                     unique_left -= 1
                     continue
@@ -119,8 +126,31 @@ class Store:
                 time.sleep(min(0.005 * 2 ** attempt, 0.5) * random.random())
         raise TooBusy(f"transaction failed {attempts} times on locks")
 
+    def statement(self, work: Callable[[Connection], T]) -> T:
+        """Run `work`, a statement or two that need no transaction around them (the gate's nonce claim and
+        message look-up), in autocommit mode on PostgreSQL: one round trip each, no BEGIN/COMMIT. On SQLite,
+        or limited to a county or role, in one ordinary transaction."""
+        if self.dialect != "postgresql" or self.county or self.role:
+            return self.transaction(lambda session: work(session.connection()))
+        try:
+            with self._autocommit.connect() as connection:
+                return work(connection)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            with self._autocommit.connect() as connection:  # a pooled connection the server dropped
+                return work(connection)
+
     def read(self, work: Callable[[Session], T], *, county=_DEFAULT) -> T:
         """Run `work` in a transaction that is rolled back (pre-settlement, reports)."""
+        try:
+            return self._read_once(work, county)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return self._read_once(work, county)  # a pooled connection the server dropped: once more
+
+    def _read_once(self, work: Callable[[Session], T], county) -> T:
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
             session.begin()
             try:
@@ -137,18 +167,20 @@ def _identifier(name: str) -> str:
     return name
 
 
-def _insert_ignore(session: Session, table, values: dict) -> None:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(table).values(**values).on_conflict_do_nothing())
+def dialect_insert(session: Session, table):
+    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL or SQLite)."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
 
 
 def lock_year_state(session: Session, psn_no: str, insutype: str, year: int, county: str) -> YearStateRow:
-    """The person's accumulator row for the scheme and year, created empty if new, locked until commit."""
-    _insert_ignore(session, YearStateRow, {"psn_no": psn_no, "insutype": insutype, "year": year, "county": county,
-                                           "state": {}, "settlements": 0})
-    query = select(YearStateRow).where(YearStateRow.psn_no == psn_no, YearStateRow.insutype == insutype,
-                                       YearStateRow.year == year).with_for_update()
+    """The person's accumulator row for the scheme and year, created empty if new, locked until commit
+    (one statement: an insert whose conflict 'updates' the row to itself takes the row lock)."""
+    insert = dialect_insert(session, YearStateRow).values(psn_no=psn_no, insutype=insutype, year=year, county=county,
+                                                state={}, settlements=0)
+    upsert = insert.on_conflict_do_update(index_elements=["psn_no", "insutype", "year"],
+                                          set_={"settlements": YearStateRow.settlements})
+    query = select(YearStateRow).from_statement(upsert.returning(YearStateRow))
     return session.execute(query, execution_options={"populate_existing": True}).scalar_one()
 
 

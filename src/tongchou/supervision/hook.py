@@ -119,7 +119,7 @@ def review(hook: SupervisionHook, session: Session, req: Any, person: Any, items
     """The settlement service's one call: refuse a suspended person or a blocking finding (Refused, naming the
     field), otherwise return the warnings for the institution (warn_msg)."""
     hook.check_benefits(session, req.psn_no, req.enddate)
-    screening = hook.screen(session, req, person, items)
+    screening = hook.screen(session, req, person, items, begntime=getattr(req, "begntime", None))
     if screening.blocking:
         raise Refused(refusal_field(screening), screening.refusal(), refusal_code(screening))
     return tuple(f.text for f in screening.warnings)
