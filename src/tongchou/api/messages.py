@@ -8,20 +8,20 @@ marks the message it reverses, whether or not that message has arrived: a late o
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tongchou.api.envelope import ApiError
 from tongchou.api.jsonout import dumps
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
-from tongchou.store.uow import Store
+from tongchou.store.uow import Store, dialect_insert
 
 DONE, REVERSED = "done", "reversed"
 OUTPUT_COLUMN = "api_message.output"
@@ -40,14 +40,20 @@ class Stored:
     subject: str | None
 
 
-_COLUMNS = (m.ApiMessage.infno, m.ApiMessage.input_hash, m.ApiMessage.status, m.ApiMessage.output,
-            m.ApiMessage.subject)
+_TABLE = m.ApiMessage.__table__
+_LOOKUP = select(_TABLE.c.infno, _TABLE.c.input_hash, _TABLE.c.status, _TABLE.c.output, _TABLE.c.subject).where(
+    _TABLE.c.fixmedins_code == bindparam("code"), _TABLE.c.msgid == bindparam("msgid"))
+
+
+@functools.cache
+def _insert_new(dialect: str):
+    """The message, unless one with its msgid is there already (then no row comes back)."""
+    return dialect_insert(dialect, _TABLE).on_conflict_do_nothing().returning(_TABLE.c.msgid)
 
 
 def lookup(store: Store, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
     """The message as recorded (one statement, outside any transaction: a record commits whole)."""
-    query = select(*_COLUMNS).where(m.ApiMessage.fixmedins_code == code, m.ApiMessage.msgid == msgid)
-    row = store.statement(lambda connection: connection.execute(query).first())
+    row = store.statement(lambda connection: connection.execute(_LOOKUP, {"code": code, "msgid": msgid}).first())
     if row is None:
         return None
     infno, input_hash, status, output, subject = row
@@ -65,11 +71,8 @@ def replay(stored: Stored, infno: str, input_hash: str) -> Any:
 
 
 def _insert(session: Session, values: dict[str, Any]) -> bool:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    inserted = session.execute(module.insert(m.ApiMessage).values(**values).on_conflict_do_nothing()
-                               .returning(m.ApiMessage.msgid)).first()
-    return inserted is not None
+    connection = session.connection()
+    return connection.execute(_insert_new(connection.dialect.name), values).first() is not None
 
 
 def record(session: Session, cipher: DataCipher, code: str, msgid: str, infno: str, input_hash: str, output: Any,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from tongchou.enrolment.rules import date_text
@@ -64,14 +64,19 @@ def person_or_refuse(session: Session, psn_no: str, field: str = "psn_no") -> m.
     return person
 
 
+_PERSON_ENROLLED = select(m.Person.county, exists().where(
+    m.Enrolment.psn_no == m.Person.psn_no, m.Enrolment.insutype == bindparam("insutype")).label("enrolled")
+).where(m.Person.psn_no == bindparam("psn_no"))
+
+
 def register(session: Session, code: str, *, psn_no: str, insutype: str, kind: str, med_type: str | None,
              ipt_otp_no: str, begntime: dt.datetime, info: dict[str, Any], diagnoses: list[dict[str, Any]] = (),
              dise_codg: str | None = None, dise_name: str | None = None, mdtrt_id: str | None = None,
              diag_code: str | None = None, oprn_code: str | None = None) -> m.ApiVisit:
-    person = person_or_refuse(session, psn_no)
-    enrolled = session.execute(select(m.Enrolment.id).where(
-        m.Enrolment.psn_no == psn_no, m.Enrolment.insutype == insutype).limit(1)).first()
-    if enrolled is None:
+    person = session.execute(_PERSON_ENROLLED, {"psn_no": psn_no, "insutype": insutype}).first()
+    if person is None:
+        raise NotFound("psn_no", f"参保人{psn_no}不存在。")
+    if not person.enrolled:
         raise Refused("insutype", f"参保人{psn_no}未参加险种{insutype}。", "not_enrolled")
     field = "ipt_no" if kind == "inpatient" else "ipt_otp_no"
     if kind == "inpatient":
@@ -404,7 +409,8 @@ def billable_of(rows: Iterable[m.ApiFee], field: str) -> Billable:
 
 def mark_settled(session: Session, fee_ids: tuple[int, ...], setl_id: str) -> None:
     """The lines a settlement was made of; refused (rolled back) when they changed meanwhile."""
-    changed = session.execute(update(m.ApiFee).where(m.ApiFee.id.in_(fee_ids), m.ApiFee.status == UPLOADED)
+    fees = m.ApiFee.__table__
+    changed = session.execute(update(fees).where(fees.c.id.in_(fee_ids), fees.c.status == UPLOADED)
                               .values(status=SETTLED, setl_id=setl_id)).rowcount
     if changed != len(fee_ids):
         raise Conflict("mdtrt_id", "结算期间费用明细发生了变化，请重新结算。", "fees_changed")
@@ -412,13 +418,15 @@ def mark_settled(session: Session, fee_ids: tuple[int, ...], setl_id: str) -> No
 
 def close_admission(session: Session, visit_id: int, day: dt.date) -> None:
     """A final inpatient settlement given the discharge date (dscgTime) without 2402: discharged then."""
-    session.execute(update(m.ApiVisit).where(m.ApiVisit.id == visit_id, m.ApiVisit.status == OPEN)
+    visits = m.ApiVisit.__table__
+    session.execute(update(visits).where(visits.c.id == visit_id, visits.c.status == OPEN)
                     .values(status=DISCHARGED, endtime=dt.datetime.combine(day, dt.time())))
 
 
 def mark_unsettled(session: Session, setl_id: str) -> None:
     """After a cancellation: the lines may be settled again or cancelled."""
-    session.execute(update(m.ApiFee).where(m.ApiFee.setl_id == setl_id, m.ApiFee.status == SETTLED)
+    fees = m.ApiFee.__table__
+    session.execute(update(fees).where(fees.c.setl_id == setl_id, fees.c.status == SETTLED)
                     .values(status=UPLOADED, setl_id=None))
 
 

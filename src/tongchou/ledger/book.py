@@ -17,13 +17,17 @@ Fen = int
 def record(session: Session, entry: Entry) -> int:
     """Write an entry and its lines; returns the entry id. A second entry for the same cause fails
     (unique cause), so a retried operation cannot post twice."""
-    entry_id = session.execute(
-        insert(JournalEntry).values(cause_type=entry.cause_type, cause_id=entry.cause_id, county=entry.county,
-                                    booked_on=entry.booked_on, memo=entry.memo).returning(JournalEntry.id)
-    ).scalar_one()
+    connection = session.connection()
+    entry_id = connection.execute(_INSERT_ENTRY, {
+        "cause_type": entry.cause_type, "cause_id": entry.cause_id, "county": entry.county,
+        "booked_on": entry.booked_on, "memo": entry.memo}).scalar_one()
     if entry.lines:
-        session.execute(insert(Posting), [_row(entry_id, line) for line in entry.lines])
+        connection.execute(_INSERT_POSTINGS, [_row(entry_id, line) for line in entry.lines])
     return entry_id
+
+
+_INSERT_ENTRY = insert(JournalEntry.__table__).returning(JournalEntry.__table__.c.id)
+_INSERT_POSTINGS = insert(Posting.__table__)
 
 
 def record_many(session: Session, entries: list[Entry]) -> list[int]:
@@ -80,7 +84,10 @@ def entry_lines(session: Session, cause_type: str, cause_id: str) -> tuple[int, 
 
 def closed_to(session: Session) -> dt.date | None:
     """The end of the latest closed month (entries booked on or before it are refused), or None."""
-    return session.execute(select(func.max(LedgerClose.period_end))).scalar_one_or_none()
+    return session.connection().execute(_CLOSED_TO).scalar_one_or_none()
+
+
+_CLOSED_TO = select(func.max(LedgerClose.__table__.c.period_end))
 
 
 def first_open_day(closed: dt.date | None, day: dt.date) -> dt.date:

@@ -20,6 +20,7 @@ codes, quantities, prices and amounts only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
@@ -45,7 +46,7 @@ from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
 from tongchou.store.codec import delta_json, delta_of, state_json, state_of
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
-from tongchou.store.uow import Store, dialect_insert, lock_accounts, lock_year_state
+from tongchou.store.uow import Store, dialect_insert, lock_accounts, lock_year_state, save_year_state
 
 Fen = int
 INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
@@ -331,21 +332,25 @@ class SettlementService:
         earlier = self._earlier_answer(session, req)  # after the lock: a retry waits for its first attempt
         if earlier is not None:
             return earlier
-        self._refuse_second_active(session, req)
         state = self._state_of(session, req, ctx, lock=True, stored=ys_row.state)
         setl_id = req.setl_id or f"{req.fixmedins_code}-{uuid.uuid4().hex[:20]}"
         settlement, after, extra = self._compute(session, req, ctx, state, setl_id)
         row = self._persist(session, req, ctx, settlement, extra)
-        ys_row.state = state_json(after, req.enddate.year)
-        ys_row.settlements += 1
+        save_year_state(session, ys_row, state_json(after, req.enddate.year), ys_row.settlements + 1)
         booked_on = first_open_day(closed_to(session), row.enddate)
         record(session, settlement_entry(settlement_facts(row, booked_on)))
-        session.flush()
         return _outcome_of(settlement, warnings=extra["warnings"])
 
     def _earlier_answer(self, session: Session, req: SettleRequest) -> SettleOutcome | None:
-        key = session.get(m.RequestKey, req.key, populate_existing=True)
+        """The first answer of the key, or None; refused when the key was reversed or used for another
+        request, or when the visit already has an active settlement (one statement for both checks)."""
+        found = {row.what: row for row in session.connection().execute(
+            _KEY_AND_ACTIVE, {"key": req.key, "visit_key": req.visit_key})}
+        key = found.get("key")
         if key is None:
+            if "active" in found:
+                raise Conflict("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算{found['active'].setl_id}，"
+                                           f"如需重新结算请先撤销。", "already_settled")
             return None
         if key.kind == "reversal_mark":
             raise Refused("key", f"交易{req.key}已被冲正，原交易不予办理。", "reversed")
@@ -353,12 +358,6 @@ class SettlementService:
             raise Conflict("key", f"交易{req.key}已办理，且本次请求内容与原请求不同，不予办理。", "key_conflict")
         row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == key.setl_id)).scalar_one()
         return _outcome_of_row(row, replayed=True)
-
-    def _refuse_second_active(self, session: Session, req: SettleRequest) -> None:
-        active = session.get(m.ActiveVisit, req.visit_key, populate_existing=True)
-        if active is not None:
-            raise Conflict("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算{active.setl_id}，如需重新结算请先撤销。",
-                           "already_settled")
 
     def _state_of(self, session: Session, req: SettleRequest, ctx: Context, *, lock: bool,
                   stored: dict | None = None) -> YearState:
@@ -432,25 +431,26 @@ class SettlementService:
         setl_id = settlement.setl_id
         county = ctx.person.county
         values = settlement_values(req, ctx, settlement, extra)
-        session.execute(insert(m.RequestKey.__table__).values(key=req.key, kind="settlement",
-                                                              request_hash=values["request_hash"], setl_id=setl_id))
-        session.execute(insert(m.ActiveVisit.__table__).values(visit_key=req.visit_key, setl_id=setl_id))
+        connection = session.connection()
+        connection.execute(_INSERT_KEY, {"key": req.key, "kind": "settlement", "request_hash": values["request_hash"],
+                                         "setl_id": setl_id})
+        connection.execute(_INSERT_ACTIVE, {"visit_key": req.visit_key, "setl_id": setl_id})
         visit_id = self._visit_id(session, req, county)
-        session.execute(insert(m.Settlement.__table__).values(values))
-        session.execute(insert(m.FeeItem.__table__), fee_item_values(req, extra, visit_id, setl_id, county))
+        connection.execute(_INSERT_SETTLEMENT, values)
+        connection.execute(_INSERT_FEE_ITEMS, fee_item_values(req, extra, visit_id, setl_id, county))
         return m.Settlement(**values)
 
     def _visit_id(self, session: Session, req: SettleRequest, county: str) -> int:
         """The service's visit row of the request, added on its first settlement."""
-        table = m.Visit.__table__
-        added = session.execute(dialect_insert(session, table).values(
-            fixmedins_code=req.fixmedins_code, mdtrt_id=req.mdtrt_id, psn_no=req.psn_no, insutype=req.insutype,
-            med_type=req.med_type, begndate=req.begndate, enddate=req.enddate, dise_code=req.dise_code, county=county,
-        ).on_conflict_do_nothing().returning(table.c.id)).scalar()
+        connection = session.connection()
+        added = connection.execute(_visit_insert(connection.dialect.name), {
+            "fixmedins_code": req.fixmedins_code, "mdtrt_id": req.mdtrt_id, "psn_no": req.psn_no,
+            "insutype": req.insutype, "med_type": req.med_type, "begndate": req.begndate, "enddate": req.enddate,
+            "dise_code": req.dise_code, "county": county}).scalar()
         if added is not None:
             return added
-        visit_id, psn_no = session.execute(select(table.c.id, table.c.psn_no).where(
-            table.c.fixmedins_code == req.fixmedins_code, table.c.mdtrt_id == req.mdtrt_id)).one()
+        visit_id, psn_no = connection.execute(_VISIT, {"fixmedins_code": req.fixmedins_code,
+                                                       "mdtrt_id": req.mdtrt_id}).one()
         if psn_no != req.psn_no:
             raise Conflict("mdtrt_id", f"就诊{req.mdtrt_id}属于另一参保人。", "visit_of_other_person")
         return visit_id
@@ -488,7 +488,7 @@ class SettlementService:
             after = apply_delta(state_of(ys_row.state), delta_of(row.delta), -1)
         except KeyError:
             raise Conflict("setl_id", f"结算{setl_id}所属住院的首次结算已撤销，请先处理该住院的其他结算。") from None
-        ys_row.state = state_json(after, row.year)
+        save_year_state(session, ys_row, state_json(after, row.year), ys_row.settlements)
         session.add(m.SettlementCancellation(setl_id=setl_id, cause=cause, request_key=key, county=row.county))
         session.execute(delete(m.ActiveVisit).where(m.ActiveVisit.setl_id == setl_id))
         record(session, cancellation_entry(settlement_facts(row), first_open_day(closed_to(session), self.today())))
@@ -514,6 +514,28 @@ class SettlementService:
                 raise NotFound("setl_id", f"结算{setl_id}不存在。")
             return _outcome_of_row(row)
         return self.store.read(load)
+
+
+# ---------------------------------------------------------------- statements of the hot path, built once
+
+_INSERT_KEY = insert(m.RequestKey.__table__)
+_INSERT_ACTIVE = insert(m.ActiveVisit.__table__)
+_INSERT_SETTLEMENT = insert(m.Settlement.__table__)
+_INSERT_FEE_ITEMS = insert(m.FeeItem.__table__)
+_KEY_AND_ACTIVE = union_all(
+    select(literal("key").label("what"), m.RequestKey.kind, m.RequestKey.request_hash, m.RequestKey.setl_id)
+    .where(m.RequestKey.key == bindparam("key")),
+    select(literal("active"), literal(None), literal(None), m.ActiveVisit.setl_id)
+    .where(m.ActiveVisit.visit_key == bindparam("visit_key")))
+_VISIT_TABLE = m.Visit.__table__
+_VISIT = select(_VISIT_TABLE.c.id, _VISIT_TABLE.c.psn_no).where(
+    _VISIT_TABLE.c.fixmedins_code == bindparam("fixmedins_code"), _VISIT_TABLE.c.mdtrt_id == bindparam("mdtrt_id"))
+
+
+@functools.cache
+def _visit_insert(dialect: str):
+    """The visit row, unless the visit is already there (its id either way from `_VISIT`)."""
+    return dialect_insert(dialect, _VISIT_TABLE).on_conflict_do_nothing().returning(_VISIT_TABLE.c.id)
 
 
 # ---------------------------------------------------------------- helpers

@@ -16,11 +16,13 @@ for one call. On SQLite there is no row-level security: the services and the con
 
 from __future__ import annotations
 
+import functools
 import random
 import time
+from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -167,21 +169,53 @@ def _identifier(name: str) -> str:
     return name
 
 
-def dialect_insert(session: Session, table):
-    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL or SQLite)."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+def dialect_insert(dialect: Session | str, table):
+    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL or SQLite), for a session or a dialect name."""
+    name = dialect if isinstance(dialect, str) else dialect.get_bind().dialect.name
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
-def lock_year_state(session: Session, psn_no: str, insutype: str, year: int, county: str) -> YearStateRow:
-    """The person's accumulator row for the scheme and year, created empty if new, locked until commit
-    (one statement: an insert whose conflict 'updates' the row to itself takes the row lock)."""
-    insert = dialect_insert(session, YearStateRow).values(psn_no=psn_no, insutype=insutype, year=year, county=county,
-                                                state={}, settlements=0)
-    upsert = insert.on_conflict_do_update(index_elements=["psn_no", "insutype", "year"],
-                                          set_={"settlements": YearStateRow.settlements})
-    query = select(YearStateRow).from_statement(upsert.returning(YearStateRow))
-    return session.execute(query, execution_options={"populate_existing": True}).scalar_one()
+@dataclass(frozen=True)
+class LockedYearState:
+    """The accumulator row of a person, scheme and year as locked: its key, state and settlement count."""
+
+    psn_no: str
+    insutype: str
+    year: int
+    state: dict
+    settlements: int
+
+
+_YEAR_STATE = YearStateRow.__table__
+
+
+@functools.cache
+def _year_state_upsert(dialect: str):
+    """Create the row empty if new, else 'update' it to itself: either way one statement that takes the row lock."""
+    insert = dialect_insert(dialect, _YEAR_STATE)
+    return insert.on_conflict_do_update(index_elements=["psn_no", "insutype", "year"],
+                                        set_={"settlements": _YEAR_STATE.c.settlements}
+                                        ).returning(_YEAR_STATE.c.state, _YEAR_STATE.c.settlements)
+
+
+_SAVE_YEAR_STATE = update(_YEAR_STATE).where(
+    _YEAR_STATE.c.psn_no == bindparam("key_psn_no"), _YEAR_STATE.c.insutype == bindparam("key_insutype"),
+    _YEAR_STATE.c.year == bindparam("key_year")).values(state=bindparam("state"), settlements=bindparam("settlements"))
+
+
+def lock_year_state(session: Session, psn_no: str, insutype: str, year: int, county: str) -> LockedYearState:
+    """The person's accumulator row for the scheme and year, created empty if new, locked until commit."""
+    connection = session.connection()
+    state, settlements = connection.execute(_year_state_upsert(connection.dialect.name), {
+        "psn_no": psn_no, "insutype": insutype, "year": year, "county": county, "state": {}, "settlements": 0}).one()
+    return LockedYearState(psn_no, insutype, year, state or {}, settlements)
+
+
+def save_year_state(session: Session, locked: LockedYearState, state: dict, settlements: int) -> None:
+    """Write the new state of a row `lock_year_state` locked in this transaction."""
+    session.connection().execute(_SAVE_YEAR_STATE, {
+        "key_psn_no": locked.psn_no, "key_insutype": locked.insutype, "key_year": locked.year, "state": state,
+        "settlements": settlements})
 
 
 def lock_accounts(session: Session, psn_nos: Iterable[str]) -> dict[str, PersonalAccount]:

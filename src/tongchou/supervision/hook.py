@@ -19,7 +19,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tongchou.store import models as m
@@ -76,13 +76,18 @@ class SupervisionHook:
                             medfee=sum(line.amount for line in req.items))
 
 
+_SETTLEMENTS = m.Settlement.__table__
+_HISTORY = select(*(_SETTLEMENTS.c[name] for name in (
+    "setl_id", "fixmedins_code", "mdtrt_id", "med_type", "begndate", "enddate", "dise_code", "medfee_sumamt"))).where(
+    _SETTLEMENTS.c.psn_no == bindparam("psn_no"), _SETTLEMENTS.c.enddate >= bindparam("since"),
+    ~_SETTLEMENTS.c.setl_id.in_(select(m.SettlementCancellation.__table__.c.setl_id)))
+
+
 def history_from_store(session: Session, psn_no: str, around: dt.date, lookback_days: int,
                        exclude: tuple[str, str] | None = None, book: RuleBook | None = None) -> list[PastVisit]:
     """The person's settled, not cancelled visits ending on or after `around − lookback_days`."""
     since = around - dt.timedelta(days=lookback_days)
-    rows = session.execute(select(m.Settlement).where(
-        m.Settlement.psn_no == psn_no, m.Settlement.enddate >= since,
-        ~m.Settlement.setl_id.in_(select(m.SettlementCancellation.setl_id)))).scalars().all()
+    rows = session.connection().execute(_HISTORY, {"psn_no": psn_no, "since": since}).all()
     if exclude is not None:
         rows = [r for r in rows if (r.fixmedins_code, r.mdtrt_id) != exclude]
     if not rows:

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -280,11 +280,17 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- suspensions (the settlement check)
 
-def benefits_suspended(session: Session, psn_no: str, day: dt.date) -> sv.BenefitSuspensionRow | None:
-    """The suspension in force for the person on the day (the latest row covering it, unless it is a lift)."""
-    rows = session.execute(select(sv.BenefitSuspensionRow).where(
-        sv.BenefitSuspensionRow.psn_no == psn_no, sv.BenefitSuspensionRow.valid_from <= day,
-        sv.BenefitSuspensionRow.valid_to >= day).order_by(sv.BenefitSuspensionRow.id)).scalars().all()
+_SUSPENSIONS = sv.BenefitSuspensionRow.__table__
+_SUSPENSIONS_ON = select(_SUSPENSIONS).where(
+    _SUSPENSIONS.c.psn_no == bindparam("psn_no"), _SUSPENSIONS.c.valid_from <= bindparam("day"),
+    _SUSPENSIONS.c.valid_to >= bindparam("day")).order_by(_SUSPENSIONS.c.id)
+
+
+def benefits_suspended(session: Session, psn_no: str, day: dt.date):
+    """The suspension in force for the person on the day (the latest row covering it, unless it is a lift):
+    its columns by name (psn_no, kind, valid_from, valid_to, reason, case_no …), or None. Every settlement asks,
+    so it is one prepared statement."""
+    rows = session.connection().execute(_SUSPENSIONS_ON, {"psn_no": psn_no, "day": day}).all()
     if not rows or rows[-1].kind == "lift":
         return None
     return rows[-1]
