@@ -9,6 +9,9 @@ half outpatient (2201 → 2204 → 2207), half inpatient (2401 → 2301 → 2304
 signed by `tongchou.client.HsaClient` from a pool of client threads. A settlement is a completed
 2207 or 2304 (infcode 0); its latency is that call's. The result is the highest step whose
 settlement p99 stays under --p99-ms with at least 90 % of the offered settlements completed.
+Each step also reports the cores used by the load (this process), the service (the server's process
+group) and PostgreSQL, read from /proc; for the best step, the CPU per settlement of each and the
+ceiling of the two cores with the load here and with the load on another machine.
 Then `pgbench -i` on a separate scratch database and `pgbench -c 8 -j 2 -T 20` (TPC-B) measure
 the same server. Both databases are dropped at the end. The last line is:
 
@@ -132,6 +135,7 @@ class Step:
     errors: int = 0
     late: int = 0
     elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # cores used by the client, the service, PostgreSQL
 
     @property
     def completed(self) -> int:
@@ -161,9 +165,44 @@ class Clients:
         return self.clients[index]
 
 
+# ---------------------------------------------------------------- where the two cores went
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stats() -> list[tuple[int, str, int, float]]:
+    """(pid, command, process group, CPU seconds) of every process."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        command = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2:].split()
+        found.append((int(entry), command, int(fields[2]), (int(fields[11]) + int(fields[12])) / TICKS))
+    return found
+
+
+def cpu_by_part(server_group: int) -> dict[str, float]:
+    """CPU seconds so far of the load (this process), the service (its process group) and PostgreSQL."""
+    parts = {"client": 0.0, "service": 0.0, "postgres": 0.0}
+    for pid, command, group, seconds in _proc_stats():
+        if pid == os.getpid():
+            parts["client"] += seconds
+        elif group == server_group:
+            parts["service"] += seconds
+        elif command.startswith("postgres"):
+            parts["postgres"] += seconds
+    return parts
+
+
 def run_step(clients: Clients, offered: float, seconds: float, persons: int, pool: cf.ThreadPoolExecutor,
-             counter: itertools.count) -> Step:
+             counter: itertools.count, server_group: int) -> Step:
     step = Step(offered, seconds)
+    before = cpu_by_part(server_group)
     lock = threading.Lock()
 
     def flow(n: int) -> None:
@@ -191,6 +230,8 @@ def run_step(clients: Clients, offered: float, seconds: float, persons: int, poo
         futures.append(pool.submit(flow, next(counter)))
     cf.wait(futures, timeout=seconds + 30)
     step.elapsed = max(time.perf_counter() - started, seconds)
+    after = cpu_by_part(server_group)
+    step.cpu = {part: (after[part] - before[part]) / step.elapsed for part in after}
     return step
 
 
@@ -252,7 +293,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=48, help="client threads")
     parser.add_argument("--step-seconds", type=float, default=10.0)
-    parser.add_argument("--loads", default="5,10,15,20,30,40,60,80,100",
+    parser.add_argument("--loads", default="10,20,30,40,50,60,70,80,90,100",
                         help="offered settlements per second, in increasing order")
     parser.add_argument("--p99-ms", type=float, default=100.0)
     parser.add_argument("--pgbench-seconds", type=int, default=20)
@@ -272,12 +313,13 @@ def main() -> None:
         clients = Clients(f"http://127.0.0.1:{port}", args.threads)
         counter = itertools.count()
         with cf.ThreadPoolExecutor(max_workers=args.threads) as pool:
-            run_step(clients, 10, 8, args.persons, pool, counter)  # warm-up: caches, connections, JIT-less paths
+            run_step(clients, 10, 8, args.persons, pool, counter, server.pid)  # warm-up: caches, connections
             for offered in (float(x) for x in args.loads.split(",")):
-                step = run_step(clients, offered, args.step_seconds, args.persons, pool, counter)
+                step = run_step(clients, offered, args.step_seconds, args.persons, pool, counter, server.pid)
                 steps.append(step)
                 print(f"offered {offered:6.1f}/s: completed {step.rate:6.1f}/s p50 {step.percentile(0.5):6.1f} ms "
-                      f"p99 {step.percentile(0.99):7.1f} ms errors {step.errors}", flush=True)
+                      f"p99 {step.percentile(0.99):7.1f} ms errors {step.errors}  cores: "
+                      + " ".join(f"{part} {used:.2f}" for part, used in step.cpu.items()), flush=True)
                 if step.percentile(0.5) > args.p99_ms or step.errors > step.offered * step.seconds * 0.1:
                     break  # past saturation
         stop_server(server)
@@ -298,8 +340,20 @@ def main() -> None:
     rate = best.rate if best else 0.0
     p50 = best.percentile(0.5) if best else float("nan")
     p99 = best.percentile(0.99) if best else float("nan")
+    if best:
+        print(cpu_budget(best), flush=True)
     print(f"settle_api: settlements_per_s={rate:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} pgbench_tps={tps:.1f} "
           f"ratio={rate / tps if tps else float('nan'):.3f}")
+
+
+def cpu_budget(step: Step) -> str:
+    """CPU per settlement (a whole flow of three calls) by part, and the CPU-bound ceiling of the machine's two
+    cores with the load here and with the load on another machine."""
+    per = {part: used / step.rate * 1000 for part, used in step.cpu.items()}
+    served = per["service"] + per["postgres"]
+    return (f"cpu per settlement: client {per['client']:.1f} ms, service {per['service']:.1f} ms, "
+            f"postgres {per['postgres']:.1f} ms; two cores' ceiling {2000 / (served + per['client']):.0f}/s "
+            f"with the load here, {2000 / served:.0f}/s with the load on another machine")
 
 
 def _cipher() -> DataCipher:

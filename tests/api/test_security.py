@@ -40,6 +40,16 @@ def test_a_signed_request_passes_and_carries_security_headers(http, hsa):
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
+def test_only_post_reaches_the_transactions(http):
+    response = http.get("/api/hsa/9001")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.json()["infcode"] == -1 and response.headers["x-frame-options"] == "DENY"
+    assert http.post("/api/hsa/9001/more", content=b"{}").status_code == 404  # not a transaction path
+    docs = http.get("/openapi.json")
+    assert docs.status_code == 200 and "/api/hsa/2207" in docs.json()["paths"]
+    assert docs.headers["x-content-type-options"] == "nosniff"
+
+
 @pytest.mark.parametrize("tamper", ["unsigned", "bad_signature", "other_body", "unknown_institution", "expired",
                                     "future", "short_nonce"])
 def test_bad_signatures_get_401_with_the_envelope(http, hsa, tamper):

@@ -24,7 +24,6 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -197,7 +196,8 @@ def _supervision(config: ApiConfig):
 
 
 def create_app(store: Store, registry: Registry, cipher: DataCipher, config: ApiConfig | None = None,
-               settlements: SettlementService | None = None) -> FastAPI:
+               settlements: SettlementService | None = None) -> ASGIApp:
+    """The API as an ASGI app: `HsaFront` answers the transactions; FastAPI serves the OpenAPI document and /docs."""
     config = config or ApiConfig()
     generations = Generations(store, config.cache_interval)
     credentials = Credentials(store, cipher, generations)
@@ -206,25 +206,54 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
                                                references=ReferenceCache(generations))
     api = HsaApi(gate, Transactions(store, service, cipher, config.division), store, config)
 
-    app = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
-                  description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
-    app.state.api = api
+    docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
+                   description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
+    docs.add_middleware(SecurityHeaders)
+    install_openapi(docs)
+    return HsaFront(api, docs)
 
-    async def respond(request: Request, path_infno: str | None) -> Response:
-        status, body = await _handle(api, request, path_infno)
-        return Response(dumps(body), status_code=status, media_type="application/json; charset=utf-8")
 
-    @app.post("/api/hsa", include_in_schema=False)
-    async def hsa(request: Request) -> Response:
-        return await respond(request, None)
+HSA_PATH = "/api/hsa"
+JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8"),
+                *((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())]
 
-    @app.post("/api/hsa/{infno}", include_in_schema=False)
-    async def hsa_infno(request: Request, infno: str) -> Response:
-        return await respond(request, infno)
 
-    app.add_middleware(SecurityHeaders)
-    install_openapi(app)
-    return app
+class HsaFront:
+    """`POST /api/hsa` and `POST /api/hsa/{infno}`, answered here as plain ASGI (every transaction takes this
+    path, so it skips the framework's routing and middleware); everything else goes to `docs`."""
+
+    def __init__(self, api: HsaApi, docs: ASGIApp):
+        self.api = api
+        self.docs = docs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path_infno = _hsa_infno(scope)
+        if path_infno is None:
+            return await self.docs(scope, receive, send)
+        if scope["method"] != "POST":
+            status, body = 405, answer(division=self.api.config.division, received=now_local(),
+                                       error=ApiError("只接受 POST 请求。", "(method)", 405))
+            return await _send_json(send, status, body, [(b"allow", b"POST")])
+        status, body = await _handle(self.api, Request(scope, receive), path_infno or None)
+        await _send_json(send, status, body)
+
+
+def _hsa_infno(scope: Scope) -> str | None:
+    """"" for /api/hsa, the infno for /api/hsa/{infno}, None for any other request."""
+    if scope["type"] != "http":
+        return None
+    path = scope["path"]
+    if path == HSA_PATH:
+        return ""
+    rest = path.removeprefix(HSA_PATH + "/")
+    return rest if rest != path and rest and "/" not in rest else None
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] = ()) -> None:
+    content = dumps(body)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*JSON_HEADERS, (b"content-length", str(len(content)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": content})
 
 
 class SecurityHeaders:
