@@ -204,7 +204,7 @@ class Transactions:
             init_feedetl_sn=line.init_feedetl_sn, dise_codg=getattr(line, "dise_codg", None)) for line in lines]
 
         def work(session: Session) -> dict[str, Any]:
-            visit = visits.visit_of(session, call.code, first.mdtrt_id, first.psn_no, lock=True)
+            visit = visits.visit_facts(session, call.code, first.mdtrt_id, first.psn_no, lock=True)
             if (visit.kind == "outpatient") != outpatient:
                 raise InvalidRequest("feedetail[0].mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是"
                                      f"{'门诊' if outpatient else '住院'}就诊。")
@@ -321,7 +321,7 @@ class Transactions:
     def _billable(self, session: Session, call: Call, data: Any, inpatient: bool
                   ) -> tuple[m.ApiVisit, visits.Billable]:
         """The open visit and its unsettled lines, whose total must be the request's `medfee_sumamt`."""
-        visit = visits.visit_of(session, call.code, data.mdtrt_id, data.psn_no)
+        visit = visits.visit_facts(session, call.code, data.mdtrt_id, data.psn_no)
         visits.require_open(visit)
         if (visit.kind == "inpatient") != inpatient:
             raise InvalidRequest("mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是{'住院' if inpatient else '门诊'}就诊。")

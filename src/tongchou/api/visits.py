@@ -101,7 +101,25 @@ def visit_of(session: Session, code: str, mdtrt_id: str, psn_no: str | None = No
     query = select(m.ApiVisit).where(m.ApiVisit.mdtrt_id == mdtrt_id)
     if lock:
         query = query.with_for_update()
-    visits = session.execute(query).scalars().all()
+    return _own_visit(session.execute(query).scalars().all(), code, mdtrt_id, psn_no)
+
+
+_VISIT_TABLE = m.ApiVisit.__table__
+_VISIT_FACTS = select(*(c for c in _VISIT_TABLE.c if c.name not in ("info", "diagnoses"))).where(
+    _VISIT_TABLE.c.mdtrt_id == bindparam("mdtrt_id"))
+
+
+def visit_facts(session: Session, code: str, mdtrt_id: str, psn_no: str | None = None, *, lock: bool = False):
+    """`visit_of` without the national fields as sent (`info`, `diagnoses`), for reading only: the columns by
+    name. Settling and uploading fees read it; the handlers that change a visit use `visit_of`."""
+    query = _VISIT_FACTS_LOCKED if lock else _VISIT_FACTS
+    return _own_visit(session.connection().execute(query, {"mdtrt_id": mdtrt_id}).all(), code, mdtrt_id, psn_no)
+
+
+_VISIT_FACTS_LOCKED = _VISIT_FACTS.with_for_update()
+
+
+def _own_visit(visits, code: str, mdtrt_id: str, psn_no: str | None):
     own = [v for v in visits if v.fixmedins_code == code]
     if not own:
         if visits:
@@ -216,8 +234,7 @@ def upload_fees(session: Session, visit: m.ApiVisit, lines: list[UploadLine], re
     require_open(visit)
     if visit.kind == "inpatient" and visit.status == DISCHARGED and _has_settled_lines(session, visit):
         raise Refused("mdtrt_id", f"就诊ID {visit.mdtrt_id} 已结算，不能再上传费用。", "settled")
-    existing = {row.feedetl_sn: row for row in session.execute(
-        select(m.ApiFee).where(m.ApiFee.visit_id == visit.id)).scalars()}
+    existing = {row.feedetl_sn: row for row in session.connection().execute(_FEES_OF_VISIT, {"visit_id": visit.id})}
     _check_batches(visit, lines, existing)
     days = {line.fee_ocur_time.date() for line in lines}
     codes = {line.code for line in lines}
@@ -236,9 +253,10 @@ def upload_fees(session: Session, visit: m.ApiVisit, lines: list[UploadLine], re
                      "fee_ocur_time": line.fee_ocur_time, "status": UPLOADED, "setl_id": None, "result": result,
                      "detail": line.detail})
         results.append(result)
-    session.execute(m.ApiFee.__table__.insert(), rows)
-    if visit.kind == "outpatient" and not visit.dise_codg:
-        visit.dise_codg = next((line.dise_codg for line in lines if line.dise_codg), None)
+    session.execute(_FEES.insert(), rows)
+    disease = next((line.dise_codg for line in lines if line.dise_codg), None)
+    if visit.kind == "outpatient" and not visit.dise_codg and disease:
+        session.execute(update(_VISIT_TABLE).where(_VISIT_TABLE.c.id == visit.id).values(dise_codg=disease))
     return results
 
 
@@ -363,12 +381,21 @@ class Billable:
     medfee_sumamt: int
 
 
+_FEES = m.ApiFee.__table__
+_FEE_FACTS = select(*(_FEES.c[name] for name in (
+    "id", "feedetl_sn", "init_feedetl_sn", "chrg_bchno", "code", "cnt", "pric", "amount", "restriction_met",
+    "status")))
+_FEES_OF_VISIT = _FEE_FACTS.where(_FEES.c.visit_id == bindparam("visit_id")).order_by(_FEES.c.id)
+_UNSETTLED = _FEES_OF_VISIT.where(_FEES.c.status == UPLOADED)
+_UNSETTLED_OF_BATCH = _UNSETTLED.where(_FEES.c.chrg_bchno == bindparam("chrg_bchno"))
+
+
 def billable(session: Session, visit: m.ApiVisit, chrg_bchno: str | None) -> Billable:
     """The unsettled lines, refunds netted into the lines they refund (settlement.md §1)."""
-    query = select(m.ApiFee).where(m.ApiFee.visit_id == visit.id, m.ApiFee.status == UPLOADED).order_by(m.ApiFee.id)
-    if chrg_bchno is not None:
-        query = query.where(m.ApiFee.chrg_bchno == chrg_bchno)
-    rows = session.execute(query).scalars().all()
+    if chrg_bchno is None:
+        rows = session.connection().execute(_UNSETTLED, {"visit_id": visit.id}).all()
+    else:
+        rows = session.connection().execute(_UNSETTLED_OF_BATCH, {"visit_id": visit.id, "chrg_bchno": chrg_bchno}).all()
     if not rows:
         _refuse_if_settled(session, visit, chrg_bchno)
     return billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id")

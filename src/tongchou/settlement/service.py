@@ -162,7 +162,7 @@ class Context:
     pool: str
     periods: list[Period]
     tier: str | None
-    filings: list[m.Filing]
+    filings: list[Any]  # the person's filings (rows or `m.Filing`): kind, dise_code, approved_on, valid_from, valid_to
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -175,11 +175,11 @@ def _load_context(session: Session, req: SettleRequest, references: ReferenceCac
         raise InvalidRequest("fixmedins_code", f"定点医药机构{req.fixmedins_code}不存在。", "unknown_institution")
     _check_agreement(institution, req.enddate)
     county = references.county(session, person.county)
-    enrolments = session.execute(select(m.Enrolment).where(
-        m.Enrolment.psn_no == req.psn_no, m.Enrolment.insutype == req.insutype)).scalars().all()
+    connection = session.connection()
+    enrolments = connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all()
     periods = [Period(e.insutype, e.start, e.end, e.benefit_start) for e in enrolments]
     covering = [e for e in enrolments if e.start <= req.enddate and (e.end is None or req.enddate <= e.end)]
-    filings = session.execute(select(m.Filing).where(m.Filing.psn_no == req.psn_no)).scalars().all()
+    filings = connection.execute(_FILINGS, {"psn_no": req.psn_no}).all()
     return Context(person, institution, county.pool if county else person.county, periods,
                    covering[-1].tier if covering else None, list(filings))
 
@@ -225,7 +225,7 @@ def _disease_code(resolved: Resolved, text: str | None) -> str | None:
 
 def _filing_gap(ctx: Context, req: SettleRequest, resolved: Resolved) -> str | None:
     """Why the visit is not covered for want of a filing (Chinese), or None."""
-    def valid(f: m.Filing) -> bool:
+    def valid(f: Any) -> bool:
         return f.approved_on <= req.enddate and f.valid_from <= req.enddate and (
             f.valid_to is None or req.enddate <= f.valid_to)
 
@@ -518,6 +518,11 @@ class SettlementService:
 
 # ---------------------------------------------------------------- statements of the hot path, built once
 
+_ENROLMENT_TABLE = m.Enrolment.__table__
+_ENROLMENTS = select(_ENROLMENT_TABLE).where(_ENROLMENT_TABLE.c.psn_no == bindparam("psn_no"),
+                                             _ENROLMENT_TABLE.c.insutype == bindparam("insutype")
+                                             ).order_by(_ENROLMENT_TABLE.c.id)
+_FILINGS = select(m.Filing.__table__).where(m.Filing.__table__.c.psn_no == bindparam("psn_no"))
 _INSERT_KEY = insert(m.RequestKey.__table__)
 _INSERT_ACTIVE = insert(m.ActiveVisit.__table__)
 _INSERT_SETTLEMENT = insert(m.Settlement.__table__)
