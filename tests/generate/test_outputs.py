@@ -115,3 +115,20 @@ def test_visits_settled_by_tongchou_settle_match_the_claims_table(region, db):
     for row in rows:
         got = settled[row[0]]
         assert [Decimal(got[f]) for f in fields] == list(row[1:]), row[0]
+
+
+def test_admissions_carry_dip_codes_that_group_them(region):
+    from tongchou.clearing.dip import match_group
+    from tongchou.clearing.rules import load_rules
+
+    claims = pq.read_table(region / "claims.parquet", columns=["med_type", "diag_code", "oprn_code",
+                                                               "medfee_sumamt"]).to_pylist()
+    assert all(c["diag_code"] is None and c["oprn_code"] is None for c in claims if c["med_type"] != "21")
+    admissions = [c for c in claims if c["med_type"] == "21"]
+    assert admissions and all(c["diag_code"] for c in admissions)
+    dip = load_rules().dip
+    groups = [match_group(dip, c["diag_code"], c["oprn_code"] or "") for c in admissions]
+    grouped = [g for g in groups if g.code != dip.fallback_group]
+    assert len(grouped) >= 0.6 * len(admissions)  # one in ten, and costs no group fits, go to ZH99
+    visits = [json.loads(line) for line in (region / "visits.jsonl").read_text().splitlines()]
+    assert {v["diag_code"] for v in visits if v["med_type"] == "21"} == {c["diag_code"] for c in admissions}

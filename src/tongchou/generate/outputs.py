@@ -17,7 +17,7 @@ from tongchou.generate.arrow import dates, ids, ints, money, strings, timestamps
 from tongchou.generate.catalogue import Catalogue
 from tongchou.generate.population import CHRONIC_CODES, Population
 from tongchou.generate.region import Doctors, Institutions
-from tongchou.claims_table import CLAIM_COLUMNS
+from tongchou.claims_table import CLAIM_COLUMNS, DIP_COLUMNS
 from tongchou.generate.settling import SETTLEMENT_COLUMNS
 from tongchou.generate.util import day_number
 
@@ -45,6 +45,16 @@ class Generated:
     policy_ids: list[str] | None
     cases: list[dict]
     outlier: int
+    dip_pairs: list[tuple[str, str]]  # the (diagnosis, procedure) pairs claims["dip"] indexes (-1: none)
+
+    def dip_codes(self, order: np.ndarray | None = None) -> tuple[pa.Array, pa.Array]:
+        """Per claim (in `order`), the main diagnosis and main procedure; null where a claim has none."""
+        index = self.claims["dip"] if order is None else self.claims["dip"][order]
+        none = len(self.dip_pairs)
+        index = np.where(index < 0, none, index)
+        diag = strings([d for d, _ in self.dip_pairs] + [None], index)
+        oprn = strings([o or None for _, o in self.dip_pairs] + [None], index)
+        return diag, oprn
 
     @property
     def n_claims(self) -> int:
@@ -112,7 +122,8 @@ def claims_table(g: Generated) -> pa.Table:
     cols["fixmedins_name"] = strings(g.inst.name, inst)
     cols["mdtrt_cert_type"] = strings(CERT_CODES.tolist(), c["cert"])
     cols["begntime"] = timestamps(c["begin"] * 86400 + c["start_min"] * 60)
-    names = list(CLAIM_COLUMNS) + list(CLAIM_EXTRAS)
+    cols["diag_code"], cols["oprn_code"] = g.dip_codes(order)
+    names = list(CLAIM_COLUMNS) + list(CLAIM_EXTRAS) + list(DIP_COLUMNS)
     return pa.table({name: cols[name] for name in names})
 
 
@@ -181,7 +192,7 @@ COPY (
     FROM lines GROUP BY claim)
   SELECT c.setl_id, c.mdtrt_id, c.psn_no, c.insutype, c.insuplc_admdvs, c.med_type,
          c.begndate, c.enddate, c.hosp_lv, c.admin_tier, c.dise_code, c.fixmedins_code, c.county_admdvs,
-         c.mdtrt_cert_type,
+         c.mdtrt_cert_type, c.diag_code, c.oprn_code,
          struct_pack(psn_type := c.psn_type, birth_date := c.birth_date,
                      assistance := CASE WHEN c.assistance = '' THEN []::VARCHAR[] ELSE string_split(c.assistance, '|') END,
                      tier := c.tier, continuous_years := c.continuous_years, county := c.county_admdvs,
@@ -197,8 +208,9 @@ def _visit_claims(g: Generated) -> pa.Table:
     c, pop = g.claims, g.pop
     psn = c["psn"]
     balance = pop.acct_balance[psn]
+    diag, oprn = g.dip_codes()
     return pa.table({
-        "claim": pa.array(np.arange(g.n_claims)), "setl_id": g.setl_ids(), "mdtrt_id": g.mdtrt_ids(),
+        "diag_code": diag, "oprn_code": oprn, "claim": pa.array(np.arange(g.n_claims)), "setl_id": g.setl_ids(), "mdtrt_id": g.mdtrt_ids(),
         "psn_no": strings(pop.psn_no, psn), "insutype": strings(pop.insutype.tolist(), psn),
         "insuplc_admdvs": pa.array([P.REGION[0]] * len(psn)), "med_type": med_types(c["med_type"]),
         "begndate": dates(c["begin"]), "enddate": dates(c["end"]), "hosp_lv": ints(g.inst.hosp_lv[c["inst"]]),

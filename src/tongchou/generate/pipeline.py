@@ -14,12 +14,14 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tongchou.clearing.rules import load_rules
 from tongchou.enrolment.rules import individual_contribution, subsidy_total
 from tongchou.generate import params as P
 from tongchou.generate.activity import Table, take, year_of_activity
 from tongchou.generate.amounts import claim_split
 from tongchou.generate.calibration import calibration
 from tongchou.generate.catalogue import build_catalogue
+from tongchou.generate.diagnoses import main_codes
 from tongchou.generate.fees import build_lines
 from tongchou.generate.fixture import DEFAULT_PERSON_CAP, write_fixture
 from tongchou.generate.outputs import (
@@ -145,7 +147,10 @@ def build(options: GenerateOptions, stages: Stages, registry: Registry, settle: 
         cases = _renumber_cases(cases, new_index)
     with stages.stage("费用分割"):
         split = claim_split(lines, cat, len(claims["psn"]))
-    g = Generated(seed, year, pop, inst, doctors, cat, claims, lines, split, None, None, cases, outlier)
+    with stages.stage("主要诊断与手术（DIP）"):
+        dip_pairs, claims["dip"] = main_codes(seed, claims["med_type"], split["medfee_sumamt"],
+                                              load_rules().dip.groups)
+    g = Generated(seed, year, pop, inst, doctors, cat, claims, lines, split, None, None, cases, outlier, dip_pairs)
     if settle:
         g.settlement, g.policy_ids = _settle(g, registry, stages)
     return g
