@@ -64,6 +64,7 @@ def person_or_refuse(session: Session, psn_no: str, field: str = "psn_no") -> m.
     return person
 
 
+_INSERT_VISIT = m.ApiVisit.__table__.insert().returning(m.ApiVisit.__table__.c.id)
 _PERSON_ENROLLED = select(m.Person.county, exists().where(
     m.Enrolment.psn_no == m.Person.psn_no, m.Enrolment.insutype == bindparam("insutype")).label("enrolled")
 ).where(m.Person.psn_no == bindparam("psn_no"))
@@ -73,7 +74,8 @@ def register(session: Session, code: str, *, psn_no: str, insutype: str, kind: s
              ipt_otp_no: str, begntime: dt.datetime, info: dict[str, Any], diagnoses: list[dict[str, Any]] = (),
              dise_codg: str | None = None, dise_name: str | None = None, mdtrt_id: str | None = None,
              diag_code: str | None = None, oprn_code: str | None = None) -> m.ApiVisit:
-    person = session.execute(_PERSON_ENROLLED, {"psn_no": psn_no, "insutype": insutype}).first()
+    connection = session.connection()
+    person = connection.execute(_PERSON_ENROLLED, {"psn_no": psn_no, "insutype": insutype}).first()
     if person is None:
         raise NotFound("psn_no", f"参保人{psn_no}不存在。")
     if not person.enrolled:
@@ -90,8 +92,7 @@ def register(session: Session, code: str, *, psn_no: str, insutype: str, kind: s
                   insutype=insutype, kind=kind, med_type=med_type, ipt_otp_no=ipt_otp_no, begntime=begntime,
                   dise_codg=dise_codg, dise_name=dise_name, diag_code=diag_code, oprn_code=oprn_code,
                   status=OPEN, diagnoses=list(diagnoses), info=info, county=person.county)
-    table = m.ApiVisit.__table__
-    visit_id = session.execute(table.insert().values(values).returning(table.c.id)).scalar_one()
+    visit_id = connection.execute(_INSERT_VISIT, values).scalar_one()
     return m.ApiVisit(id=visit_id, **values)  # transient: the answer reads it, nothing writes it back
 
 
@@ -253,10 +254,11 @@ def upload_fees(session: Session, visit: m.ApiVisit, lines: list[UploadLine], re
                      "fee_ocur_time": line.fee_ocur_time, "status": UPLOADED, "setl_id": None, "result": result,
                      "detail": line.detail})
         results.append(result)
-    session.execute(_FEES.insert(), rows)
+    connection = session.connection()
+    connection.execute(_FEES.insert(), rows)
     disease = next((line.dise_codg for line in lines if line.dise_codg), None)
     if visit.kind == "outpatient" and not visit.dise_codg and disease:
-        session.execute(update(_VISIT_TABLE).where(_VISIT_TABLE.c.id == visit.id).values(dise_codg=disease))
+        connection.execute(update(_VISIT_TABLE).where(_VISIT_TABLE.c.id == visit.id).values(dise_codg=disease))
     return results
 
 
@@ -434,26 +436,30 @@ def billable_of(rows: Iterable[m.ApiFee], field: str) -> Billable:
     return Billable(tuple(row.id for row in rows), tuple(lines), sum(line.amount for line in lines))
 
 
+_MARK_SETTLED = update(_FEES).where(_FEES.c.id.in_(bindparam("ids", expanding=True)), _FEES.c.status == UPLOADED
+                                    ).values(status=SETTLED, setl_id=bindparam("setl_id"))
+
+
 def mark_settled(session: Session, fee_ids: tuple[int, ...], setl_id: str) -> None:
     """The lines a settlement was made of; refused (rolled back) when they changed meanwhile."""
-    fees = m.ApiFee.__table__
-    changed = session.execute(update(fees).where(fees.c.id.in_(fee_ids), fees.c.status == UPLOADED)
-                              .values(status=SETTLED, setl_id=setl_id)).rowcount
+    changed = session.connection().execute(_MARK_SETTLED, {"ids": list(fee_ids), "setl_id": setl_id}).rowcount
     if changed != len(fee_ids):
         raise Conflict("mdtrt_id", "结算期间费用明细发生了变化，请重新结算。", "fees_changed")
 
 
+_CLOSE_ADMISSION = update(_VISIT_TABLE).where(_VISIT_TABLE.c.id == bindparam("visit_id"), _VISIT_TABLE.c.status == OPEN
+                                              ).values(status=DISCHARGED, endtime=bindparam("endtime"))
+
+
 def close_admission(session: Session, visit_id: int, day: dt.date) -> None:
     """A final inpatient settlement given the discharge date (dscgTime) without 2402: discharged then."""
-    visits = m.ApiVisit.__table__
-    session.execute(update(visits).where(visits.c.id == visit_id, visits.c.status == OPEN)
-                    .values(status=DISCHARGED, endtime=dt.datetime.combine(day, dt.time())))
+    session.connection().execute(_CLOSE_ADMISSION, {"visit_id": visit_id,
+                                                    "endtime": dt.datetime.combine(day, dt.time())})
 
 
 def mark_unsettled(session: Session, setl_id: str) -> None:
     """After a cancellation: the lines may be settled again or cancelled."""
-    fees = m.ApiFee.__table__
-    session.execute(update(fees).where(fees.c.setl_id == setl_id, fees.c.status == SETTLED)
+    session.execute(update(_FEES).where(_FEES.c.setl_id == setl_id, _FEES.c.status == SETTLED)
                     .values(status=UPLOADED, setl_id=None))
 
 

@@ -83,6 +83,14 @@ _HISTORY = select(*(_SETTLEMENTS.c[name] for name in (
     ~_SETTLEMENTS.c.setl_id.in_(select(m.SettlementCancellation.__table__.c.setl_id)))
 
 
+_FEE_ITEMS = m.FeeItem.__table__
+_DRUGS = select(_FEE_ITEMS.c.setl_id, _FEE_ITEMS.c.code).where(
+    _FEE_ITEMS.c.setl_id.in_(bindparam("setl_ids", expanding=True)))
+_API_VISITS = m.ApiVisit.__table__
+_REGISTERED = select(_API_VISITS.c.fixmedins_code, _API_VISITS.c.mdtrt_id, _API_VISITS.c.begntime).where(
+    _API_VISITS.c.psn_no == bindparam("psn_no"), _API_VISITS.c.mdtrt_id.in_(bindparam("mdtrt_ids", expanding=True)))
+
+
 def history_from_store(session: Session, psn_no: str, around: dt.date, lookback_days: int,
                        exclude: tuple[str, str] | None = None, book: RuleBook | None = None) -> list[PastVisit]:
     """The person's settled, not cancelled visits ending on or after `around − lookback_days`."""
@@ -99,11 +107,12 @@ def history_from_store(session: Session, psn_no: str, around: dt.date, lookback_
             if rule.id == "frequent_drug_purchase":
                 prefixes = tuple(rule.params.drug_code_prefixes)
     drugs: dict[str, set[str]] = {}
-    for setl_id, code in session.execute(select(m.FeeItem.setl_id, m.FeeItem.code).where(m.FeeItem.setl_id.in_(setl_ids))):
+    connection = session.connection()
+    for setl_id, code in connection.execute(_DRUGS, {"setl_ids": setl_ids}):
         if not prefixes or code.startswith(prefixes):
             drugs.setdefault(setl_id, set()).add(code)
-    times = {(v.fixmedins_code, v.mdtrt_id): v.begntime for v in session.execute(select(m.ApiVisit).where(
-        m.ApiVisit.psn_no == psn_no, m.ApiVisit.mdtrt_id.in_([r.mdtrt_id for r in rows]))).scalars()}
+    times = {(v.fixmedins_code, v.mdtrt_id): v.begntime for v in connection.execute(
+        _REGISTERED, {"psn_no": psn_no, "mdtrt_ids": [r.mdtrt_id for r in rows]})}
     return [PastVisit(setl_id=r.setl_id, fixmedins_code=r.fixmedins_code, med_type=r.med_type, begndate=r.begndate,
                       enddate=r.enddate, begntime=times.get((r.fixmedins_code, r.mdtrt_id)), dise_code=r.dise_code,
                       medfee=r.medfee_sumamt, drug_codes=tuple(sorted(drugs.get(r.setl_id, ()))))
