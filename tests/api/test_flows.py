@@ -3,6 +3,7 @@ flows, idempotency by msgid, one settlement per visit, reversal, cancellation.""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -244,3 +245,21 @@ def test_smart_audit_refuses_a_duplicate_charge_before_any_money_moves(hsa, stor
     message = refused(hsa.call("2207", settle_input(mdtrt_id, "80.00")))
     assert "重复" in message
     assert settlement_count(store) == 0
+
+
+def test_an_admission_settled_in_parts_pays_one_deductible_and_never_a_line_twice(hsa, store):
+    mdtrt_id = admit(hsa)
+    ok(hsa.call("2301", {"feedetail": [inpatient_fee("I1", mdtrt_id, "T000002", "6000.00", day="2018-05-03")]}))
+    interim = ok(hsa.call("2304", inpatient_settle_input(mdtrt_id, "6000.00", mid_setl_flag="1")))["setlinfo"]
+    assert Decimal(str(interim["act_pay_dedc"])) > 0  # the admission's deductible, once
+    again = hsa.call("2304", inpatient_settle_input(mdtrt_id, "6000.00", mid_setl_flag="1"))  # a new msgid
+    refused(again, "已有有效结算")
+    ok(hsa.call("2301", {"feedetail": [inpatient_fee("I2", mdtrt_id, "T000002", "4000.00", day="2018-05-08")]}))
+    discharge(hsa, mdtrt_id)
+    final = ok(hsa.call("2304", inpatient_settle_input(mdtrt_id, "4000.00")))["setlinfo"]
+    assert Decimal(str(final["act_pay_dedc"])) == 0 and final["setl_id"] != interim["setl_id"]
+    assert Decimal(str(final["hifp_pay"])) > 0
+    rows = store.read(lambda s: s.execute(select(m.Settlement.enddate, m.Settlement.medfee_sumamt)
+                                          .order_by(m.Settlement.id)).all())
+    assert rows == [(dt.date(2018, 5, 3), 600000), (dt.date(2018, 5, 10), 400000)]
+    assert verify(store).ok

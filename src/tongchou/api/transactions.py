@@ -336,8 +336,10 @@ class Transactions:
     def _request(self, call: Call, data: Any, visit: m.ApiVisit, bill: visits.Billable, inpatient: bool
                  ) -> SettleRequest:
         begin = visit.begntime.date()
+        interim = inpatient and data.mid_setl_flag == "1"
+        part = str(bill.fee_ids[0]) if interim or (inpatient and bill.after_interim) else None
         if inpatient:
-            end = _discharge_day(visit, data)
+            end = bill.last_day if interim and visit.endtime is None else _discharge_day(visit, data)
             med_type = visit.med_type or "21"
         else:
             end = begin
@@ -346,7 +348,7 @@ class Transactions:
             key=call.key, psn_no=visit.psn_no, insutype=visit.insutype, fixmedins_code=call.code,
             mdtrt_id=visit.mdtrt_id, med_type=med_type, begndate=begin, enddate=end, items=bill.lines,
             chrg_bchno=None if inpatient else data.chrg_bchno, setl_id=visits.setl_id_for(call.code, call.msgid),
-            dise_code=visit.dise_codg, acct_used=data.acct_used_flag == "1", begntime=visit.begntime,
+            dise_code=visit.dise_codg, acct_used=data.acct_used_flag == "1", begntime=visit.begntime, part=part,
             diag_code=visit.diag_code, oprn_code=visit.oprn_code)
 
     def _settlement_output(self, session: Session, call: Call, req: SettleRequest, outcome: SettleOutcome,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -381,26 +381,32 @@ class Billable:
     fee_ids: tuple[int, ...]
     lines: tuple[FeeLine, ...]
     medfee_sumamt: int
+    last_day: dt.date  # the day of the latest line
+    after_interim: bool = False  # other lines of the visit are settled already (an interim settlement)
 
 
 _FEES = m.ApiFee.__table__
 _FEE_FACTS = select(*(_FEES.c[name] for name in (
     "id", "feedetl_sn", "init_feedetl_sn", "chrg_bchno", "code", "cnt", "pric", "amount", "restriction_met",
-    "status")))
+    "status", "fee_ocur_time")))
 _FEES_OF_VISIT = _FEE_FACTS.where(_FEES.c.visit_id == bindparam("visit_id")).order_by(_FEES.c.id)
-_UNSETTLED = _FEES_OF_VISIT.where(_FEES.c.status == UPLOADED)
-_UNSETTLED_OF_BATCH = _UNSETTLED.where(_FEES.c.chrg_bchno == bindparam("chrg_bchno"))
+_UNSETTLED_OF_BATCH = _FEES_OF_VISIT.where(_FEES.c.status == UPLOADED, _FEES.c.chrg_bchno == bindparam("chrg_bchno"))
+_LIVE_OF_VISIT = _FEES_OF_VISIT.where(_FEES.c.status.in_((UPLOADED, SETTLED)))
 
 
 def billable(session: Session, visit: m.ApiVisit, chrg_bchno: str | None) -> Billable:
     """The unsettled lines, refunds netted into the lines they refund (settlement.md §1)."""
+    after_interim = False
     if chrg_bchno is None:
-        rows = session.connection().execute(_UNSETTLED, {"visit_id": visit.id}).all()
+        lines = session.connection().execute(_LIVE_OF_VISIT, {"visit_id": visit.id}).all()
+        rows = [row for row in lines if row.status == UPLOADED]
+        after_interim = len(rows) < len(lines)
     else:
         rows = session.connection().execute(_UNSETTLED_OF_BATCH, {"visit_id": visit.id, "chrg_bchno": chrg_bchno}).all()
     if not rows:
         _refuse_if_settled(session, visit, chrg_bchno)
-    return billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id")
+    bill = billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id")
+    return replace(bill, after_interim=after_interim) if after_interim else bill
 
 
 def _refuse_if_settled(session: Session, visit: m.ApiVisit, chrg_bchno: str | None) -> None:
@@ -433,7 +439,8 @@ def billable_of(rows: Iterable[m.ApiFee], field: str) -> Billable:
                              price=Decimal(str(row.pric)), restriction_met=row.restriction_met))
     if not lines:
         raise Refused(field, "没有可结算的费用明细，请先上传费用明细。", "no_fees")
-    return Billable(tuple(row.id for row in rows), tuple(lines), sum(line.amount for line in lines))
+    return Billable(tuple(row.id for row in rows), tuple(lines), sum(line.amount for line in lines),
+                    max(row.fee_ocur_time for row in rows).date())
 
 
 _MARK_SETTLED = update(_FEES).where(_FEES.c.id.in_(bindparam("ids", expanding=True)), _FEES.c.status == UPLOADED

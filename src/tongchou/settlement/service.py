@@ -69,7 +69,7 @@ class FeeLine:
 
 # Fields added after settlements were stored: left out of the fingerprint when empty, so that a request
 # key stored before them still matches its retry.
-ADDED_LATER = frozenset({"diag_code", "oprn_code", "begntime"})
+ADDED_LATER = frozenset({"diag_code", "oprn_code", "begntime", "part"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ class SettleRequest:
     settle_if_ineligible: bool = False  # an ineligible person is settled all self-paid instead of refused
     hosp_part_amt: Fen = 0
     begntime: dt.datetime | None = None  # registration time of an API visit (supervision's screening)
+    part: str | None = None  # one part of an admission settled in several (interim settlements): its first fee line
 
     def fingerprint(self) -> str:
         """A hash of everything but the key: the same key with another fingerprint is a conflict.
@@ -106,7 +107,11 @@ class SettleRequest:
 
     @property
     def visit_key(self) -> str:
-        if self.med_type in INPATIENT_MED_TYPES or not self.chrg_bchno:
+        """What may have one active settlement: the admission, the part of an admission settled in several,
+        or the outpatient charge batch."""
+        if self.med_type in INPATIENT_MED_TYPES:
+            return f"{self.fixmedins_code}|{self.mdtrt_id}" + (f"|part {self.part}" if self.part else "")
+        if not self.chrg_bchno:
             return f"{self.fixmedins_code}|{self.mdtrt_id}"
         return f"{self.fixmedins_code}|{self.mdtrt_id}|{self.chrg_bchno}"
 
