@@ -2,12 +2,14 @@
 
 The order of the gate, for every request:
 1. size (413 over `max_body` bytes);
-2. signature headers, signature, time window (401), then the nonce, claimed once per
-   institution (401 on a replay);
+2. signature headers, signature, time window (401);
 3. rate limit per institution (429);
 4. JSON, envelope and the infno's input (infcode -1, HTTP 200, naming the field);
 5. the envelope's `fixmedins_code` must be the signer (403);
-6. msgid idempotency, then the transaction; a visit or settlement of another institution is 403.
+6. the nonce, claimed once per institution (401 on a replay), in the same statement as the look-up of
+   the msgid's earlier answer (idempotency);
+7. the transaction; a visit or settlement of another institution is 403.
+Nothing is done for a request before step 6 claims its nonce.
 The body is read raw (the signature covers its bytes), so FastAPI never parses it: the request
 schemas in the OpenAPI document come from `api.wire` per infno.
 """
@@ -34,7 +36,7 @@ from tongchou.api.envelope import ApiError, answer, canonical_hash, first_proble
 from tongchou.api.jsonout import dumps
 from tongchou.api.openapi import install_openapi
 from tongchou.api.security import Credentials, NonceBook, RateLimiter
-from tongchou.api.signing import WINDOW_SECONDS, SignatureError, read_headers
+from tongchou.api.signing import WINDOW_SECONDS, SignatureError, SignedRequest, read_headers
 from tongchou.api.transactions import Call, Reply, Transactions
 from tongchou.api.visits import Forbidden
 from tongchou.policy.registry import Registry
@@ -79,19 +81,23 @@ class Gate:
         self.limiter = limiter
         self.config = config
 
-    def authenticate(self, headers: dict[str, str], body: bytes) -> str:
-        """The institution that signed the request, or ApiError 401/429."""
-        now = time.time()
+    def authenticate(self, headers: dict[str, str], body: bytes) -> SignedRequest:
+        """The request's signature, checked, within the rate limit of its institution; or ApiError 401/429."""
         try:
             signed = read_headers(headers)
-            self.credentials.verify(signed, body, now)
+            self.credentials.verify(signed, body, time.time())
         except SignatureError as exc:
             raise ApiError(f"签名校验失败：{_signature_reason(str(exc))}", "x-tif-signature", 401) from None
-        if not self.nonces.claim(signed.institution, signed.nonce, now):
-            raise ApiError("请求重放：该 x-tif-nonce 已使用过。", "x-tif-nonce", 401)
         if not self.limiter.allow(signed.institution):
             raise ApiError("请求过于频繁，请稍后再试。", "x-tif-paasid", 429)
-        return signed.institution
+        return signed
+
+    def admit(self, signed: SignedRequest, msgid: str) -> Any | None:
+        """Claim the nonce (ApiError 401 on a replay); the message already recorded under `msgid`, if any."""
+        claim = self.nonces.claim(signed.institution, signed.nonce, time.time(), msgid)
+        if not claim.claimed:
+            raise ApiError("请求重放：该 x-tif-nonce 已使用过。", "x-tif-nonce", 401)
+        return claim.message
 
 
 def _signature_reason(reason: str) -> str:
@@ -151,20 +157,20 @@ class HsaApi:
         received = now_local()
         division = self.config.division
         try:
-            code = self.gate.authenticate(headers, body)
+            signed = self.gate.authenticate(headers, body)
             envelope, parsed, input_hash = _parse_envelope(body, path_infno)
-            if envelope.fixmedins_code != code:
+            if envelope.fixmedins_code != signed.institution:
                 raise ApiError("定点医药机构编号与签名机构（x-tif-paasid）不一致，不能代其他机构办理。",
                                "fixmedins_code", 403)
-            call = Call(code, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
-            reply = self._run(call)
+            stored = messages.stored_of(self.gate.admit(signed, envelope.msgid), self.transactions.cipher)
+            call = Call(signed.institution, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
+            reply = self._run(call, stored)
             return 200, answer(division=division, received=received, output=reply.output, warn=reply.warn)
         except ApiError as exc:
             return exc.status, answer(division=division, received=received, error=exc)
 
-    def _run(self, call: Call) -> Reply:
+    def _run(self, call: Call, stored: messages.Stored | None) -> Reply:
         try:
-            stored = messages.lookup(self.store, self.transactions.cipher, call.code, call.msgid)
             if stored is not None:
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
             try:

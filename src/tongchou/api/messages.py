@@ -41,7 +41,7 @@ class Stored:
 
 
 _TABLE = m.ApiMessage.__table__
-_LOOKUP = select(_TABLE.c.infno, _TABLE.c.input_hash, _TABLE.c.status, _TABLE.c.output, _TABLE.c.subject).where(
+LOOKUP = select(_TABLE.c.infno, _TABLE.c.input_hash, _TABLE.c.status, _TABLE.c.output, _TABLE.c.subject).where(
     _TABLE.c.fixmedins_code == bindparam("code"), _TABLE.c.msgid == bindparam("msgid"))
 
 
@@ -53,12 +53,16 @@ def _insert_new(dialect: str):
 
 def lookup(store: Store, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
     """The message as recorded (one statement, outside any transaction: a record commits whole)."""
-    row = store.statement(lambda connection: connection.execute(_LOOKUP, {"code": code, "msgid": msgid}).first())
+    return stored_of(store.statement(lambda connection: connection.execute(LOOKUP, {"code": code, "msgid": msgid})
+                                     .first()), cipher)
+
+
+def stored_of(row: Any | None, cipher: DataCipher) -> Stored | None:
+    """A message from the columns of `LOOKUP` (None for no row), its answer decrypted."""
     if row is None:
         return None
-    infno, input_hash, status, output, subject = row
-    output = json.loads(cipher.decrypt(output, OUTPUT_COLUMN), parse_float=Decimal) if output else None
-    return Stored(infno, input_hash, status, output, subject)
+    output = json.loads(cipher.decrypt(row.output, OUTPUT_COLUMN), parse_float=Decimal) if row.output else None
+    return Stored(row.infno, row.input_hash, row.status, output, row.subject)
 
 
 def replay(stored: Stored, infno: str, input_hash: str) -> Any:

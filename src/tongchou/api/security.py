@@ -18,12 +18,13 @@ import secrets as secrets_module
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from tongchou.api import messages
 from tongchou.api.signing import SignatureError, SignedRequest, verify
 from tongchou.store import models as m
 from tongchou.store.cache import Generations
@@ -164,14 +165,26 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 # ---------------------------------------------------------------- nonces
 
-# One statement, its own transaction: the CTE sets synchronous_commit off for that transaction alone (a
-# nonce needs no fsync, see the module docstring), and the INSERT reads from it so that it runs first.
+# One statement, its own transaction: the first CTE sets synchronous_commit off for that transaction alone
+# (a nonce needs no fsync, see the module docstring) and the INSERT reads from it so that it runs first; the
+# message already recorded under the request's msgid, if any, comes back in the same round trip.
 _PG_CLAIM = text("""
-WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-INSERT INTO api_nonce (fixmedins_code, nonce, expires_at)
-SELECT :fixmedins_code, :nonce, :expires_at FROM async
-ON CONFLICT DO NOTHING RETURNING nonce
+WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),
+claimed AS (INSERT INTO api_nonce (fixmedins_code, nonce, expires_at)
+            SELECT :fixmedins_code, :nonce, :expires_at FROM async
+            ON CONFLICT DO NOTHING RETURNING nonce)
+SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, m.infno, m.input_hash, m.status, m.output, m.subject
+FROM (SELECT 1) AS one
+LEFT JOIN api_message AS m ON m.fixmedins_code = :fixmedins_code AND m.msgid = :msgid
 """)
+
+
+@dataclass(frozen=True)
+class NonceClaim:
+    """A nonce claim: whether it was the first, and the columns of the message recorded under the msgid."""
+
+    claimed: bool
+    message: Any | None  # infno, input_hash, status, output, subject; None when no message has that msgid
 
 
 class NonceBook:
@@ -184,19 +197,22 @@ class NonceBook:
         self._purged_at = float("-inf")
         self._lock = threading.Lock()
 
-    def claim(self, code: str, nonce: str, now: float) -> bool:
-        """True the first time (institution, nonce) is seen within the window."""
-        claimed = self.store.statement(lambda c: self._insert(c, code, nonce, int(now) + self.window))
+    def claim(self, code: str, nonce: str, now: float, msgid: str = "") -> NonceClaim:
+        """Claim (institution, nonce), first time only within the window; with the message recorded under
+        `msgid`, read in the same round trip on PostgreSQL."""
+        found = self.store.statement(lambda c: self._claim(c, code, nonce, int(now) + self.window, msgid))
         self._maybe_purge(now)
-        return claimed
+        return found
 
     @staticmethod
-    def _insert(connection: Connection, code: str, nonce: str, expires_at: int) -> bool:
+    def _claim(connection: Connection, code: str, nonce: str, expires_at: int, msgid: str) -> NonceClaim:
         values = {"fixmedins_code": code, "nonce": nonce, "expires_at": expires_at}
-        if connection.dialect.name != "postgresql":
-            return connection.execute(sqlite.insert(m.ApiNonce).values(**values).on_conflict_do_nothing()
-                                      .returning(m.ApiNonce.nonce)).first() is not None
-        return connection.execute(_PG_CLAIM, values).first() is not None
+        if connection.dialect.name == "postgresql":
+            row = connection.execute(_PG_CLAIM, {**values, "msgid": msgid}).one()
+            return NonceClaim(row.claimed, row if row.infno is not None else None)
+        claimed = connection.execute(sqlite.insert(m.ApiNonce).values(**values).on_conflict_do_nothing()
+                                     .returning(m.ApiNonce.nonce)).first() is not None
+        return NonceClaim(claimed, connection.execute(messages.LOOKUP, {"code": code, "msgid": msgid}).first())
 
     def _maybe_purge(self, now: float) -> None:
         with self._lock:
