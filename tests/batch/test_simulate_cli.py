@@ -29,7 +29,7 @@ def claims_csv(tmp_path_factory):
 
 
 def test_simulate_writes_table_and_summary(claims_csv, tmp_path, registry):
-    out, summary_path = tmp_path / "out.parquet", tmp_path / "summary.json"
+    out = tmp_path / "out.parquet"
     summary = run_simulation(registry, claims_csv, PAIR, "duckdb", out)
     rows = duckdb.sql(f"SELECT policy_id, count(*) n, sum(medfee_sumamt) m FROM '{out}' GROUP BY 1 ORDER BY 1").fetchall()
     assert [r[1] for r in rows] == [3000, 3000] and rows[0][2] == rows[1][2]
