@@ -217,3 +217,11 @@ def test_settlement_row_is_append_only(store, settlements):
     with pytest.raises(Exception, match="append-only"):
         store.transaction(lambda s: s.execute(text("DELETE FROM posting")))
     assert settlements.get("S1").amounts["hifp_pay"] == 70_000
+
+
+@pytest.mark.parametrize("field, limit", [("diag_code", 20), ("oprn_code", 30)])
+def test_a_dip_code_longer_than_the_national_field_is_refused_by_name(field, limit):
+    assert request("D1", **{field: "X" * limit}).enddate  # at the limit: accepted
+    with pytest.raises(InvalidRequest) as refused:
+        request("D2", **{field: "X" * (limit + 1)})
+    assert refused.value.field == field

@@ -70,6 +70,8 @@ class FeeLine:
 # Fields added after settlements were stored: left out of the fingerprint when empty, so that a request
 # key stored before them still matches its retry.
 ADDED_LATER = frozenset({"diag_code", "oprn_code", "begntime", "part"})
+# The DIP codes' national lengths (dscg_maindiag_code C20, oprn_oprt_code C30), checked on every path in.
+CODE_LIMITS = {"diag_code": (20, "主要诊断编码"), "oprn_code": (30, "主要手术操作编码")}
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,12 @@ class SettleRequest:
     hosp_part_amt: Fen = 0
     begntime: dt.datetime | None = None  # registration time of an API visit (supervision's screening)
     part: str | None = None  # one part of an admission settled in several (interim settlements): its first fee line
+
+    def __post_init__(self) -> None:
+        for name, (limit, label) in CODE_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and len(value) > limit:
+                raise InvalidRequest(name, f"{label}“{value[:limit]}…”超过{limit}个字符。")
 
     def fingerprint(self) -> str:
         """A hash of everything but the key: the same key with another fingerprint is a conflict.
