@@ -134,23 +134,15 @@ class Store:
         or limited to a county or role, in one ordinary transaction."""
         if self.dialect != "postgresql" or self.county or self.role:
             return self.transaction(lambda session: work(session.connection()))
-        try:
+
+        def run() -> T:
             with self._autocommit.connect() as connection:
                 return work(connection)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            with self._autocommit.connect() as connection:  # a pooled connection the server dropped
-                return work(connection)
+        return _once_more_if_dropped(run)
 
     def read(self, work: Callable[[Session], T], *, county=_DEFAULT) -> T:
         """Run `work` in a transaction that is rolled back (pre-settlement, reports)."""
-        try:
-            return self._read_once(work, county)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            return self._read_once(work, county)  # a pooled connection the server dropped: once more
+        return _once_more_if_dropped(lambda: self._read_once(work, county))
 
     def _read_once(self, work: Callable[[Session], T], county) -> T:
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
@@ -161,6 +153,17 @@ class Store:
             finally:
                 session.expunge_all()  # objects read stay usable, detached
                 session.rollback()
+
+
+def _once_more_if_dropped(run: Callable[[], T]) -> T:
+    """`run()`, and once more when the pooled connection it got had been dropped by the server (a restart):
+    without a ping before each checkout, that is how a stale connection is found."""
+    try:
+        return run()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return run()
 
 
 def _identifier(name: str) -> str:
