@@ -203,7 +203,8 @@ def _supervision(config: ApiConfig):
 
 def create_app(store: Store, registry: Registry, cipher: DataCipher, config: ApiConfig | None = None,
                settlements: SettlementService | None = None) -> ASGIApp:
-    """The API as an ASGI app: `HsaFront` answers the transactions; FastAPI serves the OpenAPI document and /docs."""
+    """The API as an ASGI app: `HsaFront` answers the transactions, FastAPI serves the OpenAPI document and /docs,
+    and every response carries the security headers."""
     config = config or ApiConfig()
     generations = Generations(store, config.cache_interval)
     credentials = Credentials(store, cipher, generations)
@@ -214,14 +215,11 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
-    docs.add_middleware(SecurityHeaders)
     install_openapi(docs)
-    return HsaFront(api, docs)
+    return SecurityHeaders(HsaFront(api, docs))
 
 
 HSA_PATH = "/api/hsa"
-JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8"),
-                *((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())]
 
 
 class HsaFront:
@@ -258,7 +256,8 @@ def _hsa_infno(scope: Scope) -> str | None:
 async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] = ()) -> None:
     content = dumps(body)
     await send({"type": "http.response.start", "status": status,
-                "headers": [*JSON_HEADERS, (b"content-length", str(len(content)).encode()), *extra]})
+                "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                            (b"content-length", str(len(content)).encode()), *extra]})
     await send({"type": "http.response.body", "body": content})
 
 

@@ -8,7 +8,6 @@ marks the message it reverses, whether or not that message has arrived: a late o
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +20,7 @@ from tongchou.api.envelope import ApiError
 from tongchou.api.jsonout import dumps
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
-from tongchou.store.uow import Store, dialect_insert
+from tongchou.store.uow import Store, insert_new
 
 DONE, REVERSED = "done", "reversed"
 OUTPUT_COLUMN = "api_message.output"
@@ -43,12 +42,6 @@ class Stored:
 _TABLE = m.ApiMessage.__table__
 LOOKUP = select(_TABLE.c.infno, _TABLE.c.input_hash, _TABLE.c.status, _TABLE.c.output, _TABLE.c.subject).where(
     _TABLE.c.fixmedins_code == bindparam("code"), _TABLE.c.msgid == bindparam("msgid"))
-
-
-@functools.cache
-def _insert_new(dialect: str):
-    """The message, unless one with its msgid is there already (then no row comes back)."""
-    return dialect_insert(dialect, _TABLE).on_conflict_do_nothing().returning(_TABLE.c.msgid)
 
 
 def lookup(store: Store, cipher: DataCipher, code: str, msgid: str) -> Stored | None:
@@ -76,7 +69,7 @@ def replay(stored: Stored, infno: str, input_hash: str) -> Any:
 
 def _insert(session: Session, values: dict[str, Any]) -> bool:
     connection = session.connection()
-    return connection.execute(_insert_new(connection.dialect.name), values).first() is not None
+    return connection.execute(insert_new(connection.dialect.name, _TABLE, "msgid"), values).first() is not None
 
 
 def record(session: Session, cipher: DataCipher, code: str, msgid: str, infno: str, input_hash: str, output: Any,

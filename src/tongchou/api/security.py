@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sqlalchemy import Connection, delete, select, text
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from tongchou.api import messages
@@ -30,7 +29,7 @@ from tongchou.store import models as m
 from tongchou.store.cache import Generations
 from tongchou.store.crypto import DataCipher
 from tongchou.store.errors import InvalidRequest, NotFound
-from tongchou.store.uow import Store
+from tongchou.store.uow import Store, insert_new
 
 SECRET_COLUMN = "institution.secret"
 NONCE_PURGE_SECONDS = 60.0
@@ -210,8 +209,7 @@ class NonceBook:
         if connection.dialect.name == "postgresql":
             row = connection.execute(_PG_CLAIM, {**values, "msgid": msgid}).one()
             return NonceClaim(row.claimed, row if row.infno is not None else None)
-        claimed = connection.execute(sqlite.insert(m.ApiNonce).values(**values).on_conflict_do_nothing()
-                                     .returning(m.ApiNonce.nonce)).first() is not None
+        claimed = connection.execute(insert_new("sqlite", m.ApiNonce.__table__, "nonce"), values).first() is not None
         return NonceClaim(claimed, connection.execute(messages.LOOKUP, {"code": code, "msgid": msgid}).first())
 
     def _maybe_purge(self, now: float) -> None:

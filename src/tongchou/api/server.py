@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import FastAPI
 from sqlalchemy import select
+from starlette.types import ASGIApp
 
 from tongchou.api.app import ApiConfig, create_app
 from tongchou.policy.registry import Registry
@@ -31,7 +31,7 @@ def division_of(store: Store) -> str:
     return region or "000000"
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ASGIApp:
     pool = int(os.environ.get("TONGCHOU_API_POOL", "8"))
     store = Store.open(None, pool_size=pool)
     policy_dir = os.environ.get(POLICY_DIR_ENV)

@@ -293,17 +293,16 @@ class Transactions:
         def work(session: Session) -> tuple[dict[str, Any], SettleOutcome]:
             visit, bill = self._billable(session, call, data, inpatient)
             req = self._request(call, data, visit, bill, inpatient)
-            person = session.get(m.Person, req.psn_no)  # held, so the service and the answer share one read
+            person = session.get(m.Person, req.psn_no)  # the service's own read of it hits the session's map
             outcome = self.settlements.settle_in(session, req)
             if outcome.replayed:  # the same message settled meanwhile in another worker: its answer counts
                 raise messages.Raced(call.msgid)
             visits.mark_settled(session, bill.fee_ids, outcome.setl_id)
             if inpatient and data.mid_setl_flag != "1":
                 visits.close_admission(session, visit.id, req.enddate)
-            output = self._settlement_output(session, call, req, outcome, outcome.setl_id, inpatient)
+            output = self._settlement_output(person, call, req, outcome, outcome.setl_id, inpatient)
             messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, output,
                             outcome.setl_id)
-            del person
             return output, outcome
 
         output, outcome = self.store.transaction(work)
@@ -313,7 +312,8 @@ class Transactions:
         visit, bill = self.store.read(lambda s: self._billable(s, call, data, inpatient))
         req = self._request(call, data, visit, bill, inpatient)
         outcome = self.settlements.pre_settle(req)
-        output = self.store.read(lambda s: self._settlement_output(s, call, req, outcome, None, inpatient))
+        output = self.store.read(lambda s: self._settlement_output(s.get(m.Person, req.psn_no), call, req, outcome,
+                                                                   None, inpatient))
         self.store.transaction(lambda s: messages.record(s, self.cipher, call.code, call.msgid, call.infno,
                                                          call.input_hash, output, visit.mdtrt_id))
         return Reply(output, _warnings(data, outcome))
@@ -351,9 +351,8 @@ class Transactions:
             dise_code=visit.dise_codg, acct_used=data.acct_used_flag == "1", begntime=visit.begntime, part=part,
             diag_code=visit.diag_code, oprn_code=visit.oprn_code)
 
-    def _settlement_output(self, session: Session, call: Call, req: SettleRequest, outcome: SettleOutcome,
+    def _settlement_output(self, person: m.Person, call: Call, req: SettleRequest, outcome: SettleOutcome,
                            setl_id: str | None, inpatient: bool) -> dict[str, Any]:
-        person = session.get(m.Person, req.psn_no)
         pool_prop = outcome.pool_prop if setl_id is not None else 0
         info = answers.setlinfo(
             setl_id=setl_id, mdtrt_id=req.mdtrt_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -108,6 +108,7 @@ def visit_of(session: Session, code: str, mdtrt_id: str, psn_no: str | None = No
 _VISIT_TABLE = m.ApiVisit.__table__
 _VISIT_FACTS = select(*(c for c in _VISIT_TABLE.c if c.name not in ("info", "diagnoses"))).where(
     _VISIT_TABLE.c.mdtrt_id == bindparam("mdtrt_id"))
+_VISIT_FACTS_LOCKED = _VISIT_FACTS.with_for_update()
 
 
 def visit_facts(session: Session, code: str, mdtrt_id: str, psn_no: str | None = None, *, lock: bool = False):
@@ -115,9 +116,6 @@ def visit_facts(session: Session, code: str, mdtrt_id: str, psn_no: str | None =
     name. Settling and uploading fees read it; the handlers that change a visit use `visit_of`."""
     query = _VISIT_FACTS_LOCKED if lock else _VISIT_FACTS
     return _own_visit(session.connection().execute(query, {"mdtrt_id": mdtrt_id}).all(), code, mdtrt_id, psn_no)
-
-
-_VISIT_FACTS_LOCKED = _VISIT_FACTS.with_for_update()
 
 
 def _own_visit(visits, code: str, mdtrt_id: str, psn_no: str | None):
@@ -405,8 +403,7 @@ def billable(session: Session, visit: m.ApiVisit, chrg_bchno: str | None) -> Bil
         rows = session.connection().execute(_UNSETTLED_OF_BATCH, {"visit_id": visit.id, "chrg_bchno": chrg_bchno}).all()
     if not rows:
         _refuse_if_settled(session, visit, chrg_bchno)
-    bill = billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id")
-    return replace(bill, after_interim=after_interim) if after_interim else bill
+    return billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id", after_interim)
 
 
 def _refuse_if_settled(session: Session, visit: m.ApiVisit, chrg_bchno: str | None) -> None:
@@ -420,7 +417,7 @@ def _refuse_if_settled(session: Session, visit: m.ApiVisit, chrg_bchno: str | No
                        f"该{what}已有有效结算{active}，如需重新结算请先撤销。", "already_settled")
 
 
-def billable_of(rows: Iterable[m.ApiFee], field: str) -> Billable:
+def billable_of(rows: Iterable[m.ApiFee], field: str, after_interim: bool = False) -> Billable:
     rows = list(rows)
     refunds: dict[str, list[m.ApiFee]] = {}
     for row in rows:
@@ -440,7 +437,7 @@ def billable_of(rows: Iterable[m.ApiFee], field: str) -> Billable:
     if not lines:
         raise Refused(field, "没有可结算的费用明细，请先上传费用明细。", "no_fees")
     return Billable(tuple(row.id for row in rows), tuple(lines), sum(line.amount for line in lines),
-                    max(row.fee_ocur_time for row in rows).date())
+                    max(row.fee_ocur_time for row in rows).date(), after_interim)
 
 
 _MARK_SETTLED = update(_FEES).where(_FEES.c.id.in_(bindparam("ids", expanding=True)), _FEES.c.status == UPLOADED

@@ -210,7 +210,8 @@ def _visit_claims(g: Generated) -> pa.Table:
     balance = pop.acct_balance[psn]
     diag, oprn = g.dip_codes()
     return pa.table({
-        "diag_code": diag, "oprn_code": oprn, "claim": pa.array(np.arange(g.n_claims)), "setl_id": g.setl_ids(), "mdtrt_id": g.mdtrt_ids(),
+        "claim": pa.array(np.arange(g.n_claims)), "setl_id": g.setl_ids(), "mdtrt_id": g.mdtrt_ids(),
+        "diag_code": diag, "oprn_code": oprn,
         "psn_no": strings(pop.psn_no, psn), "insutype": strings(pop.insutype.tolist(), psn),
         "insuplc_admdvs": pa.array([P.REGION[0]] * len(psn)), "med_type": med_types(c["med_type"]),
         "begndate": dates(c["begin"]), "enddate": dates(c["end"]), "hosp_lv": ints(g.inst.hosp_lv[c["inst"]]),

@@ -20,7 +20,6 @@ codes, quantities, prices and amounts only.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import uuid
@@ -46,7 +45,7 @@ from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
 from tongchou.store.codec import delta_json, delta_of, state_json, state_of
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
-from tongchou.store.uow import Store, dialect_insert, lock_accounts, lock_year_state, save_year_state
+from tongchou.store.uow import Store, insert_new, lock_accounts, lock_year_state, save_year_state
 
 Fen = int
 INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
@@ -456,7 +455,7 @@ class SettlementService:
     def _visit_id(self, session: Session, req: SettleRequest, county: str) -> int:
         """The service's visit row of the request, added on its first settlement."""
         connection = session.connection()
-        added = connection.execute(_visit_insert(connection.dialect.name), {
+        added = connection.execute(insert_new(connection.dialect.name, _VISIT_TABLE, "id"), {
             "fixmedins_code": req.fixmedins_code, "mdtrt_id": req.mdtrt_id, "psn_no": req.psn_no,
             "insutype": req.insutype, "med_type": req.med_type, "begndate": req.begndate, "enddate": req.enddate,
             "dise_code": req.dise_code, "county": county}).scalar()
@@ -548,12 +547,6 @@ _KEY_AND_ACTIVE = union_all(
 _VISIT_TABLE = m.Visit.__table__
 _VISIT = select(_VISIT_TABLE.c.id, _VISIT_TABLE.c.psn_no).where(
     _VISIT_TABLE.c.fixmedins_code == bindparam("fixmedins_code"), _VISIT_TABLE.c.mdtrt_id == bindparam("mdtrt_id"))
-
-
-@functools.cache
-def _visit_insert(dialect: str):
-    """The visit row, unless the visit is already there (its id either way from `_VISIT`)."""
-    return dialect_insert(dialect, _VISIT_TABLE).on_conflict_do_nothing().returning(_VISIT_TABLE.c.id)
 
 
 # ---------------------------------------------------------------- helpers

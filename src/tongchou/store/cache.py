@@ -49,8 +49,7 @@ class Generations:
 class _Table:
     """The cached rows of one table, dropped whole when its generation moves."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self):
         self.generation: int | None = None
         self.rows: dict[Any, Any] = {}
 
@@ -60,7 +59,7 @@ class ReferenceCache:
 
     def __init__(self, generations: Generations | None):
         self.generations = generations
-        self._tables = {name: _Table(name) for name in ("institution", "county", "catalogue_item")}
+        self._tables = {name: _Table() for name in ("institution", "county", "catalogue_item")}
         self._lock = threading.Lock()
 
     def institution(self, session: Session, code: str) -> m.Institution | None:

@@ -172,10 +172,16 @@ def _identifier(name: str) -> str:
     return name
 
 
-def dialect_insert(dialect: Session | str, table):
-    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL or SQLite), for a session or a dialect name."""
-    name = dialect if isinstance(dialect, str) else dialect.get_bind().dialect.name
-    return (postgresql if name == "postgresql" else sqlite).insert(table)
+def _dialect_insert(dialect: str, table):
+    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL or SQLite)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+@functools.cache
+def insert_new(dialect: str, table, returning: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the column `returning`: no row comes back when the row was
+    already there. Built once per dialect and table."""
+    return _dialect_insert(dialect, table).on_conflict_do_nothing().returning(table.c[returning])
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,7 @@ _YEAR_STATE = YearStateRow.__table__
 @functools.cache
 def _year_state_upsert(dialect: str):
     """Create the row empty if new, else 'update' it to itself: either way one statement that takes the row lock."""
-    insert = dialect_insert(dialect, _YEAR_STATE)
+    insert = _dialect_insert(dialect, _YEAR_STATE)
     return insert.on_conflict_do_update(index_elements=["psn_no", "insutype", "year"],
                                         set_={"settlements": _YEAR_STATE.c.settlements}
                                         ).returning(_YEAR_STATE.c.state, _YEAR_STATE.c.settlements)
