@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.store.support import fee, request
 from tongchou.ledger.verify import verify
 from tongchou.store import models as m
-from tongchou.store.errors import Refused
+from tongchou.errors import Refused
 from tongchou.supervision import models as sv
 from tongchou.supervision.cases import CaseError
 from tongchou.supervision.credit import load_scoring, ratings, record_credit_events

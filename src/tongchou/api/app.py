@@ -43,7 +43,7 @@ from tongchou.policy.registry import Registry
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import ServiceError
+from tongchou.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
 
 log = logging.getLogger("tongchou.api")

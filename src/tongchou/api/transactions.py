@@ -23,7 +23,7 @@ from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome, SettlementService, SettleRequest
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import InvalidRequest, NotFound, Refused
+from tongchou.errors import InvalidRequest, NotFound, Refused
 from tongchou.store.uow import Store
 
 SETTLEMENTS = frozenset({"2207", "2304"})

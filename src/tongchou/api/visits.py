@@ -28,7 +28,7 @@ from tongchou.settlement.service import INPATIENT_MED_TYPES, FeeLine
 from tongchou.settlement.split import SplitError, split_item
 from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
-from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 
 ALL_LINES = "0000"  # chrg_bchno / feedetl_sn that cancels every unsettled line
 CHRGITM_LV = {"A": "01", "B": "02", "C": "03"}

@@ -26,7 +26,7 @@ from tongchou.money import MoneyError, to_fen
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.policy.schema import Contributions
 from tongchou.store import models as m
-from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
 from tongchou.store.uow import Store, lock_accounts
 
 Fen = int

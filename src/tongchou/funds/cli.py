@@ -86,7 +86,7 @@ def fund_operation_report_from_store(
 
     from tongchou.funds.early_warning import WarningThresholds
     from tongchou.funds.store_funding import ledger_funding
-    from tongchou.store.errors import ServiceError
+    from tongchou.errors import ServiceError
     from tongchou.store.export import export_claims
     from tongchou.store.uow import Store
 

@@ -30,7 +30,7 @@ from tongchou.ledger.postings import Line, settlement_entry
 from tongchou.settlement.engine import apply_delta
 from tongchou.settlement.model import YearState
 from tongchou.store import models as m
-from tongchou.store.codec import delta_of, same_state, state_of
+from tongchou.settlement.codec import delta_of, same_state, state_of
 from tongchou.store.uow import Store
 
 MAX_SHOWN = 20

@@ -296,10 +296,5 @@ def benefits_suspended(session: Session, psn_no: str, day: dt.date):
     return rows[-1]
 
 
-def suspension_message(row: sv.BenefitSuspensionRow, day: dt.date) -> str:
-    return (f"参保人{row.psn_no}的医保待遇自{row.valid_from}至{row.valid_to}已被取消（{row.reason}），"
-            f"{day}的费用基金不予支付。")
-
-
 def amounts_text(fen: Fen) -> str:
     return fen_to_str(fen)
