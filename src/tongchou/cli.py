@@ -15,7 +15,7 @@ from tongchou.funds.cli import report_app
 from tongchou.funds.manage_cli import app as funds_app
 from tongchou.generate.cli import generate_command
 from tongchou.policy.cli import app as policy_app
-from tongchou.settlement.cli import settle_command
+from tongchou.settlement.cli import policy_test_command, settle_command
 from tongchou.store.cli import app as store_app  # db, load, catalogue, ledger, export
 from tongchou.supervision.cli import app as supervision_app
 from tongchou.web.cli import app as console_app
@@ -26,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+policy_app.command("test")(policy_test_command)
 app.add_typer(policy_app, name="policy")
 app.command("settle")(settle_command)
 app.command("simulate")(simulate_command)

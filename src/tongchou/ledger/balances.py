@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongchou.funds.subledger import Flows
-from tongchou.ledger.accounts import Title
+from tongchou.ledger.accounts import Flows, Title
 from tongchou.store import models as m
 
 Fen = int

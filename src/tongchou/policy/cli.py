@@ -10,9 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tongchou.policy.cases import run_cases
 from tongchou.policy.document import policies_markdown
-from tongchou.policy.registry import PolicyError, Registry, default_policy_dir, load_policy_file
+from tongchou.policy.registry import PolicyError, Registry, load_policy_file
 from tongchou.policy.schema import Policy
 
 app = typer.Typer(help="政策（policies as data）：查看、校验、测试", no_args_is_help=True)
@@ -81,27 +80,6 @@ def validate(files: list[Path] = typer.Argument(None, help="policy files (defaul
         err.print(f"[red]invalid[/red] {exc.file}: {exc.path or '(top)'}: {exc.reason}")
         raise typer.Exit(1) from None
     console.print(f"[green]{count} 个政策文件校验通过[/green]")
-
-
-@app.command("test")
-def test(policy_id: Optional[str] = typer.Argument(None), policy_dir: Optional[Path] = PolicyDir) -> None:
-    """Run the YAML cases kept beside each policy."""
-    registry = load_registry_or_exit(policy_dir)
-    results = run_cases(policy_dir or default_policy_dir(), registry, policy_id)
-    table = Table(title="政策用例")
-    for column in ("政策", "用例", "结果"):
-        table.add_column(column)
-    for result in results:
-        table.add_row(result.policy_id, result.name, "[green]通过[/green]" if result.passed else "[red]失败[/red]")
-    console.print(table)
-    failed = [r for r in results if not r.passed]
-    for result in failed:
-        err.print(f"[red]✗ {result.policy_id} / {result.name}[/red]  ({result.source})")
-        for failure in result.failures:
-            err.print(f"    {failure}")
-    console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    if failed or not results:
-        raise typer.Exit(1)
 
 
 @app.command("schema")

@@ -10,9 +10,12 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
-from tongchou.policy.cli import load_registry_or_exit
+from tongchou.policy.cli import PolicyDir, console, load_registry_or_exit
+from tongchou.policy.registry import default_policy_dir
 from tongchou.settlement.calculator import Calculator
+from tongchou.settlement.cases import run_cases
 
 err = Console(stderr=True)
 
@@ -37,3 +40,24 @@ def settle_command(
         if output:
             sink.close()
     err.print(f"settled {calculator.settled}, errors {calculator.errors}")
+
+
+def policy_test_command(policy_id: Optional[str] = typer.Argument(None), policy_dir: Optional[Path] = PolicyDir) -> None:
+    """Run the YAML cases kept beside each policy (`tongchou policy test`: the cases settle claims, so the
+    command lives with settlement and joins the policy group in `tongchou.cli`)."""
+    registry = load_registry_or_exit(policy_dir)
+    results = run_cases(policy_dir or default_policy_dir(), registry, policy_id)
+    table = Table(title="政策用例")
+    for column in ("政策", "用例", "结果"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(result.policy_id, result.name, "[green]通过[/green]" if result.passed else "[red]失败[/red]")
+    console.print(table)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        err.print(f"[red]✗ {result.policy_id} / {result.name}[/red]  ({result.source})")
+        for failure in result.failures:
+            err.print(f"    {failure}")
+    console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or not results:
+        raise typer.Exit(1)

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import state_json, state_of
 from tongchou.errors import Conflict, InvalidRequest, ServiceError
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.book import closed_to, first_open_day, record_many, settlement_facts
@@ -31,7 +32,6 @@ from tongchou.ledger.postings import settlement_entry
 from tongchou.money import to_fen
 from tongchou.policy.registry import Registry
 from tongchou.settlement.adjudication import Adjudication, Suspension, adjudicate
-from tongchou.settlement.codec import state_json, state_of
 from tongchou.settlement.hooks import ScreeningHook
 from tongchou.settlement.model import YearState
 from tongchou.settlement.request import FeeLine, SettleRequest

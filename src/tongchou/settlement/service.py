@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 from sqlalchemy import bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import apply_delta, delta_json, delta_of, state_json, state_of
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
@@ -38,13 +39,11 @@ from tongchou.settlement.adjudication import (
     SettlementContext, adjudicate, items_of,
 )
 from tongchou.settlement.claims_io import explanation_step_json
-from tongchou.settlement.codec import delta_json, delta_of, state_json, state_of
-from tongchou.settlement.engine import apply_delta
 from tongchou.settlement.hooks import ScreeningHook
 from tongchou.settlement.model import AMOUNT_FIELDS, YearState
 from tongchou.settlement.model import Settlement as EngineSettlement
-from tongchou.settlement.request import (  # noqa: F401  (the service's request types, imported from here by callers)
-    ADDED_LATER, CODE_LIMITS, INPATIENT_MED_TYPES, FeeLine, Fen, SettleRequest,
+from tongchou.settlement.request import (  # noqa: F401  (the service's request types: callers import them here)
+    INPATIENT_MED_TYPES, FeeLine, Fen, SettleRequest,
 )
 from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
