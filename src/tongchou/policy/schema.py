@@ -49,13 +49,13 @@ def _rate(value: object) -> Decimal:
     return rate
 
 
-def _not_below(lower_field: str, lower_name: str, upper_name: str):
+def _not_below(lower_field: str, lower_name: str, upper_name: str, *, word: str = "小于", show=str):
     """A field validator: this (upper) bound is not below `lower_field` (reported even when other fields fail)."""
 
     def check(cls, upper, info: ValidationInfo):
         lower = info.data.get(lower_field)
         if upper is not None and lower is not None and upper < lower:
-            raise ValueError(f"范围颠倒：{upper_name} {upper} 早于或小于 {lower_name} {lower}")
+            raise ValueError(f"范围颠倒：{upper_name} {show(upper)} {word}{lower_name} {show(lower)}")
         return upper
 
     return classmethod(check)
@@ -164,7 +164,7 @@ class Tier(Strict):
     up_to: Yuan | None = None
     rate: Rate
 
-    _up_to_not_below = field_validator("up_to")(_not_below("above", "下限 above", "上限 up_to"))
+    _up_to_not_below = field_validator("up_to")(_not_below("above", "下限 above", "上限 up_to", show=fen_to_str))
 
 
 class LayerPart(Strict):
@@ -285,7 +285,7 @@ class Transitional(Strict):
     effective_to: dt.date
     benefits: list[BenefitLine]
 
-    _dates_in_order = field_validator("effective_to")(_not_below("effective_from", "生效日期", "失效日期"))
+    _dates_in_order = field_validator("effective_to")(_not_below("effective_from", "生效日期", "失效日期", word="早于"))
     ref: Ref | None = None
 
 
@@ -297,7 +297,7 @@ class Version(Strict):
     effective_to: dt.date
     published: dt.date | None = None
 
-    _dates_in_order = field_validator("effective_to")(_not_below("effective_from", "生效日期", "失效日期"))
+    _dates_in_order = field_validator("effective_to")(_not_below("effective_from", "生效日期", "失效日期", word="早于"))
     note: str | None = None
     caps: list[Cap] = Field(default_factory=list)
     diseases: list[Disease] = Field(default_factory=list)
