@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Literal
 
-from tongchou.money import apply_rate, fen_to_str
+from tongchou.money import Fen, apply_rate, fen_to_str
 from tongchou.policy.schema import Contributions, PersonalAccount
 
-Fen = int
 EnrolmentKind = Literal["on_time", "late", "newborn", "newborn_late"]
 
 

@@ -22,14 +22,13 @@ from tongchou.ledger.postings import (
     account_credit_entry, account_transfer_entry, employee_contribution_entry, relative_contribution_entry,
     resident_contribution_entry,
 )
-from tongchou.money import MoneyError, to_fen
+from tongchou.money import Fen, MoneyError, to_fen
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.policy.schema import Contributions
 from tongchou.store import models as m
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
 from tongchou.store.uow import Store, lock_accounts
 
-Fen = int
 RESIDENT, EMPLOYEE = "390", "310"
 
 
