@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 from tongchou.ledger.accounts import Account, Fund, Title, fund_of
 from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts, balanced_entry
+from tongchou.money import Fen
 
-Fen = int
 Pocket = tuple[str, str]  # (fund, county)
 
 

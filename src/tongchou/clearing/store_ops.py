@@ -37,11 +37,10 @@ from tongchou.clearing.statement import DeclaredTotals, MonthlyStatement, reconc
 from tongchou.clearing.views import statement_document
 from tongchou.ledger.accounts import pooled_fund
 from tongchou.ledger.book import record, settlement_facts
-from tongchou.money import apply_rate, to_fen
+from tongchou.money import Fen, apply_rate, to_fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 
-Fen = int
 MONTHLY, YEAR_END = "monthly", "year_end"
 
 

@@ -21,7 +21,7 @@ from tongchou.clearing.global_budget import GlobalBudgetSettlement, ReserveRelea
 from tongchou.clearing.records import ClearingEntry, Institution, Totals
 from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.statement import MonthlyStatement, Reconciliation
-from tongchou.money import fen_to_str
+from tongchou.money import fen_to_str as yuan
 
 FIELD_LABELS = {
     "hifp_pay": "统筹基金支出",
@@ -42,10 +42,6 @@ INSUTYPE_LABELS = {"310": "职工基本医疗保险", "320": "公务员医疗补
 MED_TYPE_LABELS = {"11": "普通门诊", "13": "急诊", "14": "门诊慢特病", "19": "意外伤害门诊", "21": "普通住院",
                    "22": "外伤住院", "23": "转外诊治住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
 LEVEL_LABELS = {0: "未定级", 1: "一级", 2: "二级", 3: "三级"}
-
-
-def yuan(fen: int) -> str:
-    return fen_to_str(fen)
 
 
 def percent(rate: Decimal) -> str:

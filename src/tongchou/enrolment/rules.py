@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Literal
 
-from tongchou.money import apply_rate, fen_to_str
+from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.schema import Contributions, PersonalAccount
 
-Fen = int
 EnrolmentKind = Literal["on_time", "late", "newborn", "newborn_late"]
 
 
@@ -27,10 +26,6 @@ class RuleError(ValueError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(message)
-
-
-def yuan_text(fen: Fen) -> str:
-    return f"{fen_to_str(fen)}元"
 
 
 def date_text(day: dt.date) -> str:

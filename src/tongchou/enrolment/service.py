@@ -16,20 +16,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongchou.enrolment import rules
-from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text, yuan_text
+from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text
 from tongchou.ledger.book import entry_lines, personal_account_balance, record
 from tongchou.ledger.postings import (
     account_credit_entry, account_transfer_entry, employee_contribution_entry, relative_contribution_entry,
     resident_contribution_entry,
 )
-from tongchou.money import MoneyError, to_fen
+from tongchou.money import Fen, MoneyError, to_fen, yuan_text
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.policy.schema import Contributions
 from tongchou.store import models as m
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
 from tongchou.store.uow import Store, lock_accounts
 
-Fen = int
 RESIDENT, EMPLOYEE = "390", "310"
 
 

@@ -14,7 +14,7 @@ from pydantic import (
     BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator, model_validator,
 )
 
-from tongchou.money import fen_to_str, to_decimal_rate, to_fen
+from tongchou.money import fen_to_str, to_decimal_rate, yaml_fen
 
 ADMIN_TIERS = ("village", "township", "county", "city", "province", "outside")
 AdminTier = Literal["village", "township", "county", "city", "province", "outside"]
@@ -23,13 +23,10 @@ LAYER_ORDER: tuple[str, ...] = ("hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_
 
 
 def _fen(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        fen = value * 100  # a whole number of yuan written as an integer
-    else:
-        try:
-            fen = to_fen(value)
-        except ValueError:
-            raise ValueError(f"金额须为元，最多两位小数，而不是 {value!r}") from None
+    try:
+        fen = yaml_fen(value)
+    except ValueError:
+        raise ValueError(f"金额须为元，最多两位小数，而不是 {value!r}") from None
     if fen < 0:
         raise ValueError(f"金额不能为负数：{value}")
     return fen

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
 from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.settlement.claims_io import explanation_step_json
 from tongchou.settlement.engine import apply_delta, settle as engine_settle
@@ -47,7 +47,6 @@ from tongchou.store.codec import delta_json, delta_of, state_json, state_of
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.store.uow import Store, insert_new, lock_accounts, lock_year_state, save_year_state
 
-Fen = int
 INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
 REFERRAL_MED_TYPES = frozenset({"23"})
 CHRONIC_MED_TYPES = frozenset({"14"})

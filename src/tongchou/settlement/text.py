@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tongchou.money import fen_to_str
 from tongchou.policy.schema import Disease, Version
 
 MED_TYPE_NAMES = {
@@ -14,10 +13,6 @@ MED_TYPE_NAMES = {
 LEVEL_NAMES = {0: "一级以下", 1: "一级", 2: "二级", 3: "三级"}
 TIER_NAMES = {"village": "村级", "township": "乡镇级", "county": "县级", "city": "市级", "province": "省级",
               "outside": "省外"}
-
-
-def yuan(fen: int | None) -> str:
-    return "—" if fen is None else f"{fen_to_str(fen)}元"
 
 
 def pct(rate: Decimal | None) -> str:

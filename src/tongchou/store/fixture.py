@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.ledger.book import record_many
 from tongchou.ledger.postings import opening_balance_entry
-from tongchou.money import to_fen
+from tongchou.money import yaml_fen
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
 from tongchou.store.uow import Store
@@ -39,14 +39,8 @@ def _code(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _fen(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value * 100
-    return to_fen(value)
-
-
 Code = Annotated[str, BeforeValidator(_code)]
-Yuan = Annotated[int, BeforeValidator(_fen)]
+Yuan = Annotated[int, BeforeValidator(yaml_fen)]
 
 
 class In(BaseModel):

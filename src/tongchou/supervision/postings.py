@@ -20,8 +20,7 @@ from typing import Iterable, Mapping
 
 from tongchou.ledger.accounts import Account, Fund, Title, fund_of
 from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, PostingError, balanced_entry, move
-
-Fen = int
+from tongchou.money import Fen
 
 
 TREASURY_FINES = Fund.TREASURY_FINES

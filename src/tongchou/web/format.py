@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from tongchou.clearing.views import FIELD_LABELS, INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
 from tongchou.ledger.accounts import FUND_NAMES, Fund
+from tongchou.money import NO_AMOUNT, fen_to_str, fen_to_wan, wan_text
 
 TWO = Decimal("0.01")
-WAN_FEN = 1_000_000  # 1万元 in fen
 
 AMOUNT_LABELS = {
     **FIELD_LABELS,
@@ -38,24 +38,15 @@ SEX = {"1": "男", "2": "女"}
 
 def yuan(fen: int | None) -> str:
     """Fen as 元 with two decimals and thousands separators: 1234567 → '12,345.67'."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return NO_AMOUNT if fen is None else fen_to_str(fen, grouping=True)
 
 
-def wan(fen: int | None) -> str:
-    """Fen as 万元 with two decimals, rounded half up: 123456789 → '123.46万元'."""
-    if fen is None:
-        return "—"
-    value = (Decimal(int(fen)) / WAN_FEN).quantize(TWO, ROUND_HALF_UP)
-    return f"{value:,.2f}万元"
+wan = wan_text
 
 
 def wan_number(fen: int | None) -> Decimal | None:
     """万元 as a number for a chart (two decimals)."""
-    return None if fen is None else (Decimal(int(fen)) / WAN_FEN).quantize(TWO, ROUND_HALF_UP)
+    return None if fen is None else fen_to_wan(fen)
 
 
 def pct(rate: Decimal | None) -> str:
