@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from tongchou.policy.schema import Layer, Policy, Version
+from tongchou.validation_text import location, reason
 
 CASES_SUFFIX = ".cases.yaml"
 
@@ -36,10 +37,6 @@ def default_policy_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "policies"
 
 
-def _location(loc: tuple[object, ...]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
 class _PlainLoader(yaml.SafeLoader):
     """YAML without implicit timestamps: dates stay text and the schema parses them, so an impossible
     date (2018-02-30) is reported at its path instead of failing the whole file."""
@@ -49,47 +46,6 @@ _PlainLoader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-_REASONS = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "未知的键（拼写错误？）",
-    "date_from_datetime_parsing": "不是有效的日期（应为 YYYY-MM-DD 且确有此日）",
-    "date_parsing": "不是有效的日期（应为 YYYY-MM-DD 且确有此日）",
-    "date_type": "不是有效的日期（应为 YYYY-MM-DD）",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "int_from_float": "应为整数",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
-    "string_type": "应为文本",
-    "decimal_parsing": "应为数字",
-    "list_type": "应为列表",
-    "tuple_type": "应为列表",
-    "dict_type": "应为映射",
-    "model_type": "应为映射",
-    "model_attributes_type": "应为映射",
-    "too_short": "项数不足",
-    "too_long": "项数过多",
-}
-
-
-def _reason(error: dict) -> str:
-    """A pydantic error in Chinese: our own validators already speak Chinese; the built-in ones are mapped."""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind == "literal_error":
-        return f"取值须为 {ctx.get('expected')} 之一，而不是 {error.get('input')!r}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        bound = next(iter(ctx.values()), "")
-        words = {"greater_than_equal": "不小于", "greater_than": "大于", "less_than_equal": "不大于", "less_than": "小于"}
-        return f"须{words[kind]} {bound}，而不是 {error.get('input')!r}"
-    if kind == "string_pattern_mismatch":
-        return f"格式不符（须匹配 {ctx.get('pattern')}）：{error.get('input')!r}"
-    reason = _REASONS.get(kind, f"取值无效（{kind}）")
-    shown = error.get("input")
-    return reason if kind == "missing" or isinstance(shown, (dict, list)) else f"{reason}：{shown!r}"
-
 
 def load_policy_file(path: Path) -> Policy:
     """Read and validate one policy file; every error of the file is in the `PolicyError`'s `problems`."""
@@ -104,7 +60,7 @@ def load_policy_file(path: Path) -> Policy:
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
-        problems = [PolicyError(path, _location(e["loc"]), _reason(e)) for e in exc.errors()]
+        problems = [PolicyError(path, location(e["loc"]), reason(e)) for e in exc.errors()]
         raise PolicyError(path, problems[0].path, problems[0].reason, problems) from None
 
 
