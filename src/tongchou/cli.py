@@ -92,6 +92,15 @@ class LazyGroup(TyperGroup):
             self._loaded[cmd_name] = load_command(cmd_name)
         return self._loaded[cmd_name]
 
+    def invoke(self, ctx: click.Context):
+        from tongchou.store.errors import StoreMissing  # a plain module: no SQLAlchemy
+
+        try:
+            return super().invoke(ctx)
+        except StoreMissing as exc:  # contracts.md "Store URLs": refused in Chinese, exit 1, no traceback
+            typer.echo(f"{exc.field}：{exc.message}", err=True)
+            raise typer.Exit(1) from None
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
         try:
