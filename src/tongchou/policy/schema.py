@@ -220,17 +220,68 @@ class Layer(Strict):
     ref: Ref | None = None
 
 
+class RateStep(Strict):
+    """One step of a transition: `rate` applies from `from` until the next step."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    from_: dt.date = Field(alias="from")
+    rate: Rate
+
+
+class RateTransition(Strict):
+    """A rate reached gradually (逐步调整为…): the steps the bureau sets on the way to the target; a date
+    before the first step has no rate in force."""
+
+    steps: list[RateStep] = Field(min_length=1)
+    example: bool = False
+    assumptions: list[str] = Field(default_factory=list)
+    ref: Ref | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _in_date_order(cls, steps: list[RateStep]) -> list[RateStep]:
+        for earlier, later in zip(steps, steps[1:]):
+            if later.from_ <= earlier.from_:
+                raise ValueError(f"范围颠倒：过渡步骤须按日期先后排列（{later.from_} 不晚于 {earlier.from_}）")
+        return steps
+
+    @model_validator(mode="after")
+    def _examples_say_what_they_assume(self) -> RateTransition:
+        if self.example and not self.assumptions:
+            raise ValueError("示例（example: true）须写明其假设（assumptions）")
+        return self
+
+    def rate_on(self, on: dt.date) -> Decimal | None:
+        in_force = [step for step in self.steps if step.from_ <= on]
+        return in_force[-1].rate if in_force else None
+
+
 class PersonalAccount(Strict):
     """Employee personal account: accrual rules (the engine pays from the balance)."""
 
     individual_share_of_base: Rate | None = None
     employer_share_to_account: Rate | None = None
-    retiree_monthly_rate_of_average_pension: Rate | None = None
+    retiree_monthly_rate_of_average_pension: Rate | None = Field(
+        None, description="the retirees' monthly credit as a share of the average pension (the target, when "
+                          "`retiree_rate_transition` reaches it gradually)")
+    retiree_rate_transition: RateTransition | None = None
     average_pension: Yuan | None = Field(None, description="entered by the bureau; not in any seed")
     family_mutual_use: bool = False
     mutual_use_relations: list[Literal["spouse", "parent", "child"]] = Field(default_factory=list)
     pays_resident_contributions_of_relatives: bool = False
     ref: Ref | None = None
+
+    @model_validator(mode="after")
+    def _transition_below_target(self) -> PersonalAccount:
+        target, transition = self.retiree_monthly_rate_of_average_pension, self.retiree_rate_transition
+        if transition is not None:
+            if target is None:
+                raise ValueError("retiree_rate_transition 须有目标 retiree_monthly_rate_of_average_pension")
+            above = [step for step in transition.steps if step.rate > target]
+            if above:
+                raise ValueError(f"过渡步骤的比例 {above[0].rate} 超过目标 {target}")
+        return self
 
 
 class AmountByYear(Strict):
@@ -286,6 +337,16 @@ class Transitional(Strict):
     ref: Ref | None = None
 
 
+class SourceGap(Strict):
+    """A benefit the source names without its terms (e.g. disease counts without the list): a claim it matches
+    that no benefit line covers is explained with `text` (what the source leaves out) instead of a bare
+    "not covered"; the fund pays nothing until the bureau enters the terms."""
+
+    when: Condition
+    text: str
+    ref: Ref
+
+
 class Version(Strict):
     """One dated version of a policy: the full parameter set in force between two dates."""
 
@@ -304,6 +365,8 @@ class Version(Strict):
     personal_account: PersonalAccount | None = None
     contributions: Contributions | None = None
     transitional: list[Transitional] = Field(default_factory=list)
+    not_in_source: list[SourceGap] = Field(
+        default_factory=list, description="benefits the source names without their terms, explained as such")
 
     @model_validator(mode="after")
     def _consistent(self) -> Version:
