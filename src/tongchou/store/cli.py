@@ -31,6 +31,12 @@ err = Console(stderr=True)
 DB_HELP = "数据库地址，例如 postgresql+psycopg://postgres@127.0.0.1:5432/tongchou（默认：环境变量 TONGCHOU_DB 或 ./var/tongchou.db）；须已存在，只有 db upgrade、load、demo 会创建"
 
 
+def require_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        err.print(f"[red]{what}不存在[/red] {path}")
+        raise typer.Exit(2)
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                revision: str = typer.Option("head", "--revision")) -> None:
@@ -40,9 +46,10 @@ def db_upgrade(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 
 
 @app.command("load")
-def load_command(fixture: Path = typer.Argument(..., exists=True, dir_okay=False, help="数据文件（YAML）"),
+def load_command(fixture: Path = typer.Argument(..., help="数据文件（YAML）"),
                  db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """导入数据（统筹区、区县、机构、目录、参保人）；先创建或升级数据库。"""
+    require_file(fixture, "数据文件")
     url = database_url(db)
     upgrade(url)
     store = Store.open(url)
@@ -57,10 +64,11 @@ def load_command(fixture: Path = typer.Argument(..., exists=True, dir_okay=False
 
 
 @catalogue_app.command("import")
-def catalogue_import(csv_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="目录 CSV"),
+def catalogue_import(csv_file: Path = typer.Argument(..., help="目录 CSV"),
                      db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """导入目录项（code,name,category,selfpay_prop,price_cap,essential_drug,restriction,effective_from,
     effective_to）；同编码同起始日期的项被替换。全部成功或全部不导入。"""
+    require_file(csv_file, "目录文件")
     url = database_url(db)
     migrate_existing(url)
     store = Store.open(url)
