@@ -123,6 +123,11 @@ class Registry:
             raise PolicyError(problems[0].file, problems[0].path, problems[0].reason, problems)
         return registry
 
+    def _check_compositions(self) -> None:
+        problems = self._composition_problems()
+        if problems:
+            raise PolicyError(problems[0].file, problems[0].path, problems[0].reason, problems)
+
     def _composition_problems(self) -> list[PolicyError]:
         return [
             PolicyError(self.files.get(policy.id, policy.id), f"versions.{version.version}.compose",
