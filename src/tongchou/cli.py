@@ -8,7 +8,10 @@ SQLAlchemy, FastAPI, DuckDB, Ibis, pandas or Spark.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
+from typing import Literal
+
 import click
 import typer
 from typer.core import TyperGroup
@@ -20,17 +23,18 @@ class Lazy:
 
     help: str
     target: str
-    kind: str = "app"  # "app": a Typer sub-app; "factory": a function returning one; "command": a command
-    # function; "member": the command of that name in the Typer app `target`
+    # "app": a Typer sub-app; "factory": a function returning one; "command": a command function;
+    # "member": the command of that name in the Typer app `target`
+    kind: Literal["app", "factory", "command", "member"] = "app"
 
 
+@cache
 def clearing_app() -> typer.Typer:
+    """The file-based clearing commands and, registered once, those against the store."""
     from tongchou.clearing.cli import app
     from tongchou.clearing.store_cli import register
 
-    if not getattr(app, "_store_registered", False):
-        register(app)  # clearing run|approve|pay|year-end|plan against the store
-        app._store_registered = True
+    register(app)  # clearing run|approve|pay|year-end|plan
     return app
 
 
