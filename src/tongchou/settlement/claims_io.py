@@ -16,7 +16,7 @@ from typing import Annotated, Any, Iterable, Iterator
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from tongchou.codes import MedType
+from tongchou.codes import AdminTier, Code, MedType
 from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.settlement.model import (
     AMOUNT_FIELDS, Admission, Claim, Item, Person, Settlement, Split, YearState,
@@ -62,17 +62,23 @@ def _decimal(value: object) -> Decimal:
     return Decimal(str(value))
 
 
-def _med_type(code: str) -> str:
-    if not MedType.is_valid(code):
-        known = "、".join(f"{m.value} {m.label}" for m in MedType)
-        raise ValueError(f"{code!r} 不是国家医疗类别代码（{known}）")
-    return code
+def _national(table: type[Code], what: str):
+    """A validator: the code is one of its national table's (a code outside it is a malformed field)."""
+
+    def check(code: str) -> str:
+        if not table.is_valid(code):
+            known = "、".join(f"{m.value} {m.label}" for m in table)
+            raise ValueError(f"{code!r} 不是{what}代码（{known}）")
+        return code
+
+    return AfterValidator(check)
 
 
 Amount = Annotated[int, BeforeValidator(_amount)]
 CodeStr = Annotated[str, BeforeValidator(_code)]
 Dec = Annotated[Decimal, BeforeValidator(_decimal)]
-MedTypeCode = Annotated[str, BeforeValidator(_code), AfterValidator(_med_type)]
+MedTypeCode = Annotated[str, BeforeValidator(_code), _national(MedType, "国家医疗类别")]
+AdminTierCode = Annotated[str, _national(AdminTier, "机构隶属层级")]
 
 
 class _In(BaseModel):
@@ -113,7 +119,7 @@ class ClaimIn(_In):
     begndate: dt.date
     enddate: dt.date
     hosp_lv: int = Field(ge=0, le=3)
-    admin_tier: str = Field(pattern=r"^(village|township|county|city|province|outside)$")
+    admin_tier: AdminTierCode
     dise_code: CodeStr | None = None
     accident: bool = False
     third_party_liable: bool = False
