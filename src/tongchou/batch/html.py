@@ -11,6 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from tongchou.codes import MedType
+
 ECHARTS = Path(__file__).resolve().parent.parent / "web" / "static" / "echarts.min.js"
 AMOUNT_NAMES = {
     "medfee_sumamt": "医疗费总额", "inscp_scp_amt": "政策范围内费用", "act_pay_dedc": "起付线",
@@ -18,8 +20,6 @@ AMOUNT_NAMES = {
     "hifmi_pay": "大病保险支付", "hifob_pay": "职工大额医疗补助", "maf_pay": "医疗救助",
     "oth_pay": "其他支付", "fund_pay_sumamt": "基金支付合计", "psn_part_amt": "个人负担",
 }
-MED_TYPE_NAMES = {"11": "普通门诊", "13": "急诊", "14": "门诊慢特病", "19": "意外伤害门诊", "21": "住院",
-                  "22": "外伤住院", "23": "转外住院", "41": "药店购药", "51": "生育门诊", "52": "生育住院"}
 
 
 class AssetMissing(RuntimeError):
@@ -70,7 +70,7 @@ def render(summary: dict[str, Any], title: str = "医保政策测算对比") -> 
                       for p in policies]}
     med_types = sorted({m for p in policies for m in summary["by_policy"][p]["by_med_type"]})
     by_med = {"tooltip": {}, "legend": {}, "yAxis": {"type": "value", "name": "元"},
-              "xAxis": {"type": "category", "data": [MED_TYPE_NAMES.get(m, m) for m in med_types]},
+              "xAxis": {"type": "category", "data": [MedType.label_of(m) for m in med_types]},
               "series": [{"type": "bar", "name": names[p],
                           "data": [summary["by_policy"][p]["by_med_type"].get(m, {}).get("hifp_pay", "0")
                                    for m in med_types]} for p in policies]}

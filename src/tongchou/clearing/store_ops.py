@@ -35,6 +35,7 @@ from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.source import Period
 from tongchou.clearing.statement import DeclaredTotals, MonthlyStatement, reconcile, totals_by
 from tongchou.clearing.views import statement_document
+from tongchou.codes import Insutype
 from tongchou.ledger.accounts import pooled_fund
 from tongchou.ledger.book import record, settlement_facts
 from tongchou.money import Fen, apply_rate, to_fen
@@ -245,7 +246,7 @@ def _monthly_run(session: Session, rules: ClearingRules, plan: Mapping[str, Any]
                 costs[key.pocket] += amount
     cleared = {k: v for k, v in dues.items() if k.field in params.cleared_fields and v}
     reserve = reserve_by_pocket(cleared, params.reserve_base_fields, params.quality_reserve_rate, apply_rate)
-    home = (pooled_fund("390").value, county)
+    home = (pooled_fund(Insutype.RESIDENT).value, county)
     prepayment = None
     dip_prepaid: dict[tuple[str, str], Fen] = {}
     if dip_on and units > 0 and month_units > 0:
@@ -410,7 +411,7 @@ def year_end(store: Store, rules: ClearingRules, year: int) -> list[m.ClearingRu
         for code in sorted(institutions):
             inst_row, item = institutions[code], per[code]
             institution = _institution(inst_row)
-            home = (pooled_fund("390").value, inst_row.county)
+            home = (pooled_fund(Insutype.RESIDENT).value, inst_row.county)
             doc: dict[str, Any] = {"institution": asdict(institution), "year": year}
             gb_split: dict[tuple[str, str], Fen] = {}
             if code in plan["global_budgets"]:

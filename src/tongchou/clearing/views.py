@@ -21,6 +21,7 @@ from tongchou.clearing.global_budget import GlobalBudgetSettlement, ReserveRelea
 from tongchou.clearing.records import ClearingEntry, Institution, Totals
 from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.statement import MonthlyStatement, Reconciliation
+from tongchou.codes import Code, HospLv, Insutype, MedType
 from tongchou.money import fen_to_str as yuan
 
 FIELD_LABELS = {
@@ -37,24 +38,19 @@ FIELD_LABELS = {
     "psn_cash_pay": "个人现金支出",
     "fixmedins_setl_cnt": "结算笔数",
 }
-INSUTYPE_LABELS = {"310": "职工基本医疗保险", "320": "公务员医疗补助", "330": "职工大额医疗费用补助",
-                   "390": "城乡居民基本医疗保险", "392": "城乡居民大病保险", "510": "生育保险"}
-MED_TYPE_LABELS = {"11": "普通门诊", "13": "急诊", "14": "门诊慢特病", "19": "意外伤害门诊", "21": "普通住院",
-                   "22": "外伤住院", "23": "转外诊治住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
-LEVEL_LABELS = {0: "未定级", 1: "一级", 2: "二级", 3: "三级"}
 
 
 def percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
-def labelled(code: str, labels: dict[str, str]) -> str:
-    return f"{code} {labels[code]}" if code in labels else code
+def labelled(code: str, table: type[Code]) -> str:
+    return f"{code} {table.label_of(code)}" if table.is_valid(code) else code
 
 
 def institution_meta(institution: Institution) -> list[list[str]]:
     return [["机构名称", institution.name or "（未提供）"], ["机构编码", institution.code],
-            ["医院等级", LEVEL_LABELS.get(institution.hosp_lv, str(institution.hosp_lv))]]
+            ["医院等级", HospLv.label_of(institution.hosp_lv)]]
 
 
 def rules_meta(rules: ClearingRules) -> list[str]:
@@ -96,10 +92,10 @@ def statement_document(statement: MonthlyStatement, rules: ClearingRules,
         for name in (*t.fund_payments(), "acct_pay")
     ])
     by_insutype = section("三、按险种", ("险种", *TOTALS_COLUMNS[1:]),
-                          [totals_row(labelled(code, INSUTYPE_LABELS), totals)
+                          [totals_row(labelled(code, Insutype), totals)
                            for code, totals in statement.by_insutype])
     by_med_type = section("四、按医疗类别", ("医疗类别", *TOTALS_COLUMNS[1:]),
-                          [totals_row(labelled(code, MED_TYPE_LABELS), totals)
+                          [totals_row(labelled(code, MedType), totals)
                            for code, totals in statement.by_med_type])
     reserve_rows = [[f"质量保证金预留（{FIELD_LABELS[name]} {yuan(t.amount(name))} × {percent(statement.reserve_rate)}）",
                      "-" + yuan(amount)] for name, amount in statement.reserve.items()]
@@ -156,7 +152,7 @@ def dip_document(year_end: DipYearEnd, rules: ClearingRules, institution: str | 
             ["点值（元/分）", f"{year_end.point_value:f}"], rules_meta(rules)]
     if institution is not None and chosen:
         meta = institution_meta(chosen[0].institution) + meta
-    rows = [[s.institution.code, s.institution.name, LEVEL_LABELS.get(s.institution.hosp_lv, ""), s.cases,
+    rows = [[s.institution.code, s.institution.name, HospLv.label_of(s.institution.hosp_lv, ""), s.cases,
              f"{s.points:f}", f"{s.point_value:f}", f"{s.coefficient:f}", yuan(s.final), yuan(s.prepaid),
              yuan(s.liquidation)] for s in chosen]
     sections = [section("一、DIP 年终清算", ("机构编码", "机构名称", "等级", "病例数", "分值", "点值", "系数",
@@ -247,7 +243,7 @@ def capitation_document(results: Sequence[CapitationSettlement], rules: Clearing
     rows = [[s.institution.code, s.institution.name, s.person_months, yuan(s.per_person_month), yuan(s.capitation),
              yuan(s.costs), yuan(s.balance), "结余" if s.balance > 0 else ("超支" if s.balance < 0 else "持平")]
             for s in results]
-    types = "、".join(labelled(m, MED_TYPE_LABELS) for m in rules.capitation.med_types)
+    types = "、".join(labelled(m, MedType) for m in rules.capitation.med_types)
     return {
         "title": "按人头付费清算单", "meta": [["期间", period], rules_meta(rules)],
         "sections": [section("一、按人头付费", ("机构编码", "机构名称", "人月数", "每人每月（元）", "人头费用（元）",

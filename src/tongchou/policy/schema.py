@@ -14,7 +14,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from tongchou.money import fen_to_str, to_decimal_rate, yaml_fen
 
-ADMIN_TIERS = ("village", "township", "county", "city", "province", "outside")
 AdminTier = Literal["village", "township", "county", "city", "province", "outside"]
 PaymentField = Literal["hifob_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "oth_pay"]
 LAYER_ORDER: tuple[str, ...] = ("hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "maf_pay", "oth_pay")
