@@ -1,4 +1,4 @@
-"""`tongchou simulate`: replay a claims table under one or more policies (spec/contracts.md)."""
+"""`tongchou simulate`: replay a claims table under one or more policies (docs/reference/contracts.md)."""
 
 from __future__ import annotations
 

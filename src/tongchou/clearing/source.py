@@ -1,6 +1,6 @@
 """The batch over a claims table with DuckDB: the imperative shell of clearing.
 
-Reads the claims table of spec/contracts.md (CSV with header, Parquet, or a
+Reads the claims table of docs/reference/contracts.md (CSV with header, Parquet, or a
 directory of Parquet files), extended for DIP with `diag_code` (main
 diagnosis, ICD-10) and `oprn_code` (main procedure, ICD-9-CM-3; empty for
 conservative treatment) — see docs/clearing.md. Cancelled settlements

@@ -1,7 +1,7 @@
 """Fund operation analysis (基金运行分析): the functional core.
 
 Pure functions from aggregate figures to the report structure of
-``tongchou report fund-operation`` (spec/contracts.md). Inputs are plain
+``tongchou report fund-operation`` (docs/reference/contracts.md). Inputs are plain
 dataclasses holding integer fen; the report is a nested dict whose amounts are
 ``Decimal`` yuan with two places, whose counts are ``int`` and whose ratios
 are unrounded ``Decimal`` fractions. No I/O here and never a ``float``.

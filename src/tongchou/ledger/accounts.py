@@ -1,4 +1,4 @@
-"""The chart of accounts (spec/funds.md "Ledger").
+"""The chart of accounts (docs/reference/fund-rules.md "Ledger").
 
 Funds are accounted separately (分别建账、分账核算): every fund keeps its own books,
 and every entry balances inside each fund it touches. An account is

@@ -1,4 +1,4 @@
-"""The policy schema: every rule of spec/settlement.md expressed as data.
+"""The policy schema: every rule of docs/reference/settlement-rules.md expressed as data.
 
 Amounts are yuan in the files (numbers or decimal strings, at most two
 decimals) and integer fen once loaded; ratios are exact Decimals.

@@ -1,4 +1,4 @@
-"""Steps 2–8 of spec/settlement.md as pure functions: settle a claim, cancel a settlement.
+"""Steps 2–8 of docs/reference/settlement-rules.md as pure functions: settle a claim, cancel a settlement.
 
 `settle(resolved, claim, state)` returns the settlement and the new year-to-date
 state; `cancel(state, settlement)` returns the state without that settlement's

@@ -1,6 +1,6 @@
 """The settlement service (imperative shell): settle, pre-settle, cancel and reverse against the store.
 
-spec/settlement.md §8, as implemented here:
+docs/reference/settlement-rules.md §8, as implemented here:
 - `settle` commits the settlement, the person's accumulators and the fund postings in ONE
   transaction, holding the lock on the person's accumulator row (and on the personal
   accounts it draws from) so that no cap is ever exceeded by concurrent settlements;

@@ -1,4 +1,4 @@
-"""`tongchou load FIXTURE.yaml`: set up a region (spec/contracts.md "Fixture for `tongchou load`").
+"""`tongchou load FIXTURE.yaml`: set up a region (docs/reference/contracts.md "Fixture for `tongchou load`").
 
 The fixture is validated whole before anything is written; an error names the path of the
 field (e.g. `persons.0.birth_date`). Loading is one transaction and may be repeated: rows that
