@@ -14,11 +14,11 @@ from types import MappingProxyType
 from typing import Mapping
 
 from tongchou.codes import HospLv
-from tongchou.money import apply_rate, yuan_text
+from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.registry import Resolved
 from tongchou.policy.schema import LAYER_ORDER, BenefitLine, Cap, Deductible, Layer, LayerPart, LayerVariant, Tier
 from tongchou.settlement.matching import condition_holds, pick_line
-from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Fen, Settlement, Step, YearState
+from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Settlement, Step, YearState
 from tongchou.settlement.text import no_cover_reason, pct
 
 ZERO_LAYERS: Mapping[str, Fen] = MappingProxyType({f: 0 for f in LAYER_ORDER})

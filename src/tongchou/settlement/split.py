@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from tongchou.money import apply_rate
-from tongchou.settlement.model import Fen, Item, ItemSplit, Split
+from tongchou.money import Fen, apply_rate
+from tongchou.settlement.model import Item, ItemSplit, Split
 
 
 class SplitError(ValueError):
