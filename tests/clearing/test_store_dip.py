@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.store.support import fee, request
 from tests.store.support import db_url, pg_session_url, registry, settlements, sqlite_template, store  # noqa: F401
-from tongchou.clearing import store_ops
+from tongchou.clearing import service as store_ops
 from tongchou.clearing.dip import catalogue_index
 from tongchou.store import models as m
 

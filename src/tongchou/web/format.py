@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from tongchou.clearing.views import FIELD_LABELS, INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
+from tongchou.clearing.documents import FIELD_LABELS, INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
 from tongchou.ledger.accounts import FUND_NAMES, Fund
 
 TWO = Decimal("0.01")

@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tongchou.clearing.views import INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
+from tongchou.clearing.documents import INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
 from tongchou.policy.registry import Registry
 from tongchou.policy.schema import BenefitLine, Condition, Deductible, Policy, Ref, Version
 from tongchou.web.format import ADMIN_TIERS, AMOUNT_LABELS, day, pct, yuan
