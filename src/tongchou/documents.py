@@ -119,6 +119,8 @@ Block = Union[Paragraph, KeyFigures, Table, Chart, Notice]
 
 @dataclass(frozen=True)
 class Section:
+    """A titled part of the document; an empty heading (a one-table statement) shows no title."""
+
     heading: str
     blocks: tuple[Block, ...] = ()
 
@@ -278,7 +280,8 @@ def to_markdown(doc: Document) -> str:
     if pairs:
         lines += [*(f"- {label}：{value}" for label, value in pairs), ""]
     for section in doc.sections:
-        lines += [f"## {section.heading}", ""]
+        if section.heading:
+            lines += [f"## {section.heading}", ""]
         for block in section.blocks:
             rendered = markdown_block(block)
             if rendered:
@@ -389,7 +392,8 @@ def to_html(doc: Document, echarts_path: Path | None = None) -> str:
                                                   for label, value in pairs) + "</dl>")
     for section in doc.sections:
         blocks = "\n".join(html_block(block, chart_ids) for block in section.blocks)
-        parts.append(f"<section>\n<h2>{escape(section.heading)}</h2>\n{blocks}\n</section>")
+        heading = f"<h2>{escape(section.heading)}</h2>\n" if section.heading else ""
+        parts.append(f"<section>\n{heading}{blocks}\n</section>")
     if doc.footer:
         parts.append(f"<footer>{escape(doc.footer)}</footer>")
     scripts = ""

@@ -125,3 +125,9 @@ def test_html_escapes_text_and_scripts(tmp_path):
     assert "</script><script>alert(1)" not in page  # no text can close a script and open another
     assert page.count("</script>") == 3  # the document's JSON, ECharts, the charts
     assert "<h1>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+
+
+def test_a_section_without_heading_shows_none(tmp_path):
+    doc = Document("基金余额表", DocumentMeta(fields=(("截至", "2018-03-31"),)),
+                   [Section("", [Table("", ["基金", "累计结余"], [["居民医保统筹基金", "12.00"]])])])
+    assert "##" not in to_markdown(doc) and "<h2>" not in to_html(doc, tmp_path / "unused.js")
