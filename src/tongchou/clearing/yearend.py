@@ -24,7 +24,12 @@ from decimal import Decimal
 
 from tongchou.clearing import dip as dip_core
 from tongchou.clearing.errors import ClearingInputError
-from tongchou.clearing.global_budget import GlobalBudgetSettlement, global_budget_settlement, release_ratio
+from tongchou.clearing.global_budget import (
+    GlobalBudgetSettlement,
+    ReserveRelease,
+    global_budget_settlement,
+    release_ratio,
+)
 from tongchou.clearing.payment import DueKey, Pocket, YearEndPayment, add, split
 from tongchou.clearing.plan import ClearingPlan
 from tongchou.clearing.records import Institution
@@ -79,25 +84,13 @@ class DipLiquidation:
 
 
 @dataclass(frozen=True)
-class ReserveOutcome:
-    score: Decimal
-    ratio: Decimal
-    withheld: Fen
-    released: Fen
-
-    @property
-    def forfeited(self) -> Fen:
-        return self.withheld - self.released
-
-
-@dataclass(frozen=True)
 class YearEndSettlement:
     member: Member
     year: int
     payment: YearEndPayment
     global_budget: GlobalBudgetSettlement | None = None
     dip: DipLiquidation | None = None
-    quality_reserve: ReserveOutcome | None = None
+    quality_reserve: ReserveRelease | None = None  # released: the pockets' sum, each rounded
 
 
 @dataclass
@@ -143,16 +136,18 @@ def _dip_finals(year: int, plan: ClearingPlan, years: Mapping[str, _Year], membe
     return figures, {s.institution.code: s.final for s in result.institutions}
 
 
-def _reserve(code: str, year: int, withheld: Mapping[Pocket, Fen], plan: ClearingPlan, rules: ClearingRules
-             ) -> tuple[ReserveOutcome | None, dict[Pocket, Fen]]:
+def _reserve(member: Member, year: int, withheld: Mapping[Pocket, Fen], plan: ClearingPlan, rules: ClearingRules
+             ) -> tuple[ReserveRelease | None, dict[Pocket, Fen]]:
     if not withheld:
         return None, {}
+    code = member.institution.code
     if code not in plan.scores:
         raise ClearingInputError(f"plan.scores.{code}", f"{year} 年预留了质量保证金，需年终考核得分")
     score = plan.scores[code]
     ratio = release_ratio(score, rules.clearing)
     released = {pocket: apply_rate(amount, ratio) for pocket, amount in withheld.items()}
-    return ReserveOutcome(score, ratio, sum(withheld.values()), sum(released.values())), released
+    release = ReserveRelease(member.institution, year, sum(withheld.values()), score, ratio, sum(released.values()))
+    return release, released
 
 
 def settle_year(year: int, months: Iterable[MonthlySummary], members: Mapping[str, Member], plan: ClearingPlan,
@@ -177,7 +172,7 @@ def settle_year(year: int, months: Iterable[MonthlySummary], members: Mapping[st
             dip = DipLiquidation(dip_year, dip_core.units_to_points(item.dip_units), final,
                                  sum(item.dip_dues.values()), sum(item.dip_prepaid.values()))
         withheld = _nonzero(item.reserve)
-        reserve, released = _reserve(code, year, withheld, plan, rules)
+        reserve, released = _reserve(member, year, withheld, plan, rules)
         payment = YearEndPayment(code, year, gb_split, final_split, _nonzero(item.dip_dues),
                                  _nonzero(item.dip_prepaid), withheld, released)
         if payment.entry(member.county, dt.date(year, 12, 31)).lines:
