@@ -27,19 +27,18 @@ from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from tongchou.clearing import dip as dip_core
-from tongchou.clearing.capitation import capitation_settlement
-from tongchou.clearing.errors import ClearingInputError
 from tongchou.clearing.documents import statement_document
-from tongchou.clearing.payment import DueKey, MonthlyPayment, YearEndPayment, dues_of, reserve_by_pocket, split
+from tongchou.clearing.errors import ClearingInputError
+from tongchou.clearing.monthly import MonthEvent, MonthlySettlement, dip_units, settle_month
+from tongchou.clearing.payment import DueKey, Member, MonthlyPayment, YearEndPayment
 from tongchou.clearing.plan import ClearingPlan, parse_plan, stored_plan
-from tongchou.clearing.records import TOTAL_FIELDS, Institution, Period, SettlementCell, Totals
+from tongchou.clearing.records import TOTAL_FIELDS, Institution, Period, Totals
 from tongchou.clearing.rules import ClearingRules
-from tongchou.clearing.statement import DeclaredTotals, MonthlyStatement, reconcile, totals_by
-from tongchou.clearing.yearend import Member, MonthlySummary, YearEndSettlement, settle_year
+from tongchou.clearing.statement import DeclaredTotals
+from tongchou.clearing.yearend import MonthlySummary, YearEndSettlement, settle_year
 from tongchou.documents import to_json
-from tongchou.ledger.accounts import pooled_fund
 from tongchou.ledger.book import record, settlement_facts
-from tongchou.money import Fen, apply_rate
+from tongchou.money import Fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 
@@ -141,11 +140,31 @@ def year_end_of(code: str, year: int, data: Mapping[str, Any]) -> YearEndPayment
 
 # ---------------------------------------------------------------- monthly run
 
+def _member(session: Session, code: str) -> Member:
+    row = session.get(m.Institution, code)
+    if row is None:
+        raise ClearingInputError(f"plan: {code}", "没有这个机构")
+    return Member(_institution(row), row.county)
+
+
+def _month_events(session: Session, end: dt.date, done: set[str], rules: ClearingRules, dip_on: bool
+                  ) -> dict[str, list[tuple[m.Settlement, MonthEvent]]]:
+    index = dip_core.catalogue_index(rules.dip) if dip_on else None
+    dip_types = set(rules.dip.med_types)
+    events: dict[str, list[tuple[m.Settlement, MonthEvent]]] = defaultdict(list)
+    for row, sign, _booked in _events(session, end):
+        if row.fixmedins_code in done:
+            continue
+        units = dip_case(row, rules, index).units if dip_on and row.med_type in dip_types else 0
+        events[row.fixmedins_code].append((row, MonthEvent(settlement_facts(row), sign, _totals(row, sign), units)))
+    return events
+
+
 def run_month(store: Store, rules: ClearingRules, month: str,
               declared: Mapping[str, DeclaredTotals] | None = None) -> list[m.ClearingRun]:
-    """Draft statements of every institution with events up to the month's end (replacing the month's drafts)."""
+    """Draft statements (`monthly.settle_month`) of every institution with events up to the month's end
+    (replacing the month's drafts)."""
     period = Period.month(month)
-    year = period.start.year
     declared = declared or {}
 
     def work(session: Session) -> list[m.ClearingRun]:
@@ -159,83 +178,31 @@ def run_month(store: Store, rules: ClearingRules, month: str,
             m.ClearingRun.kind == MONTHLY, m.ClearingRun.period > month)).scalars().first()
         if later is not None:
             raise ClearingInputError("--month", f"{later} 已有清算，不能再清算更早的 {month}")
-        plan = load_plan(session, year)
-        events: dict[str, list[tuple[m.Settlement, int]]] = defaultdict(list)
-        for row, sign, _booked in _events(session, period.end):
-            if row.fixmedins_code not in done:
-                events[row.fixmedins_code].append((row, sign))
-        dip_on = plan.dip_budget is not None
-        index = dip_core.catalogue_index(rules.dip) if dip_on else None
-        dip_types = set(rules.dip.med_types)
-        units = {code: sum(sign * dip_case(row, rules, index).units for row, sign in items
-                           if row.med_type in dip_types and row.hifp_pay) if dip_on else 0
-                 for code, items in events.items()}
-        month_units = sum(u for u in units.values() if u > 0)
+        plan = load_plan(session, period.start.year)
+        events = _month_events(session, period.end, done, rules, plan.dip_budget is not None)
+        units = [dip_units((e for _row, e in items), rules) for items in events.values()]
+        month_units = sum(u for u in units if u > 0) if plan.dip_budget is not None else 0
         codes = sorted(set(events) | {c for c, months in plan.capitation.items() if month in months} - done)
-        runs = []
-        for code in codes:
-            institution_row = session.get(m.Institution, code)
-            if institution_row is None:
-                raise ClearingInputError(f"plan: {code}", "no such institution")
-            runs.append(_monthly_run(session, rules, plan, month, _institution(institution_row), institution_row.county,
-                                     events.get(code, []), units.get(code, 0), month_units, declared.get(code)))
         missing = sorted(set(declared) - set(codes))
         if missing:
             raise ClearingInputError(f"--declared {missing[0]}", f"no settlements of this institution to clear in {month}")
+        runs = []
+        for code in codes:
+            items = events.get(code, [])
+            settlement = settle_month(_member(session, code), month, [e for _row, e in items], month_units, plan,
+                                      rules, declared.get(code))
+            runs.append(_save_month(session, settlement, [(row, e.sign) for row, e in items], rules))
         return runs
     return store.transaction(work)
 
 
-def _monthly_run(session: Session, rules: ClearingRules, plan: ClearingPlan, month: str,
-                 institution: Institution, county: str, events: list[tuple[m.Settlement, int]], units: int,
-                 month_units: int, declared: DeclaredTotals | None) -> m.ClearingRun:
-    params, dip_on = rules.clearing, plan.dip_budget is not None
-    cells: dict[tuple[str, str], Totals] = defaultdict(Totals)
-    dues: dict[DueKey, Fen] = {}
-    dip_dues: dict[tuple[str, str], Fen] = defaultdict(int)
-    costs: dict[tuple[str, str], Fen] = defaultdict(int)
-    for row, sign in events:
-        cells[(row.insutype, row.med_type)] += _totals(row, sign)
-        for key, amount in dues_of(settlement_facts(row), sign).items():
-            if dip_on and key.field == "hifp_pay" and row.med_type in rules.dip.med_types:
-                dip_dues[key.pocket] += amount
-            else:
-                dues[key] = dues.get(key, 0) + amount
-            if key.field in rules.capitation.cost_fields and row.med_type in rules.capitation.med_types:
-                costs[key.pocket] += amount
-    cleared = {k: v for k, v in dues.items() if k.field in params.cleared_fields and v}
-    reserve = reserve_by_pocket(cleared, params.reserve_base_fields, params.quality_reserve_rate, apply_rate)
-    home = (pooled_fund("390").value, county)
-    prepayment = None
-    dip_prepaid: dict[tuple[str, str], Fen] = {}
-    if dip_on and units > 0 and month_units > 0:
-        value = dip_core.monthly_point_value(plan.dip_budget, month_units)
-        prepayment = dip_core.monthly_prepayment(institution, month, units, value,
-                                                 rules.dip.coefficient(institution.hosp_lv), rules.dip.prepayment_rate)
-        dip_prepaid = split(prepayment.prepaid, dip_dues, home)
-    capitation = None
-    capitation_split: dict[tuple[str, str], Fen] = {}
-    enrolled = plan.capitation.get(institution.code, {})
-    if month in enrolled:
-        capitation = capitation_settlement(institution, month, {month: enrolled[month]}, max(0, sum(costs.values())),
-                                           rules.capitation)
-        capitation_split = split(capitation.balance, costs, home)
-    payment = MonthlyPayment(institution.code, month, cleared, reserve, dip_prepaid, capitation_split)
-    cell_list = tuple(SettlementCell(i, t, totals) for (i, t), totals in sorted(cells.items()))
-    totals = sum((c.totals for c in cell_list), Totals())
-    by_field: dict[str, Fen] = defaultdict(int)
-    for key, amount in cleared.items():
-        by_field[key.field] += amount
-    statement = MonthlyStatement(institution, month, totals, totals_by(cell_list, "insutype"),
-                                 totals_by(cell_list, "med_type"),
-                                 {f: by_field.get(f, 0) for f in params.cleared_fields},
-                                 params.quality_reserve_rate, {"hifp_pay": payment.reserve_amount})
-    reconciliation = reconcile(declared, DeclaredTotals.of(totals)) if declared is not None else None
-    doc = to_json(statement_document(statement, rules, reconciliation))
-    doc["ledger"] = payment_json(payment)
-    doc["by_fund"] = _by_fund(dues, dip_dues)
+def _monthly_document(s: MonthlySettlement, rules: ClearingRules) -> dict[str, Any]:
+    doc = to_json(statement_document(s.statement, rules, s.reconciliation))
+    prepayment, capitation = s.prepayment, s.capitation
+    doc["ledger"] = payment_json(s.payment)
+    doc["by_fund"] = _by_fund(s.dues, s.dip_dues)
     doc["adjustments"] = {
-        "dip_dues": _pockets(dip_dues), "dip_units": units,
+        "dip_dues": _pockets(s.dip_dues), "dip_units": s.dip_units,
         "dip_prepayment": None if prepayment is None else {
             "points": str(prepayment.points), "point_value": str(prepayment.point_value),
             "coefficient": str(prepayment.coefficient), "rate": str(prepayment.rate), "prepaid": prepayment.prepaid},
@@ -243,10 +210,15 @@ def _monthly_run(session: Session, rules: ClearingRules, plan: ClearingPlan, mon
             "person_months": capitation.person_months, "per_person_month": capitation.per_person_month,
             "costs": capitation.costs, "balance": capitation.balance},
     }
-    doc["payable_fen"] = payment.payable
-    row = m.ClearingRun(fixmedins_code=institution.code, period=month, kind=MONTHLY, status="draft", county=county,
-                        payable=payment.payable, document=_jsonable(doc),
-                        matched=None if reconciliation is None else reconciliation.matched)
+    doc["payable_fen"] = s.payment.payable
+    return doc
+
+
+def _save_month(session: Session, s: MonthlySettlement, events: list[tuple[m.Settlement, int]],
+                rules: ClearingRules) -> m.ClearingRun:
+    row = m.ClearingRun(fixmedins_code=s.member.institution.code, period=s.month, kind=MONTHLY, status="draft",
+                        county=s.member.county, payable=s.payment.payable, document=_jsonable(_monthly_document(s, rules)),
+                        matched=None if s.reconciliation is None else s.reconciliation.matched)
     session.add(row)
     session.flush()
     if events:
@@ -336,13 +308,6 @@ def _monthly_summary(run: m.ClearingRun) -> MonthlySummary:
     return MonthlySummary(run.fixmedins_code, run.period, cleared, _from_pockets(adjustments["dip_dues"]),
                           int(adjustments["dip_units"]), _from_pockets(ledger["dip_prepaid"]),
                           _from_pockets(ledger["reserve"]))
-
-
-def _member(session: Session, code: str) -> Member:
-    row = session.get(m.Institution, code)
-    if row is None:
-        raise ClearingInputError(f"plan: {code}", "没有这个机构")
-    return Member(_institution(row), row.county)
 
 
 def _year_end_document(s: YearEndSettlement) -> dict[str, Any]:

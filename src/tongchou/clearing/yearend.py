@@ -30,11 +30,9 @@ from tongchou.clearing.global_budget import (
     global_budget_settlement,
     release_ratio,
 )
-from tongchou.clearing.payment import DueKey, Pocket, YearEndPayment, add, split
+from tongchou.clearing.payment import DueKey, Member, Pocket, YearEndPayment, add, split
 from tongchou.clearing.plan import ClearingPlan
-from tongchou.clearing.records import Institution
 from tongchou.clearing.rules import ClearingRules
-from tongchou.ledger.accounts import pooled_fund
 from tongchou.money import Fen, apply_rate
 
 
@@ -49,18 +47,6 @@ class MonthlySummary:
     dip_units: int = 0
     dip_prepaid: Mapping[Pocket, Fen] = field(default_factory=dict)
     reserve: Mapping[Pocket, Fen] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Member:
-    """An institution with the county whose pooled fund is its home pocket."""
-
-    institution: Institution
-    county: str
-
-    @property
-    def home(self) -> Pocket:
-        return (pooled_fund("390").value, self.county)
 
 
 @dataclass(frozen=True)
