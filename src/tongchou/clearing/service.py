@@ -300,14 +300,9 @@ def pay(store: Store, kind: str, period: str, on: dt.date, institution: str | No
 # ---------------------------------------------------------------- year end
 
 def _monthly_summary(run: m.ClearingRun) -> MonthlySummary:
-    ledger, adjustments = run.document["ledger"], run.document["adjustments"]
-    cleared: dict[DueKey, Fen] = {}
-    for item in ledger["cleared"]:
-        key = DueKey(item["field"], item["fund"], item["county"], item["insurer"])
-        cleared[key] = cleared.get(key, 0) + int(item["amount"])
-    return MonthlySummary(run.fixmedins_code, run.period, cleared, _from_pockets(adjustments["dip_dues"]),
-                          int(adjustments["dip_units"]), _from_pockets(ledger["dip_prepaid"]),
-                          _from_pockets(ledger["reserve"]))
+    payment, adjustments = payment_of(run.fixmedins_code, run.period, run.document["ledger"]), run.document["adjustments"]
+    return MonthlySummary(run.fixmedins_code, run.period, payment.cleared, _from_pockets(adjustments["dip_dues"]),
+                          int(adjustments["dip_units"]), payment.dip_prepaid, payment.reserve)
 
 
 def _year_end_document(s: YearEndSettlement) -> dict[str, Any]:
