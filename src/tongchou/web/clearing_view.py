@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tongchou.clearing.documents import statement_document
 from tongchou.clearing.records import Institution, SettlementLine, TOTAL_FIELDS
 from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.statement import cells_from_settlements, monthly_statement
-from tongchou.clearing.documents import statement_document
 from tongchou.documents import Document
 from tongchou.store import models as m
 from tongchou.web import queries
