@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
-from tongchou.clearing import store_ops as clearing
+from tongchou.clearing import service as clearing
 from tongchou.clearing.rules import load_rules
 from tongchou.codes import Insutype
 from tongchou.demo.revenue import contribution_entries

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from tongchou.clearing.views import FIELD_LABELS
+from tongchou.clearing.documents import FIELD_LABELS
 from tongchou.codes import AdminTier, Code, HospLv, Insutype, MedType
 from tongchou.ledger.accounts import FUND_NAMES, Fund
 from tongchou.money import NO_AMOUNT, fen_to_str, fen_to_wan, wan_text
