@@ -8,7 +8,6 @@ SQLAlchemy, FastAPI, DuckDB, Ibis, pandas or Spark.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from importlib import import_module
 from typing import Literal
 
@@ -23,19 +22,9 @@ class Lazy:
 
     help: str
     target: str
-    # "app": a Typer sub-app; "factory": a function returning one; "command": a command function;
-    # "member": the command of that name in the Typer app `target`
-    kind: Literal["app", "factory", "command", "member"] = "app"
-
-
-@cache
-def clearing_app() -> typer.Typer:
-    """The file-based clearing commands and, registered once, those against the store."""
-    from tongchou.clearing.cli import app
-    from tongchou.clearing.store_cli import register
-
-    register(app)  # clearing run|approve|pay|year-end|plan
-    return app
+    # "app": a Typer sub-app; "command": a command function; "member": the command of that name in the
+    # Typer app `target`
+    kind: Literal["app", "command", "member"] = "app"
 
 
 STORE = "tongchou.store.cli:app"  # db, load, catalogue, ledger, export merge in at the top level
@@ -53,7 +42,7 @@ COMMANDS: dict[str, Lazy] = {
     "export": Lazy("导出", STORE, "member"),
     "report": Lazy("基金报表", "tongchou.funds.cli:report_app"),
     "funds": Lazy("统筹基金：规则校验、存量基金移交、风险调剂金上解", "tongchou.funds.manage_cli:app"),
-    "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.cli:clearing_app", "factory"),
+    "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.clearing.cli:app"),
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),
     "console": Lazy("医保局控制台（网页）：启动服务、管理用户", "tongchou.web.cli:app"),
@@ -67,8 +56,6 @@ def load_command(name: str) -> click.Command:
     lazy = COMMANDS[name]
     module, _, attribute = lazy.target.partition(":")
     value = getattr(import_module(module), attribute)
-    if lazy.kind == "factory":
-        value = value()
     if lazy.kind == "command":
         single = typer.Typer(add_completion=False)
         single.command(name)(value)

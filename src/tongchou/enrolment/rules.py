@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Literal
 
+from tongchou.codes import Insutype
 from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.schema import Contributions, PersonalAccount
 
@@ -192,7 +193,8 @@ class Eligibility:
 
 def benefits_on(periods: Iterable[Period], insutype: str, day: dt.date) -> Eligibility:
     """Whether the person has benefits in the scheme on the day, and if not, why (in Chinese)."""
-    scheme = "职工医保" if insutype == "310" else "城乡居民医保" if insutype == "390" else f"险种{insutype}"
+    scheme = ("职工医保" if insutype == Insutype.EMPLOYEE else "城乡居民医保" if insutype == Insutype.RESIDENT
+              else f"险种{insutype}")
     covering = [p for p in periods if p.insutype == insutype and p.start <= day and (p.end is None or day <= p.end)]
     if not covering:
         lapsed = [p for p in periods if p.insutype == insutype and p.end is not None and p.end < day]

@@ -1,4 +1,4 @@
-"""Deficit sharing (缺口合理分担, seed 000) following the funding order of spec/funds.md.
+"""Deficit sharing (缺口合理分担, seed 000) following the funding order of docs/reference/fund-rules.md.
 
 When a fund of a county (or of the pool) cannot pay — its current gap is expenditure beyond
 revenue — the gap is met step by step in the rule's order (default: accumulated balance →

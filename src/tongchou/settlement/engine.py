@@ -1,4 +1,4 @@
-"""Steps 2–8 of spec/settlement.md as pure functions: settle a claim, cancel a settlement.
+"""Steps 2–8 of docs/reference/settlement-rules.md as pure functions: settle a claim, cancel a settlement.
 
 `settle(resolved, claim, state)` returns the settlement and the new year-to-date
 state; `cancel(state, settlement)` returns the state without that settlement's
@@ -13,12 +13,13 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
-from tongchou.money import apply_rate, yuan_text
+from tongchou.codes import HospLv
+from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.registry import Resolved
 from tongchou.policy.schema import LAYER_ORDER, BenefitLine, Cap, Deductible, Layer, LayerPart, LayerVariant, Tier
 from tongchou.settlement.matching import condition_holds, pick_line, source_gap
-from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Fen, Settlement, Step, YearState
-from tongchou.settlement.text import LEVEL_NAMES, no_cover_reason, pct
+from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Settlement, Step, YearState
+from tongchou.settlement.text import no_cover_reason, pct
 
 ZERO_LAYERS: Mapping[str, Fen] = MappingProxyType({f: 0 for f in LAYER_ORDER})
 
@@ -75,7 +76,7 @@ def admission_of(line: BenefitLine, claim: Claim, state: YearState) -> Admission
 
 
 def _admission_deductible(rule: Deductible, claim: Claim, admission: AdmissionInfo) -> DeductibleResult:
-    level = LEVEL_NAMES.get(claim.hosp_lv, claim.hosp_lv)
+    level = HospLv.label_of(claim.hosp_lv)
     base = rule.by_hosp_lv.get(claim.hosp_lv, rule.amount) if rule.by_hosp_lv else rule.amount
     if base is None:
         return DeductibleResult(0, Step("deductible", f"该医院等级（{level}）政策未规定起付线，不扣起付线。"))

@@ -90,7 +90,7 @@ def export_claims_command(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     county: Optional[str] = typer.Option(None, "--county", help="只导出该区县（区划代码）的结算"),
 ) -> None:
-    """把库中的结算导出为就诊明细表（spec/contracts.md）。"""
+    """把库中的结算导出为就诊明细表（docs/reference/contracts.md）。"""
     try:
         first = dt.date.fromisoformat(date_from) if date_from else None
         last = dt.date.fromisoformat(date_to) if date_to else None

@@ -11,11 +11,11 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tongchou.clearing.views import INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
+from tongchou.codes import AdminTier, Code, HospLv, Insutype, MedType
 from tongchou.money import yuan_text
 from tongchou.policy.registry import Registry
 from tongchou.policy.schema import BenefitLine, Condition, Deductible, Policy, Ref, Version
-from tongchou.web.format import ADMIN_TIERS, AMOUNT_LABELS, day, pct
+from tongchou.web.format import AMOUNT_LABELS, day, pct
 
 ASSISTANCE = {"poverty": "建档立卡贫困人员", "low_income": "低保对象", "extreme_poverty": "特困人员",
               "disabled": "重度残疾人", "orphan": "孤儿"}
@@ -71,18 +71,18 @@ def _rate(rate: Decimal | None) -> str:
     return "—" if rate is None else pct(rate)
 
 
-def _codes(values, labels: dict) -> str:
-    return "、".join(labels.get(v, labels.get(str(v), str(v))) for v in values)
+def _codes(values, table: type[Code]) -> str:
+    return "、".join(table.label_of(v) for v in values)
 
 
 def condition_text(cond: Condition) -> str:
     parts = []
     if cond.med_type:
-        parts.append("医疗类别：" + _codes(cond.med_type, MED_TYPE_LABELS))
+        parts.append("医疗类别：" + _codes(cond.med_type, MedType))
     if cond.hosp_lv:
-        parts.append("医院等级：" + _codes(cond.hosp_lv, LEVEL_LABELS))
+        parts.append("医院等级：" + _codes(cond.hosp_lv, HospLv))
     if cond.admin_tier:
-        parts.append("机构层级：" + _codes(cond.admin_tier, ADMIN_TIERS))
+        parts.append("机构层级：" + _codes(cond.admin_tier, AdminTier))
     if cond.psn_type:
         parts.append("人员类别：" + "、".join(cond.psn_type))
     if cond.tier:
@@ -106,7 +106,7 @@ def deductible_text(rule: Deductible | None) -> str:
     if rule.kind == "annual":
         return f"年度起付线{yuan_text(rule.amount, grouping=True)}"
     if rule.by_hosp_lv:
-        amounts = "，".join(f"{LEVEL_LABELS.get(lv, lv)}医院{yuan_text(v, grouping=True)}"
+        amounts = "，".join(f"{HospLv.label_of(lv)}医院{yuan_text(v, grouping=True)}"
                            for lv, v in sorted(rule.by_hosp_lv.items()))
     else:
         amounts = yuan_text(rule.amount, grouping=True)
@@ -119,7 +119,7 @@ def deductible_text(rule: Deductible | None) -> str:
 def version_tables(ref: VersionRef) -> list[Table]:
     v, p = ref.version, ref.policy
     tables = [Table("基本信息", ["项目", "内容"], [
-        ["政策", p.name], ["统筹区", p.region], ["险种", INSUTYPE_LABELS.get(p.scheme, p.scheme)],
+        ["政策", p.name], ["统筹区", p.region], ["险种", Insutype.label_of(p.scheme)],
         ["类型", "基本政策" if p.kind == "base" else "补充保障（分段补偿）"],
         ["版本", f"第{v.version}版"], ["生效期间", f"{day(v.effective_from)}至{day(v.effective_to)}"],
         ["发布日期", day(v.published)], ["说明", v.note or "—"], ["依据文件", p.source or "—"],
