@@ -128,11 +128,11 @@ def _fen_map(raw: object, field: str) -> MappingProxyType:
     if raw is None:
         return MappingProxyType({})
     if not isinstance(raw, dict):
-        raise AccumulatorError(field, f"{field} must be an object")
+        raise AccumulatorError(field, f"{field} 应为对象")
     try:
         return MappingProxyType({str(k): to_fen(v) for k, v in raw.items() if to_fen(v)})
-    except MoneyError as exc:
-        raise AccumulatorError(field, f"{field}: {exc}") from None
+    except MoneyError:
+        raise AccumulatorError(field, f"{field}：金额须为元，最多两位小数") from None
 
 
 def stored_state(raw: dict[str, Any]) -> YearState:
@@ -156,7 +156,7 @@ def stored_state(raw: dict[str, Any]) -> YearState:
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, AccumulatorError):
             raise
-        raise AccumulatorError("ytd", f"ytd is not a year-to-date state: {exc}") from None
+        raise AccumulatorError("ytd", "ytd 不是有效的年度累计（格式见 ytd_after）") from None
 
 
 # ---------------------------------------------------------------- the store's JSON columns

@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongchou.ledger.accounts import Flows, Title
+from tongchou.money import Fen
 from tongchou.store import models as m
 
-Fen = int
 POOL = "pool"
 
 POOL_TITLES = frozenset({Title.BANK, Title.BANK_DEPOSIT, Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER,

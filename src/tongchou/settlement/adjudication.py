@@ -18,11 +18,12 @@ from typing import Mapping
 
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
 from tongchou.errors import InvalidRequest, Refused
+from tongchou.money import Fen
 from tongchou.policy.registry import Resolved
 from tongchou.settlement.engine import settle as engine_settle
 from tongchou.settlement.matching import find_disease
 from tongchou.settlement.model import Claim, Item, ItemSplit, Person, Settlement, YearState
-from tongchou.settlement.request import CHRONIC_MED_TYPES, REFERRAL_MED_TYPES, Fen, SettleRequest
+from tongchou.settlement.request import CHRONIC_MED_TYPES, REFERRAL_MED_TYPES, SettleRequest
 from tongchou.settlement.split import SplitError, split_items
 
 # ---------------------------------------------------------------- the context: facts the shell loads

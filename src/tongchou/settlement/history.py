@@ -25,6 +25,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tongchou.accumulators import state_json, state_of
+from tongchou.codes import Insutype
 from tongchou.errors import Conflict, InvalidRequest, ServiceError
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.book import closed_to, first_open_day, record_many, settlement_facts
@@ -40,7 +41,6 @@ from tongchou.store import models as m
 from tongchou.store.uow import Store
 
 CHUNK = 500  # rows per IN (...) look-up
-EMPLOYEE = "310"
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class SettlementHistory:
         rows = people.rows(req, catalogue)
         state_key = (req.psn_no, req.insutype, req.enddate.year)
         state = states.get(state_key) or state_of(stored.get(state_key))
-        if req.insutype == EMPLOYEE and req.psn_no in balances:
+        if req.insutype == Insutype.EMPLOYEE and req.psn_no in balances:
             state = state.with_(acct_balance=balances[req.psn_no])
         setl_id = req.setl_id or req.key
         ctx = context_of(rows, policy_in_force(self.registry, rows.pool, req.insutype, req.enddate), state, setl_id,
@@ -203,7 +203,7 @@ class _People:
         self.pools = {row.admdvs: row.pool for row in session.execute(select(m.CountyRow)).scalars()}
 
     def employees(self) -> list[str]:
-        return [psn for psn, rows in self.enrolments.items() if any(r.insutype == EMPLOYEE for r in rows)]
+        return [psn for psn, rows in self.enrolments.items() if any(r.insutype == Insutype.EMPLOYEE for r in rows)]
 
     def rows(self, req: SettleRequest, catalogue: CatalogueCache) -> Rows:
         person = self.persons.get(req.psn_no)

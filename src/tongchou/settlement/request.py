@@ -10,8 +10,8 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from tongchou.errors import InvalidRequest
+from tongchou.money import Fen
 
-Fen = int
 INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
 REFERRAL_MED_TYPES = frozenset({"23"})
 CHRONIC_MED_TYPES = frozenset({"14"})

@@ -1,6 +1,6 @@
 """The settlement service (imperative shell): settle, pre-settle, cancel and reverse against the store.
 
-spec/settlement.md §8, as implemented here:
+docs/reference/settlement-rules.md §8, as implemented here:
 - `settle` commits the settlement, the person's accumulators and the fund postings in ONE
   transaction, holding the lock on the person's accumulator row (and on the personal
   accounts it draws from) so that no cap is ever exceeded by concurrent settlements;
@@ -29,10 +29,11 @@ from sqlalchemy import bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from tongchou.accumulators import apply_delta, delta_json, delta_of, state_json, state_of
+from tongchou.codes import Insutype
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.settlement.adjudication import (
     Adjudication, CatalogueEntry, Enrolled, Filing, Insured, Institution, MutualAid, NoPolicyInForce,
@@ -43,7 +44,7 @@ from tongchou.settlement.hooks import ScreeningHook
 from tongchou.settlement.model import AMOUNT_FIELDS, YearState
 from tongchou.settlement.model import Settlement as EngineSettlement
 from tongchou.settlement.request import (  # noqa: F401  (the service's request types: callers import them here)
-    INPATIENT_MED_TYPES, FeeLine, Fen, SettleRequest,
+    INPATIENT_MED_TYPES, FeeLine, SettleRequest,
 )
 from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
@@ -281,7 +282,7 @@ class SettlementService:
             row = session.get(m.YearStateRow, (req.psn_no, req.insutype, req.enddate.year))
             stored = row.state if row else None
         state = state_of(stored)
-        if req.insutype == "310":
+        if req.insutype == Insutype.EMPLOYEE:
             holders = [req.psn_no] + ([req.mulaid_psn_no] if req.mulaid_psn_no else [])
             accounts = lock_accounts(session, holders) if lock else {}
             if req.psn_no in accounts or session.get(m.PersonalAccount, req.psn_no) is not None:

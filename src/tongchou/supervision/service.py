@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.ledger.book import record
 from tongchou.ledger.postings import PostingError
+from tongchou.money import Fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 from tongchou.supervision import cases as wf
@@ -23,8 +24,6 @@ from tongchou.supervision.postings import (
     BANK, RECOVERY_RECEIVABLE, TREASURY_FINES, PaidSettlement, Share, allocate, fine_due_entry, fine_receipt_entry,
     fine_remit_entry, recoverable, recovery_due_entry, recovery_receipt_entry,
 )
-
-Fen = int
 
 
 def _insert_ignore(session: Session, table, rows: list[dict]) -> None:
