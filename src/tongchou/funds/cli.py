@@ -19,7 +19,7 @@ from tongchou.funds.claims_source import ClaimsTable
 from tongchou.funds.early_warning import with_warnings
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.funding import load_funding
-from tongchou.funds.operation import PeriodFigures, build_fund_operation_report, parse_period
+from tongchou.funds.operation import RESIDENT, PeriodFigures, build_fund_operation_report, parse_period
 from tongchou.funds.render_html import AssetMissingError, render_html
 from tongchou.funds.render_json import render_json
 from tongchou.funds.render_md import render_markdown
@@ -61,15 +61,20 @@ def fund_operation_report(
     county = None if county is None else county.strip()
     if county == "":
         raise ReportInputError("--county", "empty county code")
+    if compare_funding is not None and compare_funding.insutype != funding.insutype:
+        raise ReportInputError("--compare-funding insutype",
+                               f"scheme {compare_funding.insutype} differs from --funding's {funding.insutype}")
+    scheme = funding.insutype
     table = ClaimsTable(claims, "--claims")
     try:
-        current = PeriodFigures(period, table.cells(period, county), funding)
+        current = PeriodFigures(period, table.cells(period, county, scheme), funding)
         comparison = None
         if comparison_period is not None:
-            comparison = PeriodFigures(comparison_period, table.cells(comparison_period, county), compare_funding)
+            comparison = PeriodFigures(comparison_period, table.cells(comparison_period, county, scheme),
+                                       compare_funding)
     finally:
         table.close()
-    report = build_fund_operation_report(current, comparison, county_admdvs=county)
+    report = build_fund_operation_report(current, comparison, county_admdvs=county, insutype=scheme)
     return with_warnings(report, thresholds)
 
 
@@ -80,14 +85,11 @@ def fund_operation_report_from_store(
     county: str | None = None,
     funding_path: Path | None = None,
 ) -> dict[str, Any]:
-    """The same report with the claims from the store's settlements and the funding from its ledger
-    (`store_funding`); a funding file, when given, only supplies the warning thresholds and the name."""
-    import tempfile
-
+    """Every scheme's report from the store's settlements and ledger (`funds.service`), under
+    `by_scheme.<insutype>`; the top-level keys are those of the funding file's scheme (390 without one).
+    A funding file, when given, supplies only the scheme, the warning thresholds and the name."""
     from tongchou.funds.early_warning import WarningThresholds
-    from tongchou.funds.store_funding import ledger_funding
-    from tongchou.store.errors import ServiceError
-    from tongchou.store.export import export_claims
+    from tongchou.funds.service import fund_operation_from_store
     from tongchou.store.uow import Store
 
     period = parse_period(period_text, "--period")
@@ -95,34 +97,16 @@ def fund_operation_report_from_store(
     county = None if county is None else county.strip()
     if county == "":
         raise ReportInputError("--county", "empty county code")
-    thresholds, name = WarningThresholds(), None
+    thresholds, name, scheme = WarningThresholds(), None, RESIDENT
     if funding_path is not None:
         file_funding, thresholds = load_funding(funding_path, "--funding")
-        name = file_funding.name
+        name, scheme = file_funding.name, file_funding.insutype
     store = Store.open(db)
     try:
-        with tempfile.TemporaryDirectory() as directory:
-            claims = Path(directory) / "claims.parquet"
-            first = comparison_period.start if comparison_period and comparison_period.start < period.start else period.start
-            last = comparison_period.end if comparison_period and comparison_period.end > period.end else period.end
-            try:
-                export_claims(store, claims, first, last)
-            except ServiceError as exc:
-                raise ReportInputError("--db", exc.message) from None
-            funding = store.read(lambda s: ledger_funding(s, period.start.year, county, name))
-            compare_funding = None if comparison_period is None else store.read(
-                lambda s: ledger_funding(s, comparison_period.start.year, county, name))
-            table = ClaimsTable(claims, "--db")
-            try:
-                current = PeriodFigures(period, table.cells(period, county), funding)
-                comparison = None if comparison_period is None else PeriodFigures(
-                    comparison_period, table.cells(comparison_period, county), compare_funding)
-            finally:
-                table.close()
+        return store.read(lambda session: fund_operation_from_store(
+            session, period, comparison_period, county, name, scheme, thresholds))
     finally:
         store.close()
-    report = build_fund_operation_report(current, comparison, county_admdvs=county)
-    return with_warnings(report, thresholds)
 
 
 def write_output(text: str, output: Path | None) -> None:

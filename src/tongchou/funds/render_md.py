@@ -26,7 +26,17 @@ def markdown_table(table: Table) -> list[str]:
     return [line(table.header), "| " + " | ".join(alignment) + " |", *(line(row) for row in table.rows)]
 
 
+def schemes_in_order(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The report's own scheme first, then every other scheme of `by_scheme`, each a report of its own."""
+    others = [r for insutype, r in report.get("by_scheme", {}).items() if insutype != report.get("insutype")]
+    return [report, *others]
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
+    return "\n".join(render_one(scheme) for scheme in schemes_in_order(report))
+
+
+def render_one(report: Mapping[str, Any]) -> str:
     view = build_view(report)
     lines = [f"# {view.title}", "", view.subtitle, ""]
     for section in view.sections:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from tongchou.funds import wording as w
-from tongchou.funds.operation import ADMIN_TIERS, TIER_GROUPS
+from tongchou.funds.operation import ADMIN_TIERS, EMPLOYEE, RESIDENT, SCHEME_NAMES, TIER_GROUPS
 
 SECTION_NUMBERS = "一二三四五六七八九十"
 
@@ -92,7 +92,8 @@ def funding_section(report: Mapping[str, Any], year: int) -> Section:
             f"{w.earmarked_name(i)}按人均{w.yuan_text(funding['earmarked_per_capita_by_item'][i])}筹集{w.wan(v)}"
             for i, v in earmarked.items()
         )
-        text += f"{items}，由基金统一划拨承办机构"
+        where = "计入个人账户，不进入统筹基金" if set(earmarked) == {"personal_account"} else "由基金统一划拨承办机构"
+        text += f"{items}，{where}"
         text += f"，合计{w.wan(funding['earmarked'])}。" if len(earmarked) > 1 else "。"
     text += f"{year}年基金实际可用总量为{w.wan(funding['usable'])}。"
     rows = [[w.source_name(s), w.two_places(per_capita[s]).__str__(), str(w.wan_number(v))]
@@ -391,13 +392,15 @@ def build_view(report: Mapping[str, Any]) -> ReportView:
     sections.append(warnings_section(report))
     for number, section in zip(SECTION_NUMBERS, sections):
         section.title = f"{number}、{section.title}"
-    subtitle = f"统计期间：{start.isoformat()}至{end.isoformat()}（{label}）"
+    scheme = report.get("insutype", RESIDENT)
+    subtitle = f"险种：{SCHEME_NAMES.get(scheme, scheme)}（{scheme}）；统计期间：{start.isoformat()}至{end.isoformat()}（{label}）"
     if compare_label is not None:
         old_start, old_end = _dates(report["compare"]["period"])
         subtitle += f"；对比期间：{old_start.isoformat()}至{old_end.isoformat()}（{compare_label}）"
     if county:
         subtitle += f"；参保地县区：{county}"
-    return ReportView(f"{name}医保基金运行情况分析（{label}）", subtitle, sections)
+    scheme_word = "职工" if scheme == EMPLOYEE else ""
+    return ReportView(f"{name}{scheme_word}医保基金运行情况分析（{label}）", subtitle, sections)
 
 
 def _get(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:

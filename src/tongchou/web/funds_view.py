@@ -8,10 +8,8 @@ All figures come from the funds core and the ledger (`ledger.balances`, `funds.i
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -125,52 +123,38 @@ def status_name(status: str) -> str:
 
 @dataclass
 class OperationReport:
-    view: Any  # funds.report_view.ReportView
+    view: Any  # funds.report_view.ReportView of the scheme shown
     charts: dict[str, dict[str, Any]]
     start: dt.date
     end: dt.date
+    insutype: str
+    schemes: list[str]  # every scheme of the store, each reported on its own
 
 
-_REPORTS: dict[tuple, OperationReport] = {}
+_REPORTS: dict[tuple, dict[str, Any]] = {}
 _REPORTS_KEPT = 32
 
 
-def operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None) -> OperationReport:
-    """基金运行分析, computed again only when the books have changed (a new journal entry) since the last time."""
+def operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None,
+                     insutype: str) -> OperationReport:
+    """基金运行分析 of one scheme; the schemes' figures are computed again only when the books have changed
+    (a new journal entry) since the last time."""
+    from tongchou.funds.operation import RESIDENT, Period
+    from tongchou.funds.render_html import chart_options
+    from tongchou.funds.report_view import build_view
+    from tongchou.funds.service import fund_operation_from_store
+
     books = store.read(lambda s: s.execute(select(func.max(JournalEntry.id))).scalar())
     key = (id(store), start, end, county, name, books)
     report = _REPORTS.get(key)
     if report is None:
-        report = _compute_operation_report(store, start, end, county, name)
+        report = store.read(lambda s: fund_operation_from_store(s, Period(start, end), None, county, name))
         if len(_REPORTS) >= _REPORTS_KEPT:
             _REPORTS.clear()
         _REPORTS[key] = report
-    return report
-
-
-def _compute_operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None
-                              ) -> OperationReport:
-    """From the store's settlements and ledger (funds.operation over an exported claims table)."""
-    from tongchou.funds.claims_source import ClaimsTable
-    from tongchou.funds.early_warning import with_warnings
-    from tongchou.funds.operation import Period, PeriodFigures, build_fund_operation_report
-    from tongchou.funds.render_html import chart_options
-    from tongchou.funds.report_view import build_view
-    from tongchou.funds.store_funding import ledger_funding
-    from tongchou.store.export import export_claims
-
-    period = Period(start, end)
-    with tempfile.TemporaryDirectory() as directory:
-        claims = Path(directory) / "claims.parquet"
-        export_claims(store, claims, start, end, county=county)
-        funding = store.read(lambda s: ledger_funding(s, start.year, county, name))
-        table = ClaimsTable(claims, "--db")
-        try:
-            current = PeriodFigures(period, table.cells(period, county), funding)
-        finally:
-            table.close()
-    report = with_warnings(build_fund_operation_report(current, None, county_admdvs=county))
-    return OperationReport(build_view(report), chart_options(report), start, end)
+    schemes = list(report["by_scheme"])
+    shown = report["by_scheme"].get(insutype) or report["by_scheme"].get(RESIDENT) or report
+    return OperationReport(build_view(shown), chart_options(shown), start, end, shown["insutype"], schemes)
 
 
 # ---------------------------------------------------------------- budgets and the risk adjustment fund
