@@ -87,6 +87,11 @@ class RuleFile(Documented):
     name: str
     region: Code
 
+    def applies_to(self, admdvs: str) -> bool:
+        """The rule's region is the pool or contains it (a province 430000 contains the city 430100)."""
+        prefix = str(self.region).rstrip("0")
+        return str(admdvs) == str(self.region) or (len(prefix) >= 2 and str(admdvs).startswith(prefix))
+
 
 # ---------------------------------------------------------------- risk adjustment (风险调剂金)
 

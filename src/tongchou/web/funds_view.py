@@ -29,6 +29,8 @@ from tongchou.store.models import JournalEntry
 
 MAIN_FUNDS = (Fund.RESIDENT_POOLED.value, Fund.EMPLOYEE_POOLED.value)
 STATUS_ORDER = {"alarm": 0, "watch": 1, "normal": 2}
+# The personal accounts belong to their holders (net assets 0 by construction); fines are the treasury's.
+HIDDEN_FUNDS = frozenset({Fund.PERSONAL_ACCOUNT.value, Fund.TREASURY_FINES.value})
 
 
 def scope_label(county: str, names: dict[str, str]) -> str:
@@ -59,7 +61,8 @@ class Dashboard:
 
 def dashboard(session: Session, on: dt.date, scope: str | None, names: dict[str, str]) -> Dashboard:
     rows = balances_on(session, on, county=scope)
-    shown = [f for (fund, county), f in sorted(rows.items()) if scope is None or county == scope]
+    shown = [f for (fund, county), f in sorted(rows.items())
+             if (scope is None or county == scope) and fund not in HIDDEN_FUNDS]
     plans = _plans(session, on.year, scope)
     progress = [_progress(f, plans, on) for f in shown if f.fund in MAIN_FUNDS]
     warnings = sorted((i for f in shown if f.fund in MAIN_FUNDS for i in indicators_of(_scope_figures(f, plans, on))),
@@ -166,11 +169,24 @@ class BudgetPage:
     executions: list[dict[str, Any]]
     risk: dict[str, Any] | None
     risk_rule: str | None
+    risk_note: str | None = None  # why no statement is shown
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def risk_rule_of(rule: RiskAdjustmentRule | None, pool: tuple[str, str] | None
+                 ) -> tuple[RiskAdjustmentRule | None, str | None]:
+    """The configured rule when it is the pool's region's own, else None and the reason shown instead."""
+    if rule is None:
+        return None, "本统筹区未配置风险调剂金规则。"
+    if pool is None or not rule.applies_to(pool[0]):
+        where = f"本统筹区（{pool[1]}，{pool[0]}）" if pool else "本统筹区"
+        return None, (f"已配置的风险调剂金规则“{rule.name}”适用于区划{rule.region}，不适用于{where}；"
+                      "本统筹区未配置本地区的风险调剂金规则，故不显示调剂金收支。")
+    return rule, None
+
+
 def budget_page(session: Session, year: int, month: int, scope: str | None, names: dict[str, str],
-                rule: RiskAdjustmentRule | None) -> BudgetPage:
+                rule: RiskAdjustmentRule | None, pool: tuple[str, str] | None = None) -> BudgetPage:
     lines = [line for line in store_ops.budget_lines(session, year) if scope is None or line.county == scope]
     executions, chart_rows = [], []
     for fund in sorted({line.fund for line in lines}):
@@ -178,8 +194,9 @@ def budget_page(session: Session, year: int, month: int, scope: str | None, name
                 if scope is None or e.county == scope]
         executions.append(store_views.execution_document(rows, names))
         chart_rows += [e for e in rows if e.expenditure_rate is not None]
+    rule, note = risk_rule_of(rule, pool)
     page = BudgetPage(year, store_views.budget_document(lines, year, names) if lines else None, executions,
-                      None, rule.name if rule else None)
+                      None, rule.name if rule else None, note)
     if rule is not None and scope is None:
         page.risk = store_views.risk_statement_document(store_ops.risk_statement(session, rule, year), rule.name,
                                                         rule.holder, names)

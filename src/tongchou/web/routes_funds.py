@@ -76,7 +76,8 @@ def budgets(request: Request, year: int | None = None, month: int | None = None,
     year = year or day.year
     month = month if month and 1 <= month <= 12 else (day.month if year == day.year else 12)
     names = store.read(queries.county_names)
+    pool = store.read(queries.pool_of)
     page = store.read(lambda s: funds_view.budget_page(s, year, month, current.principal.county_scope, names,
-                                                       console.risk_rule))
+                                                       console.risk_rule, (pool.admdvs, pool.name) if pool else None))
     return render(request, current, "budgets.html", page=page, month=month,
                   charts={k: as_json(v) for k, v in page.charts.items()})
