@@ -108,7 +108,11 @@ def signed_in(browser, username: str):
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    """The whole page as 1366×768 screens, top to bottom: name-1.png, name-2.png, …"""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for number, top in enumerate(range(0, height, VIEWPORT["height"]), start=1):
+        clip = {"x": 0, "y": top, "width": VIEWPORT["width"], "height": min(VIEWPORT["height"], height - top)}
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{number}.png"), full_page=True, clip=clip)
 
 
 # ---------------------------------------------------------------- figures from the store's rows (SQL)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
@@ -36,7 +37,7 @@ from tongchou.funds.early_warning import WarningThresholds, with_warnings
 from tongchou.funds.operation import (EMPLOYEE, RESIDENT, ClaimsCell, Funding, Period, PeriodFigures,
                                       build_fund_operation_report, totals_funding, visit_type_of, with_schemes)
 from tongchou.ledger.accounts import Fund, Title
-from tongchou.ledger.balances import REVENUE_TITLES, title_sums
+from tongchou.ledger.balances import REVENUE_TITLES
 from tongchou.store import models as m
 
 SOURCES = {
@@ -64,46 +65,59 @@ def insured_of(session: Session, year: int, county: str | None, insutype: str) -
     return int(session.execute(query).scalar_one())
 
 
-def _revenue_by_source(session: Session, year: int, county: str | None, fund: str) -> dict[str, int]:
+FUNDING_CAUSES = ("contribution", "subsidy", "premium")
+
+
+@dataclass(frozen=True)
+class CauseSum:
+    """Σ debit and Σ credit of a fund's title in a county, for entries of one cause type."""
+
+    fund: str
+    county: str
+    title: str
+    cause_type: str
+    debit: int
+    credit: int
+
+
+def funding_sums(session: Session, year: int) -> list[CauseSum]:
+    """The year's postings of the causes that fund a scheme, summed per fund, county, title and cause
+    (one scan of the ledger for every scheme's funding)."""
     start, end = _year(year)
+    query = (select(m.Posting.fund, m.Posting.county, m.Posting.title, m.JournalEntry.cause_type,
+                    func.sum(m.Posting.debit), func.sum(m.Posting.credit))
+             .join(m.JournalEntry, m.JournalEntry.id == m.Posting.entry_id)
+             .where(m.JournalEntry.booked_on >= start, m.JournalEntry.booked_on <= end,
+                    m.JournalEntry.cause_type.in_(FUNDING_CAUSES))
+             .group_by(m.Posting.fund, m.Posting.county, m.Posting.title, m.JournalEntry.cause_type))
+    return [CauseSum(fund, county, title, cause, int(debit or 0), int(credit or 0))
+            for fund, county, title, cause, debit, credit in session.execute(query)]
+
+
+def _sums(sums: list[CauseSum], county: str | None, fund: str, causes: tuple[str, ...]) -> list[CauseSum]:
+    return [s for s in sums if s.fund == fund and s.cause_type in causes and (county is None or s.county == county)]
+
+
+def funding_of(sums: list[CauseSum], insured: int, county: str | None, insutype: str,
+               name: str | None = None) -> Funding:
+    """A scheme's funding from the year's `funding_sums` (pure)."""
     by_source: dict[str, int] = defaultdict(int)
-    for s in title_sums(session, start=start, end=end, cause_types=["contribution", "subsidy"], funds=[fund]):
-        if (county is None or s.county == county) and s.title in REVENUE_TITLES and s.title in SOURCES:
+    for s in _sums(sums, county, POOLED_FUND[insutype], ("contribution", "subsidy")):
+        if s.title in REVENUE_TITLES and s.title in SOURCES:
             by_source[SOURCES[Title(s.title)]] += s.credit - s.debit
-    return dict(by_source)
-
-
-def _resident_earmarked(session: Session, year: int, county: str | None) -> dict[str, int]:
-    start, end = _year(year)
-    premiums = sum(s.debit - s.credit for s in title_sums(session, start=start, end=end, cause_types=["premium"],
-                                                          funds=[Fund.RESIDENT_POOLED.value])
-                   if (county is None or s.county == county)
-                   and s.title in (Title.EXPENSE_PREMIUM, Title.EXPENSE_TRANSFER_OUT))
-    return {"premiums": premiums} if premiums else {}
-
-
-def _account_credits(session: Session, year: int, county: str | None) -> int:
-    """The individual shares credited to personal accounts by contributions (not a relative's payment,
-    which debits an account)."""
-    start, end = _year(year)
-    return sum(s.credit for s in title_sums(session, start=start, end=end, cause_types=["contribution"],
-                                            funds=[Fund.PERSONAL_ACCOUNT.value])
-               if (county is None or s.county == county) and s.title == Title.ACCOUNT_HOLDER)
-
-
-def ledger_funding(session: Session, year: int, county: str | None, insutype: str = RESIDENT,
-                   name: str | None = None) -> Funding:
-    """The year's funding of a scheme's pooled fund (of one county when given) from the ledger."""
-    by_source = _revenue_by_source(session, year, county, POOLED_FUND[insutype])
+    earmarked: dict[str, int] = {}
     if insutype == EMPLOYEE:
-        account = _account_credits(session, year, county)
+        account = sum(s.credit for s in _sums(sums, county, Fund.PERSONAL_ACCOUNT.value, ("contribution",))
+                      if s.title == Title.ACCOUNT_HOLDER)  # a relative's payment debits an account: not counted
         if account:
-            by_source["individual"] = by_source.get("individual", 0) + account
-        earmarked = {"personal_account": account} if account else {}
+            by_source["individual"] += account
+            earmarked["personal_account"] = account
     else:
-        earmarked = _resident_earmarked(session, year, county)
-    return totals_funding(insutype, insured_of(session, year, county, insutype), dict(sorted(by_source.items())),
-                          earmarked, name)
+        premiums = sum(s.debit - s.credit for s in _sums(sums, county, Fund.RESIDENT_POOLED.value, ("premium",))
+                       if s.title in (Title.EXPENSE_PREMIUM, Title.EXPENSE_TRANSFER_OUT))
+        if premiums:
+            earmarked["premiums"] = premiums
+    return totals_funding(insutype, insured, dict(sorted(by_source.items())), earmarked, name)
 
 
 # ---------------------------------------------------------------- claims from the settlements
@@ -152,13 +166,17 @@ def scheme_reports(session: Session, period: Period, comparison: Period | None, 
     """Each scheme's report (with its warnings) from its own claims and its own fund's income."""
     cells = claims_cells(session, period, county)
     before = claims_cells(session, comparison, county) if comparison is not None else {}
+    sums = funding_sums(session, period.start.year)
+    earlier = funding_sums(session, comparison.start.year) if comparison is not None else []
+
+    def funding(year_sums: list[CauseSum], year: int, insutype: str) -> Funding:
+        return funding_of(year_sums, insured_of(session, year, county, insutype), county, insutype, name)
+
     reports = {}
     for insutype in schemes_of(session):
-        current = PeriodFigures(period, cells.get(insutype, ()),
-                                ledger_funding(session, period.start.year, county, insutype, name))
+        current = PeriodFigures(period, cells.get(insutype, ()), funding(sums, period.start.year, insutype))
         previous = None if comparison is None else PeriodFigures(
-            comparison, before.get(insutype, ()), ledger_funding(session, comparison.start.year, county, insutype,
-                                                                 name))
+            comparison, before.get(insutype, ()), funding(earlier, comparison.start.year, insutype))
         report = build_fund_operation_report(current, previous, county_admdvs=county, insutype=insutype)
         reports[insutype] = with_warnings(report, thresholds)
     return reports

@@ -104,17 +104,20 @@ def _dashboard_charts(board: Dashboard, names: dict[str, str]) -> dict[str, dict
         (fund_name(fund), [wan_number(by_key[(fund, c)].balance) if (fund, c) in by_key else 0 for c in counties])
         for fund in funds])}
     planned = [p for p in board.progress if p.spending is not None]
-    if planned:
-        result["progress"] = charts.bar(
-            "基金支出进度与时间进度", "%", [f"{fund_name(p.fund)}·{scope_label(p.county, names)}" for p in planned],
-            [("支出进度", [pct_number(p.spending) for p in planned])],
-            mark_line=("时间进度", pct_number(planned[0].time)))
-    else:
-        result["flows"] = charts.bar(f"{board.on.year}年基金收入与支出", "万元", labels, [
-            ("本年收入", [wan_number(sum(f.revenue for f in board.balances if f.county == c and f.fund in funds))
-                      for c in counties]),
-            ("本年支出", [wan_number(sum(f.expenditure for f in board.balances if f.county == c and f.fund in funds))
-                      for c in counties])])
+    for fund in MAIN_FUNDS:  # one chart per fund: the schemes are accounted separately
+        rows = [p for p in planned if p.fund == fund]
+        if rows:
+            result[f"progress-{fund}"] = charts.bar(
+                f"{fund_name(fund)}支出进度与时间进度", "%", [scope_label(p.county, names) for p in rows],
+                [("支出进度", [pct_number(p.spending) for p in rows])], mark_line=("时间进度", pct_number(rows[0].time)))
+    if not planned:
+        def flow(fund: str, county: str, attribute: str) -> Decimal:
+            found = by_key.get((fund, county))
+            return wan_number(getattr(found, attribute) if found else 0)
+
+        result["flows"] = charts.bar(f"{board.on.year}年基金收入与支出（各基金分别列示）", "万元", labels, [
+            (f"{fund_name(fund)}{word}", [flow(fund, c, attribute) for c in counties])
+            for fund in funds for word, attribute in (("收入", "revenue"), ("支出", "expenditure"))])
     return result
 
 
@@ -148,7 +151,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
     from tongchou.funds.service import fund_operation_from_store
 
     books = store.read(lambda s: s.execute(select(func.max(JournalEntry.id))).scalar())
-    key = (id(store), start, end, county, name, books)
+    key = (id(store.engine), store.county, start, end, county, name, books)  # a scoped store is a new object
     report = _REPORTS.get(key)
     if report is None:
         report = store.read(lambda s: fund_operation_from_store(s, Period(start, end), None, county, name))
@@ -200,11 +203,11 @@ def budget_page(session: Session, year: int, month: int, scope: str | None, name
     if rule is not None and scope is None:
         page.risk = store_views.risk_statement_document(store_ops.risk_statement(session, rule, year), rule.name,
                                                         rule.holder, names)
-    if chart_rows:
-        page.charts["execution"] = charts.bar(
-            f"{year}年预算执行：支出执行率与时间进度（截至{month}月）", "%",
-            [f"{fund_name(e.fund)}·{scope_label(e.county, names)}" for e in chart_rows],
-            [("支出执行率", [pct_number(e.expenditure_rate) for e in chart_rows]),
-             ("收入执行率", [pct_number(e.revenue_rate) for e in chart_rows])],
-            mark_line=("时间进度", pct_number(chart_rows[0].time_progress)))
+    for fund in sorted({e.fund for e in chart_rows}):  # one chart per fund: the schemes are accounted separately
+        rows = [e for e in chart_rows if e.fund == fund]
+        page.charts[f"execution-{fund}"] = charts.bar(
+            f"{year}年{fund_name(fund)}预算执行（截至{month}月）", "%", [scope_label(e.county, names) for e in rows],
+            [("支出执行率", [pct_number(e.expenditure_rate) for e in rows]),
+             ("收入执行率", [pct_number(e.revenue_rate) for e in rows])],
+            mark_line=("时间进度", pct_number(rows[0].time_progress)))
     return page
