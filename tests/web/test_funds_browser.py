@@ -209,12 +209,6 @@ def yuan(fen: int) -> str:
     return f"{sign}{whole:,}.{cents:02d}"
 
 
-def plain_yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
-
-
 def wan(fen: int) -> str:
     return f"{(Decimal(fen) / 1_000_000).quantize(Decimal('0.01'), ROUND_HALF_UP)}万元"
 
@@ -328,7 +322,7 @@ def check_budgets(page, rows: Rows, counties: dict[str, str]) -> None:
         for county, county_name in counties.items():
             plan, spent = rows.budget(fund, county), rows.expenditure(fund, county)
             row = body[f"{county_name}（{county}）"]
-            assert row[4] == plain_yuan(plan) and row[5] == plain_yuan(spent), (fund, county, row)
+            assert row[4] == yuan(plan) and row[5] == yuan(spent), (fund, county, row)
             assert row[6] == pct(spent, plan), (fund, county, row)
             assert plan > 0 and row[4] != "0.00"
     assert "长株潭" not in text or "不适用于本统筹区" in text

@@ -56,12 +56,12 @@ def bar_chart(title: str, unit: str, categories: list[str], series: list[tuple[s
         chart_series.append({"name": name, "type": "bar", "data": values, "label": label})
     if mark_line is not None and chart_series:
         chart_series[0]["markLine"] = {"symbol": "none", "data": [{"yAxis": mark_line, "name": "可用基金"}],
-                                       "label": {"formatter": "{b} {c}" + unit}}
+                                       "label": {"formatter": "{b} {c}" + unit, "position": "insideEndTop"}}
     return {
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center"},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 50},
-        "grid": {"top": 90, "left": 70, "right": 30, "bottom": 60},
+        "legend": {"top": 62},
+        "grid": {"top": 100, "left": 70, "right": 30, "bottom": 60},
         "xAxis": {"type": "category", "data": categories, "axisLabel": {"interval": 0}},
         "yAxis": {"type": "value", "name": unit},
         "series": chart_series,

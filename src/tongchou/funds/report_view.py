@@ -19,6 +19,8 @@ from tongchou.funds import wording as w
 from tongchou.funds.operation import ADMIN_TIERS, EMPLOYEE, RESIDENT, SCHEME_NAMES, TIER_GROUPS
 
 SECTION_NUMBERS = "一二三四五六七八九十"
+# Earmarked items that stay with the fund's own books rather than going to an insurer: where they go.
+KEPT_BY_FUND = {"personal_account": "不进入统筹基金", "critical_illness_fund": "转入本统筹区大病保险基金"}
 
 
 @dataclass
@@ -87,14 +89,18 @@ def funding_section(report: Mapping[str, Any], year: int) -> Section:
         f"（{sources}）；基金总量为{w.wan(funding['total'])}，其中：{amounts}。"
     )
     earmarked = funding["earmarked_by_item"]
-    if earmarked:
+    kept = {i: v for i, v in earmarked.items() if i in KEPT_BY_FUND}
+    bought = {i: v for i, v in earmarked.items() if i not in KEPT_BY_FUND}
+    for item, amount in kept.items():
+        text += (f"{w.earmarked_name(item)}人均{w.yuan_text(funding['earmarked_per_capita_by_item'][item])}、"
+                 f"计{w.wan(amount)}，{KEPT_BY_FUND[item]}。")
+    if bought:
         items = "、".join(
             f"{w.earmarked_name(i)}按人均{w.yuan_text(funding['earmarked_per_capita_by_item'][i])}筹集{w.wan(v)}"
-            for i, v in earmarked.items()
+            for i, v in bought.items()
         )
-        where = "计入个人账户，不进入统筹基金" if set(earmarked) == {"personal_account"} else "由基金统一划拨承办机构"
-        text += f"{items}，{where}"
-        text += f"，合计{w.wan(funding['earmarked'])}。" if len(earmarked) > 1 else "。"
+        text += f"{items}，由基金统一划拨承办机构"
+        text += f"，合计{w.wan(sum(bought.values()))}。" if len(bought) > 1 else "。"
     text += f"{year}年基金实际可用总量为{w.wan(funding['usable'])}。"
     rows = [[w.source_name(s), w.two_places(per_capita[s]).__str__(), str(w.wan_number(v))]
             for s, v in funding["by_source"].items()]

@@ -11,8 +11,8 @@ query (no export to a claims table).
 Funding of the period's year, of the pool or one county, from the ledger (entries booked in the year):
 
 - 390: total = contributions and fiscal subsidies credited to the resident pooled fund, by source;
-  earmarked = premiums (entries caused by `premium`: expense_premium, or the transfer to the
-  self-run critical illness fund);
+  earmarked = entries caused by `premium`: `premiums` paid to an insurer (expense_premium) and
+  `critical_illness_fund`, the transfer to the self-run critical illness fund;
 - 310: total = the employer share and the whole individual share (the part to the pooled fund and
   the part credited to personal accounts, causes `contribution`); earmarked = the personal-account
   part (it never reaches the pooled fund);
@@ -113,10 +113,11 @@ def funding_of(sums: list[CauseSum], insured: int, county: str | None, insutype:
             by_source["individual"] += account
             earmarked["personal_account"] = account
     else:
-        premiums = sum(s.debit - s.credit for s in _sums(sums, county, Fund.RESIDENT_POOLED.value, ("premium",))
-                       if s.title in (Title.EXPENSE_PREMIUM, Title.EXPENSE_TRANSFER_OUT))
-        if premiums:
-            earmarked["premiums"] = premiums
+        for item, title in (("premiums", Title.EXPENSE_PREMIUM), ("critical_illness_fund", Title.EXPENSE_TRANSFER_OUT)):
+            amount = sum(s.debit - s.credit for s in _sums(sums, county, Fund.RESIDENT_POOLED.value, ("premium",))
+                         if s.title == title)
+            if amount:
+                earmarked[item] = amount
     return totals_funding(insutype, insured, dict(sorted(by_source.items())), earmarked, name)
 
 

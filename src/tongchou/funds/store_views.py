@@ -34,7 +34,7 @@ def scope_name(county: str, names: Mapping[str, str]) -> str:
 
 
 def yuan(fen: int) -> str:
-    return fen_to_str(fen)
+    return fen_to_str(fen, grouping=True)
 
 
 def pct(rate: Decimal | None) -> str:

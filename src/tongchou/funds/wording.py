@@ -46,6 +46,7 @@ EARMARKED_NAMES = {
     "critical_illness": "大病保险",
     "accident": "意外伤害保险",
     "premiums": "大病保险保费",
+    "critical_illness_fund": "划转大病保险基金（自办）",
     "personal_account": "划入个人账户",
 }
 STATUS_NAMES = {"normal": "正常", "watch": "关注", "alarm": "预警"}

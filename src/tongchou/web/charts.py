@@ -24,7 +24,7 @@ def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, li
         label, value = mark_line
         chart_series[0]["markLine"] = {"symbol": "none", "data": [{"yAxis" if not horizontal else "xAxis": value,
                                                                   "name": label}],
-                                       "label": {"formatter": "{b} {c}" + unit}}
+                                       "label": {"formatter": "{b} {c}" + unit, "position": "insideEndTop"}}
     category_axis = {"type": "category", "data": categories, "axisLabel": {"interval": 0}}
     value_axis = {"type": "value", "name": unit}
     return {

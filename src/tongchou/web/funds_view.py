@@ -145,7 +145,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
                      insutype: str) -> OperationReport:
     """基金运行分析 of one scheme; the schemes' figures are computed again only when the books have changed
     (a new journal entry) since the last time."""
-    from tongchou.funds.operation import RESIDENT, Period
+    from tongchou.funds.operation import EMPLOYEE, RESIDENT, Period
     from tongchou.funds.render_html import chart_options
     from tongchou.funds.report_view import build_view
     from tongchou.funds.service import fund_operation_from_store
@@ -158,7 +158,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
         if len(_REPORTS) >= _REPORTS_KEPT:
             _REPORTS.clear()
         _REPORTS[key] = report
-    schemes = list(report["by_scheme"])
+    schemes = [code for code in (RESIDENT, EMPLOYEE) if code in report["by_scheme"]]
     shown = report["by_scheme"].get(insutype) or report["by_scheme"].get(RESIDENT) or report
     return OperationReport(build_view(shown), chart_options(shown), start, end, shown["insutype"], schemes)
 
