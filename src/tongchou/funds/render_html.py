@@ -47,6 +47,15 @@ def inline_script(text: str) -> Markup:
 # --------------------------------------------------------------------------- charts
 
 
+def axis_max(values: list[Any], mark: Decimal | None) -> int | None:
+    """An axis top that shows the mark line when the bars are all below it (ECharts scales to the data only)."""
+    numbers = [Decimal(v) for v in values if v is not None]
+    if mark is None or (numbers and max(numbers) >= mark):
+        return None
+    step = 10 if mark > 10 else 1
+    return int(-(-Decimal(mark) * Decimal("1.1") // step) * step)
+
+
 def bar_chart(title: str, unit: str, categories: list[str], series: list[tuple[str, list[Any]]],
               *, mark_line: Decimal | None = None) -> dict[str, Any]:
     """An ECharts bar chart option with its title, unit subtitle and y-axis unit."""
@@ -63,9 +72,17 @@ def bar_chart(title: str, unit: str, categories: list[str], series: list[tuple[s
         "legend": {"top": 62},
         "grid": {"top": 100, "left": 70, "right": 30, "bottom": 60},
         "xAxis": {"type": "category", "data": categories, "axisLabel": {"interval": 0}},
-        "yAxis": {"type": "value", "name": unit},
+        "yAxis": value_axis(unit, series, mark_line),
         "series": chart_series,
     }
+
+
+def value_axis(unit: str, series: list[tuple[str, list[Any]]], mark_line: Decimal | None) -> dict[str, Any]:
+    axis: dict[str, Any] = {"type": "value", "name": unit}
+    top = axis_max([v for _, values in series for v in values], mark_line)
+    if top is not None:
+        axis["max"] = top
+    return axis
 
 
 def _series(report: Mapping[str, Any], label: str, compare_label: str | None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tongchou.funds.render_html import value_axis as funds_value_axis
 from tongchou.funds.render_json import dumps
 from markupsafe import Markup
 
@@ -26,7 +27,7 @@ def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, li
                                                                   "name": label}],
                                        "label": {"formatter": "{b} {c}" + unit, "position": "insideEndTop"}}
     category_axis = {"type": "category", "data": categories, "axisLabel": {"interval": 0}}
-    value_axis = {"type": "value", "name": unit}
+    value_axis = funds_value_axis(unit, series, None if mark_line is None else mark_line[1])
     return {
         "color": PALETTE,
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center", "textStyle": {"fontSize": 15}},
