@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tongchou.funds.early_warning import WarningThresholds, parse_thresholds, status_of, with_warnings
+from tongchou.funds.indicators import WarningThresholds, parse_thresholds, status_of, with_warnings
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.funding import parse_funding_yaml
 from tongchou.funds.operation import (

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from tongchou.funds.claims_source import ClaimsTable
-from tongchou.funds.early_warning import with_warnings
+from tongchou.funds.indicators import with_warnings
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.funding import load_funding
 from tongchou.funds.operation import RESIDENT, PeriodFigures, build_fund_operation_report, parse_period
@@ -88,7 +88,7 @@ def fund_operation_report_from_store(
     """Every scheme's report from the store's settlements and ledger (`funds.service`), under
     `by_scheme.<insutype>`; the top-level keys are those of the funding file's scheme (390 without one).
     A funding file, when given, supplies only the scheme, the warning thresholds and the name."""
-    from tongchou.funds.early_warning import WarningThresholds
+    from tongchou.funds.indicators import WarningThresholds
     from tongchou.funds.service import fund_operation_from_store
     from tongchou.store.uow import Store
 

@@ -13,7 +13,7 @@ per_capita:                  # yuan per insured person, by source
   individual: 210
 earmarked_per_capita:        # parts that leave the pooled fund (premiums to insurers)
   critical_illness_and_accident: 60
-warning_thresholds:          # optional: overrides of tongchou.funds.early_warning defaults
+warning_thresholds:          # optional: overrides of tongchou.funds.indicators defaults
   spending_gap_alarm: 0.05
 ```
 
@@ -44,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from tongchou.funds.early_warning import WarningThresholds, parse_thresholds
+from tongchou.funds.indicators import WarningThresholds, parse_thresholds
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.operation import EMPLOYEE, RESIDENT, SCHEME_NAMES, Funding, totals_funding
 from tongchou.money import Fen, MoneyError, apply_rate, to_fen

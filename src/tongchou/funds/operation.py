@@ -475,7 +475,7 @@ def build_fund_operation_report(
     """The report of one scheme: the current period's keys, then `compare` and `change` when compared.
     `insutype` defaults to the funding's scheme (390 without funding); the cells must be that scheme's only.
 
-    Warnings are added by `tongchou.funds.early_warning.with_warnings`.
+    Warnings are added by `tongchou.funds.indicators.with_warnings`.
     """
     all_cells = current.cells + (comparison.cells if comparison else ())
     tiers = tiers_in(all_cells)

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from tongchou.funds.early_warning import WarningThresholds, with_warnings
+from tongchou.funds.indicators import WarningThresholds, with_warnings
 from tongchou.funds.operation import (EMPLOYEE, RESIDENT, ClaimsCell, Funding, Period, PeriodFigures,
                                       build_fund_operation_report, totals_funding, visit_type_of, with_schemes)
 from tongchou.ledger.accounts import Fund, Title
