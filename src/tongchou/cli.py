@@ -12,7 +12,7 @@ from tongchou.clearing.cli import app as clearing_app
 from tongchou.clearing.store_cli import register as register_clearing_store
 from tongchou.demo.cli import demo_command
 from tongchou.funds.cli import report_app
-from tongchou.funds.manage_cli import app as funds_app
+from tongchou.funds.cli import funds_app
 from tongchou.generate.cli import generate_command
 from tongchou.policy.cli import app as policy_app
 from tongchou.settlement.cli import settle_command
