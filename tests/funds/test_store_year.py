@@ -22,7 +22,7 @@ from tongchou.clearing import store_ops as clearing
 from tongchou.clearing.payment import paid_to_institution
 from tongchou.clearing.rules import load_rules
 from tongchou.enrolment.service import EnrolmentService
-from tongchou.funds import store_ops as ops
+from tongchou.funds import service as ops
 from tongchou.funds import store_views as views
 from tongchou.funds.budget import BudgetLine, month_end
 from tongchou.funds.fund_errors import FundInputError

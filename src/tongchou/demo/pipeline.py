@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from tongchou.clearing import store_ops as clearing
 from tongchou.clearing.rules import load_rules
 from tongchou.demo.revenue import contribution_entries, need_funded_entries
-from tongchou.funds import store_ops as fund_ops
+from tongchou.funds import service as fund_ops
 from tongchou.funds import store_views as fund_views
 from tongchou.funds.budget import BudgetLine
 from tongchou.generate.pipeline import GenerateOptions, generate

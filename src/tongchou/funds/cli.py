@@ -1,4 +1,4 @@
-"""The fund on the command line (a thin shell over the core and `service`/`store_ops`).
+"""The fund on the command line (a thin shell over the core and `service`).
 
 `tongchou report fund-operation` reads a claims table and a funding file, or the store (`--db`), and
 writes the fund operation analysis (基金运行分析) as JSON, Markdown or HTML; bad input is reported on
@@ -36,7 +36,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from tongchou.funds import store_ops as ops
+from tongchou.funds import service as ops
 from tongchou.funds import store_views as views
 from tongchou.funds.budget import BudgetLine, parse_budget_csv, parse_budget_yaml
 from tongchou.funds.claims_source import ClaimsTable

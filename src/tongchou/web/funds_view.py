@@ -1,7 +1,7 @@
 """The fund pages' view models: dashboard, fund operation report, budgets and the risk adjustment fund.
 
 All figures come from the funds core and the ledger (`ledger.balances`, `funds.indicators`,
-`funds.store_ops`, `funds.operation`, `funds.report_view`); this module only selects the scope
+`funds.service`, `funds.operation`, `funds.report_view`); this module only selects the scope
 (county users see their county, never the pool) and shapes what the templates show.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongchou.funds import store_ops
+from tongchou.funds import service as fund_service
 from tongchou.funds import store_views
 from tongchou.funds.budget import POOL, time_progress
 from tongchou.funds.fund_rules import RiskAdjustmentRule
@@ -74,7 +74,7 @@ def dashboard(session: Session, on: dt.date, scope: str | None, names: dict[str,
 
 def _plans(session: Session, year: int, scope: str | None) -> dict[tuple[str, str], int]:
     plans: dict[tuple[str, str], int] = {}
-    for line in store_ops.budget_lines(session, year):
+    for line in fund_service.budget_lines(session, year):
         if scope is not None and line.county != scope:
             continue
         plans[(line.fund, line.county)] = line.expenditure
@@ -190,10 +190,10 @@ def risk_rule_of(rule: RiskAdjustmentRule | None, pool: tuple[str, str] | None
 
 def budget_page(session: Session, year: int, month: int, scope: str | None, names: dict[str, str],
                 rule: RiskAdjustmentRule | None, pool: tuple[str, str] | None = None) -> BudgetPage:
-    lines = [line for line in store_ops.budget_lines(session, year) if scope is None or line.county == scope]
+    lines = [line for line in fund_service.budget_lines(session, year) if scope is None or line.county == scope]
     executions, chart_rows = [], []
     for fund in sorted({line.fund for line in lines}):
-        rows = [e for e in store_ops.execution_rows(session, year, month, fund)
+        rows = [e for e in fund_service.execution_rows(session, year, month, fund)
                 if scope is None or e.county == scope]
         executions.append(store_views.execution_document(rows, names))
         chart_rows += [e for e in rows if e.expenditure_rate is not None]
@@ -201,7 +201,7 @@ def budget_page(session: Session, year: int, month: int, scope: str | None, name
     page = BudgetPage(year, store_views.budget_document(lines, year, names) if lines else None, executions,
                       None, rule.name if rule else None, note)
     if rule is not None and scope is None:
-        page.risk = store_views.risk_statement_document(store_ops.risk_statement(session, rule, year), rule.name,
+        page.risk = store_views.risk_statement_document(fund_service.risk_statement(session, rule, year), rule.name,
                                                         rule.holder, names)
     for fund in sorted({e.fund for e in chart_rows}):  # one chart per fund: the schemes are accounted separately
         rows = [e for e in chart_rows if e.fund == fund]
