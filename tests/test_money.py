@@ -65,3 +65,27 @@ def test_wan_text_is_the_nearest_hundred_yuan(fen):
     shown = parse_yuan_text(wan_text(fen))
     assert shown % 10_000 == 0
     assert abs(shown - fen) <= 5_000
+
+
+def test_fund_reasons_print_negative_amounts_with_their_sign():
+    """funds/deficit and funds/transition floored negative fen: −1.50 元 read "-2.50元"."""
+    from tongchou.funds.deficit import Resolution
+    from tongchou.funds.transition import HandoverPlan
+
+    plan = HandoverPlan("resident_pooled", "330602", legacy_balance=-150, arrears_cleared=0,
+                        arrears_outstanding=0, handover_base=0, tranches=(), movements=())
+    assert plan.reason.startswith("存量基金-1.50元，")
+    resolution = Resolution("resident_pooled", "330602", gap=5, steps=(), city_subsidy=0, county_subsidy=0,
+                            unfunded=-150, movements=())
+    assert "基金缺口0.05元" in resolution.reason and "仍有缺口-1.50元" in resolution.reason
+
+
+def test_supervision_sql_yuan_macro_keeps_the_sign():
+    import duckdb
+
+    from tongchou.supervision.sql import MACROS
+
+    con = duckdb.connect()
+    con.execute(MACROS)
+    for fen in (-123456, -150, -50, -5, 0, 5, 123456):
+        assert con.execute("SELECT yuan(?::BIGINT)", [fen]).fetchone()[0] == fen_to_str(fen)

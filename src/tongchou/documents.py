@@ -119,6 +119,8 @@ Block = Union[Paragraph, KeyFigures, Table, Chart, Notice]
 
 @dataclass(frozen=True)
 class Section:
+    """A titled part of the document; an empty heading (a one-table statement) shows no title."""
+
     heading: str
     blocks: tuple[Block, ...] = ()
 
@@ -202,6 +204,45 @@ def to_json(doc: Document) -> dict[str, Any]:
     return {**result, **doc.payload}
 
 
+STANDARD_KEYS = ("title", "meta", "context", "sections", "subtitle", "footer")
+_CONTEXT_LABELS = {"统筹区", "区县", "险种", "期间", "数据来源", "生成时间"}
+
+
+def _block_of(data: Mapping[str, Any]) -> Block:
+    kind = data["kind"]
+    if kind == "paragraph":
+        return Paragraph(data["text"])
+    if kind == "key_figures":
+        return KeyFigures(tuple(KeyFigure(f["label"], f["value"], f.get("unit", "")) for f in data["figures"]))
+    if kind == "table":
+        return Table(data.get("caption", ""), data["columns"], data["rows"], data.get("numeric"))
+    if kind == "chart":
+        return Chart(data["title"], data["option"], int(data.get("height", 400)))
+    if kind == "notice":
+        return Notice(data["level"], data["text"])
+    raise ValueError(f"unknown block kind {kind!r}")
+
+
+def _section_of(data: Mapping[str, Any]) -> Section:
+    if "blocks" in data:
+        return Section(data["title"], tuple(_block_of(b) for b in data["blocks"]))
+    # a section stored before this model: one titled table and an optional note
+    table = Table("", data["columns"], data["rows"])
+    return Section(data["title"], (table, Notice("info", data["note"])) if data.get("note") else (table,))
+
+
+def from_json(data: Mapping[str, Any]) -> Document:
+    """The document `to_json` wrote (e.g. kept in the store); keys beside the standard ones are the payload."""
+    context = data.get("context") or {}
+    fields = tuple((label, value) for label, value in data.get("meta", []) if label not in _CONTEXT_LABELS
+                   or not context)
+    meta = DocumentMeta(context.get("region") or "", context.get("county"), context.get("period") or "",
+                        context.get("generated_at"), context.get("source") or "", context.get("scheme"), fields)
+    return Document(data["title"], meta, tuple(_section_of(s) for s in data.get("sections", [])),
+                    data.get("subtitle", ""), data.get("footer", ""),
+                    {key: value for key, value in data.items() if key not in STANDARD_KEYS})
+
+
 # --------------------------------------------------------------------------- Markdown
 
 
@@ -239,7 +280,8 @@ def to_markdown(doc: Document) -> str:
     if pairs:
         lines += [*(f"- {label}：{value}" for label, value in pairs), ""]
     for section in doc.sections:
-        lines += [f"## {section.heading}", ""]
+        if section.heading:
+            lines += [f"## {section.heading}", ""]
         for block in section.blocks:
             rendered = markdown_block(block)
             if rendered:
@@ -350,7 +392,8 @@ def to_html(doc: Document, echarts_path: Path | None = None) -> str:
                                                   for label, value in pairs) + "</dl>")
     for section in doc.sections:
         blocks = "\n".join(html_block(block, chart_ids) for block in section.blocks)
-        parts.append(f"<section>\n<h2>{escape(section.heading)}</h2>\n{blocks}\n</section>")
+        heading = f"<h2>{escape(section.heading)}</h2>\n" if section.heading else ""
+        parts.append(f"<section>\n{heading}{blocks}\n</section>")
     if doc.footer:
         parts.append(f"<footer>{escape(doc.footer)}</footer>")
     scripts = ""

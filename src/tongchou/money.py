@@ -94,7 +94,7 @@ def _ratio_parts(rate: Decimal) -> tuple[int, int]:
 
 
 def apply_rate(fen: Fen, rate: Decimal) -> Fen:
-    """fen × rate rounded half-up to the fen (the rounding rule of settlement.md), in exact integers."""
+    """fen × rate rounded half-up to the fen (the rounding rule of docs/reference/settlement-rules.md), in exact integers."""
     numerator, denominator = _ratio_parts(rate)
     product = fen * numerator
     if product >= 0:

@@ -7,7 +7,7 @@ Demo assumptions (examples, docs/demo.md):
   income of the benefit year: it is booked on 1 January of that year;
 - the critical illness layer is run by the fund itself: 30 元 per insured resident (example value)
   is transferred from the resident pooled fund to the critical illness fund on 31 January (an
-  earmarked amount, spec/funds.md);
+  earmarked amount, docs/reference/fund-rules.md);
 - medical assistance (医疗救助) and the civil-servant supplement (公务员医疗补助) are funded by the
   treasury by need (以支定收): 110 % of what each county's fund paid in the year, booked on 31 January.
 """
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from tongchou.codes import Insutype
 from tongchou.funds.postings import premium_entry
 from tongchou.ledger.accounts import Account, Fund, Title
 from tongchou.ledger.postings import (Entry, balanced_entry, employee_contribution_entry, move,
                                       resident_contribution_entry)
 from tongchou.money import Fen, to_fen
 
-RESIDENT, EMPLOYEE = "390", "310"
 CRITICAL_ILLNESS_PER_RESIDENT: Fen = 3000     # example: 30 元 per insured resident and year
 NEED_FUNDED = {Fund.MEDICAL_ASSISTANCE: "医疗救助资金（财政按需安排）", Fund.CIVIL_SERVANT: "公务员医疗补助资金（财政安排）"}
 NEED_MARGIN_PERCENT = 110
@@ -43,7 +43,7 @@ def contribution_entries(path: Path, counties: dict[str, str]) -> list[Entry]:
         psn_no, year, paid_on = row["psn_no"], int(row["year"]), row["paid_on"]
         county = counties[psn_no]
         cause = f"history:{row['insutype']}:{psn_no}:{year}"
-        if row["insutype"] == RESIDENT:
+        if row["insutype"] == Insutype.RESIDENT:
             booked_on = max(paid_on, dt.date(year, 1, 1))  # 预缴 is the benefit year's income
             entries.append(resident_contribution_entry(cause, county, booked_on, to_fen(row["individual_amt"])))
             subsidies[(county, year)] += to_fen(row["subsidy_amt"])

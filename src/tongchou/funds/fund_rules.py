@@ -1,4 +1,4 @@
-"""Rules of the pooled fund as data (spec/funds.md "Budget, final accounts, adjustment" and
+"""Rules of the pooled fund as data (docs/reference/fund-rules.md "Budget, final accounts, adjustment" and
 "Monitoring and early warning"): pydantic models of the YAML files under ``policies/funds/``.
 
 Each file has a ``kind``:

@@ -1,4 +1,4 @@
-"""The policy schema: every rule of spec/settlement.md expressed as data.
+"""The policy schema: every rule of docs/reference/settlement-rules.md expressed as data.
 
 Amounts are yuan in the files (numbers or decimal strings, at most two
 decimals) and integer fen once loaded; ratios are exact Decimals.
@@ -14,7 +14,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from tongchou.money import fen_to_str, to_decimal_rate, yaml_fen
 
-ADMIN_TIERS = ("village", "township", "county", "city", "province", "outside")
 AdminTier = Literal["village", "township", "county", "city", "province", "outside"]
 PaymentField = Literal["hifob_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "oth_pay"]
 LAYER_ORDER: tuple[str, ...] = ("hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "maf_pay", "oth_pay")
