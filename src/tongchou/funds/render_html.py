@@ -52,7 +52,7 @@ def axis_max(values: list[Any], mark: Decimal | None) -> int | None:
     numbers = [Decimal(v) for v in values if v is not None]
     if mark is None or (numbers and max(numbers) >= mark):
         return None
-    step = 10 if mark > 10 else 1
+    step = 20 if mark > 50 else 10 if mark > 10 else 1
     return int(-(-Decimal(mark) * Decimal("1.1") // step) * step)
 
 
