@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 import sqlite3
-import threading
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.web.test_browser import ARGS, CHROMIUM, VIEWPORT, _require_browser
+from tests.web.test_browser import ARGS, CHROMIUM, VIEWPORT, _require_browser, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "funds"
 PASSWORD = "Funds-browser-2018"
@@ -58,8 +56,6 @@ def demo_region(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(demo_region):
-    import uvicorn
-
     from tongchou.policy.registry import Registry
     from tongchou.store.crypto import cipher_from_environment
     from tongchou.store.uow import Store
@@ -67,19 +63,8 @@ def server(demo_region):
 
     store = Store.open(demo_region)
     app = create_app(store, Registry.load(), cipher=cipher_from_environment(), today=lambda: dt.date(YEAR, 12, 31))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
     store.close()
 
 

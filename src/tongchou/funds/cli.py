@@ -47,7 +47,8 @@ from tongchou.funds.fund_rules import (DeficitSharingRule, LegacyHandoverRule, R
 from tongchou.funds.funding import load_funding
 from tongchou.funds.indicators import with_warnings
 from tongchou.funds.operation import RESIDENT, PeriodFigures, build_fund_operation_report, parse_period
-from tongchou.funds.render_html import AssetMissingError, render_html
+from tongchou.documents import AssetMissingError
+from tongchou.funds.render_html import render_html
 from tongchou.funds.render_json import render_json
 from tongchou.funds.render_md import render_markdown
 from tongchou.funds.risk_adjustment import remittances

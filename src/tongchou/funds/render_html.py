@@ -16,32 +16,19 @@ import jinja2
 from markupsafe import Markup
 
 import tongchou
+from tongchou import documents
+from tongchou.documents import load_echarts
 from tongchou.funds import wording as w
 from tongchou.funds.render_json import dumps
 from tongchou.funds.report_view import build_view, labels, shown_groups, shown_tiers
 
 ECHARTS_PATH = Path(tongchou.__file__).parent / "web" / "static" / "echarts.min.js"
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-class AssetMissingError(RuntimeError):
-    """A front-end asset the page inlines has not been built."""
-
-
-def load_echarts(path: Path | None = None) -> str:
-    """The ECharts build to inline (the module's ECHARTS_PATH unless told otherwise)."""
-    path = path or ECHARTS_PATH
-    if not path.is_file():
-        raise AssetMissingError(
-            f"the HTML report inlines ECharts but {path} is missing: run `bash scripts/build-assets.sh` "
-            "(npm ci + copy from node_modules/echarts/dist) in the repository first"
-        )
-    return path.read_text(encoding="utf-8")
 
 
 def inline_script(text: str) -> Markup:
-    """Script text safe inside <script>…</script>: no closing tag can appear in it."""
-    return Markup(text.replace("</", "<\\/"))
+    """Script text safe inside <script>…</script> (the shared documents' rule), for the Jinja page."""
+    return Markup(documents.inline_script(text))
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 # --------------------------------------------------------------------------- charts
@@ -138,7 +125,7 @@ def chart_options(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def render_html(report: Mapping[str, Any], echarts_path: Path | None = None) -> str:
-    echarts = load_echarts(echarts_path)
+    echarts = load_echarts(echarts_path or ECHARTS_PATH)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
