@@ -21,7 +21,7 @@ from tongchou.clearing.rules import load_rules
 from tongchou.codes import Insutype
 from tongchou.demo.revenue import contribution_entries, need_funded_entries
 from tongchou.funds import service as fund_ops
-from tongchou.funds import store_views as fund_views
+from tongchou.funds import documents as fund_views
 from tongchou.funds.budget import BudgetLine
 from tongchou.generate.pipeline import GenerateOptions, generate
 from tongchou.ledger.accounts import Title
@@ -191,7 +191,7 @@ def _reports(db_url: str, out: Path) -> list[str]:
     from tongchou.funds.cli import fund_operation_report_from_store
     from tongchou.funds.render_html import render_html
     from tongchou.funds.render_json import render_json
-    from tongchou.funds.render_md import render_markdown
+    from tongchou.funds.documents import render_markdown
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from tongchou.funds import service as ops
-from tongchou.funds import store_views as views
+from tongchou.funds import documents as views
 from tongchou.funds.budget import BudgetLine, parse_budget_csv, parse_budget_yaml
 from tongchou.funds.claims_source import ClaimsTable
 from tongchou.funds.errors import ReportInputError
@@ -50,7 +50,7 @@ from tongchou.funds.operation import RESIDENT, PeriodFigures, build_fund_operati
 from tongchou.documents import AssetMissingError
 from tongchou.funds.render_html import render_html
 from tongchou.funds.render_json import render_json
-from tongchou.funds.render_md import render_markdown
+from tongchou.funds.documents import render_markdown
 from tongchou.funds.risk_adjustment import remittances
 from tongchou.funds.subledger import movement_record
 from tongchou.funds.transition import Arrear, handover_plan

@@ -20,7 +20,7 @@ from tongchou import documents
 from tongchou.documents import load_echarts
 from tongchou.funds import wording as w
 from tongchou.funds.render_json import dumps
-from tongchou.funds.report_view import build_view, labels, shown_groups, shown_tiers
+from tongchou.funds.documents import build_view, labels, shown_groups, shown_tiers
 
 ECHARTS_PATH = Path(tongchou.__file__).parent / "web" / "static" / "echarts.min.js"
 

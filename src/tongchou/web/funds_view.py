@@ -1,7 +1,7 @@
 """The fund pages' view models: dashboard, fund operation report, budgets and the risk adjustment fund.
 
 All figures come from the funds core and the ledger (`ledger.balances`, `funds.indicators`,
-`funds.service`, `funds.operation`, `funds.report_view`); this module only selects the scope
+`funds.service`, `funds.operation`, `funds.documents`); this module only selects the scope
 (county users see their county, never the pool) and shapes what the templates show.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tongchou.funds import service as fund_service
-from tongchou.funds import store_views
+from tongchou.funds import documents as fund_documents
 from tongchou.funds.budget import POOL, time_progress
 from tongchou.funds.fund_rules import RiskAdjustmentRule
 from tongchou.funds.indicators import Indicator, ScopeFigures, indicators_of
@@ -129,7 +129,7 @@ def status_name(status: str) -> str:
 
 @dataclass
 class OperationReport:
-    view: Any  # funds.report_view.ReportView of the scheme shown
+    view: Any  # funds.documents.ReportView of the scheme shown
     charts: dict[str, dict[str, Any]]
     start: dt.date
     end: dt.date
@@ -147,7 +147,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
     (a new journal entry) since the last time."""
     from tongchou.funds.operation import EMPLOYEE, RESIDENT, Period
     from tongchou.funds.render_html import chart_options
-    from tongchou.funds.report_view import build_view
+    from tongchou.funds.documents import build_view
     from tongchou.funds.service import fund_operation_from_store
 
     books = store.read(lambda s: s.execute(select(func.max(JournalEntry.id))).scalar())
@@ -168,7 +168,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
 @dataclass
 class BudgetPage:
     year: int
-    budget: dict[str, Any] | None        # funds.store_views document, or None when no budget is entered
+    budget: dict[str, Any] | None        # funds.documents statement, or None when no budget is entered
     executions: list[dict[str, Any]]
     risk: dict[str, Any] | None
     risk_rule: str | None
@@ -195,13 +195,13 @@ def budget_page(session: Session, year: int, month: int, scope: str | None, name
     for fund in sorted({line.fund for line in lines}):
         rows = [e for e in fund_service.execution_rows(session, year, month, fund)
                 if scope is None or e.county == scope]
-        executions.append(store_views.execution_document(rows, names))
+        executions.append(fund_documents.execution_document(rows, names))
         chart_rows += [e for e in rows if e.expenditure_rate is not None]
     rule, note = risk_rule_of(rule, pool)
-    page = BudgetPage(year, store_views.budget_document(lines, year, names) if lines else None, executions,
+    page = BudgetPage(year, fund_documents.budget_document(lines, year, names) if lines else None, executions,
                       None, rule.name if rule else None, note)
     if rule is not None and scope is None:
-        page.risk = store_views.risk_statement_document(fund_service.risk_statement(session, rule, year), rule.name,
+        page.risk = fund_documents.risk_statement_document(fund_service.risk_statement(session, rule, year), rule.name,
                                                         rule.holder, names)
     for fund in sorted({e.fund for e in chart_rows}):  # one chart per fund: the schemes are accounted separately
         rows = [e for e in chart_rows if e.fund == fund]
