@@ -22,7 +22,7 @@ from tongchou.funds.operation import (
     parse_period,
     time_progress,
 )
-from tongchou.funds.render_json import dumps
+from tongchou.funds.documents import dumps
 from tongchou.funds.wording import comparison_label, period_label
 
 # --------------------------------------------------------------------------- time progress

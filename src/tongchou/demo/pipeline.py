@@ -189,8 +189,8 @@ def _clear_months(store: Store) -> None:
 
 def _reports(db_url: str, out: Path) -> list[str]:
     from tongchou.funds.cli import fund_operation_report_from_store
-    from tongchou.funds.render_html import render_html
-    from tongchou.funds.render_json import render_json
+    from tongchou.funds.documents import render_html
+    from tongchou.funds.documents import render_json
     from tongchou.funds.documents import render_markdown
 
     out.mkdir(parents=True, exist_ok=True)

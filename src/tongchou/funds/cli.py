@@ -48,8 +48,8 @@ from tongchou.funds.funding import load_funding
 from tongchou.funds.indicators import with_warnings
 from tongchou.funds.operation import RESIDENT, PeriodFigures, build_fund_operation_report, parse_period
 from tongchou.documents import AssetMissingError
-from tongchou.funds.render_html import render_html
-from tongchou.funds.render_json import render_json
+from tongchou.funds.documents import render_html
+from tongchou.funds.documents import render_json
 from tongchou.funds.documents import render_markdown
 from tongchou.funds.risk_adjustment import remittances
 from tongchou.funds.subledger import movement_record

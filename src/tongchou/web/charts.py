@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tongchou.funds.render_html import value_axis as funds_value_axis
-from tongchou.funds.render_json import dumps
+from tongchou.funds.documents import value_axis as funds_value_axis
+from tongchou.funds.documents import dumps
 from markupsafe import Markup
 
 PALETTE = ["#2f6fb0", "#c23531", "#2f8f4e", "#d48265", "#6e7074", "#546570"]

@@ -146,7 +146,7 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
     """基金运行分析 of one scheme; the schemes' figures are computed again only when the books have changed
     (a new journal entry) since the last time."""
     from tongchou.funds.operation import EMPLOYEE, RESIDENT, Period
-    from tongchou.funds.render_html import chart_options
+    from tongchou.funds.documents import chart_options
     from tongchou.funds.documents import build_view
     from tongchou.funds.service import fund_operation_from_store
 
