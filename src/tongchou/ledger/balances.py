@@ -12,7 +12,7 @@ date range; the core (`figures`) classifies the titles:
 | transfers | revenue_transfer_in, expense_transfer_out, and any same-fund move into or out of the pool (handover, county → county) | in / out |
 
 so that closing = opening + revenue − expenditure + transfers in − transfers out, exactly
-(`tongchou.funds.subledger.Flows`). The pool's row sums the counties' titles first, so a transfer
+(`tongchou.ledger.accounts.Flows`). The pool's row sums the counties' titles first, so a transfer
 between two counties of a fund cancels in the pool.
 """
 
