@@ -60,6 +60,25 @@ def find_version(registry: Registry, key: str) -> VersionRef | None:
     return None
 
 
+def policy_name(registry: Registry, policy_id: str | None) -> str:
+    """A policy by its name (the id only when the registry no longer has it)."""
+    policy = registry.policies.get(policy_id or "")
+    return policy.name if policy else (policy_id or "—")
+
+
+def benefit_line_name(registry: Registry, policy_id: str | None, version: int | None, line_id: str | None) -> str | None:
+    """A benefit line by its name in the policy version (its id only when the version no longer has it)."""
+    if not line_id:
+        return None
+    policy = registry.policies.get(policy_id or "")
+    for v in (policy.versions if policy else ()):
+        if v.version == version or version is None:
+            for line in list(v.benefits) + [b for t in v.transitional for b in t.benefits]:
+                if line.id == line_id:
+                    return line.name
+    return line_id
+
+
 # ---------------------------------------------------------------- wording
 
 def _ref(ref: Ref | None) -> str:

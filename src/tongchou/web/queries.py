@@ -63,6 +63,10 @@ def pool_of(session: Session) -> m.PoolRegion | None:
     return session.execute(select(m.PoolRegion).limit(1)).scalar_one_or_none()
 
 
+def pool_of_county(session: Session, county: str) -> str | None:
+    return session.execute(select(m.CountyRow.pool).where(m.CountyRow.admdvs == county)).scalar_one_or_none()
+
+
 # ---------------------------------------------------------------- persons
 
 def search_persons(session: Session, scope: str | None, *, psn_no: str | None = None, name: str | None = None,
@@ -175,6 +179,17 @@ def catalogue_names(session: Session, codes: set[str]) -> dict[str, str]:
 def institutions(session: Session, scope: str | None, number: int) -> Page:
     query = scoped(select(m.Institution), m.Institution.county, scope).order_by(m.Institution.code)
     return page_of(session, query, number)
+
+
+def institution_options(session: Session, scope: str | None, limit: int = 500) -> list[tuple[str, str]]:
+    """(code, name) of the institutions in the scope, for the forms' suggestions."""
+    query = scoped(select(m.Institution.code, m.Institution.name), m.Institution.county, scope)
+    return [tuple(row) for row in session.execute(query.order_by(m.Institution.code).limit(limit)).all()]
+
+
+def enrolments_of(session: Session, psn_no: str) -> list[m.Enrolment]:
+    return list(session.execute(select(m.Enrolment).where(m.Enrolment.psn_no == psn_no)
+                                .order_by(m.Enrolment.start)).scalars())
 
 
 def institution(session: Session, scope: str | None, code: str) -> m.Institution | None:
