@@ -96,10 +96,23 @@ def person(session: Session, scope: str | None, psn_no: str) -> m.Person | None:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """One contribution of the person: a contribution line, or an entry the ledger booked without one."""
+
+    year: int | None
+    insutype: str | None
+    kind: str
+    amount: int
+    paid_on: dt.date | None
+    status: str
+    held_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class PersonFile:
     enrolments: list[m.Enrolment]
     filings: list[m.Filing]
-    contributions: list[m.ContributionLine]
+    contributions: list[Contribution]
     year_states: list[m.YearStateRow]
     settlements: list[m.Settlement]
     cancelled: set[str]
@@ -114,17 +127,46 @@ def person_file(session: Session, psn_no: str) -> PersonFile:
     settlements = rows(select(m.Settlement).where(m.Settlement.psn_no == psn_no)
                        .order_by(m.Settlement.enddate.desc(), m.Settlement.id.desc()).limit(200))
     ids = [s.setl_id for s in settlements]
+    enrolments = rows(select(m.Enrolment).where(m.Enrolment.psn_no == psn_no).order_by(m.Enrolment.start.desc()))
     return PersonFile(
-        enrolments=rows(select(m.Enrolment).where(m.Enrolment.psn_no == psn_no).order_by(m.Enrolment.start.desc())),
+        enrolments=enrolments,
         filings=rows(select(m.Filing).where(m.Filing.psn_no == psn_no).order_by(m.Filing.valid_from.desc())),
-        contributions=rows(select(m.ContributionLine).where(m.ContributionLine.psn_no == psn_no)
-                           .order_by(m.ContributionLine.id.desc()).limit(100)),
+        contributions=contributions(session, psn_no, enrolments),
         year_states=rows(select(m.YearStateRow).where(m.YearStateRow.psn_no == psn_no)
                          .order_by(m.YearStateRow.year.desc(), m.YearStateRow.insutype)),
         settlements=settlements,
         cancelled=cancelled_among(session, ids),
         manual=manual_among(session, ids),
     )
+
+
+def contributions(session: Session, psn_no: str, enrolments: list[m.Enrolment]) -> list[Contribution]:
+    """The person's contribution lines, and the contributions the ledger booked for the person without a line
+    (bulk history: cause `history:<insutype>:<psn_no>:<year>`, looked up by exact cause id, one per enrolment
+    year), newest first."""
+    lines = [Contribution(c.year, c.insutype, c.kind, c.amount, c.paid_on, c.status, c.held_reason)
+             for c in session.execute(select(m.ContributionLine).where(m.ContributionLine.psn_no == psn_no)
+                                      .order_by(m.ContributionLine.id.desc()).limit(100)).scalars()]
+    causes = {f"history:{e.insutype}:{psn_no}:{year}": (e.insutype, year) for e in enrolments
+              for year in range(e.start.year, (e.end or e.start).year + 1)}
+    booked = []
+    if causes:
+        query = (select(m.JournalEntry.cause_id, m.JournalEntry.booked_on, func.sum(m.Posting.debit))
+                 .join(m.Posting, m.Posting.entry_id == m.JournalEntry.id)
+                 .where(m.JournalEntry.cause_type == "contribution", m.JournalEntry.cause_id.in_(causes))
+                 .group_by(m.JournalEntry.cause_id, m.JournalEntry.booked_on))
+        for cause, booked_on, amount in session.execute(query).all():
+            insutype, year = causes[cause]
+            booked.append(Contribution(year, insutype, "employee" if insutype == "310" else "individual",
+                                       int(amount or 0), booked_on, "accepted"))
+    return sorted(lines + booked, key=lambda c: (c.year or 0, c.paid_on or dt.date.min), reverse=True)
+
+
+def institution_names(session: Session, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(session.execute(select(m.Institution.code, m.Institution.name)
+                                .where(m.Institution.code.in_(codes))).all())
 
 
 def cancelled_among(session: Session, setl_ids: list[str]) -> set[str]:

@@ -82,7 +82,8 @@ def _search_page(request: Request, current: Current, q: str):
     rows = [{"person": p, "id_masked": masked_id(request, p)} for p in found]
     template = "_person_results.html" if is_htmx(request) else "persons.html"
     shown = mask_id_number(q.strip()) if _looks_like_id_number(q.strip()) else q  # never echo an ID number
-    return render(request, current, template, q=shown, rows=rows, searched=bool(q.strip()))
+    names = store_for(request, current).read(queries.county_names)
+    return render(request, current, template, q=shown, rows=rows, searched=bool(q.strip()), county_names=names)
 
 
 @router.get("/persons")
@@ -115,10 +116,12 @@ def person_page(request: Request, psn_no: str, current: Current = Depends(requir
     person = _person_or_404(request, current, psn_no, trail.PERSON_VIEW)
     file = store.read(lambda s: queries.person_file(s, psn_no))
     names = store.read(queries.county_names)
+    institutions = store.read(lambda s: queries.institution_names(s, {x.fixmedins_code for x in file.settlements}))
     phone = console.cipher.decrypt(person.phone_enc, "person.phone")
     audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no)
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
-                  phone_masked=mask_phone(phone), county_names=names, state_rows=_state_rows(file.year_states),
+                  phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,
+                  today=console.today(), state_rows=_state_rows(file.year_states, state_names(console.registry)),
                   may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
                   unmask_reasons=UNMASK_REASONS)
 
@@ -155,7 +158,31 @@ STATE_LABELS = {"caps_used": "已计入年度限额", "dedc_used": "已付起付
                 "layer_paid": "分段补偿累计支付", "counters": "计数"}
 
 
-def _state_rows(states) -> list[dict]:
+COUNTER_LABELS = {"admissions": "住院次数", "visits": "就诊次数"}
+
+
+def state_names(registry) -> dict[str, str]:
+    """Cap, layer and deductible ids of every policy → their Chinese names (the accumulators are keyed by id)."""
+    names: dict[str, str] = dict(COUNTER_LABELS)
+    for policy in registry.policies.values():
+        for version in policy.versions:
+            names.update({cap.id: cap.name for cap in version.caps})
+            names.update({layer.id: layer.name for layer in version.layers})
+            for line in version.benefits:
+                accumulator = getattr(line.deductible, "accumulator", None) if line.deductible else None
+                if accumulator:
+                    names.setdefault(accumulator, f"{line.name}起付线")
+    return names
+
+
+def _state_name(inner: str, names: dict[str, str]) -> str:
+    """`critical_illness:0` → 大病保险（第1段）; an id no policy names stays as it is."""
+    base, _, part = inner.partition(":")
+    name = names.get(base, base)
+    return f"{name}（第{int(part) + 1}段）" if part.isdigit() else name
+
+
+def _state_rows(states, names: dict[str, str]) -> list[dict]:
     """The accumulators (YearState JSON: amounts as yuan strings) as (label, value, is_money) rows, money in fen."""
     rows = []
     for state in states:
@@ -163,9 +190,10 @@ def _state_rows(states) -> list[dict]:
         for key, value in sorted((state.state or {}).items()):
             if key == "admissions" and isinstance(value, dict):
                 entries.append(("本年住院（次）", len(value), False))
-            elif isinstance(value, dict):
+            elif isinstance(value, dict) and key != "admissions":
                 money = key != "counters"
-                entries += [(f"{STATE_LABELS.get(key, key)}·{inner}", to_fen(amount) if money else amount, money)
+                entries += [(f"{STATE_LABELS.get(key, key)}·{_state_name(inner, names)}",
+                             to_fen(amount) if money else amount, money)
                             for inner, amount in sorted(value.items())]
         rows.append({"row": state, "entries": entries})
     return rows
