@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from tongchou.access.sessions import Current
+from tongchou.codes import Insutype
 from tongchou.web import policy_view, simulation
 from tongchou.web.auth import checked_form, console_of, is_htmx, render, require
 from tongchou.web.charts import as_json
@@ -46,22 +47,30 @@ def policy(request: Request, policy_id: str, version: int | None = None,
                   versions=sorted(found.versions, key=lambda v: v.version))
 
 
-SCHEMES = {"390": "城乡居民基本医疗保险", "310": "职工基本医疗保险"}
+SCHEMES = Insutype.options(Insutype.RESIDENT, Insutype.EMPLOYEE)
 
 
-def _simulation_page(request, current, values, errors, result=None, status_code=200):
+def _simulation_page(request, current, values, errors, result=None, status_code=200, template=None):
     registry = console_of(request).registry
-    options = {scheme: simulation.base_policies(registry, scheme) for scheme in SCHEMES}
-    template = "_simulation_result.html" if is_htmx(request) else "simulation.html"
+    scheme = values.get("scheme") if values.get("scheme") in SCHEMES else "390"
+    options = dict(simulation.base_policies(registry, scheme))
+    template = template or ("_simulation_result.html" if is_htmx(request) else "simulation.html")
     charts = {k: as_json(v) for k, v in result.charts.items()} if result else {}
     return render(request, current, template, status_code, values=values, errors=errors, result=result,
-                  options=options, schemes=SCHEMES, charts=charts, max_claims=simulation.MAX_CLAIMS)
+                  options=options, schemes=SCHEMES, charts=charts, max_claims=simulation.MAX_CLAIMS,
+                  scheme_label=SCHEMES[scheme])
 
 
 @router.get("/simulation")
 def simulation_form(request: Request, current: Current = Depends(require("simulation.run"))):
     console = console_of(request)
     return _simulation_page(request, current, {"scheme": "390", "year": str(console.today().year)}, {})
+
+
+@router.get("/simulation/policies")
+def simulation_policies(request: Request, scheme: str = "390", current: Current = Depends(require("simulation.run"))):
+    """The two policy lists for the chosen scheme (the form swaps them in when the scheme changes)."""
+    return _simulation_page(request, current, {"scheme": scheme}, {}, template="_simulation_policies.html")
 
 
 @router.post("/simulation")
@@ -79,5 +88,5 @@ async def simulation_run(request: Request, current: Current = Depends(require("s
     except FormErrors as exc:
         return _simulation_page(request, current, form, exc.errors, status_code=422)
     except simulation.SimulationError as exc:
-        return _simulation_page(request, current, form, {"_": str(exc)}, status_code=422)
+        return _simulation_page(request, current, form, {exc.field: str(exc)}, status_code=422)
     return _simulation_page(request, current, form, {}, result)
