@@ -216,7 +216,7 @@ def settlement_page(request: Request, setl_id: str, current: Current = Depends(r
                   verdict=reimbursement.verdict(s, s.explanation or []),
                   policy_name=policy_view.policy_name(registry, s.policy_id),
                   line_name=policy_view.benefit_line_name(registry, s.policy_id, s.policy_version, s.benefit_line),
-                  institution_name=file.institution.name if file.institution else s.fixmedins_code)
+                  steps=[policy_view.readable(step.get("text", ""), registry) for step in s.explanation or []])
 
 
 AMOUNT_ORDER = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",

@@ -29,7 +29,7 @@ def policy_diff(request: Request, left: str = "", right: str = "", current: Curr
     error = None
     if (left or right) and (a is None or b is None):
         error = "请选择要比较的两个政策版本。"
-    diff = policy_view.diff_versions(a, b) if a and b else None
+    diff = policy_view.diff_versions(a, b, registry) if a and b else None
     return render(request, current, "policy_diff.html", versions=versions, left=a, right=b, diff=diff, error=error)
 
 
@@ -43,7 +43,7 @@ def policy(request: Request, policy_id: str, version: int | None = None,
     chosen = next((v for v in found.versions if v.version == version), None) or \
         max(found.versions, key=lambda v: v.version)
     ref = policy_view.VersionRef(found, chosen)
-    return render(request, current, "policy.html", policy=found, ref=ref, tables=policy_view.version_tables(ref),
+    return render(request, current, "policy.html", policy=found, ref=ref, tables=policy_view.version_tables(ref, registry),
                   versions=sorted(found.versions, key=lambda v: v.version))
 
 
