@@ -25,6 +25,7 @@ RELATIONS = {"spouse": "配偶", "parent": "父母", "child": "子女"}
 LEVELS = {"central": "中央", "provincial": "省级", "city": "市级", "county": "县级", "total": "合计"}
 DISEASE_GROUPS = {"major": "重大门诊慢性病", "other": "其他门诊慢性病", "special": "门诊特殊病", "common": "门诊常见慢性病",
                   "chronic": "门诊慢性病", "X": "示例病种组"}
+AMOUNT_RE = re.compile(r"(?<![\d.,])(\d{4,})\.(\d{2})(?!\d)")  # 106695.00 → 106,695.00
 SEED_RE = re.compile(r"\bseed (\d{3})")
 POLICY_ID_RE = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b")
 VERSION_RE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+) v(\d+)\b")
@@ -36,6 +37,7 @@ def readable(text: str | None, registry: Registry | None = None) -> str:
     if not text:
         return text or ""
     text = SEED_RE.sub(lambda m: f"依据文件{m.group(1)}", text).replace("tier ", "缴费档次")
+    text = AMOUNT_RE.sub(lambda m: f"{int(m.group(1)):,}.{m.group(2)}", text)
     if registry is None:
         return text
     text = VERSION_RE.sub(lambda m: f"第{m.group(2)}版" if m.group(1) in registry.policies else m.group(0), text)
