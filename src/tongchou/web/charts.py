@@ -38,10 +38,22 @@ def _text_width(text: str) -> int:
 
 
 def category_axis(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
+    """Every label shown, turned when needed; on a horizontal chart the first category on top (reading order)."""
     rotate = 0 if horizontal else label_rotation(categories)
-    return {"type": "category", "data": categories,
+    return {"type": "category", "data": categories, "inverse": horizontal,
             "axisLabel": {"interval": 0, "rotate": rotate, "hideOverlap": False},
             "axisTick": {"alignWithLabel": True}}
+
+
+def legend_rows(names: list[str], width: int = CHART_WIDTH) -> int:
+    """How many lines the legend takes (a marker and a gap beside each name)."""
+    rows, used = 1, 0
+    for name in names:
+        item = _text_width(name) + 40
+        if used and used + item > width:
+            rows, used = rows + 1, 0
+        used += item
+    return rows
 
 
 def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, list[Any]]],
@@ -62,7 +74,8 @@ def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, li
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center", "textStyle": {"fontSize": 15}},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 58},
-        "grid": {"top": 96, "left": 16, "right": 40, "bottom": 16, "containLabel": True},
+        "grid": {"top": 78 + 22 * legend_rows([name for name, _values in series]), "left": 16, "right": 40,
+                 "bottom": 16, "containLabel": True},
         "xAxis": value_axis if horizontal else category_axis(categories),
         "yAxis": category_axis(categories, horizontal=True) if horizontal else value_axis,
         "series": chart_series,

@@ -38,7 +38,7 @@ CONTRIBUTION_KINDS = {"individual": "个人缴费", "employer": "单位缴费", 
                       "central": "中央财政补助", "provincial": "省级财政补助", "county": "县级财政补助",
                       "city": "市级财政补助", "retiree": "退休人员划入", "transfer": "转移接续"}
 ASSISTANCE = {"poverty": "建档立卡贫困人员", "low_income": "低保对象", "extreme_poverty": "特困人员",
-              "disabled": "重度残疾人", "orphan": "孤儿"}
+              "dibao": "最低生活保障对象", "tekun": "特困供养人员", "disabled": "重度残疾人", "orphan": "孤儿"}
 AGREEMENT_STATUS = {"active": "协议期内", "suspended": "暂停", "exited": "已退出"}
 SEX = {"1": "男", "2": "女"}
 

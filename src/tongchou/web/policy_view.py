@@ -16,10 +16,8 @@ from tongchou.clearing.views import INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABE
 from tongchou.policy.registry import Registry
 from tongchou.policy.schema import BenefitLine, Condition, Deductible, Policy, Ref, Version
 from tongchou.codes import PsnType
-from tongchou.web.format import ADMIN_TIERS, AMOUNT_LABELS, day, pct, yuan
+from tongchou.web.format import ADMIN_TIERS, AMOUNT_LABELS, ASSISTANCE, day, pct, yuan
 
-ASSISTANCE = {"poverty": "建档立卡贫困人员", "low_income": "低保对象", "extreme_poverty": "特困人员",
-              "disabled": "重度残疾人", "orphan": "孤儿"}
 BASES = {"burden": "个人负担部分", "under_cap": "限额以下部分", "over_cap": "超过限额部分", "remaining": "剩余部分"}
 RELATIONS = {"spouse": "配偶", "parent": "父母", "child": "子女"}
 LEVELS = {"central": "中央", "provincial": "省级", "city": "市级", "county": "县级", "total": "合计"}
@@ -119,7 +117,7 @@ def _codes(values, labels: dict) -> str:
     return "、".join(labels.get(v, labels.get(str(v), str(v))) for v in values)
 
 
-def condition_text(cond: Condition) -> str:
+def condition_text(cond: Condition, places: dict[str, str] | None = None) -> str:
     parts = []
     if cond.med_type:
         parts.append("医疗类别：" + _codes(cond.med_type, MED_TYPE_LABELS))
@@ -136,7 +134,7 @@ def condition_text(cond: Condition) -> str:
     if cond.disease_group:
         parts.append("病种组：" + _codes(cond.disease_group, DISEASE_GROUPS))
     if cond.county:
-        parts.append("区县：" + "、".join(cond.county))  # admdvs: the policy names counties by code
+        parts.append("区县：" + "、".join((places or {}).get(c, c) for c in cond.county))
     if cond.accident is not None:
         parts.append("意外伤害" if cond.accident else "非意外伤害")
     if cond.student is not None:
@@ -159,11 +157,12 @@ def deductible_text(rule: Deductible | None) -> str:
 
 # ---------------------------------------------------------------- tables of a version
 
-def version_tables(ref: VersionRef, registry: Registry | None = None) -> list[Table]:
+def version_tables(ref: VersionRef, registry: Registry | None = None, places: dict[str, str] | None = None
+                   ) -> list[Table]:
     v, p = ref.version, ref.policy
     cap_names = {c.id: c.name for c in v.caps}
     tables = [Table("基本信息", ["项目", "内容"], [
-        ["政策", p.name], ["统筹区", p.region], ["险种", INSUTYPE_LABELS.get(p.scheme, p.scheme)],
+        ["政策", p.name], ["统筹区", (places or {}).get(p.region, p.region)], ["险种", INSUTYPE_LABELS.get(p.scheme, p.scheme)],
         ["类型", "基本政策" if p.kind == "base" else "补充保障（分段补偿）"],
         ["版本", f"第{v.version}版"], ["生效期间", f"{day(v.effective_from)}至{day(v.effective_to)}"],
         ["发布日期", day(v.published)], ["说明", readable(v.note, registry) or "—"],
@@ -173,7 +172,7 @@ def version_tables(ref: VersionRef, registry: Registry | None = None) -> list[Ta
         tables.append(Table("示例政策的假设", ["序号", "假设"], [[str(i), readable(a, registry)] for i, a in enumerate(p.assumptions, 1)]))
     if v.benefits:
         tables.append(Table("待遇项目（起付线、支付比例）", ["待遇项目", "适用范围", "起付标准", "支付比例", "计入限额", "依据"],
-                            [_benefit_row(line, cap_names) for line in v.benefits]))
+                            [_benefit_row(line, cap_names, places) for line in v.benefits]))
     if v.caps:
         tables.append(Table("年度最高支付限额", ["限额", "金额", "依据"],
                             [[c.name, _money(c.amount), _ref(c.ref)] for c in v.caps]))
@@ -182,7 +181,7 @@ def version_tables(ref: VersionRef, registry: Registry | None = None) -> list[Ta
         for variant in layer.variants:
             for part in variant.parts:
                 for tier in part.schedule:
-                    rows.append([variant.name or condition_text(variant.when), BASES.get(part.base, part.base),
+                    rows.append([variant.name or condition_text(variant.when, places), BASES.get(part.base, part.base),
                                  f"{_money(tier.above)}至{_money(tier.up_to) if tier.up_to else '以上'}", _rate(tier.rate),
                                  _money(variant.cap)])
         tables.append(Table(f"{layer.name}（{AMOUNT_LABELS.get(layer.field, layer.field)}"
@@ -208,10 +207,10 @@ def version_tables(ref: VersionRef, registry: Registry | None = None) -> list[Ta
     return tables
 
 
-def _benefit_row(line: BenefitLine, cap_names: dict[str, str]) -> list[str]:
+def _benefit_row(line: BenefitLine, cap_names: dict[str, str], places: dict[str, str] | None = None) -> list[str]:
     ratio = _rate(line.ratio) + (f"（基本药物{_rate(line.essential_ratio)}）" if line.essential_ratio else "")
     caps = "、".join(cap_names.get(c, c) for c in line.caps) or "政策未规定年度限额（非无限额）"
-    return [line.name, condition_text(line.when), deductible_text(line.deductible), ratio, caps, _ref(line.ref)]
+    return [line.name, condition_text(line.when, places), deductible_text(line.deductible), ratio, caps, _ref(line.ref)]
 
 
 def _contributions(v: Version) -> Table:
@@ -249,10 +248,11 @@ class TableDiff:
         return any(line.kind != "same" for line in self.lines)
 
 
-def diff_versions(left: VersionRef, right: VersionRef, registry: Registry | None = None) -> list[TableDiff]:
+def diff_versions(left: VersionRef, right: VersionRef, registry: Registry | None = None,
+                  places: dict[str, str] | None = None) -> list[TableDiff]:
     """Table by table (by caption): rows only in the left (removed), only in the right (added), in both."""
-    old = {t.caption: t for t in version_tables(left, registry)}
-    new = {t.caption: t for t in version_tables(right, registry)}
+    old = {t.caption: t for t in version_tables(left, registry, places)}
+    new = {t.caption: t for t in version_tables(right, registry, places)}
     captions = list(old) + [c for c in new if c not in old]
     return [_diff_table(caption, old.get(caption), new.get(caption)) for caption in captions]
 

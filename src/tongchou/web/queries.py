@@ -59,6 +59,12 @@ def county_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(m.CountyRow.admdvs, m.CountyRow.name).order_by(m.CountyRow.admdvs)).all())
 
 
+def place_names(session: Session) -> dict[str, str]:
+    """Pools and counties by admdvs: their names."""
+    pools = dict(session.execute(select(m.PoolRegion.admdvs, m.PoolRegion.name)).all())
+    return {**pools, **county_names(session)}
+
+
 def pool_of(session: Session) -> m.PoolRegion | None:
     return session.execute(select(m.PoolRegion).limit(1)).scalar_one_or_none()
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from tongchou.access.sessions import Current
 from tongchou.codes import Insutype
-from tongchou.web import policy_view, simulation
-from tongchou.web.auth import checked_form, console_of, is_htmx, render, require
+from tongchou.web import policy_view, queries, simulation
+from tongchou.web.auth import checked_form, console_of, is_htmx, render, require, store_for
 from tongchou.web.charts import as_json
 from tongchou.web.forms import Reader, FormErrors
 
@@ -29,7 +29,8 @@ def policy_diff(request: Request, left: str = "", right: str = "", current: Curr
     error = None
     if (left or right) and (a is None or b is None):
         error = "请选择要比较的两个政策版本。"
-    diff = policy_view.diff_versions(a, b, registry) if a and b else None
+    places = store_for(request, current).read(queries.place_names)
+    diff = policy_view.diff_versions(a, b, registry, places) if a and b else None
     return render(request, current, "policy_diff.html", versions=versions, left=a, right=b, diff=diff, error=error)
 
 
@@ -43,7 +44,9 @@ def policy(request: Request, policy_id: str, version: int | None = None,
     chosen = next((v for v in found.versions if v.version == version), None) or \
         max(found.versions, key=lambda v: v.version)
     ref = policy_view.VersionRef(found, chosen)
-    return render(request, current, "policy.html", policy=found, ref=ref, tables=policy_view.version_tables(ref, registry),
+    places = store_for(request, current).read(queries.place_names)
+    return render(request, current, "policy.html", policy=found, ref=ref,
+                  tables=policy_view.version_tables(ref, registry, places),
                   versions=sorted(found.versions, key=lambda v: v.version))
 
 

@@ -28,6 +28,8 @@ from tongchou.web.format import AMOUNT_LABELS, labelled
 MAX_CLAIMS = 20_000
 SHOWN = ("medfee_sumamt", "hifp_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_part_amt")
 FUND_FIELDS = ("hifp_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_part_amt")
+SHORT_LABELS = {"hifp_pay": "统筹基金", "hifmi_pay": "大病保险", "maf_pay": "医疗救助", "fund_pay_sumamt": "基金支付合计",
+                "psn_part_amt": "个人负担"}  # a chart's axis: the table above gives the full names
 SCOPES = (("by_county", "区县"), ("by_admin_tier", "机构层级"), ("by_med_type", "医疗类别"))
 
 
@@ -210,7 +212,7 @@ def _wan(value: Decimal) -> Decimal:
 def _charts(summary: dict[str, Any], policies: list[str], names: dict[str, str],
             counties: dict[str, str]) -> dict[str, dict[str, Any]]:
     by = summary["by_policy"]
-    result = {"funds": charts.bar("基金支付与个人负担对比", "万元", [AMOUNT_LABELS[f] for f in FUND_FIELDS],
+    result = {"funds": charts.bar("基金支付与个人负担对比", "万元", [SHORT_LABELS[f] for f in FUND_FIELDS],
                                   [(names[p], [_wan(_amount(by[p]["all"], f)) for f in FUND_FIELDS]) for p in policies])}
     keys = sorted({k for p in policies for k in by[p]["by_county"]})
     if keys:
