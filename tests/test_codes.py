@@ -49,3 +49,9 @@ def test_options_keep_order():
 
 def test_student_psn_types():
     assert codes.STUDENT_PSN_TYPES == frozenset({"1401", "1402", "1403", "1404", "1405"})
+
+
+def test_plain_code_tuples():
+    assert codes.SCHEMES == ("310", "390") and all(type(s) is str for s in codes.SCHEMES)
+    assert codes.ADMIN_TIERS == ("village", "township", "county", "city", "province", "outside")
+    assert all(type(t) is str for t in codes.ADMIN_TIERS)

@@ -51,8 +51,8 @@ class Insutype(Code):
     MATERNITY = "510", "生育保险"
 
 
-SCHEMES = (Insutype.EMPLOYEE, Insutype.RESIDENT)
-"""The two basic schemes whose funds are never mixed in one figure."""
+SCHEMES: tuple[str, ...] = (Insutype.EMPLOYEE.value, Insutype.RESIDENT.value)
+"""The two basic schemes whose funds are never mixed in one figure (plain codes, for messages and SQL)."""
 
 
 class MedType(Code):
@@ -119,6 +119,10 @@ class AdminTier(Code):
     CITY = "city", "市级"
     PROVINCE = "province", "省级"
     OUTSIDE = "outside", "省外"
+
+
+ADMIN_TIERS: tuple[str, ...] = tuple(t.value for t in AdminTier)
+"""The tiers in order from village to outside the province (plain codes)."""
 
 
 class MdtrtCertType(Code):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tongchou.api import answers, messages, reconcile, visits, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
+from tongchou.codes import Insutype, MdtrtCertType, PsnType
 from tongchou.ledger.book import personal_account_balance
 from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome, SettlementService, SettleRequest
@@ -109,7 +110,7 @@ class Transactions:
             on = (query.begntime or now_local().replace(tzinfo=None)).date()
             certno = self._certno(person)
             base = answers.person_fields(person, certno, on)
-            if query.mdtrt_cert_type != "01" and certno:
+            if query.mdtrt_cert_type != MdtrtCertType.E_CERTIFICATE and certno:
                 base["certno"] = certno  # the card holder's own certificate, as presented
             base["exp_content"] = ""
             return {"baseinfo": base, "insuinfo": self._insuinfo(session, person, on),
@@ -117,10 +118,10 @@ class Transactions:
         return self._write(call, work)
 
     def _find_person(self, session: Session, query: wire.PersonQuery) -> m.Person:
-        if query.mdtrt_cert_type == "01":
+        if query.mdtrt_cert_type == MdtrtCertType.E_CERTIFICATE:
             person = session.get(m.Person, query.mdtrt_cert_no)
-        elif query.mdtrt_cert_type in ("02", "03"):
-            if query.mdtrt_cert_type == "03" and not query.card_sn:
+        elif query.mdtrt_cert_type in (MdtrtCertType.ID_CARD, MdtrtCertType.SOCIAL_SECURITY_CARD):
+            if query.mdtrt_cert_type == MdtrtCertType.SOCIAL_SECURITY_CARD and not query.card_sn:
                 raise InvalidRequest("card_sn", "就诊凭证类型为03（社保卡）时卡识别码必填。")
             digest = self.cipher.lookup_hash(query.mdtrt_cert_no, "person.id_number")
             person = session.execute(select(m.Person).where(m.Person.id_number_hash == digest)).scalar_one_or_none()
@@ -142,7 +143,7 @@ class Transactions:
         out = []
         for insutype, row in sorted(latest.items()):
             active = row.start <= on and (row.end is None or on <= row.end)
-            balance = personal_account_balance(session, person.psn_no) if insutype == "310" else 0
+            balance = personal_account_balance(session, person.psn_no) if insutype == Insutype.EMPLOYEE else 0
             out.append({"balc": yuan(balance), "insutype": insutype, "psn_type": person.psn_type,
                         "psn_insu_stas": "1" if active else "2", "psn_insu_date": row.start.isoformat(),
                         "paus_insu_date": row.end.isoformat() if row.end and not active else None,
@@ -489,7 +490,7 @@ class Transactions:
             emp_name="", fixmedins_code=row.fixmedins_code, fixmedins_name=institution.name if institution else "",
             cash_payamt=yuan(row.psn_cash_pay), refd_setl_flag="1" if cancelled else "0",
             dise_codg=row.dise_code or "", dise_name=(visit.dise_name if visit else "") or "", invono="",
-            opter_name="", flxempe_flag="1" if person.psn_type == "1103" else "0", nwb_flag="0",
+            opter_name="", flxempe_flag="1" if person.psn_type == PsnType.FLEXIBLE_EMPLOYEE else "0", nwb_flag="0",
             insu_optins=row.county, pay_loc="2", hosp_lv=str(row.hosp_lv), fixmedins_poolarea=row.insuplc_admdvs,
             lmtpric_hosp_lv=str(row.hosp_lv), dedc_hosp_lv=str(row.hosp_lv), begndate=row.begndate.isoformat(),
             enddate=row.enddate.isoformat(), psn_pay=yuan(row.psn_part_amt), year=str(row.year), opter_id="",

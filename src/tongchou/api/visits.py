@@ -393,7 +393,7 @@ _LIVE_OF_VISIT = _FEES_OF_VISIT.where(_FEES.c.status.in_((UPLOADED, SETTLED)))
 
 
 def billable(session: Session, visit: m.ApiVisit, chrg_bchno: str | None) -> Billable:
-    """The unsettled lines, refunds netted into the lines they refund (settlement.md §1)."""
+    """The unsettled lines, refunds netted into the lines they refund (docs/reference/settlement-rules.md §1)."""
     after_interim = False
     if chrg_bchno is None:
         lines = session.connection().execute(_LIVE_OF_VISIT, {"visit_id": visit.id}).all()

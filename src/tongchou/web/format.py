@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from tongchou.clearing.views import FIELD_LABELS
-from tongchou.codes import AdminTier, HospLv, Insutype, MedType, PsnType
+from tongchou.clearing.documents import FIELD_LABELS
+from tongchou.codes import AdminTier, Code, HospLv, Insutype, MedType, PsnType
 from tongchou.ledger.accounts import FUND_NAMES, Fund
+from tongchou.money import NO_AMOUNT, fen_to_str, fen_to_wan, wan_text
 
 TWO = Decimal("0.01")
-WAN_FEN = 1_000_000  # 1万元 in fen
 
 AMOUNT_LABELS = {
     **FIELD_LABELS,
@@ -32,7 +32,6 @@ AMOUNT_LABELS = {
 FILING_KINDS = {"chronic": "门诊慢特病备案", "referral": "转诊备案"}
 ENROLMENT_KINDS = {"on_time": "按时缴费", "late": "中途参保（有等待期）", "newborn": "新生儿", "employee": "职工参保"}
 CONTRIBUTION_STATUS = {"accepted": "已入账", "held": "挂起待处理"}
-ADMIN_TIERS = AdminTier.options()
 CONTRIBUTION_KINDS = {"individual": "个人缴费", "employer": "单位缴费", "employee": "职工医保缴费（单位和个人）",
                       "account_payment": "个人账户代缴", "subsidy": "财政补助", "personal": "个人缴费",
                       "central": "中央财政补助", "provincial": "省级财政补助", "county": "县级财政补助",
@@ -45,24 +44,12 @@ SEX = {"1": "男", "2": "女"}
 
 def yuan(fen: int | None) -> str:
     """Fen as 元 with two decimals and thousands separators: 1234567 → '12,345.67'."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
-
-
-def wan(fen: int | None) -> str:
-    """Fen as 万元 with two decimals, rounded half up: 123456789 → '123.46万元'."""
-    if fen is None:
-        return "—"
-    value = (Decimal(int(fen)) / WAN_FEN).quantize(TWO, ROUND_HALF_UP)
-    return f"{value:,.2f}万元"
+    return NO_AMOUNT if fen is None else fen_to_str(fen, grouping=True)
 
 
 def wan_number(fen: int | None) -> Decimal | None:
     """万元 as a number for a chart (two decimals)."""
-    return None if fen is None else (Decimal(int(fen)) / WAN_FEN).quantize(TWO, ROUND_HALF_UP)
+    return None if fen is None else fen_to_wan(fen)
 
 
 def pct(rate: Decimal | None) -> str:
@@ -106,13 +93,13 @@ def number(value: int | None) -> str:
     return "—" if value is None else f"{int(value):,}"
 
 
-def labelled(code: str | None, labels) -> str:
+def labelled(code: str | None, labels: dict | type[Code]) -> str:
     """The Chinese label of a code (a dict or a `tongchou.codes` table); an unknown code as 未知代码 X."""
     if code is None or code == "":
         return "—"
-    if isinstance(labels, dict):
-        return labels.get(code, labels.get(str(code), f"未知代码{code}"))
-    return labels.label_of(code, f"未知代码{code}")
+    if isinstance(labels, type):
+        return labels.label_of(code, f"未知代码{code}")
+    return labels.get(code, labels.get(str(code), f"未知代码{code}"))
 
 
 def with_code(code: str | None, labels) -> str:
@@ -128,13 +115,13 @@ def fund_name(fund: str) -> str:
 
 
 FILTERS = {
-    "yuan": yuan, "wan": wan, "pct": pct, "day": day, "moment": moment, "fund_name": fund_name,
+    "yuan": yuan, "wan": wan_text, "pct": pct, "day": day, "moment": moment, "fund_name": fund_name,
     "number": number, "age": age, "birth_year": birth_year,
     "insutype": lambda c: labelled(c, Insutype), "med_type": lambda c: labelled(c, MedType),
     "psn_type": lambda c: with_code(c, PsnType), "contribution_kind": lambda c: labelled(c, CONTRIBUTION_KINDS),
     "assistance": lambda values: "、".join(labelled(v, ASSISTANCE) for v in values or []) or "无",
     "amount_label": lambda c: labelled(c, AMOUNT_LABELS), "hosp_lv": lambda c: labelled(c, HospLv),
     "filing_kind": lambda c: labelled(c, FILING_KINDS), "enrolment_kind": lambda c: labelled(c, ENROLMENT_KINDS),
-    "contribution_status": lambda c: labelled(c, CONTRIBUTION_STATUS), "admin_tier": lambda c: labelled(c, ADMIN_TIERS),
+    "contribution_status": lambda c: labelled(c, CONTRIBUTION_STATUS), "admin_tier": lambda c: labelled(c, AdminTier),
     "agreement": lambda c: labelled(c, AGREEMENT_STATUS), "sex": lambda c: labelled(c, SEX),
 }

@@ -67,7 +67,7 @@ def _simulation_page(request, current, values, errors, result=None, status_code=
 @router.get("/simulation")
 def simulation_form(request: Request, current: Current = Depends(require("simulation.run"))):
     console = console_of(request)
-    return _simulation_page(request, current, {"scheme": "390", "year": str(console.today().year)}, {})
+    return _simulation_page(request, current, {"scheme": Insutype.RESIDENT.value, "year": str(console.today().year)}, {})
 
 
 @router.get("/simulation/policies")
