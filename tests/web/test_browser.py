@@ -267,14 +267,7 @@ def test_the_mask_holds_on_every_page_that_shows_a_person(page):
 
 
 def test_an_id_number_typed_into_a_wrong_field_is_not_echoed(page):
-    page.goto("/reimbursements/new")
-    page.fill("#f-psn_no", "371525199001011234")
-    page.fill("#f-fixmedins_code", "H37152500001")
-    page.select_option("#f-reason", "system")
-    page.fill("#f-receipt_no", "PJ-MASK-1")
-    page.fill("#f-item_code_0", "T000002")
-    page.fill("#f-item_amount_0", "10")
-    page.click("#reimburse-form button[type=submit]")
+    _reimburse(page, "PJ-MASK-1", "10", fields={"psn_no": "371525199001011234"})
     page.wait_for_selector("#e-psn_no")
     assert "371525199001011234" not in page.content() and "371525********1234" in page.inner_text("#e-psn_no")
 
