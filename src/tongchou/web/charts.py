@@ -58,8 +58,9 @@ def legend_rows(names: list[str], width: int = CHART_WIDTH) -> int:
 
 def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, list[Any]]],
         *, mark_line: tuple[str, Decimal] | None = None, horizontal: bool = False,
-        stack: str | None = None) -> dict[str, Any]:
-    chart_series = [{"name": name, "type": "bar", "data": values, **({"stack": stack} if stack else {}),
+        counts: bool = False) -> dict[str, Any]:
+    """A bar chart; `counts`: the values are counts (no fractional ticks)."""
+    chart_series = [{"name": name, "type": "bar", "data": values,
                      "label": {"show": len(categories) * len(series) <= 8,
                                "position": "right" if horizontal else "top"}}
                     for name, values in series]
@@ -68,7 +69,7 @@ def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, li
         chart_series[0]["markLine"] = {"symbol": "none", "data": [{"yAxis" if not horizontal else "xAxis": value,
                                                                   "name": label}],
                                        "label": {"formatter": "{b} {c}" + unit}}
-    value_axis = {"type": "value", "name": unit, "axisLabel": {"hideOverlap": True}}
+    value_axis = {"type": "value", "name": unit, "axisLabel": {"hideOverlap": True}, **({"minInterval": 1} if counts else {})}
     return {
         "color": PALETTE,
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center", "textStyle": {"fontSize": 15}},

@@ -58,7 +58,6 @@ class Limits:
 
     review_above: int = 1_000_000          # 10,000.00 元
     max_total: int = 200_000_000           # 2,000,000.00 元: above any plausible single receipt
-    min_line: int = 1                      # 0.01 元
 
 
 @dataclass(frozen=True)

@@ -225,8 +225,8 @@ def _charts(summary: dict[str, Any], policies: list[str], names: dict[str, str],
         labels = [key_label("by_county", k, counties) for k in affected]
         result["affected"] = charts.bar("个人负担变化的结算笔数（按区县）", "笔", labels, [
             ("个人负担减少", [c["lower"] for c in affected.values()]),
-            ("个人负担增加", [c["higher"] for c in affected.values()])])
+            ("个人负担增加", [c["higher"] for c in affected.values()])], counts=True)
         bands = change["person_change"]["histogram"]
         result["bands"] = charts.bar("参保人年度个人负担变化分布", "人·年", [band_label(b) for b in bands],
-                                     [("人·年", [b["persons"] for b in bands])], horizontal=True)
+                                     [("人·年", [b["persons"] for b in bands])], horizontal=True, counts=True)
     return result
