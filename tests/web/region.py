@@ -26,6 +26,8 @@ USERS = {  # username: (role, county)
     "fund": ("city_fund_officer", None),
     "clerk_a": ("county_clerk", COUNTY_A),
     "clerk_b": ("county_clerk", COUNTY_B),
+    "reviewer_a": ("county_reviewer", COUNTY_A),
+    "reviewer_b": ("county_reviewer", COUNTY_B),
     "county_fund": ("county_fund_officer", COUNTY_A),
     "auditor": ("auditor", None),
     "supervisor": ("supervisor", None),
