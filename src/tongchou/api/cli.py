@@ -13,7 +13,7 @@ from rich.table import Table
 from tongchou.api.security import Credentials
 from tongchou.store.config import DB_ENV, database_url
 from tongchou.store.crypto import cipher_from_environment
-from tongchou.store.db import upgrade
+from tongchou.store.db import migrate_existing
 from tongchou.store.errors import ServiceError
 from tongchou.store.uow import Store
 
@@ -37,7 +37,7 @@ def serve_command(
     import uvicorn
 
     url = database_url(db)
-    upgrade(url)
+    migrate_existing(url)
     os.environ[DB_ENV] = url
     if policy_dir is not None:
         os.environ["TONGCHOU_POLICY_DIR"] = str(policy_dir.resolve())

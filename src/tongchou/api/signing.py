@@ -1,4 +1,4 @@
-"""Request signatures of spec/contracts.md, shared by the service and `tongchou.client`.
+"""Request signatures of docs/reference/contracts.md, shared by the service and `tongchou.client`.
 
 x-tif-signature = lowercase hex HMAC-SHA256(secret, timestamp + nonce + sha256hex(raw body)).
 """

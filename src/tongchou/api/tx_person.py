@@ -13,6 +13,7 @@ from tongchou.api import answers, wire
 from tongchou.api.envelope import now_local
 from tongchou.api.jsonout import yuan
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
+from tongchou.codes import Insutype, MdtrtCertType
 from tongchou.ledger.book import personal_account_balance
 from tongchou.store import models as m
 from tongchou.store.errors import InvalidRequest, NotFound
@@ -33,7 +34,7 @@ def person_info(ctx: Context, call: Call) -> Reply:
         on = (query.begntime or now_local().replace(tzinfo=None)).date()
         certno = ctx.certno(person)
         base = answers.person_fields(person, certno, on)
-        if query.mdtrt_cert_type != "01" and certno:
+        if query.mdtrt_cert_type != MdtrtCertType.E_CERTIFICATE and certno:
             base["certno"] = certno  # the card holder's own certificate, as presented
         base["exp_content"] = ""
         return {"baseinfo": base, "insuinfo": _insuinfo(session, person, on),
@@ -42,10 +43,10 @@ def person_info(ctx: Context, call: Call) -> Reply:
 
 
 def _find_person(ctx: Context, session: Session, query: wire.PersonQuery) -> m.Person:
-    if query.mdtrt_cert_type == "01":
+    if query.mdtrt_cert_type == MdtrtCertType.E_CERTIFICATE:
         person = session.get(m.Person, query.mdtrt_cert_no)
-    elif query.mdtrt_cert_type in ("02", "03"):
-        if query.mdtrt_cert_type == "03" and not query.card_sn:
+    elif query.mdtrt_cert_type in (MdtrtCertType.ID_CARD, MdtrtCertType.SOCIAL_SECURITY_CARD):
+        if query.mdtrt_cert_type == MdtrtCertType.SOCIAL_SECURITY_CARD and not query.card_sn:
             raise InvalidRequest("card_sn", "就诊凭证类型为03（社保卡）时卡识别码必填。")
         digest = ctx.cipher.lookup_hash(query.mdtrt_cert_no, "person.id_number")
         person = session.execute(select(m.Person).where(m.Person.id_number_hash == digest)).scalar_one_or_none()
@@ -68,7 +69,7 @@ def _insuinfo(session: Session, person: m.Person, on: dt.date) -> list[dict[str,
     out = []
     for insutype, row in sorted(latest.items()):
         active = row.start <= on and (row.end is None or on <= row.end)
-        balance = personal_account_balance(session, person.psn_no) if insutype == "310" else 0
+        balance = personal_account_balance(session, person.psn_no) if insutype == Insutype.EMPLOYEE else 0
         out.append({"balc": yuan(balance), "insutype": insutype, "psn_type": person.psn_type,
                     "psn_insu_stas": "1" if active else "2", "psn_insu_date": row.start.isoformat(),
                     "paus_insu_date": row.end.isoformat() if row.end and not active else None,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tongchou.api import answers, messages, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
+from tongchou.codes import Insutype, MdtrtCertType
 from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome, SettleRequest
 from tongchou.store import models as m
@@ -24,7 +25,6 @@ from tongchou.visits import service as visits
 from tongchou.visits.rules import INPATIENT, Billable, Forbidden, require_kind, require_open, setl_id_for, \
     settlement_end
 
-RESIDENT = "390"  # 城乡居民基本医疗保险: no personal account
 SPLIT_FIELDS = {"fulamt_ownpay_amt": "全自费金额", "overlmt_selfpay": "超限价自费费用",
                 "preselfpay_amt": "先行自付金额", "inscp_scp_amt": "符合政策范围金额"}
 
@@ -108,7 +108,7 @@ def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any)
     treated = _regions(session, institution.county) if institution else ()
     if call.envelope.mdtrtarea_admvs not in treated:
         raise InvalidRequest("mdtrtarea_admvs", f"就医地医保区划与本机构所在地（{'/'.join(treated)}）不一致。")
-    if data.acct_used_flag == "1" and visit.insutype == RESIDENT:
+    if data.acct_used_flag == "1" and visit.insutype == Insutype.RESIDENT:
         raise InvalidRequest("acct_used_flag", "城乡居民基本医疗保险没有个人账户，个人账户使用标志不能为1。")
     med_type = getattr(data, "med_type", None)
     if med_type is not None and visit.med_type and med_type != visit.med_type:
@@ -118,9 +118,9 @@ def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any)
 def _certificate_of(ctx: Context, cert_type: str, cert_no: str, person: m.Person) -> bool:
     """Whether the visit credential names the person: 01 the electronic credential (the person number), 02 the
     ID card and 03 the social security card (the ID number on it)."""
-    if cert_type == "01":
+    if cert_type == MdtrtCertType.E_CERTIFICATE:
         return cert_no == person.psn_no
-    if cert_type in ("02", "03"):
+    if cert_type in (MdtrtCertType.ID_CARD, MdtrtCertType.SOCIAL_SECURITY_CARD):
         return person.id_number_hash is not None and \
             ctx.cipher.lookup_hash(cert_no, "person.id_number") == person.id_number_hash
     raise InvalidRequest("mdtrt_cert_type", "就诊凭证类型应为01（电子凭证）、02（身份证）或03（社保卡）。")

@@ -8,7 +8,7 @@ Each institution signs with its own secret (`tongchou.client.HsaClient`); the ap
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import warnings
 
@@ -105,7 +105,8 @@ def institution_secrets(fixture: dict[str, Any]) -> dict[str, str]:
 
 
 def settle_through_api(store: Store, registry: Registry, requests: list[SettleRequest], fixture_path,
-                       id_numbers: dict[str, str], console: Console | None = None) -> int:
+                       id_numbers: dict[str, str], console: Console | None = None,
+                       on_progress: Callable[[int], None] | None = None) -> int:
     """Settle `requests` through the signed API; returns how many settled. An answer that refuses is shown
     (the demo goes on: a refusal is the API doing its job, e.g. a waiting period)."""
     fixture = yaml.load(fixture_path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -131,4 +132,6 @@ def settle_through_api(store: Store, registry: Registry, requests: list[SettleRe
             except LiveError as exc:
                 if console is not None:
                     console.print(f"  [yellow]{req.key}[/yellow] 机构接口答复：{exc}")
+            if on_progress is not None:
+                on_progress(1)
     return settled

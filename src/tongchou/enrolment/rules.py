@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Literal
 
-from tongchou.money import apply_rate, fen_to_str
+from tongchou.codes import Insutype
+from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.schema import Contributions, PersonalAccount
 
-Fen = int
 EnrolmentKind = Literal["on_time", "late", "newborn", "newborn_late"]
 
 
@@ -27,10 +27,6 @@ class RuleError(ValueError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(message)
-
-
-def yuan_text(fen: Fen) -> str:
-    return f"{fen_to_str(fen)}元"
 
 
 def date_text(day: dt.date) -> str:
@@ -197,7 +193,8 @@ class Eligibility:
 
 def benefits_on(periods: Iterable[Period], insutype: str, day: dt.date) -> Eligibility:
     """Whether the person has benefits in the scheme on the day, and if not, why (in Chinese)."""
-    scheme = "职工医保" if insutype == "310" else "城乡居民医保" if insutype == "390" else f"险种{insutype}"
+    scheme = ("职工医保" if insutype == Insutype.EMPLOYEE else "城乡居民医保" if insutype == Insutype.RESIDENT
+              else f"险种{insutype}")
     covering = [p for p in periods if p.insutype == insutype and p.start <= day and (p.end is None or day <= p.end)]
     if not covering:
         lapsed = [p for p in periods if p.insutype == insutype and p.end is not None and p.end < day]
@@ -229,17 +226,25 @@ def employee_account_credit(account: PersonalAccount | None, base: Fen) -> Fen:
     return apply_rate(base, rule.individual_share_of_base)
 
 
-def retiree_monthly_credit(account: PersonalAccount | None, average_pension: Fen | None = None) -> Fen:
-    """A retiree's monthly account credit from the pooled fund (长春: 2.8 % of the average pension)."""
+def retiree_monthly_credit(account: PersonalAccount | None, average_pension: Fen | None = None,
+                           on: dt.date | None = None) -> Fen:
+    """A retiree's monthly account credit from the pooled fund: the rate of the average pension in force `on`
+    (长春: reached gradually, "逐步调整为…2.8%", through the steps the bureau sets); without `on`, at the target."""
     rule = _account_rule(account)
-    if rule.retiree_monthly_rate_of_average_pension is None:
+    rate = rule.retiree_monthly_rate_of_average_pension
+    if rate is None:
         raise RuleError("personal_account.retiree_monthly_rate_of_average_pension", "政策未规定退休人员个人账户划入比例。")
+    if on is not None and rule.retiree_rate_transition is not None:
+        rate = rule.retiree_rate_transition.rate_on(on)
+        if rate is None:
+            raise RuleError("personal_account.retiree_rate_transition",
+                            f"{on.isoformat()} 尚无生效的退休人员个人账户划入比例（逐步调整的过渡步骤须由医保局录入）。")
     pension = average_pension if average_pension is not None else rule.average_pension
     if pension is None:
         raise RuleError("average_pension", "全市基本养老金平均水平尚未录入，无法计算退休人员个人账户月划入额。")
     if pension < 0:
         raise RuleError("average_pension", "基本养老金平均水平不能为负数。")
-    return apply_rate(pension, rule.retiree_monthly_rate_of_average_pension)
+    return apply_rate(pension, rate)
 
 
 def mutual_use_allowed(account: PersonalAccount | None, relation: str | None) -> bool:
