@@ -274,3 +274,15 @@ def test_a_zipped_detail_file_is_read(hsa):
                                                      "filename": fileinfo["filename"],
                                                      "fixmedins_code": "H37152500001"}}))["data"]
     assert "999.00" in base64.b64decode(download["file"]).decode()
+
+
+def test_cancelling_a_settlement_that_discharged_the_stay_puts_it_back_in_hospital(hsa, store):
+    mdtrt_id = _admit_with_fees(hsa)
+    info = ok(hsa.call("2304", his.inpatient_settlement(mdtrt_id, "6500.00"),
+                       inf_time="2018-05-10 09:00:00"))["setlinfo"]
+    ok(hsa.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": "GX0001"}}))
+    assert visit_row(store, mdtrt_id).status == "open"
+    ok(hsa.call("2402", his.discharge(mdtrt_id, "2018-05-12")))  # now any discharge day
+    ok(hsa.call("2304", his.inpatient_settlement(mdtrt_id, "6500.00")))
+    assert store.read(lambda s: s.execute(select(m.Settlement.enddate).order_by(m.Settlement.id.desc()))
+                      .scalars().first()) == dt.date(2018, 5, 12)
