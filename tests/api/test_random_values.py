@@ -1,6 +1,6 @@
 """A property test: random JSON values (types, unicode, control characters, nesting, sizes) in every field of
 every transaction, and random nodes, over signed requests on SQLite. Every answer is HTTP 200 with infcode 0 or
--1 — never a 5xx, never "系统内部错误" — and a refused request leaves no row behind."""
+-1 (or 403 when a random 9101/9102 `fixmedins_code` names another institution) — never a 5xx, never "系统内部错误" — and a refused request leaves no row behind."""
 
 from __future__ import annotations
 
@@ -164,8 +164,9 @@ def test_random_values_in_every_transaction_answer_0_or_minus_1(world, request, 
     raw = json.dumps(envelope).encode()  # ASCII escapes: unpaired surrogates too
     response = hsa._http.post(f"/api/hsa/{infno}", content=raw,
                              headers={"content-type": "application/json", **sign_headers(HOSPITAL, SECRET, raw)})
-    assert response.status_code == 200, response.text
+    assert response.status_code in (200, 403), response.text  # 403: a random fixmedins_code names another
     answer = response.json()
+    assert response.status_code == 200 or answer["infcode"] == -1
     assert answer["infcode"] in (0, -1), answer
     if answer["infcode"] == -1:
         assert "系统内部错误" not in answer["err_msg"], answer["err_msg"]
