@@ -34,14 +34,14 @@ COMMANDS: dict[str, Lazy] = {
     "generate": Lazy("生成合成统筹区（绍兴市六区县）：参保人、机构、目录、一年的就诊与费用明细", "tongchou.generate.cli:generate_command", "command"),
     "demo": Lazy("演示：生成绍兴市合成统筹区，跑完一年的业务，然后启动控制台和机构接口", "tongchou.demo.cli:demo_command", "command"),
     "serve": Lazy("启动机构接口（POST /api/hsa/{infno}），先升级数据库", "tongchou.api.cli:serve_command", "command"),
-    "policy": Lazy("政策：查看、校验、测试", "tongchou.policy.cli:app"),
+    "policy": Lazy("政策：查看、校验、测试", "tongchou.settlement.cli:policy_app"),  # with `test`, which settles
     "load": Lazy("导入数据（统筹区、区县、机构、目录、参保人），先升级数据库", STORE, "member"),
     "db": Lazy("数据库：创建或升级", STORE, "member"),
     "catalogue": Lazy("医保目录", STORE, "member"),
     "ledger": Lazy("基金账务", STORE, "member"),
     "export": Lazy("导出", STORE, "member"),
     "report": Lazy("基金报表", "tongchou.funds.cli:report_app"),
-    "funds": Lazy("统筹基金：规则校验、存量基金移交、风险调剂金上解", "tongchou.funds.manage_cli:app"),
+    "funds": Lazy("统筹基金：规则校验、存量基金移交、风险调剂金上解、预算、余额、月结、决算", "tongchou.funds.cli:funds_app"),
     "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.clearing.cli:app"),
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),
@@ -84,7 +84,7 @@ class LazyGroup(TyperGroup):
         return self._loaded[cmd_name]
 
     def invoke(self, ctx: click.Context):
-        from tongchou.store.errors import StoreMissing  # a plain module: no SQLAlchemy
+        from tongchou.errors import StoreMissing  # a plain module: no SQLAlchemy
 
         try:
             return super().invoke(ctx)

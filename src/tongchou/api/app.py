@@ -42,7 +42,7 @@ from tongchou.policy.registry import Registry
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import ServiceError
+from tongchou.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
 from tongchou.visits.rules import LINE_TOLERANCE, Forbidden
 

@@ -33,7 +33,7 @@ from tongchou.api import answers
 from tongchou.api.envelope import now_local
 from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.store import models as m
-from tongchou.store.errors import InvalidRequest, NotFound
+from tongchou.errors import InvalidRequest, NotFound
 
 DETAIL_COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medfee_sumamt", "fund_pay_sumamt", "acct_pay", "refd_setl_flag")
 DOWNLOAD_DAYS = 7

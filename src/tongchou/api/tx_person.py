@@ -16,7 +16,7 @@ from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.codes import Insutype, MdtrtCertType
 from tongchou.ledger.book import personal_account_balance
 from tongchou.store import models as m
-from tongchou.store.errors import InvalidRequest, NotFound
+from tongchou.errors import InvalidRequest, NotFound
 
 
 def sign_in(ctx: Context, call: Call) -> Reply:
