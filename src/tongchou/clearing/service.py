@@ -354,8 +354,3 @@ def year_end(store: Store, rules: ClearingRules, year: int) -> list[m.ClearingRu
         session.flush()
         return drafted
     return store.transaction(work)
-
-
-def runs_of(session: Session, kind: str, period: str) -> list[m.ClearingRun]:
-    return list(session.execute(select(m.ClearingRun).where(m.ClearingRun.kind == kind, m.ClearingRun.period == period)
-                                .order_by(m.ClearingRun.fixmedins_code)).scalars())
