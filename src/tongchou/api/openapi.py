@@ -15,6 +15,7 @@ from pydantic import Field, create_model
 from pydantic.json_schema import models_json_schema
 
 from tongchou.api import wire
+from tongchou.api.registry import INPUTS
 from tongchou.api.signing import HEADERS
 
 TITLES = {
@@ -36,7 +37,7 @@ TITLES = {
 def request_models() -> dict[str, type]:
     """The request envelope of each infno: `Envelope` with `infno` fixed and `input` typed."""
     models = {}
-    for infno, input_model in wire.INPUTS.items():
+    for infno, input_model in INPUTS.items():
         models[infno] = create_model(
             f"Request{infno}", __base__=wire.Envelope,
             infno=(Literal[infno], Field(description=f"交易编号 {infno}")),  # type: ignore[valid-type]
