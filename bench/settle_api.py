@@ -45,7 +45,7 @@ from tongchou.client import HsaClient
 from tongchou.ledger.verify import verify
 from tongchou.policy.registry import default_policy_dir
 from tongchou.store.crypto import DataCipher
-from tongchou.store.fixture import load_fixture, parse_fixture
+from tongchou.region.fixture import load_fixture, parse_fixture
 from tongchou.store.testing import create_pg_database, drop_pg_database, pg_server_url
 from tongchou.store.uow import Store
 

@@ -11,13 +11,13 @@ from alembic.script import ScriptDirectory
 
 from tests.store.support import DATA, TEST_CIPHER
 from tongchou.access import passwords
-from tongchou.access.masking import mask_id_number, mask_phone
+from tongchou.masking import mask_id_number, mask_phone
 from tongchou.access.permissions import COUNTY, load_roles
 from tongchou.access.sessions import SessionService
 from tongchou.access.users import MAX_FAILURES, AccessError, SignInRefused, UserService
 from tongchou import schema
 from tongchou.store.db import alembic_config
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 ROLE_NAMES = {"city_admin", "city_fund_officer", "county_clerk", "county_reviewer", "county_fund_officer", "auditor",

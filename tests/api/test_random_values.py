@@ -27,7 +27,7 @@ from tongchou.client import HsaClient
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.store.cache import Generations, ReferenceCache
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 

@@ -28,7 +28,7 @@ from tongchou.api.registry import INPUTS
 from tongchou.api.app import ApiConfig, create_app
 from tongchou.api.openapi import build_openapi
 from tongchou.api.signing import sign_headers
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 

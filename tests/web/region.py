@@ -12,7 +12,7 @@ from tongchou.access.users import UserService
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.policy.registry import Registry, default_policy_dir
 from tongchou.settlement.service import SettlementService
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 

@@ -15,7 +15,8 @@ from tests.store.support import (  # noqa: F401 — fixtures
 )
 from tests.web.conftest import client_for, csrf_of, sign_in
 from tongchou.access.models import ManualClaim
-from tongchou.settlement.service import FeeLine, SettlementService
+from tongchou.settlement.service import SettlementService
+from tongchou.settlement.request import FeeLine
 from tongchou.store import models as m
 from tongchou.web import reimbursement
 from tongchou.web.reimbursement import AlreadyReimbursed, ManualRequest

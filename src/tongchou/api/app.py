@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tongchou.access.masking import install_log_scrubbing
+from tongchou.masking import install_log_scrubbing
 from tongchou.api import messages, wire
 from tongchou.api.registry import TRANSACTIONS
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local, parse_json

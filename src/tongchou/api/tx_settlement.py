@@ -18,7 +18,8 @@ from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.codes import Insutype, MdtrtCertType
 from tongchou.money import fen_to_str
-from tongchou.settlement.service import SettleOutcome, SettleRequest
+from tongchou.settlement.service import SettleOutcome
+from tongchou.settlement.request import SettleRequest
 from tongchou.store import models as m
 from tongchou.errors import InvalidRequest, NotFound, Refused
 from tongchou.visits import service as visits

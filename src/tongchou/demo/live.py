@@ -19,7 +19,7 @@ from tongchou.api.app import create_app
 from tongchou.client import HsaClient
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import Registry
-from tongchou.settlement.service import INPATIENT_MED_TYPES, SettleRequest
+from tongchou.settlement.request import INPATIENT_MED_TYPES, SettleRequest
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.uow import Store
 

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tongchou.access.clock import Clock, utc_now
+from tongchou.clock import Clock, utc_now
 from tongchou.access.headers import SecureHeadersMiddleware
 from tongchou.access.permissions import RoleBook, load_roles
 from tongchou.access.sessions import SessionService

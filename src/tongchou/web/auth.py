@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tongchou.access import csrf
-from tongchou.access.masking import scrub
+from tongchou.masking import scrub
 from tongchou.access.sessions import Current
 
 SESSION_COOKIE = "tongchou_session"

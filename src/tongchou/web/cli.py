@@ -84,7 +84,7 @@ def scrubbed_log_config() -> dict:
 
     from uvicorn.config import LOGGING_CONFIG
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["scrub"] = {"()": "tongchou.access.masking.ScrubbingFilter"}
+    config.setdefault("filters", {})["scrub"] = {"()": "tongchou.masking.ScrubbingFilter"}
     for handler in config["handlers"].values():
         handler["filters"] = [*handler.get("filters", []), "scrub"]
     return config

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from tongchou.access.models import ManualClaim
 from tongchou.codes import Insutype, MedType
-from tongchou.settlement.service import FeeLine, SettleOutcome, SettlementService, SettleRequest
+from tongchou.settlement.service import SettleOutcome, SettlementService
+from tongchou.settlement.request import FeeLine, SettleRequest
 from tongchou.errors import Conflict
 from tongchou.web.format import day, yuan
 from tongchou.web.forms import Reader

@@ -12,7 +12,7 @@ import copy
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from tongchou.access.masking import mask_id_number, mask_phone, scrub
+from tongchou.masking import mask_id_number, mask_phone, scrub
 from tongchou.access.sessions import Current
 from tongchou.audit import trail
 from tongchou.codes import Insutype, MedType
