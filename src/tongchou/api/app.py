@@ -101,8 +101,11 @@ class Gate:
 
 
 def _signature_reason(reason: str) -> str:
+    if reason.startswith("x-tif-nonce must be"):
+        low, high = reason.split()[3], reason.split()[5]
+        return f"x-tif-nonce 长度应为{low}至{high}个字符"
     for english, chinese in (("missing header", "缺少签名请求头"), ("outside the 300-second", "时间戳超出300秒有效期"),
-                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"), ("x-tif-nonce must", "x-tif-nonce 长度应为16至64个字符"),
+                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"),
                              ("bad signature", "签名不正确或机构未获授权")):
         if english in reason:
             return chinese + (f"（{reason.split()[-1]}）" if english == "missing header" else "")
@@ -311,7 +314,8 @@ The national institution interface (定点医药机构接口) of the pool: one J
 `POST /api/hsa/{infno}` (or `POST /api/hsa` with `infno` in the body). Every business answer is
 HTTP 200 with `infcode` 0 or -1 (`err_msg` names the field or rule). Requests are signed
 (`x-tif-paasid`, `x-tif-timestamp`, `x-tif-nonce`, `x-tif-signature` = lowercase hex
-HMAC-SHA256(secret, timestamp + nonce + sha256hex(body))); unsigned, badly signed, expired or
+HMAC-SHA256(secret, timestamp + nonce + sha256hex(body)); or, for an institution the bureau set to the
+national gateway's recipe, SHA-256 hex of timestamp + secret + nonce + timestamp); unsigned, badly signed, expired or
 replayed requests get 401, an institution acting for another 403, a body over 1 MiB 413, too many
 requests 429 — each with the envelope and infcode -1. See docs/api.md.
 """

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tongchou.api.security import Credentials
+from tongchou.api.signing import HMAC
 from tongchou.store.config import DB_ENV, database_url
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.db import upgrade
@@ -51,19 +52,24 @@ def _credentials(db: str | None) -> tuple[Store, Credentials]:
     return store, Credentials(store, cipher_from_environment())
 
 
+SIGNATURE_HELP = ("签名方式 signing recipe: hmac (HMAC over timestamp, nonce and the body digest) or gateway "
+                  "(the national gateway's SHA-256 of timestamp + secret + nonce + timestamp)")
+
+
 @credentials_app.command("issue")
 def issue_command(code: str = typer.Argument(..., help="fixmedins_code"),
+                  signature: str = typer.Option(HMAC, "--signature", help=SIGNATURE_HELP),
                   db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Issue the first secret of an institution (shown once)."""
     store, credentials = _credentials(db)
     try:
-        secret = credentials.issue(code)
+        secret = credentials.issue(code, signature)
     except ServiceError as exc:
         err.print(f"[red]{exc.field}[/red] {exc.message}")
         raise typer.Exit(2) from None
     finally:
         store.close()
-    out.print(f"secret of {code} (shown once, give it to the institution over a safe channel):")
+    out.print(f"secret of {code}, signing by {signature} (shown once, give it to the institution over a safe channel):")
     print(secret)
 
 
@@ -71,11 +77,15 @@ def issue_command(code: str = typer.Argument(..., help="fixmedins_code"),
 def rotate_command(code: str = typer.Argument(..., help="fixmedins_code"),
                    grace_hours: float = typer.Option(24.0, "--grace-hours", min=0,
                                                      help="hours the old secret stays valid"),
+                   signature: Optional[str] = typer.Option(
+                       None, "--signature", help=SIGNATURE_HELP + "; default: the institution's recipe so far "
+                                                                  "(hmac for one never set)"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Replace the secret of an institution (shown once); the old one stays valid for --grace-hours."""
+    """Replace the secret of an institution (shown once); the old one stays valid for --grace-hours, by its
+    own recipe."""
     store, credentials = _credentials(db)
     try:
-        secret = credentials.rotate(code, grace_hours)
+        secret = credentials.rotate(code, grace_hours, signature)
     except ServiceError as exc:
         err.print(f"[red]{exc.field}[/red] {exc.message}")
         raise typer.Exit(2) from None
@@ -94,9 +104,9 @@ def list_command(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -
     finally:
         store.close()
     table = Table(title="接口密钥 API credentials")
-    for column in ("fixmedins_code", "name", "secret", "old secrets in grace", "grace until (UTC)"):
+    for column in ("fixmedins_code", "name", "secret", "signature", "old secrets in grace", "grace until (UTC)"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row.code, row.name, "issued" if row.has_secret else "-", str(row.in_grace),
+        table.add_row(row.code, row.name, "issued" if row.has_secret else "-", row.signature, str(row.in_grace),
                       row.grace_until.strftime("%Y-%m-%d %H:%M") if row.grace_until else "")
     out.print(table)

@@ -76,6 +76,8 @@ class InstitutionIn(In):
     admin_tier: Literal["village", "township", "county", "city", "province", "outside"]
     county: Code
     secret: str | None = None
+    signature: Literal["hmac", "gateway"] = "hmac"
+    lookup_quota: int | None = Field(None, ge=0)
     agreement_status: Literal["active", "suspended", "exited"] = "active"
     agreement_from: dt.date | None = None
     agreement_to: dt.date | None = None
@@ -298,7 +300,8 @@ def _write(session: Session, fixture: Fixture, catalogue: list[CatalogueIn], cip
         session.merge(m.Institution(
             code=inst.code, name=inst.name, hosp_lv=inst.hosp_lv, admin_tier=inst.admin_tier, county=inst.county,
             agreement_status=inst.agreement_status, agreement_from=inst.agreement_from, agreement_to=inst.agreement_to,
-            secret_enc=cipher.encrypt(inst.secret, "institution.secret")))
+            secret_enc=cipher.encrypt(inst.secret, "institution.secret"), signature=inst.signature,
+            lookup_quota=inst.lookup_quota))
     for item in catalogue:
         _upsert_catalogue(session, item)
     session.flush()
