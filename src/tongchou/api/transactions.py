@@ -15,7 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongchou.api import answers, messages, reconcile, visits, wire
+from tongchou.api import answers, messages, personal, reconcile, visits, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
 from tongchou.ledger.book import personal_account_balance
@@ -91,6 +91,13 @@ class Transactions:
             return output
         return Reply(self.store.transaction(run))
 
+    def _kept(self, node: Any) -> Any:
+        """A node as sent, as it may be stored: without personal data in plain text (api.personal)."""
+        if isinstance(node, list):
+            return [self._kept(item) for item in node]
+        return personal.redact(node.model_dump(mode="json") if hasattr(node, "model_dump") else node,
+                               self.cipher.lookup_hash)
+
     def _certno(self, person: m.Person) -> str | None:
         return self.cipher.decrypt(person.id_number_enc, "person.id_number") if person.id_number_enc else None
 
@@ -158,7 +165,7 @@ class Transactions:
         def work(session: Session) -> dict[str, Any]:
             visit = visits.register(session, call.code, psn_no=data.psn_no, insutype=data.insutype,
                                     kind="outpatient", med_type=None, ipt_otp_no=data.ipt_otp_no,
-                                    begntime=data.begntime, info=data.model_dump(mode="json"))
+                                    begntime=data.begntime, info=self._kept(data))
             return {"data": {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "ipt_otp_no": visit.ipt_otp_no,
                              "exp_content": ""}}
         return self._write(call, work, lambda out: out["data"]["mdtrt_id"])
@@ -179,8 +186,7 @@ class Transactions:
             visit = visits.visit_of(session, call.code, info.mdtrt_id, info.psn_no, lock=True)
             visits.describe_outpatient(session, visit, med_type=info.med_type, begntime=info.begntime,
                                        dise_codg=info.dise_codg, dise_name=info.dise_name,
-                                       diagnoses=[d.model_dump(mode="json") for d in call.input.diseinfo],
-                                       info=info.model_dump(mode="json"))
+                                       diagnoses=self._kept(call.input.diseinfo), info=self._kept(info))
             return {}
         return self._write(call, work)
 
@@ -200,7 +206,7 @@ class Transactions:
         upload = [visits.UploadLine(
             feedetl_sn=line.feedetl_sn, code=line.med_list_codg, cnt=line.cnt, pric=line.pric,
             amount=line.det_item_fee_sumamt, fee_ocur_time=line.fee_ocur_time, hosp_appr_flag=line.hosp_appr_flag,
-            detail=line.model_dump(mode="json"), chrg_bchno=getattr(line, "chrg_bchno", None),
+            detail=self._kept(line), chrg_bchno=getattr(line, "chrg_bchno", None),
             init_feedetl_sn=line.init_feedetl_sn, dise_codg=getattr(line, "dise_codg", None)) for line in lines]
 
         def work(session: Session) -> dict[str, Any]:
@@ -236,8 +242,7 @@ class Transactions:
         def work(session: Session) -> dict[str, Any]:
             visit = visits.register(session, call.code, psn_no=info.psn_no, insutype=info.insutype, kind="inpatient",
                                     med_type=info.med_type, ipt_otp_no=info.ipt_no, begntime=info.begntime,
-                                    info=info.model_dump(mode="json"),
-                                    diagnoses=[d.model_dump(mode="json") for d in call.input.diseinfo],
+                                    info=self._kept(info), diagnoses=self._kept(call.input.diseinfo),
                                     dise_codg=info.dise_codg or info.dscg_maindiag_code,
                                     dise_name=info.dise_name or info.dscg_maindiag_name,
                                     diag_code=info.dscg_maindiag_code, oprn_code=info.oprn_oprt_code)
@@ -250,8 +255,7 @@ class Transactions:
             visit = visits.visit_of(session, call.code, info.mdtrt_id, info.psn_no, lock=True)
             visits.discharge(visit, endtime=info.endtime, dise_codg=info.dise_codg, dise_name=info.dise_name,
                              oprn_code=info.oprn_oprt_code,
-                             diagnoses=[d.model_dump(mode="json") for d in call.input.diseinfo],
-                             info=info.model_dump(mode="json"))
+                             diagnoses=self._kept(call.input.diseinfo), info=self._kept(info))
             return {}
         return self._write(call, work)
 

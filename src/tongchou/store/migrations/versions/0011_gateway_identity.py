@@ -17,6 +17,8 @@ Revises: 0010
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,7 +36,41 @@ def _id() -> sa.Column:
     return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True)
 
 
+CERTIFICATES = ("mdtrt_cert_no", "certno", "card_sn", "card_no")
+NAMES = ("psn_name", "name")
+
+
+def _masked(node):
+    """The node with certificate numbers masked (first 6, last 4) and names cut to their first character."""
+    if isinstance(node, list):
+        return [_masked(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if isinstance(value, str) and value and key in CERTIFICATES:
+            value = value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else value[:2] + "*" * (
+                len(value) - 2)
+        elif isinstance(value, str) and value and key in NAMES:
+            value = value[:1] + "*" * (len(value) - 1)
+        out[key] = _masked(value)
+    return out
+
+
+def _mask_visit_info() -> None:
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, info FROM api_visit")).all()
+    value = "CAST(:info AS JSON)" if bind.dialect.name == "postgresql" else ":info"
+    for visit_id, info in rows:
+        parsed = json.loads(info) if isinstance(info, str) else info
+        masked = _masked(parsed)
+        if masked != parsed:
+            bind.execute(sa.text(f"UPDATE api_visit SET info = {value} WHERE id = :id"),
+                         {"info": json.dumps(masked, ensure_ascii=False), "id": visit_id})
+
+
 def upgrade() -> None:
+    _mask_visit_info()
     # plain ADD COLUMN (no batch copy on SQLite: the tables keep their triggers)
     op.add_column("institution", sa.Column("signature", sa.String(8), nullable=False, server_default="hmac"))
     op.add_column("institution", sa.Column("lookup_quota", sa.Integer(), nullable=True))
