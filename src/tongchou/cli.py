@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tongchou.access.keys_cli import app as keys_app
-from tongchou.api.cli import institution_app, serve_command
+from tongchou.api.cli import ecert_app, institution_app, serve_command
 from tongchou.audit.cli import app as audit_app
 from tongchou.batch.cli import simulate_command
 from tongchou.clearing.cli import app as clearing_app
@@ -39,6 +39,7 @@ app.add_typer(clearing_app, name="clearing")
 app.add_typer(supervision_app, name="supervision")
 app.command("serve")(serve_command)
 app.add_typer(institution_app, name="institution")
+app.add_typer(ecert_app, name="ecert")
 app.add_typer(console_app, name="console")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")

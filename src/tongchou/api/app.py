@@ -34,6 +34,7 @@ from tongchou.access.masking import install_log_scrubbing
 from tongchou.api import messages, wire
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
 from tongchou.api.jsonout import dumps
+from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.api.openapi import install_openapi
 from tongchou.api.security import Credentials, NonceBook, RateLimiter
 from tongchou.api.signing import WINDOW_SECONDS, SignatureError, SignedRequest, read_headers
@@ -70,6 +71,7 @@ class ApiConfig:
     cache_interval: float = 1.0
     threads: int = 8  # requests handled at once per worker: one pooled connection each
     screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
+    lookup_quota: int = DEFAULT_LOOKUP_QUOTA  # 1101 look-ups a day per institution without its own quota
 
 
 class Gate:
@@ -214,7 +216,7 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
     service = settlements or SettlementService(store, registry, supervision=_supervision(config),
                                                references=ReferenceCache(generations))
-    api = HsaApi(gate, Transactions(store, service, cipher, config.division), store, config)
+    api = HsaApi(gate, Transactions(store, service, cipher, config.division, config.lookup_quota), store, config)
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)

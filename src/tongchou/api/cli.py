@@ -1,4 +1,5 @@
-"""`tongchou serve` and `tongchou institution credentials issue|rotate|list`."""
+"""`tongchou serve`, `tongchou institution credentials issue|rotate|list`, `tongchou institution lookup-quota`
+and `tongchou ecert issue`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA, ECERT_MINUTES, issue_ecert_audited
 from tongchou.api.security import Credentials
 from tongchou.api.signing import HMAC
+from tongchou.audit.trail import Actor
+from tongchou.store import models as m
 from tongchou.store.config import DB_ENV, database_url
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.db import upgrade
@@ -22,6 +26,8 @@ DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
 institution_app = typer.Typer(help="定点医药机构 (institutions)", no_args_is_help=True)
 credentials_app = typer.Typer(help="接口密钥 (API credentials): issued and rotated by the bureau", no_args_is_help=True)
 institution_app.add_typer(credentials_app, name="credentials")
+ecert_app = typer.Typer(help="医保电子凭证 (electronic certificates): tokens a person presents to an institution",
+                        no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 
@@ -110,3 +116,44 @@ def list_command(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -
         table.add_row(row.code, row.name, "issued" if row.has_secret else "-", row.signature, str(row.in_grace),
                       row.grace_until.strftime("%Y-%m-%d %H:%M") if row.grace_until else "")
     out.print(table)
+
+
+@institution_app.command("lookup-quota")
+def lookup_quota_command(code: str = typer.Argument(..., help="fixmedins_code"),
+                         quota: Optional[int] = typer.Argument(None, min=0,
+                                                               help="1101 look-ups a day; omit for the default"),
+                         db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Set an institution's daily quota of person look-ups (1101); past it, 1101 answers 查询过于频繁."""
+    store = Store.open(db)
+    try:
+        def work(session) -> bool:
+            institution = session.get(m.Institution, code)
+            if institution is None:
+                return False
+            institution.lookup_quota = quota
+            return True
+        found = store.transaction(work)
+    finally:
+        store.close()
+    if not found:
+        err.print(f"[red]code[/red] 定点医药机构{code}不存在。")
+        raise typer.Exit(2)
+    out.print(f"{code}: 1101 look-ups a day: {quota if quota is not None else f'default ({DEFAULT_LOOKUP_QUOTA})'}")
+
+
+@ecert_app.command("issue")
+def ecert_issue_command(psn_no: str = typer.Argument(..., help="the insured person"),
+                        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Issue an electronic certificate token for a person (presentable for 5 minutes, then bound to the
+    visit it opens); recorded in the audit trail."""
+    store = Store.open(db)
+    try:
+        token = store.transaction(lambda s: issue_ecert_audited(s, cipher_from_environment(), psn_no,
+                                                                Actor.command_line()))
+    except ServiceError as exc:
+        err.print(f"[red]{exc.field}[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(f"e-certificate of {psn_no}, presentable for {ECERT_MINUTES} minutes (mdtrt_cert_type 01):")
+    print(token)

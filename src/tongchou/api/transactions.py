@@ -15,7 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongchou.api import answers, messages, personal, reconcile, visits, wire
+from tongchou.api import answers, identity, messages, personal, reconcile, visits, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
 from tongchou.ledger.book import personal_account_balance
@@ -23,7 +23,7 @@ from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome, SettlementService, SettleRequest
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import InvalidRequest, NotFound, Refused
+from tongchou.store.errors import InvalidRequest, NotFound, Refused, ServiceError
 from tongchou.store.uow import Store
 
 SETTLEMENTS = frozenset({"2207", "2304"})
@@ -58,8 +58,10 @@ class Reply:
 
 
 class Transactions:
-    def __init__(self, store: Store, settlements: SettlementService, cipher: DataCipher, division: str):
+    def __init__(self, store: Store, settlements: SettlementService, cipher: DataCipher, division: str,
+                 lookup_quota: int = identity.DEFAULT_LOOKUP_QUOTA):
         self.store = store
+        self.lookup_quota = lookup_quota
         self.settlements = settlements
         self.cipher = cipher
         self.division = division
@@ -110,32 +112,44 @@ class Transactions:
                                                             "sign_no": sign_no}})
 
     def person_info(self, call: Call) -> Reply:
+        """1101: identified by a certificate (api.identity), within the institution's daily look-up quota;
+        every look-up in the audit trail, found or not."""
         query: wire.PersonQuery = call.input.data
-        def work(session: Session) -> dict[str, Any]:
-            person = self._find_person(session, query)
-            on = (query.begntime or now_local().replace(tzinfo=None)).date()
-            certno = self._certno(person)
-            base = answers.person_fields(person, certno, on)
-            if query.mdtrt_cert_type != "01" and certno:
-                base["certno"] = certno  # the card holder's own certificate, as presented
-            base["exp_content"] = ""
-            return {"baseinfo": base, "insuinfo": self._insuinfo(session, person, on),
-                    "idetinfo": answers.idetinfo(person.assistance or [], f"{on:%Y-%m-%d} 00:00:00")}
-        return self._write(call, work)
+        cert = identity.Certificate(query.mdtrt_cert_type, query.mdtrt_cert_no, query.card_sn, query.psn_name)
 
-    def _find_person(self, session: Session, query: wire.PersonQuery) -> m.Person:
-        if query.mdtrt_cert_type == "01":
-            person = session.get(m.Person, query.mdtrt_cert_no)
-        elif query.mdtrt_cert_type in ("02", "03"):
-            if query.mdtrt_cert_type == "03" and not query.card_sn:
-                raise InvalidRequest("card_sn", "就诊凭证类型为03（社保卡）时卡识别码必填。")
-            digest = self.cipher.lookup_hash(query.mdtrt_cert_no, "person.id_number")
-            person = session.execute(select(m.Person).where(m.Person.id_number_hash == digest)).scalar_one_or_none()
-        else:
-            raise InvalidRequest("mdtrt_cert_type", "就诊凭证类型应为01（电子凭证）、02（身份证）或03（社保卡）。")
-        if person is None:
-            raise NotFound("mdtrt_cert_no", "未查询到该就诊凭证对应的参保人。")
-        return person
+        def work(session: Session) -> tuple[dict[str, Any] | None, Exception | None]:
+            if not identity.count_lookup(session, call.code, now_local().date(), self.lookup_quota):
+                identity.audit_lookup(session, call.code, cert, "quota", None, call.msgid)
+                return None, ApiError(identity.TOO_MANY)
+            try:
+                person = identity.find_person(session, self.cipher, cert)
+            except ServiceError as refusal:
+                identity.audit_lookup(session, call.code, cert, refusal.code, None, call.msgid)
+                return None, refusal
+            identity.audit_lookup(session, call.code, cert, "found", person.psn_no, call.msgid)
+            output = self._person_output(session, person, query)
+            messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, output)
+            return output, None
+
+        output, refusal = self.store.transaction(work)  # the count and the audit record commit, refused or not
+        if refusal is not None:
+            raise refusal
+        return Reply(output)
+
+    def _person_output(self, session: Session, person: m.Person, query: wire.PersonQuery) -> dict[str, Any]:
+        on = (query.begntime or now_local().replace(tzinfo=None)).date()
+        certno = self._certno(person)
+        base = answers.person_fields(person, certno, on)
+        if query.mdtrt_cert_type != identity.ECERT and certno:
+            base["certno"] = certno  # the card holder's own certificate, as presented
+        base["exp_content"] = ""
+        return {"baseinfo": base, "insuinfo": self._insuinfo(session, person, on),
+                "idetinfo": answers.idetinfo(person.assistance or [], f"{on:%Y-%m-%d} 00:00:00")}
+
+    def _check_certificate(self, session: Session, call: Call, node: Any, mdtrt_id: str, *, opening: bool) -> None:
+        cert = identity.Certificate(node.mdtrt_cert_type, node.mdtrt_cert_no, getattr(node, "card_sn", None))
+        identity.check_certificate(session, self.cipher, node.psn_no, cert, code=call.code, mdtrt_id=mdtrt_id,
+                                   opening=opening)
 
     def _insuinfo(self, session: Session, person: m.Person, on: dt.date) -> list[dict[str, Any]]:
         rows = session.execute(select(m.Enrolment).where(m.Enrolment.psn_no == person.psn_no)
@@ -166,6 +180,7 @@ class Transactions:
             visit = visits.register(session, call.code, psn_no=data.psn_no, insutype=data.insutype,
                                     kind="outpatient", med_type=None, ipt_otp_no=data.ipt_otp_no,
                                     begntime=data.begntime, info=self._kept(data))
+            self._check_certificate(session, call, data, visit.mdtrt_id, opening=True)
             return {"data": {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "ipt_otp_no": visit.ipt_otp_no,
                              "exp_content": ""}}
         return self._write(call, work, lambda out: out["data"]["mdtrt_id"])
@@ -246,6 +261,7 @@ class Transactions:
                                     dise_codg=info.dise_codg or info.dscg_maindiag_code,
                                     dise_name=info.dise_name or info.dscg_maindiag_name,
                                     diag_code=info.dscg_maindiag_code, oprn_code=info.oprn_oprt_code)
+            self._check_certificate(session, call, info, visit.mdtrt_id, opening=True)
             return {"result": {"mdtrt_id": visit.mdtrt_id}}
         return self._write(call, work, lambda out: out["result"]["mdtrt_id"])
 
