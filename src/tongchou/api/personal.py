@@ -30,7 +30,7 @@ CERTIFICATES = {"mdtrt_cert_no": "person.id_number", "certno": "person.id_number
                 "card_sn": "person.card_sn", "card_no": "person.card_no"}
 CERTIFICATE_TYPES = {"01": "ecert.token", "02": "person.id_number", "03": "person.card_no"}  # of mdtrt_cert_no
 PHONES = frozenset({"tel", "phone", "mob", "mobile"})
-NAMES = frozenset({"psn_name", "name"})
+NAMES = frozenset({"psn_name", "name", "coner_name"})  # the insured and their contact person
 FREE_TEXT_ENDINGS = ("memo", "dscr", "remark", "note")
 
 

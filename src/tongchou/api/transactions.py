@@ -15,7 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongchou.api import answers, identity, messages, personal, reconcile, visits, wire
+from tongchou.api import answers, hospital, identity, messages, personal, reconcile, visits, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
 from tongchou.ledger.book import personal_account_balance
@@ -77,6 +77,9 @@ class Transactions:
             "3201": self.reconcile_totals, "3202": self.reconcile_details,
             "9101": self.upload_file, "9102": self.download_file,
             "5203": self.query_settlement, "5204": self.query_fees, "5206": self.query_accumulation,
+            "1301": self.download_catalogue, "1302": self.download_catalogue, "1305": self.download_catalogue,
+            "1306": self.download_catalogue, "3301": self.upload_mapping, "3302": self.cancel_mapping,
+            "4101": self.upload_settlement_list, "4101A": self.upload_settlement_list,
         }
 
     def handle(self, call: Call) -> Reply:
@@ -218,13 +221,15 @@ class Transactions:
                 raise ApiError("一次上传的费用明细应属于同一就诊ID。", f"feedetail[{index}].mdtrt_id")
             if line.psn_no != first.psn_no:
                 raise ApiError("一次上传的费用明细应属于同一参保人。", f"feedetail[{index}].psn_no")
-        upload = [visits.UploadLine(
-            feedetl_sn=line.feedetl_sn, code=line.med_list_codg, cnt=line.cnt, pric=line.pric,
-            amount=line.det_item_fee_sumamt, fee_ocur_time=line.fee_ocur_time, hosp_appr_flag=line.hosp_appr_flag,
-            detail=self._kept(line), chrg_bchno=getattr(line, "chrg_bchno", None),
-            init_feedetl_sn=line.init_feedetl_sn, dise_codg=getattr(line, "dise_codg", None)) for line in lines]
-
         def work(session: Session) -> dict[str, Any]:
+            codes = hospital.catalogue_codes(session, call.code, ((line.med_list_codg, line.medins_list_codg,
+                                                                   line.fee_ocur_time.date()) for line in lines))
+            upload = [visits.UploadLine(
+                feedetl_sn=line.feedetl_sn, code=code, cnt=line.cnt, pric=line.pric,
+                amount=line.det_item_fee_sumamt, fee_ocur_time=line.fee_ocur_time,
+                hosp_appr_flag=line.hosp_appr_flag, detail=self._kept(line),
+                chrg_bchno=getattr(line, "chrg_bchno", None), init_feedetl_sn=line.init_feedetl_sn,
+                dise_codg=getattr(line, "dise_codg", None)) for line, code in zip(lines, codes)]
             visit = visits.visit_facts(session, call.code, first.mdtrt_id, first.psn_no, lock=True)
             if (visit.kind == "outpatient") != outpatient:
                 raise InvalidRequest("feedetail[0].mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是"
@@ -478,6 +483,24 @@ class Transactions:
         if request.fixmedins_code != call.code:
             raise visits.Forbidden("fixmedins_code")
         return self._write(call, lambda s: {"data": reconcile.download(s, call.code, request.file_qury_no)})
+
+    # -------------------------------------------------- catalogue, item mappings, settlement lists
+
+    def download_catalogue(self, call: Call) -> Reply:
+        return self._write(call, lambda s: hospital.catalogue_file(s, call.code, call.infno, call.input.data.ver))
+
+    def upload_mapping(self, call: Call) -> Reply:
+        data = call.input.data
+        return self._write(call, lambda s: hospital.upload_mapping(s, call.code, data, self._kept(data)))
+
+    def cancel_mapping(self, call: Call) -> Reply:
+        return self._write(call, lambda s: hospital.cancel_mapping(s, call.code, call.input.data))
+
+    def upload_settlement_list(self, call: Call) -> Reply:
+        node = call.input.setlinfo
+        return self._write(call, lambda s: hospital.settlement_list(
+            s, call.code, node, self._kept(call.input.diseinfo), self._kept(call.input.oprninfo),
+            self._kept(node)), lambda _out: node.setl_id)
 
     # -------------------------------------------------- queries
 

@@ -531,3 +531,12 @@ INPUTS: dict[str, type[Node]] = {
     "3201": Input3201, "3202": Input3202, "9101": Input9101, "9102": Input9102,
     "5203": Input5203, "5204": Input5204, "5206": Input5206,
 }
+
+
+def _hospital_inputs() -> dict[str, type[Node]]:
+    from tongchou.api.wire_hospital import HOSPITAL_INPUTS  # it builds on the types above
+
+    return HOSPITAL_INPUTS
+
+
+INPUTS.update(_hospital_inputs())
