@@ -32,20 +32,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongchou.access.masking import install_log_scrubbing
 from tongchou.api import messages, wire
+from tongchou.api.registry import TRANSACTIONS
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
 from tongchou.api.jsonout import dumps
 from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.api.openapi import install_openapi
 from tongchou.api.security import Credentials, NonceBook, RateLimiter
 from tongchou.api.signing import WINDOW_SECONDS, SignatureError, SignedRequest, read_headers
-from tongchou.api.transactions import Call, Reply, Transactions
-from tongchou.api.visits import Forbidden
+from tongchou.api.tx_base import Call, Context, Reply
 from tongchou.policy.registry import Registry
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.store.crypto import DataCipher
 from tongchou.store.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
+from tongchou.visits.rules import Forbidden
 
 log = logging.getLogger("tongchou.api")
 install_log_scrubbing("tongchou.api")  # no ID number in a log line, whatever an error carries
@@ -129,11 +130,11 @@ def _parse_envelope(body: bytes, path_infno: str | None) -> tuple[wire.Envelope,
     infno = envelope.infno
     if path_infno is not None and path_infno != infno:
         raise ApiError(f"报文中的交易编号{infno}与地址中的{path_infno}不一致。", "infno")
-    model = wire.INPUTS.get(infno)
-    if model is None:
+    entry = TRANSACTIONS.get(infno)
+    if entry is None:
         raise ApiError(f"不支持的交易编号{infno}。", "infno")
     try:
-        parsed = model.model_validate(raw.get("input") or {})
+        parsed = entry.input.model_validate(raw.get("input") or {})
     except ValidationError as exc:
         problem = first_problem(exc, "input")
         raise ApiError(problem.message, problem.path) from None
@@ -143,9 +144,9 @@ def _parse_envelope(body: bytes, path_infno: str | None) -> tuple[wire.Envelope,
 class HsaApi:
     """What the routes call: gate, parse, replay or handle, answer."""
 
-    def __init__(self, gate: Gate, transactions: Transactions, store: Store, config: ApiConfig):
+    def __init__(self, gate: Gate, context: Context, store: Store, config: ApiConfig):
         self.gate = gate
-        self.transactions = transactions
+        self.context = context
         self.store = store
         self.config = config
         self._threads: anyio.CapacityLimiter | None = None
@@ -167,7 +168,7 @@ class HsaApi:
             if envelope.fixmedins_code != signed.institution:
                 raise ApiError("定点医药机构编号与签名机构（x-tif-paasid）不一致，不能代其他机构办理。",
                                "fixmedins_code", 403)
-            stored = messages.stored_of(self.gate.admit(signed, envelope.msgid), self.transactions.cipher)
+            stored = messages.stored_of(self.gate.admit(signed, envelope.msgid), self.context.cipher)
             call = Call(signed.institution, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
             reply = self._run(call, stored)
             return 200, answer(division=division, received=received, output=reply.output, warn=reply.warn)
@@ -179,9 +180,9 @@ class HsaApi:
             if stored is not None:
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
             try:
-                return self.transactions.handle(call)
+                return TRANSACTIONS[call.infno].handler(self.context, call)
             except messages.Raced:
-                stored = messages.lookup(self.store, self.transactions.cipher, call.code, call.msgid)
+                stored = messages.lookup(self.store, self.context.cipher, call.code, call.msgid)
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
         except Forbidden as exc:
             raise ApiError("该就诊或结算不属于本机构，不能办理。", exc.field, 403) from None
@@ -216,7 +217,8 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
     service = settlements or SettlementService(store, registry, supervision=_supervision(config),
                                                references=ReferenceCache(generations))
-    api = HsaApi(gate, Transactions(store, service, cipher, config.division, config.lookup_quota), store, config)
+    api = HsaApi(gate, Context(store, service, cipher, config.division, lookup_quota=config.lookup_quota),
+                 store, config)
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)

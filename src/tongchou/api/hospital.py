@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.api import catalogue_files, reconcile
 from tongchou.api.envelope import now_local
-from tongchou.api.visits import Forbidden
+from tongchou.visits.rules import Forbidden
 from tongchou.store import models as m
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound
 

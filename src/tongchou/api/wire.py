@@ -87,6 +87,13 @@ def _date(value: object) -> dt.date:
     return dt.date.fromisoformat(value.strip())
 
 
+def _day(value: object) -> dt.date:
+    """A date given as yyyy-MM-dd or as yyyy-MM-dd HH:mm:ss (the time part ignored)."""
+    if isinstance(value, str) and _DATETIME_TEXT.match(value.strip()):
+        return _datetime(value).date()
+    return _date(value)
+
+
 def _integer(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError("应为整数")
@@ -139,6 +146,9 @@ INTEGER_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r
 DATE_SCHEMA = {"type": "string", "pattern": _DATE_TEXT.pattern, "description": "yyyy-MM-dd"}
 Int = Annotated[int, BeforeValidator(_integer), WithJsonSchema(INTEGER_SCHEMA)]
 Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema(DATE_SCHEMA)]
+DAY_SCHEMA = {"type": "string", "pattern": f"^{_DAY}([ T]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d)?$",
+              "description": "yyyy-MM-dd, or yyyy-MM-dd HH:mm:ss (the time part ignored)"}
+Day = Annotated[dt.date, BeforeValidator(_day), WithJsonSchema(DAY_SCHEMA)]
 
 
 class Node(BaseModel):
@@ -422,7 +432,7 @@ class InpatientSettle(Node):
     overlmt_selfpay: Amount | None = None
     preselfpay_amt: Amount | None = None
     inscp_scp_amt: Amount | None = None
-    dscgTime: str | None = None  # noqa: N815 - regional camel-case name
+    dscgTime: Day | None = None  # noqa: N815 - regional camel-case name
 
 
 class Input2303(Node):
@@ -521,22 +531,3 @@ class AccumulationQuery(Node):
 
 class Input5206(Node):
     data: AccumulationQuery
-
-
-INPUTS: dict[str, type[Node]] = {
-    "9001": Input9001, "1101": Input1101, "2201": Input2201, "2202": Input2202, "2203": Input2203,
-    "2204": Input2204, "2205": Input2205, "2206": Input2206, "2207": Input2207, "2208": Input2208,
-    "2301": Input2301, "2302": Input2302, "2303": Input2303, "2304": Input2304, "2305": Input2305,
-    "2401": Input2401, "2402": Input2402, "2404": Input2404, "2405": Input2405, "2601": Input2601,
-    "3201": Input3201, "3202": Input3202, "9101": Input9101, "9102": Input9102,
-    "5203": Input5203, "5204": Input5204, "5206": Input5206,
-}
-
-
-def _hospital_inputs() -> dict[str, type[Node]]:
-    from tongchou.api.wire_hospital import HOSPITAL_INPUTS  # it builds on the types above
-
-    return HOSPITAL_INPUTS
-
-
-INPUTS.update(_hospital_inputs())

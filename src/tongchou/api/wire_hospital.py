@@ -90,9 +90,3 @@ class Input4101(Node):
     setlinfo: ListSettlement
     diseinfo: list[ListDiagnosis] = Field(default_factory=list)
     oprninfo: list[ListOperation] = Field(default_factory=list)
-
-
-HOSPITAL_INPUTS: dict[str, type[Node]] = {
-    "1301": Input13, "1302": Input13, "1305": Input13, "1306": Input13,
-    "3301": Input3301, "3302": Input3302, "4101": Input4101, "4101A": Input4101,
-}
