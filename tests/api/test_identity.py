@@ -13,7 +13,7 @@ from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from tests.api.conftest import HOSPITAL
-from tests.api.flows import ok, refused
+from tests.api.flows import fee, ok, refused, settle_input
 from tests.store.support import TEST_CIPHER
 from tongchou.api import identity
 from tongchou.audit.models import AuditEvent
@@ -110,7 +110,7 @@ def test_an_e_certificate_is_bound_to_the_visit_it_opened(hsa, township, store):
 def test_an_expired_or_anothers_certificate_opens_no_visit(hsa, store):
     refused(hsa.call("2201", registration("GX0001", "01", new_token(store, minutes_ago=6))), "mdtrt_cert_no", "过期")
     refused(hsa.call("2201", registration("GX0002", "01", new_token(store))), "mdtrt_cert_no")
-    refused(hsa.call("2201", registration("GX0002", "02", ID_NUMBER)), "mdtrt_cert_no", "不属于该参保人")
+    refused(hsa.call("2201", registration("GX0002", "02", ID_NUMBER)), "mdtrt_cert_no", "不属于本次就诊的参保人")
     refused(hsa.call("2201", registration("GX0001", "03", "SB999")), "mdtrt_cert_no")
     assert ok(hsa.call("2201", registration("GX0001", "03", CARD)))
     assert store.read(lambda s: s.execute(text("SELECT count(*) FROM api_visit")).scalar()) == 1  # nothing else
@@ -152,3 +152,14 @@ def test_the_cli_issues_a_token_and_sets_a_quota(db_url, store, hsa):
     assert quota.exit_code == 0, quota.output
     assert store.read(lambda s: s.get(m.Institution, HOSPITAL).lookup_quota) == 7
     assert runner.invoke(app, ["institution", "lookup-quota", "H0", "7", "--db", db_url], env=env).exit_code == 2
+
+
+def test_a_visit_opened_with_an_e_certificate_settles_with_it(hsa, store):
+    token = new_token(store)
+    assert ok(query(hsa, mdtrt_cert_type="01", mdtrt_cert_no=token))["baseinfo"]["psn_no"] == "GX0001"
+    mdtrt_id = ok(hsa.call("2201", registration("GX0001", "01", token)))["data"]["mdtrt_id"]
+    ok(hsa.call("2204", {"feedetail": [fee("F1", mdtrt_id, "T000002", "80.00")]}))
+    settle = settle_input(mdtrt_id, "80.00", mdtrt_cert_type="01", mdtrt_cert_no=token)
+    assert ok(hsa.call("2206", settle))["setlinfo"]["mdtrt_cert_type"] == "01"
+    info = ok(hsa.call("2207", settle))["setlinfo"]
+    assert info["medfee_sumamt"] == info["fund_pay_sumamt"] + info["psn_part_amt"] + info["hosp_part_amt"]

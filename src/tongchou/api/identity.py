@@ -134,30 +134,33 @@ def check_certificate(session: Session, cipher: DataCipher, psn_no: str, cert: C
     e-certificate of theirs — presentable and then bound to the visit when `opening` (2201/2401), else bound
     to this visit (`mdtrt_id` at `code`) already. Refused naming `mdtrt_cert_no`."""
     now = now or _utcnow()
-    if cert.kind == ECERT:
-        row = _ecert(session, cipher, cert.number, lock=opening)
+    if cert.kind == ECERT and opening:
+        row = _ecert(session, cipher, cert.number, lock=True)
         if row is None or row.psn_no != psn_no:
             raise Refused(CERT_FIELD, "电子凭证无效或不属于该参保人。", "certificate_mismatch")
-        if opening:
-            if not _presentable(row, now):
-                raise Refused(CERT_FIELD, f"电子凭证已过期（出示后{ECERT_MINUTES}分钟内有效）或已用于其他就诊。",
-                              "certificate_expired")
-            session.execute(update(m.Ecert).where(m.Ecert.serial == row.serial).values(
-                fixmedins_code=code, mdtrt_id=mdtrt_id, bound_at=now))
-        elif (row.fixmedins_code, row.mdtrt_id) != (code, mdtrt_id):
-            raise Refused(CERT_FIELD, "电子凭证不是本次就诊所用的凭证。", "certificate_mismatch")
+        if not _presentable(row, now):
+            raise Refused(CERT_FIELD, f"电子凭证已过期（出示后{ECERT_MINUTES}分钟内有效）或已用于其他就诊。",
+                          "certificate_expired")
+        session.execute(update(m.Ecert).where(m.Ecert.serial == row.serial).values(
+            fixmedins_code=code, mdtrt_id=mdtrt_id, bound_at=now))
         return
-    person = session.get(m.Person, psn_no)
-    if person is None:
-        raise NotFound("psn_no", f"参保人{psn_no}不存在。")
-    if cert.kind == ID_CARD:
-        matches = person.id_number_hash == cipher.lookup_hash(cert.number, "person.id_number")
-    elif cert.kind == SOCIAL_CARD:
-        matches = person.card_no_hash == cipher.lookup_hash(cert.number, "person.card_no")
-    else:
+    if not certificate_matches(session, cipher, psn_no, cert, code=code, mdtrt_id=mdtrt_id):
+        raise Refused(CERT_FIELD, "就诊凭证不属于本次就诊的参保人。", "certificate_mismatch")
+
+
+def certificate_matches(session: Session, cipher: DataCipher, psn_no: str, cert: Certificate, *, code: str,
+                        mdtrt_id: str) -> bool:
+    """Whether a certificate carried by a call of a visit (2202–2207, 2301–2305) is the visit person's: the ID
+    number (02) or card number (03) of `psn_no`, or an e-certificate (01) bound to this visit."""
+    if cert.kind == ECERT:
+        row = _ecert(session, cipher, cert.number)
+        return row is not None and (row.psn_no, row.fixmedins_code, row.mdtrt_id) == (psn_no, code, mdtrt_id)
+    column = {ID_CARD: (m.Person.id_number_hash, "person.id_number"),
+              SOCIAL_CARD: (m.Person.card_no_hash, "person.card_no")}.get(cert.kind)
+    if column is None:
         raise InvalidRequest("mdtrt_cert_type", "就诊凭证类型应为01（电子凭证）、02（身份证）或03（社保卡）。")
-    if not matches:
-        raise Refused(CERT_FIELD, "就诊凭证不属于该参保人。", "certificate_mismatch")
+    stored = session.execute(select(column[0]).where(m.Person.psn_no == psn_no)).scalar()
+    return stored is not None and stored == cipher.lookup_hash(cert.number, column[1])
 
 
 # ---------------------------------------------------------------- quota and audit
