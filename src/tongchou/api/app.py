@@ -16,11 +16,9 @@ schemas in the OpenAPI document come from `api.wire` per infno.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -33,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tongchou.access.masking import install_log_scrubbing
 from tongchou.api import messages, wire
 from tongchou.api.registry import TRANSACTIONS
-from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
+from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local, parse_json
 from tongchou.api.jsonout import dumps
 from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.api.openapi import install_openapi
@@ -116,29 +114,36 @@ def _signature_reason(reason: str) -> str:
 
 
 def _parse_envelope(body: bytes, path_infno: str | None) -> tuple[wire.Envelope, Any, str]:
-    try:
-        raw = json.loads(body.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError("请求不是有效的 JSON（UTF-8）。", "(body)") from None
+    """The envelope and the infno's input, validated (declared fields by their models, then every value by
+    `wire.check_values`); any problem is an ApiError naming the field, never the value."""
+    raw = parse_json(body)
     if not isinstance(raw, dict):
         raise ApiError("请求应为 JSON 对象。", "(body)")
-    try:
-        envelope = wire.Envelope.model_validate(raw)
-    except ValidationError as exc:
-        problem = first_problem(exc, "")
-        raise ApiError(problem.message, problem.path) from None
+    envelope = _validated(wire.Envelope, {k: v for k, v in raw.items() if k != "input"}, "")
     infno = envelope.infno
     if path_infno is not None and path_infno != infno:
         raise ApiError(f"报文中的交易编号{infno}与地址中的{path_infno}不一致。", "infno")
     entry = TRANSACTIONS.get(infno)
     if entry is None:
-        raise ApiError(f"不支持的交易编号{infno}。", "infno")
+        raise ApiError(f"不支持的交易编号{infno}。", "infno")  # a transaction code, not personal data
+    if raw.get("input") is not None and not isinstance(raw["input"], dict):
+        raise ApiError("应为对象", "input")
+    parsed = _validated(entry.input, raw.get("input") or {}, "input")
     try:
-        parsed = entry.input.model_validate(raw.get("input") or {})
-    except ValidationError as exc:
-        problem = first_problem(exc, "input")
-        raise ApiError(problem.message, problem.path) from None
+        wire.check_values({k: v for k, v in raw.items() if k in wire.Envelope.model_fields})  # others: unused
+    except wire.ValueProblem as problem:
+        raise ApiError(str(problem), problem.path) from None
     return envelope, parsed, canonical_hash(raw.get("input"))
+
+
+def _validated(model: Any, raw: Any, prefix: str) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problem = first_problem(exc, prefix)
+        raise ApiError(problem.message, problem.path) from None
+    except (ValueError, TypeError, ArithmeticError, RecursionError):  # a value no validator foresaw
+        raise ApiError("取值无效", prefix or "(body)") from None
 
 
 class HsaApi:
