@@ -5,24 +5,9 @@ clients declare them (openhis Models/Input/Input_13.cs, Input_3301.cs, Input_330
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field
 
-from pydantic import Field, model_validator
-
-from tongchou.api.wire import C, Creq, Date
-from tongchou.api.wire import Node as _Node
-
-
-class Node(_Node):
-    """An optional field sent as "" means the same as null or absent (HIS clients send every field)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_is_absent(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return {key: None if item == "" and key in cls.model_fields and not cls.model_fields[key].is_required()
-                else item for key, item in value.items()}
+from tongchou.api.wire import C, Creq, Date, Node
 
 
 class CatalogueVersion(Node):
