@@ -8,12 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from pydantic import ValidationError
 
 from tests.api.conftest import HOSPITAL, SECRET
 from tests.api.flows import DAY, ok
 from tests.store.support import TEST_CIPHER
-from tongchou.api import wire
 from tongchou.api.security import Credentials
 from tongchou.client import HsaClient, filled
 from tongchou.client_fields import NATIONAL_INPUT
@@ -58,18 +56,6 @@ def adds_up(info: dict) -> None:
     assert info["psn_part_amt"] == info["acct_pay"] + info["psn_cash_pay"]
 
 
-def _optional_fields_may_be_empty() -> bool:
-    """Whether the wire models take an optional field sent as "" (issue 17 item 1, the "api" helper's work):
-    until then 1101 `begntime`, 2203 `birctrl_matn_date` and 2207's split amounts sent as "" are refused."""
-    try:
-        wire.PersonQuery.model_validate({"mdtrt_cert_type": "02", "mdtrt_cert_no": ID_NUMBER, "begntime": ""})
-    except ValidationError:
-        return False
-    return True
-
-
-@pytest.mark.xfail(not _optional_fields_may_be_empty(), strict=True,
-                   reason="optional fields sent as \"\" are refused until the leniency work (issue 17 item 1)")
 def test_the_outpatient_flow_as_a_his_sends_it(his):
     ok(his.call("9001", {"signIn": {"opter_no": "0001", "ip": "127.0.0.1"}}))
     assert his.sign_no
