@@ -29,10 +29,10 @@ import duckdb
 from rich.console import Console
 
 from tongchou.clearing.cli import dip_for
-from tongchou.clearing.render import render_json
+from tongchou.clearing.documents import dip_document
 from tongchou.clearing.rules import load_rules
 from tongchou.clearing.synthetic import generation_sql
-from tongchou.clearing.views import dip_document
+from tongchou.documents import to_json_text
 from tongchou.money import fen_to_str, to_fen
 
 
@@ -58,7 +58,7 @@ def main() -> None:
 
         started = time.perf_counter()
         year_end = dip_for(claims, options.year, to_fen(options.budget), rules)
-        text = render_json(dip_document(year_end, rules))
+        text = to_json_text(dip_document(year_end, rules))
         seconds = time.perf_counter() - started
     cases = sum(s.cases for s in year_end.institutions)
     console.print(f"{len(year_end.institutions)} institutions, {cases:,} DIP cases, "

@@ -1,4 +1,4 @@
-"""Reading the claims table of spec/contracts.md with DuckDB: one place for every reader.
+"""Reading the claims table of docs/reference/contracts.md with DuckDB: one place for every reader.
 
 CSV (every column read as text), a Parquet file, or a directory of partitioned
 Parquet; amounts become DECIMAL(18,2) exactly (never through DOUBLE), a
@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-# The columns of the claims table, in the order spec/contracts.md lists them.
+# The columns of the claims table, in the order docs/reference/contracts.md lists them.
 CLAIM_COLUMNS = (
     "setl_id", "psn_no", "psn_type", "tier", "assistance", "continuous_years", "insutype", "insuplc_admdvs",
     "county_admdvs", "fixmedins_code", "hosp_lv", "admin_tier", "med_type", "dise_code", "accident", "begndate",

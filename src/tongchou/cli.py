@@ -9,7 +9,6 @@ from tongchou.api.cli import ecert_app, institution_app, serve_command
 from tongchou.audit.cli import app as audit_app
 from tongchou.batch.cli import simulate_command
 from tongchou.clearing.cli import app as clearing_app
-from tongchou.clearing.store_cli import register as register_clearing_store
 from tongchou.demo.cli import demo_command
 from tongchou.funds.cli import report_app
 from tongchou.funds.manage_cli import app as funds_app
@@ -34,7 +33,6 @@ app.command("demo")(demo_command)
 app.add_typer(store_app)
 app.add_typer(report_app, name="report")
 app.add_typer(funds_app, name="funds")
-register_clearing_store(clearing_app)  # clearing run|approve|pay|year-end|plan against the store
 app.add_typer(clearing_app, name="clearing")
 app.add_typer(supervision_app, name="supervision")
 app.command("serve")(serve_command)

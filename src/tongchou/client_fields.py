@@ -1,6 +1,6 @@
-"""Every input field of each transaction as spec/national-interface.md lists it (node: kind, fields), the
-fields a HIS client built as vendors build it sends, empty when unknown (`tongchou.client`). Generated from
-the spec's tables; 2207 is 2206's fields and its own, 2304 those the spec lists for it, 5204 5203's."""
+"""Every input field of each transaction as docs/reference/national-interface.md lists it (node: kind,
+fields), the fields a HIS client built as vendors build it sends, empty when unknown (`tongchou.client`).
+Generated from the reference's tables; 2207 is 2206's fields and its own, 2304 those the spec lists for it, 5204 5203's."""
 
 NATIONAL_INPUT: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "9001": {

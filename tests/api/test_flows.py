@@ -12,7 +12,7 @@ from tests.api.flows import (
     DAY, admission_input, admit, diagnosis, discharge, fee, inpatient_fee, inpatient_settle_input, ok, outpatient_info,
     refused, register, settle_input,
 )
-from tongchou.clearing import store_ops
+from tongchou.clearing import service
 from tongchou.clearing.dip import catalogue_index
 from tongchou.clearing.rules import load_rules
 from tongchou.ledger.verify import verify
@@ -187,7 +187,7 @@ def dip_groups(store) -> dict[str, str]:
     """The DIP group of each settlement (policies/clearing/example-city.yaml)."""
     rules = load_rules()
     index = catalogue_index(rules.dip)
-    return store.read(lambda s: {r.setl_id: store_ops.dip_case(r, rules, index).group_code
+    return store.read(lambda s: {r.setl_id: service.dip_case(r, rules, index).group_code
                                  for r in s.execute(select(m.Settlement)).scalars()})
 
 

@@ -16,7 +16,7 @@ from tests.api.flows import (
 )
 from tests.store.support import TEST_CIPHER
 from tongchou.api import catalogue_files, hospital
-from tongchou.clearing import store_ops
+from tongchou.clearing import service
 from tongchou.clearing.dip import catalogue_index
 from tongchou.clearing.rules import load_rules
 from tongchou.store import models as m
@@ -125,16 +125,16 @@ def test_the_settlement_list_gives_dip_its_diagnosis_and_procedure(hsa, township
     def group() -> str:
         def work(s):
             row = s.execute(select(m.Settlement).where(m.Settlement.setl_id == setl_id)).scalar_one()
-            return store_ops.dip_case(row, rules, index, store_ops.listed_codes(s, [setl_id]).get(setl_id)).group_code
+            return service.dip_case(row, rules, index, service.listed_codes(s, [setl_id]).get(setl_id)).group_code
         return store.read(work)
 
     assert group() == "D010" or group() != "D013"  # J18.9 conservative before the list
     out = ok(hsa.call("4101A", settlement_list(setl_id, mdtrt_id, "K35.8", "47.01")))
     assert out["setl_list_id"]
-    assert store.read(lambda s: store_ops.listed_codes(s, [setl_id])) == {setl_id: ("K35.8", "47.01")}
+    assert store.read(lambda s: service.listed_codes(s, [setl_id])) == {setl_id: ("K35.8", "47.01")}
     assert group() == "D013"  # 腹腔镜阑尾切除
     ok(hsa.call("4101", settlement_list(setl_id, mdtrt_id, "J44.1", None)))  # sent again: replaces
-    assert store.read(lambda s: store_ops.listed_codes(s, [setl_id])) == {setl_id: ("J44.1", None)}
+    assert store.read(lambda s: service.listed_codes(s, [setl_id])) == {setl_id: ("J44.1", None)}
     info = store.read(lambda s: s.execute(select(m.SetlList.info)).scalar_one())
     assert info["coner_name"] == "张**" and info["coner_tel"] == "139****0000"
 

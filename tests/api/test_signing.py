@@ -1,4 +1,4 @@
-"""The signature scheme of spec/contracts.md."""
+"""The signature scheme of docs/reference/contracts.md."""
 
 import hashlib
 import hmac

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.store.support import fee, request
 from tests.store.support import db_url, pg_session_url, registry, settlements, sqlite_template, store  # noqa: F401
-from tongchou.clearing import store_ops
+from tongchou.clearing import service as store_ops
 from tongchou.clearing.dip import catalogue_index
 from tongchou.store import models as m
 
@@ -70,3 +70,31 @@ def test_the_monthly_run_prepays_the_hand_worked_points(store, settlements, rule
     prepayment = adjustments["dip_prepayment"]
     assert Decimal(prepayment["point_value"]) == Decimal("0.25") and Decimal(prepayment["points"]) == MONTH_POINTS
     assert prepayment["prepaid"] == 78413
+
+
+def test_the_stored_statement_renders_through_the_shared_model(db_url, store, settlements):
+    from typer.testing import CliRunner
+
+    from tongchou.cli import app
+
+    settle_cases(settlements)
+    runner = CliRunner()
+    ran = runner.invoke(app, ["clearing", "run", "--db", db_url, "--month", "2018-05", "--format", "md"])
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.startswith("# 定点医药机构月度结算单") and "- 机构编码：H37152500001" in ran.output
+    assert "| 结算笔数 | 5 |" in ran.output and "> 应付金额 = 本月清算金额 − 质量保证金预留" in ran.output
+    page = runner.invoke(app, ["clearing", "run", "--db", db_url, "--month", "2018-05", "--format", "html"])
+    assert page.exit_code == 0 and "<h2>五、清算</h2>" in page.output and "echarts" not in page.output
+
+
+def test_a_bad_plan_is_refused_naming_the_field_and_nothing_is_stored(db_url, store, tmp_path):
+    from typer.testing import CliRunner
+
+    from tongchou.cli import app
+
+    path = tmp_path / "plan.yaml"
+    path.write_text("dip_budget: 12300\nglobal_budgets: {H37152500001: 0}\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["clearing", "plan", str(path), "--db", db_url, "--year", "2018"])
+    assert refused.exit_code == 2
+    assert "error: plan.global_budgets.H37152500001: 总额预算须大于 0" in refused.output
+    assert store.read(lambda s: s.get(m.ClearingPlan, 2018)) is None

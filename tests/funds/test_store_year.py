@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.store.support import DATA, TEST_CIPHER, fee, request
 from tests.store.support import db_url, pg_session_url, registry, sqlite_template  # noqa: F401 — fixtures
-from tongchou.clearing import store_ops as clearing
+from tongchou.clearing import service as clearing
 from tongchou.clearing.payment import paid_to_institution
 from tongchou.clearing.rules import load_rules
 from tongchou.enrolment.service import EnrolmentService

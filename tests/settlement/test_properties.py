@@ -1,4 +1,4 @@
-"""Property-based proofs of settlement.md's identities over random policies, persons and claim sequences."""
+"""Property-based proofs of docs/reference/settlement-rules.md's identities over random policies, persons and claim sequences."""
 
 from hypothesis import given
 from hypothesis import strategies as st

@@ -1,4 +1,4 @@
-"""`tongchou settle` as spec/contracts.md says: one output line per input line, errors per line."""
+"""`tongchou settle` as docs/reference/contracts.md says: one output line per input line, errors per line."""
 
 import json
 from decimal import Decimal

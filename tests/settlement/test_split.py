@@ -1,4 +1,4 @@
-"""Step 1 of settlement.md: the item split, per item, in its order, rounded half-up."""
+"""Step 1 of docs/reference/settlement-rules.md: the item split, per item, in its order, rounded half-up."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""The settlement service against SQLite and PostgreSQL: spec/settlement.md §8 and the catalogue rule."""
+"""The settlement service against SQLite and PostgreSQL: docs/reference/settlement-rules.md §8 and the catalogue rule."""
 
 from __future__ import annotations
 

@@ -23,25 +23,26 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from tongchou.api.jsonout import yuan
+from tongchou.codes import FundPayType, Insutype, PsnType
 from tongchou.settlement.model import AMOUNT_FIELDS
 
 CLR_TYPE_OUTPATIENT, CLR_TYPE_INPATIENT, CLR_TYPE_PHARMACY = "11", "21", "41"
 CLR_WAY = "1"  # 按项目
 FUND_TYPES = {
-    "hifp_pay": {"310": ("310100", "职工基本医疗保险统筹基金"), "390": ("390100", "城乡居民基本医疗保险基金")},
-    "acct_pay": ("310200", "职工基本医疗保险个人账户基金"),
-    "cvlserv_pay": ("320100", "公务员医疗补助基金"),
-    "hifob_pay": ("330100", "职工大额医疗费用补助基金"),
-    "hifmi_pay": ("390200", "城乡居民大病医疗保险资金"),
-    "maf_pay": ("610100", "医疗救助基金"),
-    "hifes_pay": ("999996", "其他基金"),
-    "oth_pay": ("999996", "其他基金"),
+    "hifp_pay": {Insutype.EMPLOYEE: FundPayType.EMPLOYEE_POOLED, Insutype.RESIDENT: FundPayType.RESIDENT_POOLED},
+    "acct_pay": FundPayType.EMPLOYEE_ACCOUNT,
+    "cvlserv_pay": FundPayType.CIVIL_SERVANT,
+    "hifob_pay": FundPayType.LARGE_EXPENSE,
+    "hifmi_pay": FundPayType.CRITICAL_ILLNESS,
+    "maf_pay": FundPayType.MEDICAL_ASSISTANCE,
+    "hifes_pay": FundPayType.OTHER,
+    "oth_pay": FundPayType.OTHER,
 }
 EXPLANATION_STEPS = {
     "hifp_pay": ("benefit", "deductible", "pooled_fund", "cap"),
     "acct_pay": ("result",),
 }
-CIVIL_SERVANT_TYPES = frozenset({"1102"})
+CIVIL_SERVANT_TYPES = frozenset({PsnType.WORKING_CIVIL_SERVANT.value})
 
 
 def clr_type(med_type: str) -> str:
@@ -105,7 +106,8 @@ def setlinfo(*, setl_id: str | None, mdtrt_id: str, person: Mapping[str, Any], i
 
 def _fund_type(name: str, insutype: str) -> tuple[str, str]:
     found = FUND_TYPES[name]
-    return found[insutype if insutype in found else "390"] if isinstance(found, dict) else found
+    fund = found.get(insutype, found[Insutype.RESIDENT]) if isinstance(found, dict) else found
+    return fund.value, fund.label
 
 
 def setldetail(insutype: str, amounts: Mapping[str, int], explanation: Iterable[Mapping[str, Any]]

@@ -1,6 +1,6 @@
 """The response envelope, the errors the API answers with, and canonical JSON for msgid idempotency.
 
-Every answer is the national response envelope (spec/national-interface.md "Response envelope"):
+Every answer is the national response envelope (docs/reference/national-interface.md "Response envelope"):
 `infcode` 0 / -1, `inf_refmsgid` (receiver division 6 + yyyyMMddHHmmss 14 + serial 10),
 `refmsg_time` and `respond_time` (yyyyMMddHHmmssSSS), `err_msg`, `output` (and `warn_msg`).
 """

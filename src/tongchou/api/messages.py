@@ -1,4 +1,4 @@
-"""Messages (msgid) of institutions: the API's idempotency key (settlement.md §8).
+"""Messages (msgid) of institutions: the API's idempotency key (docs/reference/settlement-rules.md §8).
 
 A message is recorded with its answer in the same transaction as what it did. The same msgid with
 the same infno and canonical `input` gets the first answer again; with anything else it is refused.

@@ -1,4 +1,4 @@
-"""Request signatures of spec/contracts.md, shared by the service and `tongchou.client`.
+"""Request signatures of docs/reference/contracts.md, shared by the service and `tongchou.client`.
 
 Two recipes, chosen per institution by the bureau (`tongchou institution credentials issue|rotate CODE
 --signature hmac|gateway`):

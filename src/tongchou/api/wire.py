@@ -1,6 +1,6 @@
 """The national interface's wire format: the envelope and each transaction's input nodes.
 
-Field names, lengths and required flags follow spec/national-interface.md so
+Field names, lengths and required flags follow docs/reference/national-interface.md so
 that the requests existing HIS integrations send are accepted as they are;
 unknown keys (regional extensions such as `exp_content`) are kept, not refused.
 Amounts (N16,2) are parsed to integer fen; codes may arrive as numbers.

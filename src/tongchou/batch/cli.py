@@ -1,4 +1,4 @@
-"""`tongchou simulate`: replay a claims table under one or more policies (spec/contracts.md)."""
+"""`tongchou simulate`: replay a claims table under one or more policies (docs/reference/contracts.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def simulate_command(
     temp_dir: Optional[Path] = typer.Option(None, "--temp-dir", help="where DuckDB spills (default: system temp)"),
 ) -> None:
     """Replay every claim, in date order per person, under each policy named (whatever its dates)."""
-    from tongchou.batch.html import AssetMissing, render  # ibis loads only when the command runs
+    from tongchou.batch.html import AssetMissingError, render  # ibis loads only when the command runs
     from tongchou.batch.source import ClaimsInputError
 
     registry = load_registry_or_exit(policy_dir)
@@ -49,7 +49,7 @@ def simulate_command(
     if html is not None:
         try:
             html.write_text(render(result), encoding="utf-8")
-        except AssetMissing as exc:
+        except AssetMissingError as exc:
             err.print(f"[red]--html[/red] {exc}")
             raise typer.Exit(1) from None
     for pid, path in result["engine_path"].items():

@@ -20,7 +20,7 @@ AMOUNTS_OUT = ("act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pa
 
 
 def replay_key(row: Mapping[str, Any]) -> tuple:
-    """Person-year, then the replay order (spec/contracts.md)."""
+    """Person-year, then the replay order (docs/reference/contracts.md)."""
     return (row["psn_no"], row["insutype"], row["yr"], row["enddate"], row["begndate"], row["setl_id"])
 
 

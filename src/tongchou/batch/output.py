@@ -24,7 +24,7 @@ def yuan(fen: ir.IntegerValue) -> ir.DecimalValue:
 
 
 def claims_table(source: ir.Table, result: ir.Table) -> ir.Table:
-    """The claims-table shape of spec/contracts.md, one row per claim and policy: the claims' own columns
+    """The claims-table shape of docs/reference/contracts.md, one row per claim and policy: the claims' own columns
     joined back by setl_id to the replayed amounts."""
     amounts = result.select("setl_id", "policy_id", "needs_engine", *SETTLEMENT_COLUMNS)
     result = source.join(amounts, "setl_id")

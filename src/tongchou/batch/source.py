@@ -1,4 +1,4 @@
-"""Open a claims table (spec/contracts.md "Claims table") on a backend and normalise its columns.
+"""Open a claims table (docs/reference/contracts.md "Claims table") on a backend and normalise its columns.
 
 CSV (read as text), Parquet, or a directory of (Hive-partitioned) Parquet
 files. The normalised table has typed columns: codes as trimmed text, dates
@@ -31,7 +31,7 @@ REQUIRED = ("setl_id", "psn_no", "insutype", "med_type", "enddate", "hosp_lv", "
 TEXT_COLUMNS = ("setl_id", "psn_no", "insutype", "insuplc_admdvs", "county_admdvs", "fixmedins_code", "psn_type",
                 "tier", "assistance", "med_type", "dise_code", "admin_tier", "mdtrt_id")
 FLAG_COLUMNS = ("accident", "poverty_flag", "refd_setl_flag", "third_party_liable", "student")
-# The person-year partition and the replay order within it (spec/contracts.md).
+# The person-year partition and the replay order within it (docs/reference/contracts.md).
 PARTITION = ("psn_no", "insutype", "yr")
 ORDER = ("enddate", "begndate", "setl_id")
 

@@ -1,4 +1,4 @@
-"""The simulation summary (spec/contracts.md "`tongchou simulate`"), computed on the backend in fen.
+"""The simulation summary (docs/reference/contracts.md "`tongchou simulate`"), computed on the backend in fen.
 
 Amounts are written as yuan decimal strings. `change.<id>` compares each
 policy after the first with the first, on the same claims: the change of every

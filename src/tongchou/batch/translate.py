@@ -1,7 +1,7 @@
 """Translate one resolved policy version into Ibis expressions over a normalised claims table.
 
 Nothing here knows a particular policy: the expressions are built by walking
-the version's benefit lines, deductibles, caps and layers (spec/settlement.md
+the version's benefit lines, deductibles, caps and layers (docs/reference/settlement-rules.md
 steps 2–6) and reproduce `tongchou.settlement.engine.settle` to the fen.
 
 The key fact: a cap's payments are a function of a running sum. If U_i is the

@@ -1,17 +1,30 @@
-"""`tongchou clearing …`: clearing with institutions on the command line (a thin shell over the core).
+"""`tongchou clearing …`: the command line of clearing (a thin shell over the core and `service`).
+
+Over a claims table (DuckDB, `source`):
 
     clearing statement     --claims FILE --institution CODE --month YYYY-MM [--declared FILE]
     clearing dip           --claims FILE --year YYYY --budget YUAN [--institution CODE]
     clearing global-budget --claims FILE --year YYYY --budgets FILE [--institution CODE]
     clearing capitation    --claims FILE --enrolment FILE
 
-Every command takes [--rules FILE] [--institutions FILE] [--format json|md|html]
-[--output FILE]. Bad input is reported on stderr naming the option (or the
-file and field) with exit status 2, and nothing is written.
+each with [--rules FILE] [--institutions FILE] [--format json|md|html] [--output FILE]. Against the store:
+
+    clearing plan PLAN.yaml --db URL --year 2018 [--by 张三]
+    clearing run --db URL --month 2018-03 [--declared DECLARED.yaml] [--format json|md|html]
+    clearing approve --db URL --month 2018-03 --by 李四 [--institution CODE] [--accept-difference]
+    clearing pay --db URL --month 2018-03 --on 2018-04-10 [--institution CODE]
+    clearing year-end --db URL --year 2018
+    clearing approve --db URL --year 2018 --by 李四;  clearing pay --db URL --year 2018 --on 2018-12-31
+
+`run --declared`: YAML/JSON `{CODE: {medfee_sumamt, fund_pay_sumamt, acct_pay, fixmedins_setl_cnt}}`, each
+the institution's own 3201 totals. Bad input is reported on stderr naming the option (or the file and
+field) with exit status 2, and nothing is written.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
@@ -21,6 +34,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from sqlalchemy.exc import DBAPIError
 
 from tongchou.clearing.capitation import CapitationSettlement, capitation_settlement
 from tongchou.clearing.dip import DipYearEnd, dip_year_end
@@ -31,13 +45,15 @@ from tongchou.clearing.global_budget import (
     global_budget_settlement,
     reserve_release,
 )
-from tongchou.clearing.records import Institution, sum_totals
-from tongchou.clearing.render import RENDERERS
+from tongchou.clearing import service
+from tongchou.clearing.documents import capitation_document, dip_document, global_budget_document, statement_document
+from tongchou.clearing.records import Institution, Period, sum_totals
 from tongchou.clearing.rules import ClearingRules, load_rules
-from tongchou.clearing.source import ClaimsTable, Period
+from tongchou.clearing.source import ClaimsTable
 from tongchou.clearing.statement import DeclaredTotals, monthly_statement, reconcile
-from tongchou.clearing.views import capitation_document, dip_document, global_budget_document, statement_document
-from tongchou.money import MoneyError, apply_rate, to_fen
+from tongchou.documents import Document, from_json, render
+from tongchou.money import MoneyError, apply_rate, fen_to_str, to_fen
+from tongchou.store.uow import Store
 
 BAD_INPUT = 2
 
@@ -109,30 +125,35 @@ def parse_year(year: int) -> Period:
     return Period.year(year)
 
 
-def load_declared(path: Path, option: str = "--declared") -> tuple[DeclaredTotals, str | None]:
-    """A 3201 input `data` object (JSON or YAML): medfee_sumamt, fund_pay_sumamt, acct_pay, fixmedins_setl_cnt."""
-    data = read_yaml(path, option)
-    if isinstance(data, dict) and isinstance(data.get("data"), dict):
-        data = data["data"]  # the whole national envelope
+def declared_totals(data: Any, where: str) -> DeclaredTotals:
+    """An institution's 3201 totals: medfee_sumamt, fund_pay_sumamt, acct_pay (元), fixmedins_setl_cnt."""
     if not isinstance(data, dict):
-        raise ClearingInputError(option, "expected the 3201 `data` object")
+        raise ClearingInputError(where, "expected the 3201 `data` object")
     values = []
     for name in ("medfee_sumamt", "fund_pay_sumamt", "acct_pay"):
         if name not in data:
-            raise ClearingInputError(f"{option} {name}", "missing")
-        values.append(parse_fen(data[name], f"{option} {name}"))
+            raise ClearingInputError(f"{where} {name}", "missing")
+        values.append(parse_fen(data[name], f"{where} {name}"))
     count = data.get("fixmedins_setl_cnt")
     if isinstance(count, bool) or not str(count).strip().isdigit():
-        raise ClearingInputError(f"{option} fixmedins_setl_cnt", f"expected a whole number, got {count!r}")
-    insutype = data.get("insutype")
-    return DeclaredTotals(*values, int(str(count).strip())), None if insutype in (None, "") else str(insutype)
+        raise ClearingInputError(f"{where} fixmedins_setl_cnt", f"expected a whole number, got {count!r}")
+    return DeclaredTotals(*values, int(str(count).strip()))
+
+
+def load_declared(path: Path, option: str = "--declared") -> tuple[DeclaredTotals, str | None]:
+    """A 3201 input `data` object (JSON or YAML), or the whole national envelope around it."""
+    data = read_yaml(path, option)
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"]
+    insutype = data.get("insutype") if isinstance(data, dict) else None
+    return declared_totals(data, option), None if insutype in (None, "") else str(insutype)
 
 
 # --------------------------------------------------------------------------- computations (reused by bench/)
 
 
 def statement_for(claims: Path, institution: str, month: str, rules: ClearingRules,
-                  names: dict[str, dict[str, Any]], declared: Path | None = None) -> dict[str, Any]:
+                  names: dict[str, dict[str, Any]], declared: Path | None = None) -> Document:
     period = Period.month(month, "--month")
     code = institution.strip()
     if not code:
@@ -273,8 +294,8 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help=HELP["forma
 OutputOption = Annotated[Path | None, typer.Option("--output", help=HELP["output"])]
 
 
-def emit(document: dict[str, Any], output_format: OutputFormat, output: Path | None) -> None:
-    write_output(RENDERERS[output_format.value](document), output)
+def emit(document: Document, output_format: OutputFormat, output: Path | None) -> None:
+    write_output(render(document, output_format.value), output)
 
 
 @app.command("statement")
@@ -352,6 +373,115 @@ def capitation_command(
         emit(capitation_document(results, rule_set, label), output_format, output)
     except ClearingInputError as exc:
         raise fail("capitation", exc) from None
+
+
+# --------------------------------------------------------------------------- against the store
+
+
+DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
+Db = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
+
+
+def run_on_store(command: str, db: str | None, work) -> None:
+    store = Store.open(db)
+    try:
+        work(store)
+    except ClearingInputError as exc:
+        raise fail(command, exc) from None
+    except DBAPIError as exc:
+        typer.echo(f"tongchou clearing {command}: error: database: {str(exc.orig).splitlines()[0]}", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    finally:
+        store.close()
+
+
+def _period(month: str | None, year: int | None) -> tuple[str, str]:
+    if (month is None) == (year is None):
+        raise ClearingInputError("--month/--year", "give exactly one: --month YYYY-MM (monthly) or --year YYYY (year end)")
+    if month is not None:
+        Period.month(month)
+        return service.MONTHLY, month
+    return service.YEAR_END, str(year)
+
+
+def summary(runs) -> list[dict[str, Any]]:
+    return [{"institution": r.fixmedins_code, "period": r.period, "kind": r.kind, "status": r.status,
+             "payable_fen": r.payable, "payable": fen_to_str(r.payable), "matched": r.matched,
+             "approved_by": r.approved_by, "paid_on": r.paid_on.isoformat() if r.paid_on else None,
+             "entry_id": r.entry_id} for r in runs]
+
+
+def _print(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("plan")
+def plan_command(file: Annotated[Path, typer.Argument(help="plan YAML: dip_budget, global_budgets, scores, capitation")],
+                 year: Annotated[int, typer.Option("--year")], db: Db = None,
+                 by: Annotated[str | None, typer.Option("--by")] = None) -> None:
+    """导入年度清算计划（DIP 预算、总额预算、年终考核得分、按人头付费签约人数）。"""
+    run_on_store("plan", db, lambda store: _print(service.import_plan(store, year, read_yaml(file, "plan"), by)))
+
+
+@app.command("run")
+def run_command(month: Annotated[str, typer.Option("--month", help="YYYY-MM")], db: Db = None, rules: RulesOption = None,
+                declared: Annotated[Path | None, typer.Option("--declared", help="{CODE: 3201 totals} YAML/JSON")] = None,
+                output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.json) -> None:
+    """月度清算：生成各机构结算单（草稿），与机构申报的对总账数核对。"""
+    def work(store: Store) -> None:
+        by_institution = {}
+        if declared is not None:
+            data = read_yaml(declared, "--declared")
+            if not isinstance(data, dict):
+                raise ClearingInputError("--declared", "expected {CODE: totals}")
+            for code, totals in data.items():
+                by_institution[str(code)] = declared_totals(totals, f"--declared {code}")
+        runs = service.run_month(store, load_rules(rules), month, by_institution)
+        if output_format == OutputFormat.json:
+            _print([{**s, "statement": r.document} for s, r in zip(summary(runs), runs)])
+        else:
+            for r in runs:
+                sys.stdout.write(render(from_json(r.document), output_format.value))
+    run_on_store("run", db, work)
+
+
+@app.command("approve")
+def approve_command(by: Annotated[str, typer.Option("--by", help="who approves")], db: Db = None,
+                    month: Annotated[str | None, typer.Option("--month")] = None,
+                    year: Annotated[int | None, typer.Option("--year", help="the year-end settlement")] = None,
+                    institution: Annotated[str | None, typer.Option("--institution")] = None,
+                    accept_difference: Annotated[bool, typer.Option("--accept-difference")] = False) -> None:
+    """审核清算单（记录审核人）。"""
+    def work(store: Store) -> None:
+        kind, period = _period(month, year)
+        _print(summary(service.approve(store, kind, period, by, institution, accept_difference)))
+    run_on_store("approve", db, work)
+
+
+@app.command("pay")
+def pay_command(on: Annotated[str, typer.Option("--on", help="payment date YYYY-MM-DD")], db: Db = None,
+                month: Annotated[str | None, typer.Option("--month")] = None,
+                year: Annotated[int | None, typer.Option("--year")] = None,
+                institution: Annotated[str | None, typer.Option("--institution")] = None) -> None:
+    """支付已审核的清算单：记账（应付机构款与银行存款、质量保证金），标记已支付。"""
+    def work(store: Store) -> None:
+        kind, period = _period(month, year)
+        try:
+            day = dt.date.fromisoformat(on)
+        except ValueError:
+            raise ClearingInputError("--on", f"expected YYYY-MM-DD, got {on!r}") from None
+        _print(summary(service.pay(store, kind, period, day, institution)))
+    run_on_store("pay", db, work)
+
+
+@app.command("year-end")
+def year_end_command(year: Annotated[int, typer.Option("--year")], db: Db = None, rules: RulesOption = None) -> None:
+    """年终清算（草稿）：总额预算、DIP 清算、质量保证金返还。"""
+    def work(store: Store) -> None:
+        runs = service.year_end(store, load_rules(rules), year)
+        _print([{**s, "settlement": r.document} for s, r in zip(summary(runs), runs)])
+    run_on_store("year-end", db, work)
+
 
 
 def main() -> None:  # pragma: no cover - `python -m tongchou.clearing.cli`

@@ -35,11 +35,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from tongchou.clearing.records import Institution
 from tongchou.ledger.accounts import Account, Fund, Title, fund_of
 from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts, balanced_entry
+from tongchou.money import Fen
 
-Fen = int
 Pocket = tuple[str, str]  # (fund, county)
+
+
+@dataclass(frozen=True)
+class Member:
+    """An institution with its county, whose resident pooled fund is its home pocket (where an amount of
+    the institution as a whole falls when it has nothing due to split it by)."""
+
+    institution: Institution
+    county: str
+
+    @property
+    def home(self) -> Pocket:
+        return (Fund.RESIDENT_POOLED.value, self.county)
 
 
 @dataclass(frozen=True, order=True)

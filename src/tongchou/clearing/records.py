@@ -7,9 +7,11 @@ institution, for one fund field and one period, with its cause.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from tongchou.clearing.errors import ClearingInputError
 from tongchou.clearing.rules import FUND_FIELDS
 from tongchou.money import Fen
 
@@ -111,3 +113,22 @@ class SettlementLine:
 
     def totals(self) -> Totals:
         return replace(Totals.of(self.amounts), setl_cnt=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # included
+
+    @classmethod
+    def month(cls, text: str, option: str = "--month") -> Period:
+        try:
+            start = dt.datetime.strptime(text.strip(), "%Y-%m").date()
+        except ValueError:
+            raise ClearingInputError(option, f"expected YYYY-MM, got {text!r}") from None
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return cls(start, following - dt.timedelta(days=1))
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))

@@ -18,16 +18,10 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from tongchou.clearing.errors import ClearingInputError
-from tongchou.money import fen_to_str, to_decimal_rate, to_fen
+from tongchou.money import fen_to_str, to_decimal_rate, yaml_fen
 
 FUND_FIELDS: tuple[str, ...] = ("hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay")
 CLEARABLE_FIELDS: tuple[str, ...] = FUND_FIELDS + ("acct_pay",)
-
-
-def _fen(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value * 100  # a whole number of yuan
-    return to_fen(value)
 
 
 def _decimal(value: object) -> Decimal:
@@ -54,7 +48,7 @@ def _code(value: object) -> str:
     return str(value).strip()
 
 
-Yuan = Annotated[int, BeforeValidator(_fen), PlainSerializer(fen_to_str, return_type=str)]
+Yuan = Annotated[int, BeforeValidator(yaml_fen), PlainSerializer(fen_to_str, return_type=str)]
 Ratio = Annotated[Decimal, BeforeValidator(_ratio), PlainSerializer(str, return_type=str)]
 Number = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(str, return_type=str)]
 Code = Annotated[str, BeforeValidator(_code)]

@@ -1,6 +1,6 @@
 """The batch over a claims table with DuckDB: the imperative shell of clearing.
 
-Reads the claims table of spec/contracts.md (CSV with header, Parquet, or a
+Reads the claims table of docs/reference/contracts.md (CSV with header, Parquet, or a
 directory of Parquet files), extended for DIP with `diag_code` (main
 diagnosis, ICD-10) and `oprn_code` (main procedure, ICD-9-CM-3; empty for
 conservative treatment) — see docs/clearing.md. Cancelled settlements
@@ -15,7 +15,6 @@ case by case); only per-institution, per-month sums leave DuckDB.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,27 +35,11 @@ from tongchou.claims_table import (
 
 from tongchou.clearing.dip import InstitutionPoints, point_units
 from tongchou.clearing.errors import ClearingInputError
-from tongchou.clearing.records import TOTAL_FIELDS, Institution, SettlementCell, Totals
+from tongchou.clearing.records import TOTAL_FIELDS, Institution, Period, SettlementCell, Totals
 from tongchou.clearing.rules import DipRules
 
 AMOUNT_FIELDS: tuple[str, ...] = tuple(name for name in TOTAL_FIELDS if name != "setl_cnt")
-@dataclass(frozen=True)
-class Period:
-    start: dt.date
-    end: dt.date  # included
-
-    @classmethod
-    def month(cls, text: str, option: str = "--month") -> Period:
-        try:
-            start = dt.datetime.strptime(text.strip(), "%Y-%m").date()
-        except ValueError:
-            raise ClearingInputError(option, f"expected YYYY-MM, got {text!r}") from None
-        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return cls(start, following - dt.timedelta(days=1))
-
-    @classmethod
-    def year(cls, year: int) -> Period:
-        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
+__all__ = ["AMOUNT_FIELDS", "ClaimsTable", "Period", "decimal_to_fen"]
 
 
 @dataclass

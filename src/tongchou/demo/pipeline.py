@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
-from tongchou.clearing import store_ops as clearing
+from tongchou.clearing import service as clearing
 from tongchou.clearing.rules import load_rules
+from tongchou.codes import Insutype
 from tongchou.demo.revenue import contribution_entries
 from tongchou.funds import store_ops as fund_ops
 from tongchou.funds import store_views as fund_views
@@ -35,7 +36,7 @@ from tongchou.store.fixture import load_file
 from tongchou.store.uow import Store
 
 YEAR = 2018
-POOL_FUNDS = {"390": "resident_pooled", "310": "employee_pooled"}
+POOL_FUNDS = {Insutype.RESIDENT: "resident_pooled", Insutype.EMPLOYEE: "employee_pooled"}
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from tongchou.codes import Insutype
 from tongchou.ledger.postings import Entry, employee_contribution_entry, resident_contribution_entry
 from tongchou.money import to_fen
-
-RESIDENT, EMPLOYEE = "390", "310"
 
 
 def contribution_entries(path: Path, counties: dict[str, str]) -> list[Entry]:
@@ -24,7 +23,7 @@ def contribution_entries(path: Path, counties: dict[str, str]) -> list[Entry]:
         psn_no, year, paid_on = row["psn_no"], int(row["year"]), row["paid_on"]
         county = counties[psn_no]
         cause = f"history:{row['insutype']}:{psn_no}:{year}"
-        if row["insutype"] == RESIDENT:
+        if row["insutype"] == Insutype.RESIDENT:
             entries.append(resident_contribution_entry(cause, county, paid_on, to_fen(row["individual_amt"])))
             subsidies[(county, year)] += to_fen(row["subsidy_amt"])
             first_paid[(county, year)] = min(paid_on, first_paid.get((county, year), paid_on))

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Literal
 
-from tongchou.money import apply_rate, fen_to_str
+from tongchou.codes import Insutype
+from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.schema import Contributions, PersonalAccount
 
-Fen = int
 EnrolmentKind = Literal["on_time", "late", "newborn", "newborn_late"]
 
 
@@ -27,10 +27,6 @@ class RuleError(ValueError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(message)
-
-
-def yuan_text(fen: Fen) -> str:
-    return f"{fen_to_str(fen)}元"
 
 
 def date_text(day: dt.date) -> str:
@@ -197,7 +193,8 @@ class Eligibility:
 
 def benefits_on(periods: Iterable[Period], insutype: str, day: dt.date) -> Eligibility:
     """Whether the person has benefits in the scheme on the day, and if not, why (in Chinese)."""
-    scheme = "职工医保" if insutype == "310" else "城乡居民医保" if insutype == "390" else f"险种{insutype}"
+    scheme = ("职工医保" if insutype == Insutype.EMPLOYEE else "城乡居民医保" if insutype == Insutype.RESIDENT
+              else f"险种{insutype}")
     covering = [p for p in periods if p.insutype == insutype and p.start <= day and (p.end is None or day <= p.end)]
     if not covering:
         lapsed = [p for p in periods if p.insutype == insutype and p.end is not None and p.end < day]

@@ -15,22 +15,20 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tongchou.codes import Insutype
 from tongchou.enrolment import rules
-from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text, yuan_text
+from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text
 from tongchou.ledger.book import entry_lines, personal_account_balance, record
 from tongchou.ledger.postings import (
     account_credit_entry, account_transfer_entry, employee_contribution_entry, relative_contribution_entry,
     resident_contribution_entry,
 )
-from tongchou.money import MoneyError, to_fen
+from tongchou.money import Fen, MoneyError, to_fen, yuan_text
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.policy.schema import Contributions
 from tongchou.store import models as m
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
 from tongchou.store.uow import Store, lock_accounts
-
-Fen = int
-RESIDENT, EMPLOYEE = "390", "310"
 
 
 @dataclass(frozen=True)
@@ -108,15 +106,15 @@ class EnrolmentService:
                         newborn: bool, entered_subsidy: Fen | None, payer: str | None,
                         batch: m.ContributionBatch | None, paid_amount: Fen | None = None) -> EnrolOutcome:
         person = _person(session, psn_no)
-        contrib = _contributions(_policy(self.registry, _pool_of(session, person.county), RESIDENT, dt.date(year, 1, 1)))
+        contrib = _contributions(_policy(self.registry, _pool_of(session, person.county), Insutype.RESIDENT, dt.date(year, 1, 1)))
         terms = self._terms(person, contrib, year, paid_on, tier, newborn, entered_subsidy)
         if paid_amount is not None and paid_amount != terms.individual_due:
             raise Refused("amount", f"缴费金额{yuan_text(paid_amount)}与应缴金额{yuan_text(terms.individual_due)}不符。",
                           "amount_mismatch")
         start = max(dt.date(year, 1, 1), person.birth_date or dt.date(year, 1, 1)) if newborn else dt.date(year, 1, 1)
-        if _covering(session, psn_no, RESIDENT, start, dt.date(year, 12, 31)):
+        if _covering(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31)):
             raise Conflict("year", f"参保人{psn_no}已参加{year}年度城乡居民医保。", "already_enrolled")
-        enrolment = m.Enrolment(psn_no=psn_no, insutype=RESIDENT, county=person.county, tier=tier, start=start,
+        enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.RESIDENT, county=person.county, tier=tier, start=start,
                                 end=dt.date(year, 12, 31), benefit_start=terms.benefit_start, kind=terms.kind,
                                 paid_on=paid_on, note=terms.reason)
         session.add(enrolment)
@@ -145,8 +143,8 @@ class EnrolmentService:
         birth = person.birth_date
         if terms.kind != "newborn" or birth is None or birth.year >= terms.benefit_year:
             return
-        if not _covering(session, person.psn_no, RESIDENT, birth, dt.date(birth.year, 12, 31)):
-            session.add(m.Enrolment(psn_no=person.psn_no, insutype=RESIDENT, county=person.county, tier=tier,
+        if not _covering(session, person.psn_no, Insutype.RESIDENT, birth, dt.date(birth.year, 12, 31)):
+            session.add(m.Enrolment(psn_no=person.psn_no, insutype=Insutype.RESIDENT, county=person.county, tier=tier,
                                     start=birth, end=dt.date(birth.year, 12, 31), benefit_start=birth,
                                     kind="newborn", paid_on=terms.paid_on, note="新生儿出生当年不缴费，自出生之日起享受待遇。"))
 
@@ -154,7 +152,7 @@ class EnrolmentService:
                           batch: m.ContributionBatch | None) -> None:
         batch = batch or _new_batch(session, "counter", terms.paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
-        line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=person.psn_no, insutype=RESIDENT,
+        line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=person.psn_no, insutype=Insutype.RESIDENT,
                                   year=terms.benefit_year, kind="individual" if payer is None else "account_payment",
                                   amount=terms.individual_due, paid_on=terms.paid_on, status="accepted",
                                   raw={"payer": payer} if payer else {}, county=person.county)
@@ -177,7 +175,7 @@ class EnrolmentService:
         payer_person = _person(session, payer, "paid_from_account_of")
         relation = session.execute(select(m.FamilyRelation).where(
             m.FamilyRelation.psn_no == payer, m.FamilyRelation.relative == person.psn_no)).scalar_one_or_none()
-        employee = _policy(self.registry, _pool_of(session, payer_person.county), EMPLOYEE, day)
+        employee = _policy(self.registry, _pool_of(session, payer_person.county), Insutype.EMPLOYEE, day)
         account = employee.version.personal_account
         allowed = (relation is not None and rules.mutual_use_allowed(account, relation.relation)
                    and account is not None and account.pays_resident_contributions_of_relatives)
@@ -191,7 +189,7 @@ class EnrolmentService:
         a late payer paid the subsidy part himself. Returns the number of persons."""
         def work(session: Session) -> int:
             persons = session.execute(select(func.count(func.distinct(m.Enrolment.psn_no))).where(
-                m.Enrolment.insutype == RESIDENT, m.Enrolment.county == county,
+                m.Enrolment.insutype == Insutype.RESIDENT, m.Enrolment.county == county,
                 m.Enrolment.start >= dt.date(year, 1, 1), m.Enrolment.start <= dt.date(year, 12, 31),
                 m.Enrolment.kind.in_(("on_time", "newborn")))).scalar_one()
             amounts = {level: per_person * persons for level, per_person in subsidies.items()}
@@ -210,11 +208,11 @@ class EnrolmentService:
         """An employee (or retiree) is insured from `start`; the personal account is opened."""
         def work(session: Session) -> int:
             person = _person(session, psn_no)
-            if _covering(session, psn_no, EMPLOYEE, start, end or dt.date.max):
+            if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
                 raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
             if employer:
                 person.employer = employer
-            enrolment = m.Enrolment(psn_no=psn_no, insutype=EMPLOYEE, county=person.county, start=start, end=end,
+            enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.EMPLOYEE, county=person.county, start=start, end=end,
                                     benefit_start=start, kind="on_time", paid_on=start)
             session.add(enrolment)
             if session.get(m.PersonalAccount, psn_no) is None:
@@ -234,7 +232,7 @@ class EnrolmentService:
         person = _person(session, psn_no)
         if session.get(m.PersonalAccount, psn_no) is None:
             raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
-        resolved = _policy(self.registry, _pool_of(session, person.county), EMPLOYEE, paid_on)
+        resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, paid_on)
         try:
             to_account, to_pool = rules.employee_contribution_split(resolved.version.personal_account, base, individual)
         except RuleError as exc:
@@ -245,7 +243,7 @@ class EnrolmentService:
             raise Conflict("month", f"参保人{psn_no} {month}的职工医保费已经入账，不能重复入账。", "already_recorded")
         batch = batch or _new_batch(session, "counter", paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
-        line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=EMPLOYEE,
+        line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=Insutype.EMPLOYEE,
                                   year=paid_on.year, kind="employee", base=base, amount=employer + individual,
                                   paid_on=paid_on, status="accepted", county=person.county,
                                   raw={"month": month, "employer": employer, "individual": individual})
@@ -268,7 +266,7 @@ class EnrolmentService:
             done = entry_lines(session, "account_credit", cause)
             if done is not None:
                 return sum(line.credit for line in done[1] if line.account.party == psn_no)
-            resolved = _policy(self.registry, _pool_of(session, person.county), EMPLOYEE, booked_on)
+            resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, booked_on)
             try:
                 amount = rules.retiree_monthly_credit(resolved.version.personal_account, average_pension)
             except RuleError as exc:
@@ -291,7 +289,8 @@ class EnrolmentService:
             if to_county == person.county:
                 raise InvalidRequest("to_county", "转入区县与当前区县相同。")
             old = person.county
-            for enrolment in _covering(session, psn_no, RESIDENT, on, on) + _covering(session, psn_no, EMPLOYEE, on, on):
+            for enrolment in (_covering(session, psn_no, Insutype.RESIDENT, on, on)
+                              + _covering(session, psn_no, Insutype.EMPLOYEE, on, on)):
                 session.add(m.Enrolment(psn_no=psn_no, insutype=enrolment.insutype, county=to_county,
                                         tier=enrolment.tier, start=on, end=enrolment.end,
                                         benefit_start=max(enrolment.benefit_start, on), kind="transfer",
@@ -360,10 +359,10 @@ class EnrolmentService:
         amount = to_fen(raw["amount"])
         if amount < 0:
             raise InvalidRequest("amount", "缴费金额不能为负数。")
-        if insutype == RESIDENT:
+        if insutype == Insutype.RESIDENT:
             self._enrol_resident(session, psn_no, int(raw["year"]), paid_on, raw.get("tier"), bool(raw.get("newborn")),
                                  None, None, batch, paid_amount=amount)
-        elif insutype == EMPLOYEE:
+        elif insutype == Insutype.EMPLOYEE:
             employer = to_fen(raw.get("employer", 0))
             self._employee_contribution(session, psn_no, str(raw.get("month") or paid_on.strftime("%Y-%m")),
                                         to_fen(raw["base"]), employer, amount, paid_on, batch)

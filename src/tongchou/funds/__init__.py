@@ -10,7 +10,7 @@ whole region:
   (``claims_source``) and a funding file (``funding``), rendered as JSON,
   Markdown or a self-contained web page (``render_*``);
 - later: budgets and their execution, final accounts, the risk adjustment
-  fund and the other statements of spec/funds.md.
+  fund and the other statements of docs/reference/fund-rules.md.
 
 The modules are split into a functional core (pure functions over aggregate
 figures held as integer fen or exact ``Decimal``; never ``float``) and thin

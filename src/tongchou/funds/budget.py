@@ -1,6 +1,6 @@
 """Budgets (预算), their monthly execution, the monthly close and the final accounts (决算).
 
-A budget is a revenue and an expenditure plan per year, fund and county (spec/funds.md:
+A budget is a revenue and an expenditure plan per year, fund and county (docs/reference/fund-rules.md:
 "Budget per year, per fund and per county, drafted 以收定支、收支平衡、略有结余"). The pool's
 plan is the sum of its counties' lines (plus any line kept under the pool's own code).
 

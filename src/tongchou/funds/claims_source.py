@@ -1,6 +1,6 @@
 """Read a claims table with DuckDB and sum it into `ClaimsCell`s: the imperative shell.
 
-The claims table (spec/contracts.md "Claims table") is a CSV file with a
+The claims table (docs/reference/contracts.md "Claims table") is a CSV file with a
 header, a Parquet file, or a directory of (Hive-partitioned) Parquet files.
 Only the columns the fund operation report uses are read:
 

@@ -1,4 +1,4 @@
-"""Deficit sharing (缺口合理分担, seed 000) following the funding order of spec/funds.md.
+"""Deficit sharing (缺口合理分担, seed 000) following the funding order of docs/reference/fund-rules.md.
 
 When a fund of a county (or of the pool) cannot pay — its current gap is expenditure beyond
 revenue — the gap is met step by step in the rule's order (default: accumulated balance →
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.fund_rules import FUNDING_STEP_NAMES, DeficitSharingRule
 from tongchou.funds.subledger import CURRENT, DEPOSIT, Movement, Pocket
-from tongchou.money import Fen, apply_rate
+from tongchou.money import Fen, apply_rate, yuan_text
 
 CITY_TREASURY, COUNTY_TREASURY = "city_treasury", "county_treasury"
 
@@ -70,19 +70,15 @@ class Resolution:
     def reason(self) -> str:
         if self.gap == 0:
             return "收支平衡，无缺口"
-        parts = [f"{step.name}弥补{_yuan(step.amount)}" for step in self.steps
+        parts = [f"{step.name}弥补{yuan_text(step.amount)}" for step in self.steps
                  if step.amount and step.step != "fiscal_subsidy" and step.step != "contribution_or_benefit_change"]
         if self.city_subsidy or self.county_subsidy:
-            parts.append(f"同级财政补助{_yuan(self.city_subsidy + self.county_subsidy)}"
-                         f"（市级{_yuan(self.city_subsidy)}、县级{_yuan(self.county_subsidy)}）")
-        text = f"基金缺口{_yuan(self.gap)}：" + "，".join(parts)
+            parts.append(f"同级财政补助{yuan_text(self.city_subsidy + self.county_subsidy)}"
+                         f"（市级{yuan_text(self.city_subsidy)}、县级{yuan_text(self.county_subsidy)}）")
+        text = f"基金缺口{yuan_text(self.gap)}：" + "，".join(parts)
         if self.unfunded:
-            text += f"；仍有缺口{_yuan(self.unfunded)}，需调整筹资标准或待遇水平"
+            text += f"；仍有缺口{yuan_text(self.unfunded)}，需调整筹资标准或待遇水平"
         return text
-
-
-def _yuan(fen: Fen) -> str:
-    return f"{fen // 100}.{fen % 100:02d}元"
 
 
 def current_gap(revenue: Fen, expenditure: Fen) -> Fen:

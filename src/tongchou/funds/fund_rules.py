@@ -1,4 +1,4 @@
-"""Rules of the pooled fund as data (spec/funds.md "Budget, final accounts, adjustment" and
+"""Rules of the pooled fund as data (docs/reference/fund-rules.md "Budget, final accounts, adjustment" and
 "Monitoring and early warning"): pydantic models of the YAML files under ``policies/funds/``.
 
 Each file has a ``kind``:
@@ -9,7 +9,7 @@ Each file has a ``kind``:
   city/county shares of the same-level fiscal subsidy (seed 000);
 - ``legacy_handover``: 存量基金逐步到位、增量基金一步到位 — the schedule on which legacy
   balances are handed over, arrears cleared first (seed 000);
-- ``early_warning``: thresholds of the early-warning indicators (defaults of spec/funds.md).
+- ``early_warning``: thresholds of the early-warning indicators (defaults of docs/reference/fund-rules.md).
 
 Ratios are exact ``Decimal`` (a YAML float such as 0.03 is read through its ``repr``, never
 as binary float); money never appears in these rules. A file that sets numbers no seed
@@ -227,7 +227,7 @@ class Band(Documented):
         return self
 
 
-FUNDS_MD = "spec/funds.md"
+FUNDS_MD = "docs/reference/fund-rules.md"
 
 
 def _band(example: bool, text: str, **bounds: str) -> Band:
@@ -237,7 +237,7 @@ def _band(example: bool, text: str, **bounds: str) -> Band:
 
 
 class WarningBands(Strict):
-    """Thresholds of every indicator; the defaults are those of spec/funds.md, or marked examples."""
+    """Thresholds of every indicator; the defaults are those of docs/reference/fund-rules.md, or marked examples."""
 
     months_covered: Band = _band(
         False, "thresholds that are configuration (defaults: under 3 months alarm, 3–6 watch, 6–9 normal, "

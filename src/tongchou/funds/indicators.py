@@ -1,7 +1,7 @@
-"""Early-warning indicators of the fund per county and for the pool (spec/funds.md "Monitoring
+"""Early-warning indicators of the fund per county and for the pool (docs/reference/fund-rules.md "Monitoring
 and early warning"), with a status — normal (正常), watch (关注), alarm (预警) — and a Chinese
 reason each. Thresholds are `fund_rules.Band`s from configuration (`WarningBands`, defaults
-of funds.md and marked examples); a value is compared with strict bounds:
+of docs/reference/fund-rules.md and marked examples); a value is compared with strict bounds:
 
     value < alarm_below → alarm;  value > alarm_above → alarm;
     value < watch_below → watch;  value > watch_above → watch;  else normal.

@@ -1,7 +1,7 @@
 """Fund operation analysis (基金运行分析): the functional core.
 
 Pure functions from aggregate figures to the report structure of
-``tongchou report fund-operation`` (spec/contracts.md). Inputs are plain
+``tongchou report fund-operation`` (docs/reference/contracts.md). Inputs are plain
 dataclasses holding integer fen; the report is a nested dict whose amounts are
 ``Decimal`` yuan with two places, whose counts are ``int`` and whose ratios
 are unrounded ``Decimal`` fractions. No I/O here and never a ``float``.
@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
 
+from tongchou.codes import ADMIN_TIERS
 from tongchou.funds.errors import ReportInputError
 from tongchou.money import Fen, fen_to_decimal
 
@@ -39,8 +40,6 @@ CHRONIC_OUTPATIENT = "chronic_outpatient"
 OTHER = "other"
 VISIT_TYPES = (INPATIENT, GENERAL_OUTPATIENT, CHRONIC_OUTPATIENT, OTHER)
 
-# `admin_tier` values (机构隶属), lowest first; a table may hold others (kept as they are).
-ADMIN_TIERS = ("village", "township", "county", "city", "province", "outside")
 # Groupings bureaus write beside the tiers (篇8: "省级及省外医疗机构").
 TIER_GROUPS: Mapping[str, tuple[str, ...]] = {"province_and_outside": ("province", "outside")}
 

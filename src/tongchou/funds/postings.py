@@ -22,8 +22,8 @@ from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.subledger import CURRENT, DEPOSIT, LEGACY, Movement, Pocket
 from tongchou.ledger.accounts import Account, Fund, Title
 from tongchou.ledger.postings import Entry, Line, balanced_entry, move
+from tongchou.money import Fen
 
-Fen = int
 BANK_OF = {CURRENT: Title.BANK, DEPOSIT: Title.BANK_DEPOSIT, LEGACY: Title.BANK_LEGACY}
 REVENUE_OF_CAUSE = {
     "interest": Title.REVENUE_INTEREST,

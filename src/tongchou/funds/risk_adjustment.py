@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.fund_rules import CONDITION_NAMES, RiskAdjustmentRule
 from tongchou.funds.subledger import CURRENT, Movement, Pocket, balance_at, revenue_between, select
-from tongchou.money import Fen, apply_rate
+from tongchou.money import Fen, apply_rate, yuan_text
 
 
 def adjustment_pocket(rule: RiskAdjustmentRule) -> Pocket:
@@ -101,14 +101,9 @@ class Claim:
             return "未超支，不申请风险调剂金"
         if self.unmet:
             names = "、".join(CONDITION_NAMES[c] for c in self.unmet)
-            return f"超支{_yuan(self.overspend)}，但未{names}，不予调剂，由本级承担"
-        return (f"超支{_yuan(self.overspend)}，可调剂部分{_yuan(self.eligible)}，风险调剂金负担"
-                f"{_yuan(self.claim)}，本级承担{_yuan(self.member_part)}")
-
-
-def _yuan(fen: Fen) -> str:
-    sign, whole = ("-" if fen < 0 else ""), abs(fen)
-    return f"{sign}{whole // 100}.{whole % 100:02d}元"
+            return f"超支{yuan_text(self.overspend)}，但未{names}，不予调剂，由本级承担"
+        return (f"超支{yuan_text(self.overspend)}，可调剂部分{yuan_text(self.eligible)}，风险调剂金负担"
+                f"{yuan_text(self.claim)}，本级承担{yuan_text(self.member_part)}")
 
 
 def allocation_claim(year: MemberYear, rule: RiskAdjustmentRule) -> Claim:

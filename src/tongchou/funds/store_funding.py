@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from tongchou.codes import Insutype
 from tongchou.funds.operation import Funding
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.balances import REVENUE_TITLES, title_sums
@@ -68,7 +69,7 @@ def ledger_funding(session: Session, year: int, county: str | None, name: str | 
                     if (county is None or s.county == county)
                     and s.title in (Title.EXPENSE_PREMIUM, Title.EXPENSE_TRANSFER_OUT))
     query = select(func.count(func.distinct(m.Enrolment.psn_no))).where(
-        m.Enrolment.insutype == "390", m.Enrolment.start <= end,
+        m.Enrolment.insutype == Insutype.RESIDENT.value, m.Enrolment.start <= end,
         or_(m.Enrolment.end.is_(None), m.Enrolment.end >= start))
     if county is not None:
         query = query.where(m.Enrolment.county == county)

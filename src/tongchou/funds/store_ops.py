@@ -30,10 +30,9 @@ from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.balances import FundFigures, figures_between, revenue_by_county, title_sums
 from tongchou.ledger.book import closed_to, entry_lines, record
 from tongchou.ledger.postings import Entry
+from tongchou.money import Fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store
-
-Fen = int
 
 
 # ---------------------------------------------------------------- posting

@@ -17,7 +17,7 @@ from tongchou.funds.budget import POOL, CloseRow, Execution, FinalAccounts, draf
 from tongchou.funds.subledger import Flows
 from tongchou.ledger.accounts import FUND_NAMES, TITLE_NAMES, Fund, Title
 from tongchou.ledger.balances import FundFigures
-from tongchou.money import fen_to_str
+from tongchou.money import fen_to_str as yuan
 
 
 def fund_name(fund: str) -> str:
@@ -31,10 +31,6 @@ def scope_name(county: str, names: Mapping[str, str]) -> str:
     if county == POOL:
         return "全统筹区"
     return f"{names.get(county, county)}（{county}）" if county in names else county
-
-
-def yuan(fen: int) -> str:
-    return fen_to_str(fen)
 
 
 def pct(rate: Decimal | None) -> str:

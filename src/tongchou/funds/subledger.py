@@ -35,7 +35,7 @@ ACCOUNT_NAMES = {CURRENT: "统筹账户", DEPOSIT: "定期存款", LEGACY: "存�
 IN_POOL: frozenset[str] = frozenset({CURRENT, DEPOSIT})
 
 CAUSE_NAMES: dict[str, str] = {
-    # the causes of spec/funds.md "Ledger"
+    # the causes of docs/reference/fund-rules.md "Ledger"
     "contribution": "缴费收入",
     "subsidy": "财政补助收入",
     "settlement": "待遇支出",

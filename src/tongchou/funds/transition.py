@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.fund_rules import LegacyHandoverRule
 from tongchou.funds.subledger import CURRENT, LEGACY, Movement, Pocket
-from tongchou.money import Fen, apply_rate
+from tongchou.money import Fen, apply_rate, yuan_text
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,11 @@ class HandoverPlan:
 
     @property
     def reason(self) -> str:
-        text = (f"存量基金{_yuan(self.legacy_balance)}，先清偿历史欠账{_yuan(self.arrears_cleared)}，"
-                f"应移交{_yuan(self.handover_base)}，分{len(self.tranches)}次移交")
+        text = (f"存量基金{yuan_text(self.legacy_balance)}，先清偿历史欠账{yuan_text(self.arrears_cleared)}，"
+                f"应移交{yuan_text(self.handover_base)}，分{len(self.tranches)}次移交")
         if self.arrears_outstanding:
-            text += f"；尚有欠账{_yuan(self.arrears_outstanding)}超出存量基金，由县级负责清偿，不移交统筹基金"
+            text += f"；尚有欠账{yuan_text(self.arrears_outstanding)}超出存量基金，由县级负责清偿，不移交统筹基金"
         return text
-
-
-def _yuan(fen: Fen) -> str:
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}元"
 
 
 def revenue_pocket(fund: str, county: str, on: dt.date, rule: LegacyHandoverRule) -> Pocket:

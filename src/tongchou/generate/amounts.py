@@ -1,4 +1,4 @@
-"""The item split of spec/settlement.md step 1, vectorised over fee lines, in integer fen.
+"""The item split of docs/reference/settlement-rules.md step 1, vectorised over fee lines, in integer fen.
 
 Mirrors `tongchou.settlement.split.split_item` exactly: category C is fully
 self-paid; otherwise the part of the unit price above the cap times the quantity

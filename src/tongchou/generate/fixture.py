@@ -1,4 +1,4 @@
-"""fixture.yaml for `tongchou load` (spec/contracts.md "Fixture for `tongchou load`").
+"""fixture.yaml for `tongchou load` (docs/reference/contracts.md "Fixture for `tongchou load`").
 
 Written line by line as YAML flow mappings (each one a JSON object, which YAML
 reads as it is), so a large fixture is written fast and byte-for-byte the same
@@ -96,7 +96,7 @@ def person_rows(pop: Population, limit: int) -> Iterator[dict[str, Any]]:
 def header(pop: Population, seed: int, limit: int) -> str:
     lines = [
         f"# Synthetic region 绍兴市 (330600), year {pop.year}, seed {seed}: written by `tongchou generate`.",
-        "# Keys as spec/contracts.md \"Fixture for `tongchou load`\", plus employers (store schema) and, per",
+        "# Keys as docs/reference/contracts.md \"Fixture for `tongchou load`\", plus employers (store schema) and, per",
         "# institution, secret; per person employer, contribution_years, account_balance (yuan, employees),",
         "# enrolments[].benefit_start/kind. See docs/synthetic-region.md.",
         "# Province/outside institutions carry 330602 (越城区, standing for 市本级) as their county.",

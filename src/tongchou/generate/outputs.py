@@ -92,7 +92,7 @@ def med_types(codes: np.ndarray) -> pa.Array:
 
 
 def claims_table(g: Generated) -> pa.Table:
-    """The contracts.md claims table, rows in replay order (psn_no, enddate, begndate, setl_id)."""
+    """The claims table of docs/reference/contracts.md, rows in replay order (psn_no, enddate, begndate, setl_id)."""
     order = g.replay_order()
     c = {k: v[order] for k, v in g.claims.items()}
     psn, inst = c["psn"], c["inst"]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from tongchou.codes import ADMIN_TIERS, Insutype
+
 REGION = ("330600", "绍兴市")
 # seed 000: 绍兴's six pooling units; 市本级 is folded into 越城区 (330602), which also hosts the city hospitals.
 COUNTIES: tuple[tuple[str, str, float], ...] = (
@@ -21,10 +24,10 @@ COUNTIES: tuple[tuple[str, str, float], ...] = (
     ("330624", "新昌县", 0.09),
 )
 CITY_COUNTY = "330602"
-RESIDENT, EMPLOYEE = "390", "310"
+RESIDENT, EMPLOYEE = Insutype.RESIDENT.value, Insutype.EMPLOYEE.value  # plain str for numpy arrays
 POLICY_FILES = {RESIDENT: "shaoxing-2018-resident-example.yaml", EMPLOYEE: "shaoxing-2018-employee-example.yaml"}
 
-TIERS = ("village", "township", "county", "city", "province", "outside")
+TIERS = ADMIN_TIERS
 TIER_INDEX = MappingProxyType({name: i for i, name in enumerate(TIERS)})
 
 # ---------------------------------------------------------------- 篇8 (seed 004, lines 269–336)

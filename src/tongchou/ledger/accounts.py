@@ -1,4 +1,4 @@
-"""The chart of accounts (spec/funds.md "Ledger").
+"""The chart of accounts (docs/reference/fund-rules.md "Ledger").
 
 Funds are accounted separately (分别建账、分账核算): every fund keeps its own books,
 and every entry balances inside each fund it touches. An account is
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from tongchou.codes import Insutype
 
 
 class Fund(StrEnum):
@@ -114,7 +116,6 @@ class Account:
 
 # ---------------------------------------------------------------- which fund pays a settlement field
 
-EMPLOYEE, RESIDENT = "310", "390"
 MATERNITY_MED_TYPES = frozenset({"51", "52"})
 
 
@@ -123,11 +124,11 @@ def fund_of(insutype: str, med_type: str, field: str) -> Fund:
     if field == "hifp_pay":
         if med_type in MATERNITY_MED_TYPES:
             return Fund.MATERNITY
-        return Fund.EMPLOYEE_POOLED if insutype == EMPLOYEE else Fund.RESIDENT_POOLED
+        return Fund.EMPLOYEE_POOLED if insutype == Insutype.EMPLOYEE else Fund.RESIDENT_POOLED
     return {
         "hifob_pay": Fund.LARGE_EXPENSE,
         "cvlserv_pay": Fund.CIVIL_SERVANT,
-        "hifmi_pay": Fund.LARGE_EXPENSE if insutype == EMPLOYEE else Fund.CRITICAL_ILLNESS,
+        "hifmi_pay": Fund.LARGE_EXPENSE if insutype == Insutype.EMPLOYEE else Fund.CRITICAL_ILLNESS,
         "maf_pay": Fund.MEDICAL_ASSISTANCE,
         "hifes_pay": Fund.OTHER,
         "oth_pay": Fund.OTHER,
@@ -135,4 +136,4 @@ def fund_of(insutype: str, med_type: str, field: str) -> Fund:
 
 
 def pooled_fund(insutype: str) -> Fund:
-    return Fund.EMPLOYEE_POOLED if insutype == EMPLOYEE else Fund.RESIDENT_POOLED
+    return Fund.EMPLOYEE_POOLED if insutype == Insutype.EMPLOYEE else Fund.RESIDENT_POOLED

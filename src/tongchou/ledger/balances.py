@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from tongchou.funds.subledger import Flows
 from tongchou.ledger.accounts import Title
+from tongchou.money import Fen
 from tongchou.store import models as m
 
-Fen = int
 POOL = "pool"
 
 POOL_TITLES = frozenset({Title.BANK, Title.BANK_DEPOSIT, Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER,

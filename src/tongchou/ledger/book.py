@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from tongchou.ledger.accounts import Account, Fund, Title
 from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, SettlementFacts
+from tongchou.money import Fen
 from tongchou.store.models import JournalEntry, LedgerClose, Posting
-
-Fen = int
 
 
 def record(session: Session, entry: Entry) -> int:

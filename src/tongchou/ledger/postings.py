@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from tongchou.ledger.accounts import SUBSIDY_TITLES, Account, Fund, Title, fund_of
+from tongchou.money import Fen
 
-Fen = int
 PAYMENT_FIELDS = ("hifp_pay", "hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "maf_pay", "oth_pay")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tongchou.money import fen_to_str
+from tongchou.money import yuan_text
 from tongchou.policy.schema import BenefitLine, Condition, Layer, Policy, Ref, Version
 
 HEADER = """# Policies
@@ -18,10 +18,6 @@ def _ref(ref: Ref | None) -> str:
     return f"{ref.source}：“{ref.text}”" if ref else "—"
 
 
-def _money(fen: int | None) -> str:
-    return "—" if fen is None else f"{fen_to_str(fen)} 元"
-
-
 def _when(cond: Condition) -> str:
     parts = [f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}"
              for name, value in cond.model_dump(exclude_none=True).items()]
@@ -33,9 +29,9 @@ def _deductible(line: BenefitLine) -> str:
     if rule is None:
         return "none"
     if rule.kind == "annual":
-        return f"annual {_money(rule.amount)} ({rule.accumulator})"
-    amounts = (", ".join(f"L{lv} {_money(v)}" for lv, v in sorted(rule.by_hosp_lv.items()))
-               if rule.by_hosp_lv else _money(rule.amount))
+        return f"annual {yuan_text(rule.amount, space=True)} ({rule.accumulator})"
+    amounts = (", ".join(f"L{lv} {yuan_text(v, space=True)}" for lv, v in sorted(rule.by_hosp_lv.items()))
+               if rule.by_hosp_lv else yuan_text(rule.amount, space=True))
     factors = "/".join(str(f) for f in rule.ordinal_factors)
     return f"per admission {amounts}; ordinal factors {factors}"
 
@@ -56,13 +52,14 @@ def _layer(layer: Layer) -> list[str]:
              + (f", run by {layer.run_by}" if layer.run_by else "") + f". Source: {_ref(layer.ref)}"]
     for variant in layer.variants:
         for part in variant.parts:
-            tiers = "; ".join(f"{_money(t.above)}–{_money(t.up_to) if t.up_to else '∞'} at {t.rate}"
+            tiers = "; ".join(f"{yuan_text(t.above, space=True)}–"
+                              f"{yuan_text(t.up_to, space=True) if t.up_to else '∞'} at {t.rate}"
                               for t in part.schedule)
             lines.append(f"  - base `{part.base}`: {tiers}" + (f" — “{part.note}”" if part.note else ""))
         if variant.cap is not None:
-            extra = "; ".join(f"+{_money(i.amount)} for {i.min_years}–{i.max_years or '∞'} years"
+            extra = "; ".join(f"+{yuan_text(i.amount, space=True)} for {i.min_years}–{i.max_years or '∞'} years"
                               for i in variant.cap_increments)
-            lines.append(f"  - annual cap {_money(variant.cap)}" + (f" ({extra})" if extra else ""))
+            lines.append(f"  - annual cap {yuan_text(variant.cap, space=True)}" + (f" ({extra})" if extra else ""))
     return lines
 
 
@@ -72,7 +69,7 @@ def _version(version: Version) -> list[str]:
         out += [version.note, ""]
     if version.caps:
         out += ["| cap | amount | source |", "|---|---|---|"]
-        out += [f"| {c.name} (`{c.id}`) | {_money(c.amount)} | {_ref(c.ref)} |" for c in version.caps]
+        out += [f"| {c.name} (`{c.id}`) | {yuan_text(c.amount, space=True)} | {_ref(c.ref)} |" for c in version.caps]
         out.append("")
     if version.benefits:
         out += _benefits(version) + [""]

@@ -1,4 +1,4 @@
-"""The policy schema: every rule of spec/settlement.md expressed as data.
+"""The policy schema: every rule of docs/reference/settlement-rules.md expressed as data.
 
 Amounts are yuan in the files (numbers or decimal strings, at most two
 decimals) and integer fen once loaded; ratios are exact Decimals.
@@ -12,22 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
-from tongchou.money import fen_to_str, to_decimal_rate, to_fen
+from tongchou.money import fen_to_str, to_decimal_rate, yaml_fen
 
-ADMIN_TIERS = ("village", "township", "county", "city", "province", "outside")
 AdminTier = Literal["village", "township", "county", "city", "province", "outside"]
 PaymentField = Literal["hifob_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "oth_pay"]
 LAYER_ORDER: tuple[str, ...] = ("hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "maf_pay", "oth_pay")
 
 
-def _fen(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value * 100  # a whole number of yuan written as an integer
-    return to_fen(value)
-
-
 # Yuan in the file, fen in memory; written back as yuan.
-Yuan = Annotated[int, BeforeValidator(_fen), PlainSerializer(fen_to_str, return_type=str)]
+Yuan = Annotated[int, BeforeValidator(yaml_fen), PlainSerializer(fen_to_str, return_type=str)]
 
 
 def _rate(value: object) -> Decimal:

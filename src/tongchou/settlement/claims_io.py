@@ -1,4 +1,4 @@
-"""The `tongchou settle` line format: JSON claims in, JSON settlements out (spec/contracts.md).
+"""The `tongchou settle` line format: JSON claims in, JSON settlements out (docs/reference/contracts.md).
 
 Parsing turns a line into a `Claim` or a `LineError` naming the field; amounts
 are parsed from JSON numbers or decimal strings straight to fen, never through

@@ -1,4 +1,4 @@
-"""Steps 2–8 of spec/settlement.md as pure functions: settle a claim, cancel a settlement.
+"""Steps 2–8 of docs/reference/settlement-rules.md as pure functions: settle a claim, cancel a settlement.
 
 `settle(resolved, claim, state)` returns the settlement and the new year-to-date
 state; `cancel(state, settlement)` returns the state without that settlement's
@@ -13,12 +13,13 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
-from tongchou.money import apply_rate
+from tongchou.codes import HospLv
+from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.registry import Resolved
 from tongchou.policy.schema import LAYER_ORDER, BenefitLine, Cap, Deductible, Layer, LayerPart, LayerVariant, Tier
 from tongchou.settlement.matching import condition_holds, pick_line
-from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Fen, Settlement, Step, YearState
-from tongchou.settlement.text import LEVEL_NAMES, no_cover_reason, pct, yuan
+from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Settlement, Step, YearState
+from tongchou.settlement.text import no_cover_reason, pct
 
 ZERO_LAYERS: Mapping[str, Fen] = MappingProxyType({f: 0 for f in LAYER_ORDER})
 
@@ -75,7 +76,7 @@ def admission_of(line: BenefitLine, claim: Claim, state: YearState) -> Admission
 
 
 def _admission_deductible(rule: Deductible, claim: Claim, admission: AdmissionInfo) -> DeductibleResult:
-    level = LEVEL_NAMES.get(claim.hosp_lv, claim.hosp_lv)
+    level = HospLv.label_of(claim.hosp_lv)
     base = rule.by_hosp_lv.get(claim.hosp_lv, rule.amount) if rule.by_hosp_lv else rule.amount
     if base is None:
         return DeductibleResult(0, Step("deductible", f"该医院等级（{level}）政策未规定起付线，不扣起付线。"))
@@ -83,12 +84,12 @@ def _admission_deductible(rule: Deductible, claim: Claim, admission: AdmissionIn
     factor = rule.ordinal_factors[min(ordinal, len(rule.ordinal_factors)) - 1]
     full = apply_rate(base, factor)
     charged = min(max(full - admission.dedc_paid_before, 0), claim.split.inscp_scp_amt)
-    why = f"本年度第{ordinal}次住院，{level}医院起付线{yuan(base)}"
+    why = f"本年度第{ordinal}次住院，{level}医院起付线{yuan_text(base)}"
     if factor != 1:
-        why += f"，按{pct(factor)}计为{yuan(full)}"
+        why += f"，按{pct(factor)}计为{yuan_text(full)}"
     if not admission.opened:
-        why += f"；本次为同一住院的中途结算，已付起付线{yuan(admission.dedc_paid_before)}"
-    why += f"；本次实际扣除起付线{yuan(charged)}。"
+        why += f"；本次为同一住院的中途结算，已付起付线{yuan_text(admission.dedc_paid_before)}"
+    why += f"；本次实际扣除起付线{yuan_text(charged)}。"
     data = {"ordinal": ordinal, "base": base, "factor": str(factor), "charged": charged}
     return DeductibleResult(charged, Step("deductible", why, MappingProxyType(data)))
 
@@ -97,8 +98,8 @@ def _annual_deductible(rule: Deductible, claim: Claim, state: YearState) -> Dedu
     amount = rule.amount or 0
     used = state.dedc_used.get(rule.accumulator, 0)
     charged = min(max(amount - used, 0), claim.split.inscp_scp_amt)
-    why = (f"年度起付标准{yuan(amount)}，本年已累计{yuan(used)}，"
-           f"本次计入{yuan(charged)}，累计{yuan(used + charged)}。")
+    why = (f"年度起付标准{yuan_text(amount)}，本年已累计{yuan_text(used)}，"
+           f"本次计入{yuan_text(charged)}，累计{yuan_text(used + charged)}。")
     data = {"annual": amount, "used_before": used, "charged": charged}
     return DeductibleResult(charged, Step("deductible", why, MappingProxyType(data)), rule.accumulator)
 
@@ -135,13 +136,14 @@ def pooled_fund(line: BenefitLine, claim: Claim, charged: Fen, caps: Mapping[str
     over_cap_cost = 0
     if hifp < uncapped and uncapped > 0:
         over_cap_cost = int((Decimal(eligible) * (uncapped - hifp) / uncapped).quantize(Decimal(1), ROUND_HALF_UP))
-    text = f"统筹基金：政策范围内{yuan(split.inscp_scp_amt)}减起付线{yuan(charged)}，余{yuan(eligible)}"
+    text = f"统筹基金：政策范围内{yuan_text(split.inscp_scp_amt)}减起付线{yuan_text(charged)}，余{yuan_text(eligible)}"
     if essential:
-        text += (f"；其中基本药物{yuan(essential - dedc_on_essential)}按{pct(line.essential_ratio)}支付"
-                 f"{yuan(essential_pay)}，其余{yuan(base_portion - dedc_on_base)}按{pct(line.ratio)}支付{yuan(base_pay)}")
+        text += (f"；其中基本药物{yuan_text(essential - dedc_on_essential)}按{pct(line.essential_ratio)}支付"
+                 f"{yuan_text(essential_pay)}，其余{yuan_text(base_portion - dedc_on_base)}"
+                 f"按{pct(line.ratio)}支付{yuan_text(base_pay)}")
     else:
-        text += f"，按{pct(line.ratio)}支付{yuan(uncapped)}"
-    text += f"；本次统筹基金支付{yuan(hifp)}。"
+        text += f"，按{pct(line.ratio)}支付{yuan_text(uncapped)}"
+    text += f"；本次统筹基金支付{yuan_text(hifp)}。"
     cap_steps = tuple(_cap_step(caps[cap_id], state, hifp) for cap_id in line.caps)
     if not line.caps:
         cap_steps = (Step("cap", "该待遇政策未规定年度最高支付限额（政策原文未写明，非无限额）。",
@@ -156,8 +158,8 @@ def pooled_fund(line: BenefitLine, claim: Claim, charged: Fen, caps: Mapping[str
 def _cap_step(cap: Cap, state: YearState, paid: Fen) -> Step:
     used = state.caps_used.get(cap.id, 0)
     room = max(cap.amount - used, 0)
-    text = (f"{cap.name}{yuan(cap.amount)}：本次前已用{yuan(used)}，剩余{yuan(room)}；"
-            f"本次使用{yuan(paid)}，剩余{yuan(room - paid)}。")
+    text = (f"{cap.name}{yuan_text(cap.amount)}：本次前已用{yuan_text(used)}，剩余{yuan_text(room)}；"
+            f"本次使用{yuan_text(paid)}，剩余{yuan_text(room - paid)}。")
     data = {"cap": cap.id, "amount": cap.amount, "room_before": room, "room_after": room - paid}
     return Step("cap", text, MappingProxyType(data))
 
@@ -196,8 +198,8 @@ def _part_base(part: LayerPart, burden: Fen, over_cap_cost: Fen, remaining: Fen)
 @lru_cache(maxsize=1024)
 def _tiers_text(tiers: tuple[Tier, ...]) -> str:
     def one(t: Tier) -> str:
-        upper = f"至{yuan(t.up_to)}" if t.up_to is not None else "以上"
-        return f"{yuan(t.above)}{upper}部分{pct(t.rate)}"
+        upper = f"至{yuan_text(t.up_to)}" if t.up_to is not None else "以上"
+        return f"{yuan_text(t.above)}{upper}部分{pct(t.rate)}"
     return "，".join(one(t) for t in tiers)
 
 
@@ -221,8 +223,8 @@ def _run_layer(layer: Layer, variant: LayerVariant, claim: Claim, state: YearSta
         due += pay
         label = {"burden": "个人负担合规费用", "under_cap": "封顶线以下个人负担合规费用",
                  "over_cap": "超过统筹封顶线的合规费用", "remaining": "剩余个人负担合规费用"}[part.base]
-        texts.append(f"{label}本次{yuan(base)}，年度累计{yuan(before)}→{yuan(before + base)}，"
-                     f"按{_tiers_text(tuple(part.schedule))}计{yuan(pay)}")
+        texts.append(f"{label}本次{yuan_text(base)}，年度累计{yuan_text(before)}→{yuan_text(before + base)}，"
+                     f"按{_tiers_text(tuple(part.schedule))}计{yuan_text(pay)}")
     cap = _cap_with_increments(variant, claim.person.continuous_years)
     paid_before = state.layer_paid.get(layer.id, 0)
     room = None if cap is None else max(cap - paid_before, 0)
@@ -230,9 +232,9 @@ def _run_layer(layer: Layer, variant: LayerVariant, claim: Claim, state: YearSta
     if variant.floor is not None:
         payment = _floor_topup(variant, claim, fund_so_far, payment, room, texts)
     if cap is not None:
-        texts.append(f"年度限额{yuan(cap)}（连续参保{claim.person.continuous_years}年），此前已付{yuan(paid_before)}，"
-                     f"剩余{yuan(room)}")
-    texts.append(f"本次支付{yuan(payment)}")
+        texts.append(f"年度限额{yuan_text(cap)}（连续参保{claim.person.continuous_years}年），此前已付{yuan_text(paid_before)}，"
+                     f"剩余{yuan_text(room)}")
+    texts.append(f"本次支付{yuan_text(payment)}")
     out.paid_delta[layer.id] = payment
     name = variant.name or layer.name
     data = {"layer": layer.id, "field": layer.field, "due": due, "paid": payment, "cap": cap}
@@ -254,7 +256,7 @@ def _floor_topup(variant: LayerVariant, claim: Claim, fund_so_far: Fen, payment:
         limit = min(limit, room - payment)
     topup = max(min(topup, limit), 0)
     if topup:
-        texts.append(f"保底报销{pct(floor.ratio)}（目标{yuan(target)}），补足{yuan(topup)}")
+        texts.append(f"保底报销{pct(floor.ratio)}（目标{yuan_text(target)}），补足{yuan_text(topup)}")
     return payment + topup
 
 
@@ -291,12 +293,12 @@ def _account(claim: Claim, state: YearState, psn_part: Fen) -> tuple[Fen, Fen, F
     mulaid = min(claim.person.mulaid_balance, psn_part - own)
     if not own_account and not mulaid:
         return 0, 0, balance, None
-    parts = [f"个人账户余额{yuan(balance or 0)}，支付{yuan(own)}"] if own_account else []
+    parts = [f"个人账户余额{yuan_text(balance or 0)}，支付{yuan_text(own)}"] if own_account else []
     if mulaid:
-        parts.append(f"家庭共济账户支付{yuan(mulaid)}")
+        parts.append(f"家庭共济账户支付{yuan_text(mulaid)}")
     after = None if balance is None else balance - own
     if own_account:
-        parts.append(f"账户余额{yuan(after or 0)}")
+        parts.append(f"账户余额{yuan_text(after or 0)}")
     step = Step("account", "；".join(parts) + "。", MappingProxyType({"own": own, "mulaid": mulaid}))
     return own + mulaid, mulaid, after, step
 
@@ -356,8 +358,8 @@ def _policy_step(resolved: Resolved, claim: Claim) -> Step:
 
 def _split_step(claim: Claim) -> Step:
     s = claim.split
-    text = (f"医疗费总额{yuan(s.medfee_sumamt)}：全自费{yuan(s.fulamt_ownpay_amt)}，超限价自费{yuan(s.overlmt_selfpay)}，"
-            f"乙类先行自付{yuan(s.preselfpay_amt)}，政策范围内{yuan(s.inscp_scp_amt)}。")
+    text = (f"医疗费总额{yuan_text(s.medfee_sumamt)}：全自费{yuan_text(s.fulamt_ownpay_amt)}，超限价自费{yuan_text(s.overlmt_selfpay)}，"
+            f"乙类先行自付{yuan_text(s.preselfpay_amt)}，政策范围内{yuan_text(s.inscp_scp_amt)}。")
     return Step("split", text)
 
 
@@ -410,8 +412,8 @@ def _finish(resolved: Resolved, claim: Claim, state: YearState, steps: list[Step
     if acct_step is not None:
         steps.append(acct_step)
     cash = psn_part - acct_pay
-    steps.append(Step("result", f"合计：基金支付{yuan(fund)}，个人负担{yuan(psn_part)}"
-                                f"（个人账户{yuan(acct_pay)}，现金{yuan(cash)}）。"))
+    steps.append(Step("result", f"合计：基金支付{yuan_text(fund)}，个人负担{yuan_text(psn_part)}"
+                                f"（个人账户{yuan_text(acct_pay)}，现金{yuan_text(cash)}）。"))
     delta = replace(delta, acct_spent=acct_pay - mulaid)
     new_state = apply_delta(state, delta, 1)
     settlement = Settlement(

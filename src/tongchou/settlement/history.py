@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from tongchou.codes import Insutype
 from tongchou.enrolment.rules import Period, benefits_on
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.book import closed_to, first_open_day, record_many, settlement_facts
@@ -39,7 +40,6 @@ from tongchou.store.errors import ServiceError
 from tongchou.store.uow import Store
 
 CHUNK = 500  # rows per IN (...) look-up
-EMPLOYEE = "310"
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class SettlementHistory:
         claim = claim_for(req, ctx, setl_id, split, item_splits, 0)
         state_key = (req.psn_no, req.insutype, req.enddate.year)
         state = states.get(state_key) or state_of(stored.get(state_key))
-        if req.insutype == EMPLOYEE and req.psn_no in balances:
+        if req.insutype == Insutype.EMPLOYEE and req.psn_no in balances:
             state = state.with_(acct_balance=balances[req.psn_no])
         reason = eligibility.reason or _filing_gap(ctx, req, resolved)
         settlement, after = engine_settle(resolved, claim, state, eligible=reason is None, ineligible_reason=reason)
@@ -224,7 +224,7 @@ class _People:
         self.pools = {row.admdvs: row.pool for row in session.execute(select(m.CountyRow)).scalars()}
 
     def employees(self) -> list[str]:
-        return [psn for psn, rows in self.enrolments.items() if any(r.insutype == EMPLOYEE for r in rows)]
+        return [psn for psn, rows in self.enrolments.items() if any(r.insutype == Insutype.EMPLOYEE for r in rows)]
 
     def context(self, req: SettleRequest) -> Context:
         person = self.persons.get(req.psn_no)

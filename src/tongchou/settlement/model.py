@@ -8,7 +8,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Mapping
 
-Fen = int
+from tongchou.codes import STUDENT_PSN_TYPES, Insutype, MedType
+from tongchou.money import Fen
 
 AMOUNT_FIELDS = (
     "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
@@ -16,9 +17,8 @@ AMOUNT_FIELDS = (
     "oth_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
 )
 FUND_FIELDS = ("hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay")
-STUDENT_PSN_TYPES = frozenset({"1401", "1402", "1403", "1404", "1405"})
-ACCIDENT_MED_TYPES = frozenset({"19", "22"})
-EMPLOYEE_SCHEME = "310"
+ACCIDENT_MED_TYPES = frozenset({MedType.ACCIDENT_OUTPATIENT.value, MedType.ACCIDENT_INPATIENT.value})
+EMPLOYEE_SCHEME = Insutype.EMPLOYEE.value
 
 
 @dataclass(frozen=True)

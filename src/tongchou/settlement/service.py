@@ -1,6 +1,6 @@
 """The settlement service (imperative shell): settle, pre-settle, cancel and reverse against the store.
 
-spec/settlement.md §8, as implemented here:
+docs/reference/settlement-rules.md §8, as implemented here:
 - `settle` commits the settlement, the person's accumulators and the fund postings in ONE
   transaction, holding the lock on the person's accumulator row (and on the personal
   accounts it draws from) so that no cap is ever exceeded by concurrent settlements;
@@ -30,10 +30,11 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from tongchou.codes import Insutype
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
 from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.settlement.claims_io import explanation_step_json
 from tongchou.settlement.engine import apply_delta, settle as engine_settle
@@ -47,7 +48,6 @@ from tongchou.store.codec import delta_json, delta_of, state_json, state_of
 from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.store.uow import Store, insert_new, lock_accounts, lock_year_state, save_year_state
 
-Fen = int
 INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
 REFERRAL_MED_TYPES = frozenset({"23"})
 CHRONIC_MED_TYPES = frozenset({"14"})
@@ -377,7 +377,7 @@ class SettlementService:
             row = session.get(m.YearStateRow, (req.psn_no, req.insutype, req.enddate.year))
             stored = row.state if row else None
         state = state_of(stored)
-        if req.insutype == "310":
+        if req.insutype == Insutype.EMPLOYEE:
             holders = [req.psn_no] + ([req.mulaid_psn_no] if req.mulaid_psn_no else [])
             accounts = lock_accounts(session, holders) if lock else {}
             if req.psn_no in accounts or session.get(m.PersonalAccount, req.psn_no) is not None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from tongchou.money import apply_rate
-from tongchou.settlement.model import Fen, Item, ItemSplit, Split
+from tongchou.money import Fen, apply_rate
+from tongchou.settlement.model import Item, ItemSplit, Split
 
 
 class SplitError(ValueError):
@@ -45,7 +45,7 @@ def self_pay_proportion(item: Item) -> Decimal:
 
 
 def split_item(item: Item, index: int = 0) -> ItemSplit:
-    """settlement.md §1, in its order: C → over cap → B's first self-pay → in-scope."""
+    """docs/reference/settlement-rules.md §1, in its order: C → over cap → B's first self-pay → in-scope."""
     if item.amount < 0:
         raise SplitError(f"items[{index}].amount", f"item {item.code}: a negative amount is not a fee")
     if item.category not in ("A", "B", "C"):

@@ -82,7 +82,7 @@ def export_claims_command(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     county: Optional[str] = typer.Option(None, "--county", help="only the settlements of this county (admdvs)"),
 ) -> None:
-    """Write the store's settlements as a claims table (spec/contracts.md)."""
+    """Write the store's settlements as a claims table (docs/reference/contracts.md)."""
     try:
         first = dt.date.fromisoformat(date_from) if date_from else None
         last = dt.date.fromisoformat(date_to) if date_to else None

@@ -1,4 +1,4 @@
-"""`tongchou export claims`: the store's settlements as a claims table (spec/contracts.md "Claims table"),
+"""`tongchou export claims`: the store's settlements as a claims table (docs/reference/contracts.md "Claims table"),
 with the DIP columns `diag_code` and `oprn_code` of docs/clearing.md after the contract's columns.
 
 Amounts are written as yuan with two decimals (CSV text; Parquet DECIMAL(18,2)), flags 0/1,

@@ -1,4 +1,4 @@
-"""`tongchou load FIXTURE.yaml`: set up a region (spec/contracts.md "Fixture for `tongchou load`").
+"""`tongchou load FIXTURE.yaml`: set up a region (docs/reference/contracts.md "Fixture for `tongchou load`").
 
 The fixture is validated whole before anything is written; an error names the path of the
 field (e.g. `persons.0.birth_date`). Loading is one transaction and may be repeated: rows that
@@ -19,9 +19,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from tongchou.codes import Insutype
 from tongchou.ledger.book import record_many
 from tongchou.ledger.postings import opening_balance_entry
-from tongchou.money import to_fen
+from tongchou.money import yaml_fen
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
 from tongchou.store.uow import Store
@@ -39,14 +40,8 @@ def _code(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _fen(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value * 100
-    return to_fen(value)
-
-
 Code = Annotated[str, BeforeValidator(_code)]
-Yuan = Annotated[int, BeforeValidator(_fen)]
+Yuan = Annotated[int, BeforeValidator(yaml_fen)]
 
 
 class In(BaseModel):
@@ -400,7 +395,7 @@ def _write_accounts(session: Session, persons: list[PersonIn], numbers: list[str
             m.JournalEntry.cause_type == "opening_balance", m.JournalEntry.cause_id.in_(chunk))))
     accounts, entries = [], []
     for p in persons:
-        employee = any(e.insutype == "310" for e in p.enrolments) or p.account_balance is not None
+        employee = any(e.insutype == Insutype.EMPLOYEE for e in p.enrolments) or p.account_balance is not None
         if employee and p.psn_no not in have:
             accounts.append(dict(psn_no=p.psn_no, county=p.county,
                                  opened_on=min((e.from_ for e in p.enrolments), default=FAR_PAST)))

@@ -4,7 +4,7 @@ fee-detail table (and, when given, the persons and catalogue tables), producing 
     run_batch(book, Inputs(claims=..., fees=..., persons=..., catalogue=...)) -> BatchResult
 
 Inputs are CSV, Parquet or a directory of Parquet (tongchou.claims_table.scan_expression): the
-claims table of spec/contracts.md (plus `begntime` when known), the fee detail in national field
+claims table of docs/reference/contracts.md (plus `begntime` when known), the fee detail in national field
 names (setl_id, feedetl_sn, fee_ocur_time, med_list_codg, med_list_name, cnt, pric,
 det_item_fee_sumamt, bilg_dr_codg), persons (psn_no, sex, birth_date, phone) and the catalogue
 (code, price_cap, max_qty, max_qty_day, max_qty_stay, sex, min_age, max_age). A rule whose table

@@ -24,11 +24,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.supervision.errors import SupervisionError, from_validation
 from tongchou.supervision.rules import POLICY_DIR
 
-Fen = int
 STATE_NAMES = {"suspect": "疑点待核", "reviewed": "已告知待申辩", "appealed": "已申辩", "decided": "已决定",
                "dismissed": "不予处理", "closed": "已结案"}
 SUBJECT_NAMES = {"institution": "定点医药机构", "person": "参保人", "doctor": "医保医师"}

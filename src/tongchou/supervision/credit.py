@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tongchou.money import yuan_text
 from tongchou.store.uow import Store
 from tongchou.supervision import models as sv
 from tongchou.supervision.errors import from_validation
@@ -114,7 +115,7 @@ def events_for_decision(scoring: Scoring, *, case_no: str, subject_kind: str, su
     points += scoring.per_10000_yuan_recovered * (recover_fen // 1_000_000)
     label = "认定欺诈骗保" if fraud else "认定违规并追回"
     return [ScoreEvent(subject_kind, subject_id, on, "decision", f"case:{case_no}", points,
-                       f"案件{case_no}{label}，追回{recover_fen // 100}元")]
+                       f"案件{case_no}{label}，追回{yuan_text(recover_fen)}")]
 
 
 def rate(scoring: Scoring, events: Iterable[ScoreEvent], year: int) -> list[Rating]:

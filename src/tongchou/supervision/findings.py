@@ -8,10 +8,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.supervision.rules import SEVERITY_NAMES, Rule
-
-Fen = int
 
 
 def fen_of(yuan: Decimal | int | float | None) -> Fen:

@@ -1,6 +1,6 @@
 """Recovery and fine postings (pure): a decision → balanced entries, a receipt → balanced entries.
 
-spec/funds.md: "Recoveries from fraud return to the fund they were paid from; fines are owed to
+docs/reference/fund-rules.md: "Recoveries from fraud return to the fund they were paid from; fines are owed to
 the treasury and are recorded as such, not as fund revenue."
 
 - `recovery_due`   per paying fund: Dr 应收追回款 (recovery_receivable, party = the institution or
@@ -20,8 +20,7 @@ from typing import Iterable, Mapping
 
 from tongchou.ledger.accounts import Account, Fund, Title, fund_of
 from tongchou.ledger.postings import PAYMENT_FIELDS, Entry, Line, PostingError, balanced_entry, move
-
-Fen = int
+from tongchou.money import Fen
 
 
 TREASURY_FINES = Fund.TREASURY_FINES

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from tongchou.codes import SCHEMES
 from tongchou.supervision.errors import SupervisionError, from_validation
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policies" / "supervision"
@@ -21,7 +22,6 @@ Stage = Literal["pre", "during", "post"]
 Severity = Literal["low", "medium", "high"]
 SEVERITY_NAMES = {"low": "低", "medium": "中", "high": "高"}
 STAGE_NAMES = {"pre": "事前", "during": "事中", "post": "事后"}
-SCHEMES = ("310", "390")
 
 
 class _Params(BaseModel):

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.supervision.findings import Finding, fen_of, finding
 from tongchou.supervision.rules import Rule, RuleBook
-
-Fen = int
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.ledger.book import record
 from tongchou.ledger.postings import PostingError
-from tongchou.money import fen_to_str
+from tongchou.money import Fen, fen_to_str
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 from tongchou.supervision import cases as wf
@@ -24,8 +24,6 @@ from tongchou.supervision.postings import (
     RECOVERY_RECEIVABLE, PaidSettlement, Share, allocate, fine_due_entry, fine_receipt_entry, recoverable,
     recovery_due_entry, recovery_receipt_entry,
 )
-
-Fen = int
 
 
 def _insert_ignore(session: Session, table, rows: list[dict]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 MACROS = """
 CREATE OR REPLACE MACRO yuan(f) AS
-    CAST(f // 100 AS VARCHAR) || '.' || lpad(CAST(abs(f) % 100 AS VARCHAR), 2, '0');
+    CASE WHEN f < 0 THEN '-' ELSE '' END || CAST(abs(f) // 100 AS VARCHAR) || '.' || lpad(CAST(abs(f) % 100 AS VARCHAR), 2, '0');
 CREATE OR REPLACE MACRO num(x) AS
     CASE WHEN contains(CAST(x AS VARCHAR), '.') THEN rtrim(rtrim(CAST(x AS VARCHAR), '0'), '.') ELSE CAST(x AS VARCHAR) END;
 CREATE OR REPLACE MACRO fen(yuan_amount) AS CAST(round(yuan_amount * 100) AS BIGINT);

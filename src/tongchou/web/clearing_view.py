@@ -1,19 +1,19 @@
 """An institution's monthly clearing statements (月度结算单) rendered by the clearing core over the
-store's settlements: `clearing.statement.monthly_statement` and `clearing.views.statement_document`,
+store's settlements: `clearing.statement.monthly_statement` and `clearing.documents.statement_document`,
 with the clearing rules the console was given (the shipped example by default). Stored clearing
 runs (`tongchou clearing run`) are listed with their status beside them.
 """
 
 from __future__ import annotations
 
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tongchou.clearing.documents import statement_document
 from tongchou.clearing.records import Institution, SettlementLine, TOTAL_FIELDS
 from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.statement import cells_from_settlements, monthly_statement
-from tongchou.clearing.views import statement_document
+from tongchou.documents import Document
 from tongchou.store import models as m
 from tongchou.web import queries
 
@@ -27,7 +27,7 @@ def line_of(row: m.Settlement, cancelled: bool) -> SettlementLine:
                           {name: getattr(row, name) for name in AMOUNT_FIELDS}, cancelled)
 
 
-def statement(session: Session, institution: m.Institution, month: str, rules: ClearingRules) -> dict[str, Any]:
+def statement(session: Session, institution: m.Institution, month: str, rules: ClearingRules) -> Document:
     lines = [line_of(row, cancelled) for row, cancelled in queries.month_settlements(session, institution.code, month)]
     core = monthly_statement(Institution(institution.code, institution.name, institution.hosp_lv), month,
                              cells_from_settlements(lines), rules.clearing)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from tongchou.clearing.views import FIELD_LABELS, INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
+from tongchou.clearing.documents import FIELD_LABELS
+from tongchou.codes import AdminTier, Code, HospLv, Insutype, MedType
 from tongchou.ledger.accounts import FUND_NAMES, Fund
+from tongchou.money import NO_AMOUNT, fen_to_str, fen_to_wan, wan_text
 
 TWO = Decimal("0.01")
-WAN_FEN = 1_000_000  # 1万元 in fen
 
 AMOUNT_LABELS = {
     **FIELD_LABELS,
@@ -30,32 +31,18 @@ AMOUNT_LABELS = {
 FILING_KINDS = {"chronic": "门诊慢特病备案", "referral": "转诊备案"}
 ENROLMENT_KINDS = {"on_time": "按时缴费", "late": "中途参保（有等待期）", "newborn": "新生儿", "employee": "职工参保"}
 CONTRIBUTION_STATUS = {"accepted": "已入账", "held": "挂起待处理"}
-ADMIN_TIERS = {"city": "市级", "county": "县级", "township": "乡镇（街道）", "village": "村（社区）",
-               "province": "省级"}
 AGREEMENT_STATUS = {"active": "协议期内", "suspended": "暂停", "exited": "已退出"}
 SEX = {"1": "男", "2": "女"}
 
 
 def yuan(fen: int | None) -> str:
     """Fen as 元 with two decimals and thousands separators: 1234567 → '12,345.67'."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
-
-
-def wan(fen: int | None) -> str:
-    """Fen as 万元 with two decimals, rounded half up: 123456789 → '123.46万元'."""
-    if fen is None:
-        return "—"
-    value = (Decimal(int(fen)) / WAN_FEN).quantize(TWO, ROUND_HALF_UP)
-    return f"{value:,.2f}万元"
+    return NO_AMOUNT if fen is None else fen_to_str(fen, grouping=True)
 
 
 def wan_number(fen: int | None) -> Decimal | None:
     """万元 as a number for a chart (two decimals)."""
-    return None if fen is None else (Decimal(int(fen)) / WAN_FEN).quantize(TWO, ROUND_HALF_UP)
+    return None if fen is None else fen_to_wan(fen)
 
 
 def pct(rate: Decimal | None) -> str:
@@ -81,10 +68,10 @@ def moment(value: dt.datetime | None) -> str:
     return f"{day(value)} {value:%H:%M}"
 
 
-def labelled(code: str | None, labels: dict) -> str:
+def labelled(code: str | None, labels: dict | type[Code]) -> str:
     if code is None:
         return "—"
-    return labels.get(code, code)
+    return labels.label_of(code) if isinstance(labels, type) else labels.get(code, code)
 
 
 def fund_name(fund: str) -> str:
@@ -95,10 +82,10 @@ def fund_name(fund: str) -> str:
 
 
 FILTERS = {
-    "yuan": yuan, "wan": wan, "pct": pct, "day": day, "moment": moment, "fund_name": fund_name,
-    "insutype": lambda c: labelled(c, INSUTYPE_LABELS), "med_type": lambda c: labelled(c, MED_TYPE_LABELS),
-    "amount_label": lambda c: labelled(c, AMOUNT_LABELS), "hosp_lv": lambda c: labelled(c, LEVEL_LABELS),
+    "yuan": yuan, "wan": wan_text, "pct": pct, "day": day, "moment": moment, "fund_name": fund_name,
+    "insutype": lambda c: labelled(c, Insutype), "med_type": lambda c: labelled(c, MedType),
+    "amount_label": lambda c: labelled(c, AMOUNT_LABELS), "hosp_lv": lambda c: labelled(c, HospLv),
     "filing_kind": lambda c: labelled(c, FILING_KINDS), "enrolment_kind": lambda c: labelled(c, ENROLMENT_KINDS),
-    "contribution_status": lambda c: labelled(c, CONTRIBUTION_STATUS), "admin_tier": lambda c: labelled(c, ADMIN_TIERS),
+    "contribution_status": lambda c: labelled(c, CONTRIBUTION_STATUS), "admin_tier": lambda c: labelled(c, AdminTier),
     "agreement": lambda c: labelled(c, AGREEMENT_STATUS), "sex": lambda c: labelled(c, SEX),
 }

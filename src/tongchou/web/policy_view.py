@@ -11,10 +11,11 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tongchou.clearing.views import INSUTYPE_LABELS, LEVEL_LABELS, MED_TYPE_LABELS
+from tongchou.codes import AdminTier, Code, HospLv, Insutype, MedType
+from tongchou.money import yuan_text
 from tongchou.policy.registry import Registry
 from tongchou.policy.schema import BenefitLine, Condition, Deductible, Policy, Ref, Version
-from tongchou.web.format import ADMIN_TIERS, AMOUNT_LABELS, day, pct, yuan
+from tongchou.web.format import AMOUNT_LABELS, day, pct
 
 ASSISTANCE = {"poverty": "建档立卡贫困人员", "low_income": "低保对象", "extreme_poverty": "特困人员",
               "disabled": "重度残疾人", "orphan": "孤儿"}
@@ -70,22 +71,18 @@ def _rate(rate: Decimal | None) -> str:
     return "—" if rate is None else pct(rate)
 
 
-def _money(fen: int | None) -> str:
-    return "—" if fen is None else f"{yuan(fen)}元"
-
-
-def _codes(values, labels: dict) -> str:
-    return "、".join(labels.get(v, labels.get(str(v), str(v))) for v in values)
+def _codes(values, table: type[Code]) -> str:
+    return "、".join(table.label_of(v) for v in values)
 
 
 def condition_text(cond: Condition) -> str:
     parts = []
     if cond.med_type:
-        parts.append("医疗类别：" + _codes(cond.med_type, MED_TYPE_LABELS))
+        parts.append("医疗类别：" + _codes(cond.med_type, MedType))
     if cond.hosp_lv:
-        parts.append("医院等级：" + _codes(cond.hosp_lv, LEVEL_LABELS))
+        parts.append("医院等级：" + _codes(cond.hosp_lv, HospLv))
     if cond.admin_tier:
-        parts.append("机构层级：" + _codes(cond.admin_tier, ADMIN_TIERS))
+        parts.append("机构层级：" + _codes(cond.admin_tier, AdminTier))
     if cond.psn_type:
         parts.append("人员类别：" + "、".join(cond.psn_type))
     if cond.tier:
@@ -107,11 +104,12 @@ def deductible_text(rule: Deductible | None) -> str:
     if rule is None:
         return "无起付线"
     if rule.kind == "annual":
-        return f"年度起付线{_money(rule.amount)}"
+        return f"年度起付线{yuan_text(rule.amount, grouping=True)}"
     if rule.by_hosp_lv:
-        amounts = "，".join(f"{LEVEL_LABELS.get(lv, lv)}医院{_money(v)}" for lv, v in sorted(rule.by_hosp_lv.items()))
+        amounts = "，".join(f"{HospLv.label_of(lv)}医院{yuan_text(v, grouping=True)}"
+                           for lv, v in sorted(rule.by_hosp_lv.items()))
     else:
-        amounts = _money(rule.amount)
+        amounts = yuan_text(rule.amount, grouping=True)
     factors = "、".join(f"{Decimal(f) * 100:.0f}%" for f in rule.ordinal_factors)
     return f"每次住院：{amounts}" + (f"；第1、2、3…次按{factors}" if factors else "")
 
@@ -121,7 +119,7 @@ def deductible_text(rule: Deductible | None) -> str:
 def version_tables(ref: VersionRef) -> list[Table]:
     v, p = ref.version, ref.policy
     tables = [Table("基本信息", ["项目", "内容"], [
-        ["政策", p.name], ["统筹区", p.region], ["险种", INSUTYPE_LABELS.get(p.scheme, p.scheme)],
+        ["政策", p.name], ["统筹区", p.region], ["险种", Insutype.label_of(p.scheme)],
         ["类型", "基本政策" if p.kind == "base" else "补充保障（分段补偿）"],
         ["版本", f"第{v.version}版"], ["生效期间", f"{day(v.effective_from)}至{day(v.effective_to)}"],
         ["发布日期", day(v.published)], ["说明", v.note or "—"], ["依据文件", p.source or "—"],
@@ -133,15 +131,16 @@ def version_tables(ref: VersionRef) -> list[Table]:
                             [_benefit_row(line) for line in v.benefits]))
     if v.caps:
         tables.append(Table("年度最高支付限额", ["限额", "金额", "依据"],
-                            [[c.name, _money(c.amount), _ref(c.ref)] for c in v.caps]))
+                            [[c.name, yuan_text(c.amount, grouping=True), _ref(c.ref)] for c in v.caps]))
     for layer in v.layers:
         rows = []
         for variant in layer.variants:
             for part in variant.parts:
                 for tier in part.schedule:
                     rows.append([variant.name or condition_text(variant.when), BASES.get(part.base, part.base),
-                                 f"{_money(tier.above)}至{_money(tier.up_to) if tier.up_to else '以上'}", _rate(tier.rate),
-                                 _money(variant.cap)])
+                                 f"{yuan_text(tier.above, grouping=True)}至"
+                                 f"{yuan_text(tier.up_to, grouping=True) if tier.up_to else '以上'}", _rate(tier.rate),
+                                 yuan_text(variant.cap, grouping=True)])
         tables.append(Table(f"{layer.name}（{AMOUNT_LABELS.get(layer.field, layer.field)}"
                             + (f"，承办：{layer.run_by}" if layer.run_by else "") + "）",
                             ["适用人员", "计算基数", "分段", "支付比例", "年度限额"], rows))
@@ -173,8 +172,8 @@ def _benefit_row(line: BenefitLine) -> list[str]:
 
 def _contributions(v: Version) -> Table:
     c = v.contributions
-    rows = [[f"{a.year}年个人缴费" + (f"（{a.tier}）" if a.tier else ""), _money(a.amount)] for a in c.individual]
-    rows += [[f"{a.year}年{LEVELS.get(a.level or 'total', a.level)}财政补助", _money(a.amount)] for a in c.subsidies]
+    rows = [[f"{a.year}年个人缴费" + (f"（{a.tier}）" if a.tier else ""), yuan_text(a.amount, grouping=True)] for a in c.individual]
+    rows += [[f"{a.year}年{LEVELS.get(a.level or 'total', a.level)}财政补助", yuan_text(a.amount, grouping=True)] for a in c.subsidies]
     if c.collection_period:
         start, end = c.collection_period
         rows.append(["集中缴费期", f"{start.month}月{start.day}日至{end.month}月{end.day}日"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from tongchou.access.models import ManualClaim
+from tongchou.codes import Insutype, MedType
 from tongchou.settlement.service import FeeLine, SettleOutcome, SettlementService, SettleRequest
 from tongchou.web.forms import Reader
 
@@ -27,8 +28,9 @@ REASONS = {
     "not_filed": "就医时未办理备案，事后补办",
     "other": "其他原因",
 }
-MED_TYPES = {"11": "普通门诊", "14": "门诊慢特病", "21": "普通住院", "23": "转外诊治住院"}
-INSUTYPES = {"390": "城乡居民基本医疗保险", "310": "职工基本医疗保险"}
+MED_TYPES = MedType.options(MedType.GENERAL_OUTPATIENT, MedType.CHRONIC_OUTPATIENT, MedType.INPATIENT,
+                            MedType.REFERRED_INPATIENT)
+INSUTYPES = Insutype.options(Insutype.RESIDENT, Insutype.EMPLOYEE)
 
 
 @dataclass(frozen=True)

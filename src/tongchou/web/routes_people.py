@@ -18,6 +18,7 @@ from tongchou.access.masking import mask_id_number, mask_phone, scrub
 from tongchou.access.sessions import Current
 from tongchou.api import identity
 from tongchou.audit import trail
+from tongchou.codes import Insutype, MedType
 from tongchou.money import to_fen
 from tongchou.store.errors import ServiceError
 from tongchou.web import queries, reimbursement
@@ -292,7 +293,7 @@ def _reimburse_page(request: Request, current: Current, values: dict, errors: di
 @router.get("/reimbursements/new")
 def reimburse_form(request: Request, psn_no: str = "", current: Current = Depends(require("reimbursement.manual"))):
     today = console_of(request).today().isoformat()
-    return _reimburse_page(request, current, {"psn_no": psn_no, "insutype": "390", "med_type": "21",
+    return _reimburse_page(request, current, {"psn_no": psn_no, "insutype": Insutype.RESIDENT.value, "med_type": MedType.INPATIENT.value,
                                               "begndate": today, "enddate": today}, {})
 
 

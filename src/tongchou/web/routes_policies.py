@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from tongchou.access.sessions import Current
+from tongchou.codes import Insutype
 from tongchou.web import policy_view, simulation
 from tongchou.web.auth import checked_form, console_of, is_htmx, render, require
 from tongchou.web.charts import as_json
@@ -46,7 +47,7 @@ def policy(request: Request, policy_id: str, version: int | None = None,
                   versions=sorted(found.versions, key=lambda v: v.version))
 
 
-SCHEMES = {"390": "城乡居民基本医疗保险", "310": "职工基本医疗保险"}
+SCHEMES = Insutype.options(Insutype.RESIDENT, Insutype.EMPLOYEE)
 
 
 def _simulation_page(request, current, values, errors, result=None, status_code=200):
@@ -61,7 +62,7 @@ def _simulation_page(request, current, values, errors, result=None, status_code=
 @router.get("/simulation")
 def simulation_form(request: Request, current: Current = Depends(require("simulation.run"))):
     console = console_of(request)
-    return _simulation_page(request, current, {"scheme": "390", "year": str(console.today().year)}, {})
+    return _simulation_page(request, current, {"scheme": Insutype.RESIDENT.value, "year": str(console.today().year)}, {})
 
 
 @router.post("/simulation")

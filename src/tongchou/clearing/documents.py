@@ -1,11 +1,10 @@
 """Chinese documents an institution's finance office checks line by line, built from the clearing records.
 
-A document is a plain dict: `title`, `meta` (label/value pairs: 机构名称,
-机构编码, 期间 …), `sections` (each a titled table: `columns`, `rows` of
-text cells, optional `note` stating the formula), `data` (the same figures
-under English keys for machines, amounts as yuan strings) and `entries`
-(the clearing entries the ledger will post). Amounts are 元 with two
-decimals; point values are written with all their 12 places.
+Each is a `tongchou.documents.Document` (rendered by the shared Markdown/HTML/JSON renderers): the meta
+names the institution, the period and the rules; each section is a titled table with, where a formula
+explains it, an info notice stating the formula. The payload carries `data` (the same figures under
+English keys for machines, amounts as yuan strings) and `entries` (the clearing entries the ledger will
+post). Amounts are 元 with two decimals; point values are written with all their 12 places.
 """
 
 from __future__ import annotations
@@ -21,7 +20,11 @@ from tongchou.clearing.global_budget import GlobalBudgetSettlement, ReserveRelea
 from tongchou.clearing.records import ClearingEntry, Institution, Totals
 from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.statement import MonthlyStatement, Reconciliation
+from tongchou.codes import Code, HospLv, Insutype, MedType
+from tongchou.documents import Document, DocumentMeta, Notice, Section, Table
 from tongchou.money import fen_to_str
+
+FOOTER = "金额单位：元（保留两位小数）。本单由统筹（Tongchou）清算模块生成，可逐行核对。"
 
 FIELD_LABELS = {
     "hifp_pay": "统筹基金支出",
@@ -37,37 +40,38 @@ FIELD_LABELS = {
     "psn_cash_pay": "个人现金支出",
     "fixmedins_setl_cnt": "结算笔数",
 }
-INSUTYPE_LABELS = {"310": "职工基本医疗保险", "320": "公务员医疗补助", "330": "职工大额医疗费用补助",
-                   "390": "城乡居民基本医疗保险", "392": "城乡居民大病保险", "510": "生育保险"}
-MED_TYPE_LABELS = {"11": "普通门诊", "13": "急诊", "14": "门诊慢特病", "19": "意外伤害门诊", "21": "普通住院",
-                   "22": "外伤住院", "23": "转外诊治住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
-LEVEL_LABELS = {0: "未定级", 1: "一级", 2: "二级", 3: "三级"}
 
 
-def yuan(fen: int) -> str:
-    return fen_to_str(fen)
+yuan = fen_to_str
 
 
 def percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
-def labelled(code: str, labels: dict[str, str]) -> str:
-    return f"{code} {labels[code]}" if code in labels else code
+def labelled(code: str, table: type[Code]) -> str:
+    return f"{code} {table.label_of(code)}" if table.is_valid(code) else code
 
 
-def institution_meta(institution: Institution) -> list[list[str]]:
-    return [["机构名称", institution.name or "（未提供）"], ["机构编码", institution.code],
-            ["医院等级", LEVEL_LABELS.get(institution.hosp_lv, str(institution.hosp_lv))]]
+def institution_meta(institution: Institution) -> list[tuple[str, str]]:
+    return [("机构名称", institution.name or "（未提供）"), ("机构编码", institution.code),
+            ("医院等级", HospLv.label_of(institution.hosp_lv))]
 
 
-def rules_meta(rules: ClearingRules) -> list[str]:
-    return ["清算规则", f"{rules.id}（{rules.name}）" + ("【示例参数】" if rules.example else "")]
+def rules_meta(rules: ClearingRules) -> tuple[str, str]:
+    return ("清算规则", f"{rules.id}（{rules.name}）" + ("【示例参数】" if rules.example else ""))
 
 
-def section(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], note: str = "") -> dict[str, Any]:
-    return {"title": title, "columns": list(columns), "rows": [[str(cell) for cell in row] for row in rows],
-            "note": note}
+def section(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], note: str = "") -> Section:
+    """A titled table; `note` (the formula or the verdict) follows it as an info notice."""
+    table = Table("", tuple(columns), tuple(tuple(row) for row in rows))
+    return Section(title, (table, Notice("info", note)) if note else (table,))
+
+
+def document(title: str, meta: DocumentMeta, sections: Sequence[Section], data: Any,
+             entries: Iterable[ClearingEntry]) -> Document:
+    return Document(title, meta, tuple(sections), footer=FOOTER,
+                    payload={"data": data, "entries": entries_data(entries)})
 
 
 def entries_data(entries: Iterable[ClearingEntry]) -> list[dict[str, Any]]:
@@ -86,7 +90,7 @@ TOTALS_COLUMNS = ("", "结算笔数", "医疗费总额", "基金支付总额", "
 
 
 def statement_document(statement: MonthlyStatement, rules: ClearingRules,
-                       reconciliation: Reconciliation | None = None) -> dict[str, Any]:
+                       reconciliation: Reconciliation | None = None) -> Document:
     t = statement.totals
     summary = section("一、结算汇总", ("项目", "金额（元）/笔数"), [
         ["结算笔数", t.setl_cnt],
@@ -100,10 +104,10 @@ def statement_document(statement: MonthlyStatement, rules: ClearingRules,
         for name in (*t.fund_payments(), "acct_pay")
     ])
     by_insutype = section("三、按险种", ("险种", *TOTALS_COLUMNS[1:]),
-                          [totals_row(labelled(code, INSUTYPE_LABELS), totals)
+                          [totals_row(labelled(code, Insutype), totals)
                            for code, totals in statement.by_insutype])
     by_med_type = section("四、按医疗类别", ("医疗类别", *TOTALS_COLUMNS[1:]),
-                          [totals_row(labelled(code, MED_TYPE_LABELS), totals)
+                          [totals_row(labelled(code, MedType), totals)
                            for code, totals in statement.by_med_type])
     reserve_rows = [[f"质量保证金预留（{FIELD_LABELS[name]} {yuan(t.amount(name))} × {percent(statement.reserve_rate)}）",
                      "-" + yuan(amount)] for name, amount in statement.reserve.items()]
@@ -128,18 +132,15 @@ def statement_document(statement: MonthlyStatement, rules: ClearingRules,
             "stmt_rslt_dscr": reconciliation.stmt_rslt_dscr,
             "differences": [{"field": d.field, "declared": d.declared, "ours": d.ours, "difference": d.difference}
                             for d in reconciliation.differences]}
-    return {
-        "title": "定点医药机构月度结算单",
-        "meta": [*institution_meta(statement.institution), ["期间", statement.period], rules_meta(rules)],
-        "sections": sections, "data": data, "entries": entries_data(statement.entries()),
-    }
+    meta = DocumentMeta(period=statement.period, fields=(*institution_meta(statement.institution), rules_meta(rules)))
+    return document("定点医药机构月度结算单", meta, sections, data, statement.entries())
 
 
 def _reconciled_value(name: str, value: int) -> str:
     return str(value) if name == "fixmedins_setl_cnt" else yuan(value)
 
 
-def reconciliation_section(result: Reconciliation) -> dict[str, Any]:
+def reconciliation_section(result: Reconciliation) -> Section:
     rows = []
     for name in ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "fixmedins_setl_cnt"):
         declared, ours = getattr(result.declared, name), getattr(result.ours, name)
@@ -153,14 +154,13 @@ def reconciliation_section(result: Reconciliation) -> dict[str, Any]:
 # --------------------------------------------------------------------------- DIP
 
 
-def dip_document(year_end: DipYearEnd, rules: ClearingRules, institution: str | None = None) -> dict[str, Any]:
+def dip_document(year_end: DipYearEnd, rules: ClearingRules, institution: str | None = None) -> Document:
     chosen = [s for s in year_end.institutions if institution is None or s.institution.code == institution]
-    meta = [["年度", str(year_end.year)], ["DIP 年度预算", yuan(year_end.budget) + " 元"],
-            ["全部机构总分值", f"{year_end.total_points:f}"],
-            ["点值（元/分）", f"{year_end.point_value:f}"], rules_meta(rules)]
+    fields = [("DIP 年度预算", yuan(year_end.budget) + " 元"), ("全部机构总分值", f"{year_end.total_points:f}"),
+              ("点值（元/分）", f"{year_end.point_value:f}"), rules_meta(rules)]
     if institution is not None and chosen:
-        meta = institution_meta(chosen[0].institution) + meta
-    rows = [[s.institution.code, s.institution.name, LEVEL_LABELS.get(s.institution.hosp_lv, ""), s.cases,
+        fields = institution_meta(chosen[0].institution) + fields
+    rows = [[s.institution.code, s.institution.name, HospLv.label_of(s.institution.hosp_lv, ""), s.cases,
              f"{s.points:f}", f"{s.point_value:f}", f"{s.coefficient:f}", yuan(s.final), yuan(s.prepaid),
              yuan(s.liquidation)] for s in chosen]
     sections = [section("一、DIP 年终清算", ("机构编码", "机构名称", "等级", "病例数", "分值", "点值", "系数",
@@ -180,11 +180,11 @@ def dip_document(year_end: DipYearEnd, rules: ClearingRules, institution: str | 
             "monthly_point_values": {m: str(v) for m, v in year_end.monthly_point_values.items()},
             "institutions": [dip_settlement_data(s) for s in chosen]}
     entries = [e for s in chosen for e in s.entries()]
-    return {"title": "DIP 按病种分值付费年度清算单", "meta": meta, "sections": sections, "data": data,
-            "entries": entries_data(entries)}
+    return document("DIP 按病种分值付费年度清算单", DocumentMeta(period=f"{year_end.year}年", fields=tuple(fields)),
+                    sections, data, entries)
 
 
-def prepayment_section(s: DipInstitutionSettlement, rules: ClearingRules) -> dict[str, Any]:
+def prepayment_section(s: DipInstitutionSettlement, rules: ClearingRules) -> Section:
     rows = [[p.month, f"{p.points:f}", f"{p.point_value:f}", f"{p.coefficient:f}", yuan(p.estimated),
              percent(p.rate), yuan(p.prepaid)] for p in s.prepayments]
     rows.append(["合计", f"{s.points:f}", "", "", "", "", yuan(s.prepaid)])
@@ -206,7 +206,7 @@ def dip_settlement_data(s: DipInstitutionSettlement) -> dict[str, Any]:
 
 
 def global_budget_document(year: int, results: Sequence[tuple[GlobalBudgetSettlement, ReserveRelease | None]],
-                           rules: ClearingRules, institution: str | None = None) -> dict[str, Any]:
+                           rules: ClearingRules, institution: str | None = None) -> Document:
     rows = []
     for s, release in results:
         rows.append([s.institution.code, s.institution.name, yuan(s.budget), yuan(s.actual),
@@ -228,9 +228,9 @@ def global_budget_document(year: int, results: Sequence[tuple[GlobalBudgetSettle
     if band_rows:
         sections.append(section("二、分段计算", ("类型", "分段（占预算）", "分段（元）", "落入金额", "比例", "分担/留用金额"),
                                 band_rows, "超支分段比例为基金分担比例；结余分段比例为机构留用比例；各段四舍五入到分。"))
-    meta = [["年度", str(year)], rules_meta(rules)]
+    fields = [rules_meta(rules)]
     if institution is not None and results:
-        meta = institution_meta(results[0][0].institution) + meta
+        fields = institution_meta(results[0][0].institution) + fields
     data = {"year": year, "institutions": [{
         "institution": asdict(s.institution), "budget": yuan(s.budget), "actual": yuan(s.actual),
         "overspend": yuan(s.overspend), "surplus": yuan(s.surplus), "fund_bears": yuan(s.fund_bears),
@@ -239,27 +239,25 @@ def global_budget_document(year: int, results: Sequence[tuple[GlobalBudgetSettle
         "quality_reserve": None if r is None else {"withheld": yuan(r.withheld), "score": str(r.score),
                                                     "released": yuan(r.released)}} for s, r in results]}
     entries = [e for s, r in results for e in (*s.entries(), *(() if r is None else r.entries()))]
-    return {"title": "总额预算年度清算单", "meta": meta, "sections": sections, "data": data,
-            "entries": entries_data(entries)}
+    return document("总额预算年度清算单", DocumentMeta(period=f"{year}年", fields=tuple(fields)), sections, data,
+                    entries)
 
 
 # --------------------------------------------------------------------------- capitation
 
 
 def capitation_document(results: Sequence[CapitationSettlement], rules: ClearingRules,
-                        period: str) -> dict[str, Any]:
+                        period: str) -> Document:
     rows = [[s.institution.code, s.institution.name, s.person_months, yuan(s.per_person_month), yuan(s.capitation),
              yuan(s.costs), yuan(s.balance), "结余" if s.balance > 0 else ("超支" if s.balance < 0 else "持平")]
             for s in results]
-    types = "、".join(labelled(m, MED_TYPE_LABELS) for m in rules.capitation.med_types)
-    return {
-        "title": "按人头付费清算单", "meta": [["期间", period], rules_meta(rules)],
-        "sections": [section("一、按人头付费", ("机构编码", "机构名称", "人月数", "每人每月（元）", "人头费用（元）",
-                                          f"门诊统筹支付（{types}）", "结余/超支（元）", "结果"), rows,
-                             "人头费用 = 每人每月标准 × 签约人月数；结余/超支 = 人头费用 − 本机构门诊统筹支付"
-                             "（正数为机构结余，补付；负数为超支，由机构承担，扣回）。")],
-        "data": {"period": period, "institutions": [{
-            "institution": asdict(s.institution), "person_months": s.person_months,
-            "capitation": yuan(s.capitation), "costs": yuan(s.costs), "balance": yuan(s.balance)} for s in results]},
-        "entries": entries_data(e for s in results for e in s.entries()),
-    }
+    types = "、".join(labelled(m, MedType) for m in rules.capitation.med_types)
+    sections = [section("一、按人头付费", ("机构编码", "机构名称", "人月数", "每人每月（元）", "人头费用（元）",
+                                     f"门诊统筹支付（{types}）", "结余/超支（元）", "结果"), rows,
+                        "人头费用 = 每人每月标准 × 签约人月数；结余/超支 = 人头费用 − 本机构门诊统筹支付"
+                        "（正数为机构结余，补付；负数为超支，由机构承担，扣回）。")]
+    data = {"period": period, "institutions": [{
+        "institution": asdict(s.institution), "person_months": s.person_months,
+        "capitation": yuan(s.capitation), "costs": yuan(s.costs), "balance": yuan(s.balance)} for s in results]}
+    return document("按人头付费清算单", DocumentMeta(period=period, fields=(rules_meta(rules),)), sections, data,
+                    (e for s in results for e in s.entries()))

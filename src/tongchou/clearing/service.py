@@ -7,10 +7,11 @@
   replaces the month's drafts);
 - `approve`: a draft becomes approved by a named user (a mismatched reconciliation only when accepted);
 - `pay`: an approved run is paid: its journal entry (`clearing.payment`) is posted, the run is paid;
-- `year_end`: global budget adjustments, DIP liquidation and the quality reserve's release, once every
-  monthly run of the year is paid; approved and paid the same way.
+- `year_end`: global budget adjustments, DIP liquidation and the quality reserve's release
+  (`yearend.settle_year` over the paid monthly runs), once every monthly run of the year is paid;
+  approved and paid the same way.
 
-Every operation is one transaction.
+The one module of the package that touches the store; every operation is one transaction.
 """
 
 from __future__ import annotations
@@ -26,90 +27,47 @@ from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from tongchou.clearing import dip as dip_core
-from tongchou.clearing.capitation import capitation_settlement
+from tongchou.clearing.documents import statement_document
 from tongchou.clearing.errors import ClearingInputError
-from tongchou.clearing.global_budget import global_budget_settlement, release_ratio
-from tongchou.clearing.payment import DueKey, MonthlyPayment, YearEndPayment, add, dues_of, reserve_by_pocket, split
-from tongchou.clearing.records import TOTAL_FIELDS, Institution, SettlementCell, Totals
+from tongchou.clearing.monthly import MonthEvent, MonthlySettlement, dip_units, settle_month
+from tongchou.clearing.payment import DueKey, Member, MonthlyPayment, YearEndPayment
+from tongchou.clearing.plan import ClearingPlan, parse_plan, stored_plan
+from tongchou.clearing.records import TOTAL_FIELDS, Institution, Period, Totals
 from tongchou.clearing.rules import ClearingRules
-from tongchou.clearing.source import Period
-from tongchou.clearing.statement import DeclaredTotals, MonthlyStatement, reconcile, totals_by
-from tongchou.clearing.views import statement_document
-from tongchou.ledger.accounts import pooled_fund
+from tongchou.clearing.statement import DeclaredTotals
+from tongchou.clearing.yearend import MonthlySummary, YearEndSettlement, settle_year
+from tongchou.documents import to_json
 from tongchou.ledger.book import record, settlement_facts
-from tongchou.money import apply_rate, to_fen
+from tongchou.money import Fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 
-Fen = int
 MONTHLY, YEAR_END = "monthly", "year_end"
 
 
 # ---------------------------------------------------------------- plan
 
-def _fen(value: Any, where: str) -> Fen:
-    try:
-        fen = to_fen(value)
-    except ValueError as exc:
-        raise ClearingInputError(where, str(exc)) from None
-    if fen < 0:
-        raise ClearingInputError(where, "must not be negative")
-    return fen
-
-
-def parse_plan(data: Any, where: str = "plan") -> dict[str, Any]:
-    """The plan file: ``dip_budget`` (yuan), ``global_budgets: {code: yuan}``, ``scores: {code: 分}``,
-    ``capitation: {code: {YYYY-MM: persons}}``; amounts stored in fen."""
-    if not isinstance(data, dict):
-        raise ClearingInputError(where, "expected a mapping")
-    unknown = set(data) - {"year", "dip_budget", "global_budgets", "scores", "capitation"}
-    if unknown:
-        raise ClearingInputError(f"{where}.{sorted(unknown)[0]}", "unknown key")
-    plan: dict[str, Any] = {"dip_budget": None, "global_budgets": {}, "scores": {}, "capitation": {}}
-    if data.get("dip_budget") is not None:
-        plan["dip_budget"] = _fen(data["dip_budget"], f"{where}.dip_budget")
-    for code, amount in (data.get("global_budgets") or {}).items():
-        plan["global_budgets"][str(code)] = _fen(amount, f"{where}.global_budgets.{code}")
-        if plan["global_budgets"][str(code)] == 0:
-            raise ClearingInputError(f"{where}.global_budgets.{code}", "a global budget must be above 0")
-    for code, score in (data.get("scores") or {}).items():
-        try:
-            value = Decimal(str(score))
-        except ArithmeticError:
-            raise ClearingInputError(f"{where}.scores.{code}", f"not a number: {score!r}") from None
-        if not value.is_finite() or value < 0:
-            raise ClearingInputError(f"{where}.scores.{code}", f"a score is a number ≥ 0, got {score!r}")
-        plan["scores"][str(code)] = str(value)
-    for code, months in (data.get("capitation") or {}).items():
-        if not isinstance(months, dict):
-            raise ClearingInputError(f"{where}.capitation.{code}", "expected {YYYY-MM: persons}")
-        for month, persons in months.items():
-            Period.month(str(month), f"{where}.capitation.{code}")
-            if not isinstance(persons, int) or isinstance(persons, bool) or persons < 0:
-                raise ClearingInputError(f"{where}.capitation.{code}.{month}", f"persons ≥ 0, got {persons!r}")
-        plan["capitation"][str(code)] = {str(k): v for k, v in months.items()}
-    return plan
-
-
 def import_plan(store: Store, year: int, data: Any, by: str | None = None) -> dict[str, Any]:
+    """Store the year's plan (replacing it); returns it as stored (amounts in fen)."""
     plan = parse_plan(data)
 
     def work(session: Session) -> dict[str, Any]:
-        for code in [*plan["global_budgets"], *plan["scores"], *plan["capitation"]]:
+        for code in plan.institutions():
             if session.get(m.Institution, code) is None:
-                raise ClearingInputError(f"plan: {code}", "no such institution")
+                raise ClearingInputError(f"plan: {code}", "没有这个机构")
+        stored = plan.stored()
         row = session.get(m.ClearingPlan, year)
         if row is None:
-            session.add(m.ClearingPlan(year=year, plan=plan, updated_by=by))
+            session.add(m.ClearingPlan(year=year, plan=stored, updated_by=by))
         else:
-            row.plan, row.updated_by, row.updated_at = plan, by, dt.datetime.now(dt.timezone.utc)
-        return plan
+            row.plan, row.updated_by, row.updated_at = stored, by, dt.datetime.now(dt.timezone.utc)
+        return stored
     return store.transaction(work)
 
 
-def load_plan(session: Session, year: int) -> dict[str, Any]:
+def load_plan(session: Session, year: int) -> ClearingPlan:
     row = session.get(m.ClearingPlan, year)
-    return row.plan if row is not None else parse_plan({})
+    return stored_plan(row.plan) if row is not None else ClearingPlan()
 
 
 # ---------------------------------------------------------------- events
@@ -196,11 +154,32 @@ def year_end_of(code: str, year: int, data: Mapping[str, Any]) -> YearEndPayment
 
 # ---------------------------------------------------------------- monthly run
 
+def _member(session: Session, code: str) -> Member:
+    row = session.get(m.Institution, code)
+    if row is None:
+        raise ClearingInputError(f"plan: {code}", "没有这个机构")
+    return Member(_institution(row), row.county)
+
+
+def _month_events(session: Session, end: dt.date, done: set[str], rules: ClearingRules, dip_on: bool
+                  ) -> dict[str, list[tuple[m.Settlement, MonthEvent]]]:
+    index = dip_core.catalogue_index(rules.dip) if dip_on else None
+    dip_types = set(rules.dip.med_types)
+    events: dict[str, list[tuple[m.Settlement, MonthEvent]]] = defaultdict(list)
+    rows = [(row, sign) for row, sign, _booked in _events(session, end) if row.fixmedins_code not in done]
+    listed = listed_codes(session, (row.setl_id for row, _sign in rows)) if dip_on else {}
+    for row, sign in rows:
+        units = dip_case(row, rules, index, listed.get(row.setl_id)).units \
+            if dip_on and row.med_type in dip_types else 0
+        events[row.fixmedins_code].append((row, MonthEvent(settlement_facts(row), sign, _totals(row, sign), units)))
+    return events
+
+
 def run_month(store: Store, rules: ClearingRules, month: str,
               declared: Mapping[str, DeclaredTotals] | None = None) -> list[m.ClearingRun]:
-    """Draft statements of every institution with events up to the month's end (replacing the month's drafts)."""
+    """Draft statements (`monthly.settle_month`) of every institution with events up to the month's end
+    (replacing the month's drafts)."""
     period = Period.month(month)
-    year = period.start.year
     declared = declared or {}
 
     def work(session: Session) -> list[m.ClearingRun]:
@@ -214,84 +193,31 @@ def run_month(store: Store, rules: ClearingRules, month: str,
             m.ClearingRun.kind == MONTHLY, m.ClearingRun.period > month)).scalars().first()
         if later is not None:
             raise ClearingInputError("--month", f"{later} 已有清算，不能再清算更早的 {month}")
-        plan = load_plan(session, year)
-        events: dict[str, list[tuple[m.Settlement, int]]] = defaultdict(list)
-        for row, sign, _booked in _events(session, period.end):
-            if row.fixmedins_code not in done:
-                events[row.fixmedins_code].append((row, sign))
-        dip_on = plan["dip_budget"] is not None
-        index = dip_core.catalogue_index(rules.dip) if dip_on else None
-        dip_types = set(rules.dip.med_types)
-        listed = listed_codes(session, (row.setl_id for items in events.values() for row, _ in items)) if dip_on else {}
-        units = {code: sum(sign * dip_case(row, rules, index, listed.get(row.setl_id)).units for row, sign in items
-                           if row.med_type in dip_types and row.hifp_pay) if dip_on else 0
-                 for code, items in events.items()}
-        month_units = sum(u for u in units.values() if u > 0)
-        codes = sorted(set(events) | {c for c, months in plan["capitation"].items() if month in months} - done)
-        runs = []
-        for code in codes:
-            institution_row = session.get(m.Institution, code)
-            if institution_row is None:
-                raise ClearingInputError(f"plan: {code}", "no such institution")
-            runs.append(_monthly_run(session, rules, plan, month, _institution(institution_row), institution_row.county,
-                                     events.get(code, []), units.get(code, 0), month_units, declared.get(code)))
+        plan = load_plan(session, period.start.year)
+        events = _month_events(session, period.end, done, rules, plan.dip_budget is not None)
+        units = [dip_units((e for _row, e in items), rules) for items in events.values()]
+        month_units = sum(u for u in units if u > 0) if plan.dip_budget is not None else 0
+        codes = sorted(set(events) | {c for c, months in plan.capitation.items() if month in months} - done)
         missing = sorted(set(declared) - set(codes))
         if missing:
             raise ClearingInputError(f"--declared {missing[0]}", f"no settlements of this institution to clear in {month}")
+        runs = []
+        for code in codes:
+            items = events.get(code, [])
+            settlement = settle_month(_member(session, code), month, [e for _row, e in items], month_units, plan,
+                                      rules, declared.get(code))
+            runs.append(_save_month(session, settlement, [(row, e.sign) for row, e in items], rules))
         return runs
     return store.transaction(work)
 
 
-def _monthly_run(session: Session, rules: ClearingRules, plan: Mapping[str, Any], month: str,
-                 institution: Institution, county: str, events: list[tuple[m.Settlement, int]], units: int,
-                 month_units: int, declared: DeclaredTotals | None) -> m.ClearingRun:
-    params, dip_on = rules.clearing, plan["dip_budget"] is not None
-    cells: dict[tuple[str, str], Totals] = defaultdict(Totals)
-    dues: dict[DueKey, Fen] = {}
-    dip_dues: dict[tuple[str, str], Fen] = defaultdict(int)
-    costs: dict[tuple[str, str], Fen] = defaultdict(int)
-    for row, sign in events:
-        cells[(row.insutype, row.med_type)] += _totals(row, sign)
-        for key, amount in dues_of(settlement_facts(row), sign).items():
-            if dip_on and key.field == "hifp_pay" and row.med_type in rules.dip.med_types:
-                dip_dues[key.pocket] += amount
-            else:
-                dues[key] = dues.get(key, 0) + amount
-            if key.field in rules.capitation.cost_fields and row.med_type in rules.capitation.med_types:
-                costs[key.pocket] += amount
-    cleared = {k: v for k, v in dues.items() if k.field in params.cleared_fields and v}
-    reserve = reserve_by_pocket(cleared, params.reserve_base_fields, params.quality_reserve_rate, apply_rate)
-    home = (pooled_fund("390").value, county)
-    prepayment = None
-    dip_prepaid: dict[tuple[str, str], Fen] = {}
-    if dip_on and units > 0 and month_units > 0:
-        value = dip_core.monthly_point_value(plan["dip_budget"], month_units)
-        prepayment = dip_core.monthly_prepayment(institution, month, units, value,
-                                                 rules.dip.coefficient(institution.hosp_lv), rules.dip.prepayment_rate)
-        dip_prepaid = split(prepayment.prepaid, dip_dues, home)
-    capitation = None
-    capitation_split: dict[tuple[str, str], Fen] = {}
-    enrolled = plan["capitation"].get(institution.code, {})
-    if month in enrolled:
-        capitation = capitation_settlement(institution, month, {month: enrolled[month]}, max(0, sum(costs.values())),
-                                           rules.capitation)
-        capitation_split = split(capitation.balance, costs, home)
-    payment = MonthlyPayment(institution.code, month, cleared, reserve, dip_prepaid, capitation_split)
-    cell_list = tuple(SettlementCell(i, t, totals) for (i, t), totals in sorted(cells.items()))
-    totals = sum((c.totals for c in cell_list), Totals())
-    by_field: dict[str, Fen] = defaultdict(int)
-    for key, amount in cleared.items():
-        by_field[key.field] += amount
-    statement = MonthlyStatement(institution, month, totals, totals_by(cell_list, "insutype"),
-                                 totals_by(cell_list, "med_type"),
-                                 {f: by_field.get(f, 0) for f in params.cleared_fields},
-                                 params.quality_reserve_rate, {"hifp_pay": payment.reserve_amount})
-    reconciliation = reconcile(declared, DeclaredTotals.of(totals)) if declared is not None else None
-    doc = statement_document(statement, rules, reconciliation)
-    doc["ledger"] = payment_json(payment)
-    doc["by_fund"] = _by_fund(dues, dip_dues)
+def _monthly_document(s: MonthlySettlement, rules: ClearingRules) -> dict[str, Any]:
+    doc = to_json(statement_document(s.statement, rules, s.reconciliation))
+    prepayment, capitation = s.prepayment, s.capitation
+    doc["ledger"] = payment_json(s.payment)
+    doc["by_fund"] = _by_fund(s.dues, s.dip_dues)
     doc["adjustments"] = {
-        "dip_dues": _pockets(dip_dues), "dip_units": units,
+        "dip_dues": _pockets(s.dip_dues), "dip_units": s.dip_units,
         "dip_prepayment": None if prepayment is None else {
             "points": str(prepayment.points), "point_value": str(prepayment.point_value),
             "coefficient": str(prepayment.coefficient), "rate": str(prepayment.rate), "prepaid": prepayment.prepaid},
@@ -299,10 +225,15 @@ def _monthly_run(session: Session, rules: ClearingRules, plan: Mapping[str, Any]
             "person_months": capitation.person_months, "per_person_month": capitation.per_person_month,
             "costs": capitation.costs, "balance": capitation.balance},
     }
-    doc["payable_fen"] = payment.payable
-    row = m.ClearingRun(fixmedins_code=institution.code, period=month, kind=MONTHLY, status="draft", county=county,
-                        payable=payment.payable, document=_jsonable(doc),
-                        matched=None if reconciliation is None else reconciliation.matched)
+    doc["payable_fen"] = s.payment.payable
+    return doc
+
+
+def _save_month(session: Session, s: MonthlySettlement, events: list[tuple[m.Settlement, int]],
+                rules: ClearingRules) -> m.ClearingRun:
+    row = m.ClearingRun(fixmedins_code=s.member.institution.code, period=s.month, kind=MONTHLY, status="draft",
+                        county=s.member.county, payable=s.payment.payable, document=_jsonable(_monthly_document(s, rules)),
+                        matched=None if s.reconciliation is None else s.reconciliation.matched)
     session.add(row)
     session.flush()
     if events:
@@ -383,8 +314,34 @@ def pay(store: Store, kind: str, period: str, on: dt.date, institution: str | No
 
 # ---------------------------------------------------------------- year end
 
+def _monthly_summary(run: m.ClearingRun) -> MonthlySummary:
+    payment, adjustments = payment_of(run.fixmedins_code, run.period, run.document["ledger"]), run.document["adjustments"]
+    return MonthlySummary(run.fixmedins_code, run.period, payment.cleared, _from_pockets(adjustments["dip_dues"]),
+                          int(adjustments["dip_units"]), payment.dip_prepaid, payment.reserve)
+
+
+def _year_end_document(s: YearEndSettlement) -> dict[str, Any]:
+    doc: dict[str, Any] = {"institution": asdict(s.member.institution), "year": s.year}
+    if s.global_budget is not None:
+        gb = s.global_budget
+        doc["global_budget"] = {"budget": gb.budget, "actual": gb.actual, "overspend": gb.overspend,
+                                "surplus": gb.surplus, "fund_bears": gb.fund_bears,
+                                "institution_bears": gb.institution_bears, "surplus_reward": gb.surplus_reward,
+                                "recognised": gb.recognised, "adjustment": gb.adjustment}
+    if s.dip is not None:
+        year = {} if s.dip.year is None else {"budget": s.dip.year.budget, "total_points": str(s.dip.year.total_points),
+                                              "point_value": str(s.dip.year.point_value)}
+        doc["dip"] = {**year, "points": str(s.dip.points), "final": s.dip.final, "dues": s.dip.dues,
+                      "prepaid": s.dip.prepaid, "liquidation": s.dip.liquidation}
+    if s.quality_reserve is not None:
+        r = s.quality_reserve
+        doc["quality_reserve"] = {"score": str(r.score), "ratio": str(r.ratio), "withheld": r.withheld,
+                                  "released": r.released, "forfeited": r.forfeited}
+    return {**doc, "ledger": year_end_json(s.payment), "payable_fen": s.payment.payable}
+
+
 def year_end(store: Store, rules: ClearingRules, year: int) -> list[m.ClearingRun]:
-    """Draft year-end settlements: global budget adjustment, DIP liquidation, quality reserve release."""
+    """Draft year-end settlements (`yearend.settle_year`) once every monthly run of the year is paid."""
     def work(session: Session) -> list[m.ClearingRun]:
         runs = list(session.execute(select(m.ClearingRun).where(
             m.ClearingRun.kind == MONTHLY, m.ClearingRun.period.like(f"{year}-%"))).scalars())
@@ -400,71 +357,13 @@ def year_end(store: Store, rules: ClearingRules, year: int) -> list[m.ClearingRu
                                                           m.ClearingRun.period == str(year))).first():
             raise ClearingInputError("--year", f"{year} 年终清算已审核或已支付")
         plan = load_plan(session, year)
-        per: dict[str, dict[str, Any]] = defaultdict(lambda: {"gb": defaultdict(int), "dip_dues": {}, "units": 0,
-                                                              "prepaid": {}, "reserve": {}})
-        for run in runs:
-            item, ledger, adjust = per[run.fixmedins_code], run.document["ledger"], run.document["adjustments"]
-            for c in ledger["cleared"]:
-                if c["field"] in rules.global_budget.budget_fields and not c["insurer"]:
-                    item["gb"][(c["fund"], c["county"])] += c["amount"]
-            add(item["dip_dues"], _from_pockets(adjust["dip_dues"]))
-            item["units"] += adjust["dip_units"]
-            add(item["prepaid"], _from_pockets(ledger["dip_prepaid"]))
-            add(item["reserve"], _from_pockets(ledger["reserve"]))
-        institutions = {code: session.get(m.Institution, code) for code in set(per) | set(plan["global_budgets"])}
-        dip_final: dict[str, Fen] = {}
-        dip_doc: dict[str, Any] = {}
-        if plan["dip_budget"] is not None:
-            points = [dip_core.InstitutionPoints(_institution(institutions[c]), {str(year): per[c]["units"]})
-                      for c in sorted(per) if per[c]["units"] > 0]
-            if points:
-                result = dip_core.dip_year_end(year, plan["dip_budget"], points, rules.dip)
-                dip_doc = {"budget": plan["dip_budget"], "total_points": str(result.total_points),
-                           "point_value": str(result.point_value)}
-                dip_final = {s.institution.code: s.final for s in result.institutions}
+        months = [_monthly_summary(run) for run in runs]
+        members = {code: _member(session, code) for code in {s.institution for s in months} | set(plan.global_budgets)}
         drafted = []
-        for code in sorted(institutions):
-            inst_row, item = institutions[code], per[code]
-            institution = _institution(inst_row)
-            home = (pooled_fund("390").value, inst_row.county)
-            doc: dict[str, Any] = {"institution": asdict(institution), "year": year}
-            gb_split: dict[tuple[str, str], Fen] = {}
-            if code in plan["global_budgets"]:
-                actual = sum(item["gb"].values())
-                gb = global_budget_settlement(institution, year, plan["global_budgets"][code], max(0, actual),
-                                              rules.global_budget)
-                gb_split = split(gb.adjustment, item["gb"], home)
-                doc["global_budget"] = {"budget": gb.budget, "actual": gb.actual, "overspend": gb.overspend,
-                                        "surplus": gb.surplus, "fund_bears": gb.fund_bears,
-                                        "institution_bears": gb.institution_bears, "surplus_reward": gb.surplus_reward,
-                                        "recognised": gb.recognised, "adjustment": gb.adjustment}
-            final_split: dict[tuple[str, str], Fen] = {}
-            if code in dip_final or item["dip_dues"] or item["prepaid"]:
-                final = dip_final.get(code, 0)
-                final_split = split(final, item["dip_dues"], home)
-                doc["dip"] = {**dip_doc, "points": str(dip_core.units_to_points(item["units"])), "final": final,
-                              "dues": sum(item["dip_dues"].values()), "prepaid": sum(item["prepaid"].values()),
-                              "liquidation": final - sum(item["prepaid"].values())}
-            released: dict[tuple[str, str], Fen] = {}
-            withheld = {k: v for k, v in item["reserve"].items() if v}
-            if withheld:
-                if code not in plan["scores"]:
-                    raise ClearingInputError(f"plan.scores.{code}", f"{year} 年预留了质量保证金，需年终考核得分")
-                score = Decimal(plan["scores"][code])
-                ratio = release_ratio(score, rules.clearing)
-                released = {k: apply_rate(v, ratio) for k, v in withheld.items()}
-                doc["quality_reserve"] = {"score": str(score), "ratio": str(ratio), "withheld": sum(withheld.values()),
-                                          "released": sum(released.values()),
-                                          "forfeited": sum(withheld.values()) - sum(released.values())}
-            payment = YearEndPayment(code, year, gb_split, final_split,
-                                     {k: v for k, v in item["dip_dues"].items() if v},
-                                     {k: v for k, v in item["prepaid"].items() if v}, withheld, released)
-            if not payment.entry(inst_row.county, dt.date(year, 12, 31)).lines:
-                continue
-            doc["ledger"] = year_end_json(payment)
-            doc["payable_fen"] = payment.payable
-            run = m.ClearingRun(fixmedins_code=code, period=str(year), kind=YEAR_END, status="draft",
-                                county=inst_row.county, payable=payment.payable, document=_jsonable(doc))
+        for settlement in settle_year(year, months, members, plan, rules):
+            run = m.ClearingRun(fixmedins_code=settlement.member.institution.code, period=str(year), kind=YEAR_END,
+                                status="draft", county=settlement.member.county, payable=settlement.payment.payable,
+                                document=_jsonable(_year_end_document(settlement)))
             session.add(run)
             drafted.append(run)
         session.flush()
