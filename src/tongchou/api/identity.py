@@ -28,12 +28,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tongchou.audit.trail import Actor, append
+from tongchou.codes import MdtrtCertType
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
 from tongchou.store.errors import InvalidRequest, NotFound, Refused
 from tongchou.store.uow import insert_new
 
-ECERT, ID_CARD, SOCIAL_CARD = "01", "02", "03"
+ECERT, ID_CARD, SOCIAL_CARD = (MdtrtCertType.E_CERTIFICATE, MdtrtCertType.ID_CARD,
+                               MdtrtCertType.SOCIAL_SECURITY_CARD)
 ECERT_MINUTES = 5
 ECERT_COLUMN = "ecert.token"
 PERSON_QUERY, ECERT_ISSUE = "api.person_query", "ecert.issue"
