@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,7 +19,7 @@ from tongchou.store import models as m
 from tongchou.store.config import DB_ENV, database_url
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.db import upgrade
-from tongchou.store.errors import ServiceError
+from tongchou.store.errors import NotFound, ServiceError
 from tongchou.store.uow import Store
 
 DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
@@ -30,6 +30,7 @@ ecert_app = typer.Typer(help="医保电子凭证 (electronic certificates): toke
                         no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
+T = TypeVar("T")
 
 
 def serve_command(
@@ -53,6 +54,17 @@ def serve_command(
                 log_level=log_level, access_log=False, server_header=False, date_header=True)
 
 
+def _or_exit(store: Store, work: Callable[[], T]) -> T:
+    """Run a bureau command's work; a refusal is printed with its field (exit 2); the store is closed either way."""
+    try:
+        return work()
+    except ServiceError as exc:
+        err.print(f"[red]{exc.field}[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+
+
 def _credentials(db: str | None) -> tuple[Store, Credentials]:
     store = Store.open(db)
     return store, Credentials(store, cipher_from_environment())
@@ -68,13 +80,7 @@ def issue_command(code: str = typer.Argument(..., help="fixmedins_code"),
                   db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Issue the first secret of an institution (shown once)."""
     store, credentials = _credentials(db)
-    try:
-        secret = credentials.issue(code, signature)
-    except ServiceError as exc:
-        err.print(f"[red]{exc.field}[/red] {exc.message}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    secret = _or_exit(store, lambda: credentials.issue(code, signature))
     out.print(f"secret of {code}, signing by {signature} (shown once, give it to the institution over a safe channel):")
     print(secret)
 
@@ -90,13 +96,7 @@ def rotate_command(code: str = typer.Argument(..., help="fixmedins_code"),
     """Replace the secret of an institution (shown once); the old one stays valid for --grace-hours, by its
     own recipe."""
     store, credentials = _credentials(db)
-    try:
-        secret = credentials.rotate(code, grace_hours, signature)
-    except ServiceError as exc:
-        err.print(f"[red]{exc.field}[/red] {exc.message}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    secret = _or_exit(store, lambda: credentials.rotate(code, grace_hours, signature))
     out.print(f"new secret of {code} (shown once; the old one is valid for {grace_hours:g} more hours):")
     print(secret)
 
@@ -125,19 +125,13 @@ def lookup_quota_command(code: str = typer.Argument(..., help="fixmedins_code"),
                          db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Set an institution's daily quota of person look-ups (1101); past it, 1101 answers 查询过于频繁."""
     store = Store.open(db)
-    try:
-        def work(session) -> bool:
-            institution = session.get(m.Institution, code)
-            if institution is None:
-                return False
-            institution.lookup_quota = quota
-            return True
-        found = store.transaction(work)
-    finally:
-        store.close()
-    if not found:
-        err.print(f"[red]code[/red] 定点医药机构{code}不存在。")
-        raise typer.Exit(2)
+
+    def work(session) -> None:
+        institution = session.get(m.Institution, code)
+        if institution is None:
+            raise NotFound("code", f"定点医药机构{code}不存在。")
+        institution.lookup_quota = quota
+    _or_exit(store, lambda: store.transaction(work))
     out.print(f"{code}: 1101 look-ups a day: {quota if quota is not None else f'default ({DEFAULT_LOOKUP_QUOTA})'}")
 
 
@@ -147,13 +141,7 @@ def ecert_issue_command(psn_no: str = typer.Argument(..., help="the insured pers
     """Issue an electronic certificate token for a person (presentable for 5 minutes, then bound to the
     visit it opens); recorded in the audit trail."""
     store = Store.open(db)
-    try:
-        token = store.transaction(lambda s: issue_ecert_audited(s, cipher_from_environment(), psn_no,
-                                                                Actor.command_line()))
-    except ServiceError as exc:
-        err.print(f"[red]{exc.field}[/red] {exc.message}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    token = _or_exit(store, lambda: store.transaction(lambda s: issue_ecert_audited(
+        s, cipher_from_environment(), psn_no, Actor.command_line())))
     out.print(f"e-certificate of {psn_no}, presentable for {ECERT_MINUTES} minutes (mdtrt_cert_type 01):")
     print(token)
