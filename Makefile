@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo venv lock system-deps postgres policy-test assets clean
+.PHONY: test demo venv lock system-deps demo-deps postgres policy-test assets clean
 
 venv: $(STAMP)
 
@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 system-deps:
-	bash scripts/ensure-system.sh
+	bash scripts/ensure-system.sh test
+
+demo-deps:
+	bash scripts/ensure-system.sh demo
 
 assets:
 	bash scripts/build-assets.sh
@@ -27,7 +30,9 @@ postgres:
 test: venv system-deps postgres assets
 	$(BIN)/pytest
 
-demo: venv assets
+# like `make test`: the system packages first (npm fetches the pinned echarts and htmx), then the assets
+demo: venv demo-deps
+	bash scripts/build-assets.sh
 	$(BIN)/tongchou demo
 
 policy-test: venv

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -134,6 +135,18 @@ def test_retiree_monthly_credit(changchun):
     # seed 003: "退休人员个人账户按月由统筹基金按定额划入，划入额度逐步调整为全市2021年基本养老金平均水平的2.8%"
     assert rules.retiree_monthly_credit(changchun, 300_000) == 8_400        # 3,000 → 84.00 yuan
     assert rules.retiree_monthly_credit(changchun, 291_735) == 8_169        # 81.6858 → 81.69
+
+
+def test_the_retiree_credit_reaches_its_target_gradually(changchun):
+    # seed 003: "划入额度逐步调整为……2.8%": the target, reached through the steps the bureau sets (example steps)
+    assert changchun.retiree_monthly_rate_of_average_pension == Decimal("0.028")
+    assert changchun.retiree_rate_transition.example and changchun.retiree_rate_transition.assumptions
+    assert rules.retiree_monthly_credit(changchun, 300_000, dt.date(2021, 1, 31)) == 6_000   # 3,000 × 2.0 %
+    assert rules.retiree_monthly_credit(changchun, 300_000, dt.date(2021, 7, 31)) == 7_200   # 3,000 × 2.4 %
+    assert rules.retiree_monthly_credit(changchun, 300_000) == 8_400                         # the target 2.8 %
+    with pytest.raises(RuleError) as err:
+        rules.retiree_monthly_credit(changchun, 300_000, dt.date(2020, 12, 31))
+    assert err.value.field == "personal_account.retiree_rate_transition" and "医保局录入" in str(err.value)
 
 
 def test_retiree_credit_needs_the_average_pension(changchun):

@@ -104,9 +104,11 @@ def test_retiree_monthly_credit_needs_the_average_pension_and_happens_once(store
     with pytest.raises(InvalidRequest) as err:
         enrolments.credit_retiree_month("CC0004", "2021-03", D(2021, 3, 31))
     assert err.value.field == "average_pension"
-    assert enrolments.credit_retiree_month("CC0004", "2021-03", D(2021, 3, 31), average_pension=300_000) == 8_400
-    assert enrolments.credit_retiree_month("CC0004", "2021-03", D(2021, 3, 31), average_pension=300_000) == 8_400
-    assert store.read(lambda s: personal_account_balance(s, "CC0004")) == 8_400
+    # seed 003: the credit is reached gradually ("逐步调整为…2.8%"); in March 2021 the policy's (example) step is
+    # 2.0 %: 3,000 yuan × 2.0 % = 60.00 yuan, not the 2.8 % target
+    assert enrolments.credit_retiree_month("CC0004", "2021-03", D(2021, 3, 31), average_pension=300_000) == 6_000
+    assert enrolments.credit_retiree_month("CC0004", "2021-03", D(2021, 3, 31), average_pension=300_000) == 6_000
+    assert store.read(lambda s: personal_account_balance(s, "CC0004")) == 6_000
     with pytest.raises(Refused):
         enrolments.credit_retiree_month("CC0001", "2021-03", D(2021, 3, 31), average_pension=300_000)
     assert_books_ok(store)

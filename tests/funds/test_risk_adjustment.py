@@ -170,3 +170,18 @@ def test_remittance_and_allocation_conserve_money(rule: RiskAdjustmentRule, reve
     assert after.get(fund, 0) >= 0
     by_member = {m.target.county: m.amount for m in granted if m.target}
     assert all(by_member.get(c.member, 0) <= c.claim for c in claims)
+
+
+def test_the_remittance_due_day_is_marked_as_an_example():
+    rule = load_rule(RULES / "changzhutan-risk-adjustment.yaml")
+    assert not rule.remittance.example  # the 3 % is the seed's
+    assert "due_month_day" in rule.remittance.examples
+    assert "示例" in rule.remittance.examples["due_month_day"] and "未规定" in rule.remittance.examples["due_month_day"]
+
+
+def test_an_example_note_must_name_a_field(tmp_path):
+    text = (RULES / "changzhutan-risk-adjustment.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "r.yaml"
+    path.write_text(text.replace("    due_month_day: 上解截止日", "    due_day: 上解截止日"), encoding="utf-8")
+    with pytest.raises(FundInputError, match="due_day"):
+        load_rule(path)

@@ -34,7 +34,7 @@ def test_a_ratio_above_one_is_reported_with_its_path(tmp_path):
     with pytest.raises(PolicyError) as exc:
         load_policy_file(write(tmp_path, doc))
     assert exc.value.path == "versions.0.benefits.0.ratio"
-    assert "between 0 and 1" in exc.value.reason
+    assert "0 到 1 之间" in exc.value.reason
     assert str(tmp_path / "p.yaml") in str(exc.value)
 
 
@@ -42,7 +42,7 @@ def test_an_undefined_cap_is_refused(tmp_path):
     doc = broken(caps=[])
     with pytest.raises(PolicyError) as exc:
         load_policy_file(write(tmp_path, doc))
-    assert "undefined cap" in exc.value.reason
+    assert "未定义的封顶线" in exc.value.reason
 
 
 def test_an_amount_with_three_decimals_is_refused(tmp_path):
@@ -71,14 +71,14 @@ def test_an_example_must_write_down_its_assumptions(tmp_path):
 def test_invalid_yaml_names_the_file(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("id: [unclosed", encoding="utf-8")
-    with pytest.raises(PolicyError, match="not valid YAML"):
+    with pytest.raises(PolicyError, match="不是有效的 YAML"):
         load_policy_file(path)
 
 
 def test_duplicate_ids_are_refused(tmp_path):
     write(tmp_path, GOOD, "a.yaml")
     write(tmp_path, GOOD, "b.yaml")
-    with pytest.raises(PolicyError, match="already defined"):
+    with pytest.raises(PolicyError, match="已在 .* 中定义"):
         Registry.load(tmp_path)
 
 

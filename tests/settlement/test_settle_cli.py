@@ -17,8 +17,10 @@ def run(tmp_path, lines):
     claims.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(app, ["settle", "--input", str(claims), "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    refused = any("error" in record for record in records)
+    assert result.exit_code == (1 if refused else 0), result.output  # contracts.md: 1 when any line was refused
+    return records
 
 
 def claim(**changes):
@@ -44,7 +46,7 @@ def test_one_line_out_per_line_in_with_errors_in_place(tmp_path):
     assert out[3]["error"]["code"] == "duplicate_setl_id"
     assert out[4]["error"]["code"] == "negative_amount" and out[4]["error"]["field"] == "inscp_scp_amt"
     assert out[5]["error"]["code"] == "no_policy"
-    assert out[6]["error"] == {"code": "missing_field", "field": "psn_no", "message": "psn_no is required"}
+    assert out[6]["error"] == {"code": "missing_field", "field": "psn_no", "message": "缺少必填字段 psn_no"}
     assert out[7]["error"]["code"] == "missing_selfpay_prop" and out[7]["error"]["field"] == "items[0].selfpay_prop"
     # the second good admission of P1 is the second of the year: the deductible is halved
     assert out[8]["act_pay_dedc"] == "250.00"
@@ -81,3 +83,38 @@ def test_split_amounts_that_do_not_add_up_are_refused(tmp_path):
 def test_an_amount_with_three_decimals_is_refused(tmp_path):
     out, = run(tmp_path, [claim(setl_id="S1", medfee_sumamt="10000.001")])
     assert out["error"]["field"] == "medfee_sumamt"
+
+
+def test_a_code_outside_its_national_table_is_a_malformed_field(tmp_path):
+    out, = run(tmp_path, [claim(setl_id="S1", med_type="99")])
+    assert out["error"]["code"] == "invalid_field" and out["error"]["field"] == "med_type"
+    assert "医疗类别" in out["error"]["message"]
+
+
+def test_a_national_code_no_line_covers_is_a_settlement_without_fund_payment(tmp_path):
+    out, = run(tmp_path, [claim(setl_id="S1", med_type="51", begndate="2018-03-01", enddate="2018-03-01")])
+    assert "error" not in out
+    assert out["fund_pay_sumamt"] == "0.00" and out["hifp_pay"] == "0.00"
+    assert out["psn_part_amt"] == "10000.00"
+    assert out["explanation"]
+
+
+def test_every_error_message_is_chinese_and_the_exit_status_is_1_when_all_fail(tmp_path):
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("\n".join([
+        "{not json", "[1]", claim(setl_id="S1", hosp_lv="x"), claim(setl_id="S2", enddate="2018-02-01"),
+        claim(setl_id="S3", begndate="2018-02-30"), claim(setl_id="S4", inscp_scp_amt="1.001"),
+        claim(setl_id="S5", medfee_sumamt=None), claim(setl_id="S6", med_type="99"),
+        claim(setl_id="S7", items=[{"code": "X", "category": "D", "amount": 1}], medfee_sumamt=None),
+        claim(setl_id="S8", ytd={"caps_used": "x"}), claim(setl_id="S9", insuplc_admdvs="999999"),
+    ]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["settle", "--input", str(claims), "--output", str(out)])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 12))
+    for record in records:
+        message = record["error"]["message"]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+        assert not any(word in message for word in ("Value error", "Input should", "is required", "not valid")), message
+    assert "拒绝 11 条" in result.output

@@ -100,7 +100,7 @@ def test_catalogue_csv_import_replaces_by_code_and_date_and_refuses_bad_rows_who
                     "N000002,新检查,A,,150.00,,,2018-01-01,2018-12-31\n", encoding="utf-8")
     result = runner.invoke(app, ["catalogue", "import", str(good), "--db", url])
     assert result.exit_code == 0, result.output
-    assert "imported 2" in result.output
+    assert "已导入 2" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,category,selfpay_prop,effective_from\n"
                    "N000003,好药,A,,2018-01-01\n"

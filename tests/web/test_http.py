@@ -204,12 +204,14 @@ def test_users_cli(tmp_path, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
+    from tongchou.store.db import upgrade
     from tongchou.web.cli import app as console_app
 
     root = typer.Typer()
     root.add_typer(console_app, name="console")
     root.command("noop")(lambda: None)
     db = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(db)  # contracts.md "Store URLs": only `db upgrade` (and load, demo) create a store
     monkeypatch.setenv("TONGCHOU_CONSOLE_PASSWORD", "Demo2018pass")
     runner = CliRunner()
     added = runner.invoke(root, ["console", "users", "add", "admin", "--role", "city_admin", "--db", db])

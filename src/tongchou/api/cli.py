@@ -18,7 +18,7 @@ from tongchou.audit.trail import Actor
 from tongchou.store import models as m
 from tongchou.store.config import DB_ENV, database_url
 from tongchou.store.crypto import cipher_from_environment
-from tongchou.store.db import upgrade
+from tongchou.store.db import migrate_existing
 from tongchou.store.errors import NotFound, ServiceError
 from tongchou.store.uow import Store
 
@@ -45,7 +45,7 @@ def serve_command(
     import uvicorn
 
     url = database_url(db)
-    upgrade(url)
+    migrate_existing(url)
     os.environ[DB_ENV] = url
     if policy_dir is not None:
         os.environ["TONGCHOU_POLICY_DIR"] = str(policy_dir.resolve())

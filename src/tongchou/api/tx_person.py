@@ -13,6 +13,7 @@ from tongchou.api import answers, identity, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
+from tongchou.codes import Insutype
 from tongchou.ledger.book import personal_account_balance
 from tongchou.store import models as m
 from tongchou.store.errors import ServiceError
@@ -74,7 +75,7 @@ def _insuinfo(session: Session, person: m.Person, on: dt.date) -> list[dict[str,
     out = []
     for insutype, row in sorted(latest.items()):
         active = row.start <= on and (row.end is None or on <= row.end)
-        balance = personal_account_balance(session, person.psn_no) if insutype == "310" else 0
+        balance = personal_account_balance(session, person.psn_no) if insutype == Insutype.EMPLOYEE else 0
         out.append({"balc": yuan(balance), "insutype": insutype, "psn_type": person.psn_type,
                     "psn_insu_stas": "1" if active else "2", "psn_insu_date": row.start.isoformat(),
                     "paus_insu_date": row.end.isoformat() if row.end and not active else None,

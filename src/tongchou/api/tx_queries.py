@@ -13,6 +13,7 @@ from tongchou.api.envelope import now_local
 from tongchou.api.jsonout import yuan
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.api.tx_settlement import own_settlement
+from tongchou.codes import PsnType
 from tongchou.store import models as m
 from tongchou.store.errors import InvalidRequest
 from tongchou.visits import service as visits
@@ -45,7 +46,7 @@ def _query_output(ctx: Context, session: Session, row: m.Settlement) -> dict[str
         emp_name="", fixmedins_code=row.fixmedins_code, fixmedins_name=institution.name if institution else "",
         cash_payamt=yuan(row.psn_cash_pay), refd_setl_flag="1" if cancelled else "0",
         dise_codg=row.dise_code or "", dise_name=(visit.dise_name if visit else "") or "", invono="",
-        opter_name="", flxempe_flag="1" if person.psn_type == "1103" else "0", nwb_flag="0",
+        opter_name="", flxempe_flag="1" if person.psn_type == PsnType.FLEXIBLE_EMPLOYEE else "0", nwb_flag="0",
         insu_optins=row.county, pay_loc="2", hosp_lv=str(row.hosp_lv), fixmedins_poolarea=row.insuplc_admdvs,
         lmtpric_hosp_lv=str(row.hosp_lv), dedc_hosp_lv=str(row.hosp_lv), begndate=row.begndate.isoformat(),
         enddate=row.enddate.isoformat(), psn_pay=yuan(row.psn_part_amt), year=str(row.year), opter_id="",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tongchou.api import answers, identity, messages, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
+from tongchou.codes import Insutype
 from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome, SettleRequest
 from tongchou.store import models as m
@@ -24,7 +25,6 @@ from tongchou.visits import service as visits
 from tongchou.visits.rules import INPATIENT, Billable, Forbidden, require_kind, require_open, setl_id_for, \
     settlement_end
 
-RESIDENT = "390"  # 城乡居民基本医疗保险: no personal account
 SPLIT_FIELDS = {"fulamt_ownpay_amt": "全自费金额", "overlmt_selfpay": "超限价自费费用",
                 "preselfpay_amt": "先行自付金额", "inscp_scp_amt": "符合政策范围金额"}
 
@@ -109,7 +109,7 @@ def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any)
     treated = _regions(session, institution.county) if institution else ()
     if call.envelope.mdtrtarea_admvs not in treated:
         raise InvalidRequest("mdtrtarea_admvs", f"就医地医保区划与本机构所在地（{'/'.join(treated)}）不一致。")
-    if data.acct_used_flag == "1" and visit.insutype == RESIDENT:
+    if data.acct_used_flag == "1" and visit.insutype == Insutype.RESIDENT:
         raise InvalidRequest("acct_used_flag", "城乡居民基本医疗保险没有个人账户，个人账户使用标志不能为1。")
     med_type = getattr(data, "med_type", None)
     if med_type is not None and visit.med_type and med_type != visit.med_type:

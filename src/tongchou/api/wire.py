@@ -170,7 +170,7 @@ class Node(BaseModel):
     """A national input node. An optional field sent as "" or null is taken as absent (HIS clients send every
     field, empty when unknown); a required one is refused."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, json_schema_extra=lambda schema, _cls: _blank_allowed(schema))
 
     @model_validator(mode="before")
     @classmethod
@@ -180,6 +180,14 @@ class Node(BaseModel):
         blank = [key for name, info in cls.model_fields.items() if not info.is_required()
                  for key in (info.alias or name, name) if key in value and _blank(value[key])]
         return {k: v for k, v in value.items() if k not in blank} if blank else value
+
+
+def _blank_allowed(schema: dict[str, Any]) -> None:
+    """The document says what the validator does: an optional field may also be ""."""
+    required = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        if name not in required:
+            schema["properties"][name] = {"anyOf": [prop, {"type": "string", "maxLength": 0}]}
 
 
 def _blank(value: Any) -> bool:

@@ -17,9 +17,9 @@ console = Console()
 
 
 def demo_command(
-    no_serve: bool = typer.Option(False, "--no-serve", help="build everything, print the summary, exit"),
-    insured: int = typer.Option(30_000, "--insured", min=1_000, help="insured persons of the demo region"),
-    out: Path = typer.Option(Path("var/demo"), "--out", help="where the region, the database and reports go"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="只构建并输出摘要，不启动服务"),
+    insured: int = typer.Option(30_000, "--insured", min=1_000, help="演示统筹区的参保人数"),
+    out: Path = typer.Option(Path("var/demo"), "--out", help="统筹区数据、数据库和报告的输出目录"),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
 ) -> None:
@@ -30,7 +30,7 @@ def demo_command(
     result = run_demo(DemoOptions(out=out, insured=insured), console)
     _summary(result)
     if result.report is None or not result.report.ok:
-        console.print("[red]ledger verify 未通过[/red]")
+        console.print("[red]账务核验（ledger verify）未通过[/red]")
         raise typer.Exit(1)
     if not no_serve:
         _serve(result, host, port)
@@ -40,17 +40,22 @@ def _summary(result: DemoResult) -> None:
     table = Table(title="演示摘要")
     table.add_column("项目")
     table.add_column("数值", justify="right")
-    labels = {"claims": "就诊/住院（生成）", "fee_lines": "费用明细行", "contribution_entries": "征缴凭证",
-              "settled": "批量结算", "refused": "拒付（说明原因）", "live": "实时接口结算"}
-    for key, label in labels.items():
-        if key in result.counts:
-            table.add_row(label, f"{result.counts[key]:,}")
+    counts = result.counts
+    refused = counts.get("refused", 0) + counts.get("live_refused", 0)
+    rows = [("claims", "就诊/住院（生成）"), ("fee_lines", "费用明细行"), ("contribution_entries", "征缴凭证"),
+            ("settled", "批量结算"), ("live", "实时接口结算")]
+    for key, label in rows:
+        if key in counts:
+            table.add_row(label, f"{counts[key]:,}")
+    table.add_row("拒付（说明原因）", f"{refused:,}")
+    table.add_row("  其中：批量结算拒付", f"{counts.get('refused', 0):,}")
+    table.add_row("  其中：实时接口拒付", f"{counts.get('live_refused', 0):,}")
     table.add_row("总耗时（秒）", f"{sum(result.seconds.values()):.1f}")
     console.print(table)
     if result.report is not None:
         for check in result.report.checks:
-            mark = "[green]OK[/green]" if check.ok else "[red]FAIL[/red]"
-            console.print(f"  ledger verify {check.name}: {mark}")
+            mark = "[green]通过[/green]" if check.ok else "[red]未通过[/red]"
+            console.print(f"  ledger verify 账务核验 {check.name}: {mark}")
     console.print(f"数据库: {result.db_url}\n报告: {result.region.parent / 'reports'}")
 
 

@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -56,15 +56,46 @@ class DemoResult:
     report: Report | None = None
 
 
+PROGRESS_COLUMNS = (TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+@contextmanager
+def meter(console: Console, label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """Progress of a long step: a rich bar on a terminal, else a line at every tenth (logs, `make demo | tee`)."""
+    if console.is_terminal:
+        with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda n=1: progress.advance(task, n)
+        return
+    done, shown = 0, 0
+
+    def advance(n: int = 1) -> None:
+        nonlocal done, shown
+        done += n
+        tenth = min(done * 10 // max(total, 1), 10)
+        if tenth > shown:
+            shown = tenth
+            console.print(f"  {label} {done:,}/{total:,}（{tenth * 10}%）")
+
+    yield advance
+
+
 class Steps:
     def __init__(self, console: Console, result: DemoResult):
         self.console, self.result = console, result
 
     @contextmanager
-    def step(self, label: str) -> Iterator[None]:
+    def step(self, label: str, *, own_progress: bool = False) -> Iterator[None]:
+        """A timed step: announced when it starts, a spinner while it runs (unless it shows its own progress
+        bar: rich shows one live display at a time), its time when it ends."""
         started = time.perf_counter()
-        with self.console.status(label):
+        if not self.console.is_terminal:
+            self.console.print(f"… {label}")
+        if own_progress or not self.console.is_terminal:
             yield
+        else:
+            with self.console.status(label):
+                yield
         seconds = time.perf_counter() - started
         self.result.seconds[label] = round(seconds, 1)
         self.console.print(f"[green]✓[/green] {label}  [dim]{seconds:.1f} s[/dim]")
@@ -76,10 +107,10 @@ def run_demo(options: DemoOptions, console: Console) -> DemoResult:
     result = DemoResult(f"sqlite:///{db_path}", region)
     steps = Steps(console, result)
     registry = Registry.load()
-    with steps.step(f"生成合成统筹区（绍兴市六区县，{options.insured:,} 参保人）"):
+    with steps.step(f"生成合成统筹区（绍兴市六区县，{options.insured:,} 参保人）", own_progress=True):
         shutil.rmtree(region, ignore_errors=True)
         summary = generate(GenerateOptions(out=region, insured=options.insured, seed=options.seed, settle=False,
-                                           person_cap=0, progress=False), None)
+                                           person_cap=0, progress=console.is_terminal), console)
         result.counts.update(claims=summary["claims"], fee_lines=summary["fee_lines"])
     with steps.step("建库并导入参保人、机构、目录"):
         db_path.unlink(missing_ok=True)
@@ -102,11 +133,12 @@ def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, 
         result.counts["contribution_entries"] = len(entries)
     requests = sorted(read_visits(region / "visits.jsonl"), key=lambda r: (r.enddate, r.begndate, r.key))
     history, live = requests[:-options.live_visits or None], requests[len(requests) - options.live_visits:]
-    with steps.step(f"全年结算（批量历史 {len(history):,} 笔，与实时结算同一规则、同一凭证）"):
+    with steps.step(f"全年结算（批量历史 {len(history):,} 笔，与实时结算同一规则、同一凭证）", own_progress=True):
         report = _settle_history(store, registry, history, console)
         result.counts.update(settled=report.settled, refused=len(report.refused))
-    with steps.step(f"实时结算（{len(live)} 笔经签名的机构接口 2201/2401→费用上传→结算）"):
+    with steps.step(f"实时结算（{len(live)} 笔经签名的机构接口 2201/2401→费用上传→结算）", own_progress=True):
         result.counts["live"] = _live_slice(store, registry, live, region, console)
+        result.counts["live_refused"] = len(live) - result.counts["live"]
     with steps.step("预算、清算计划"):
         _budgets_and_plan(store, registry)
     with steps.step("按月清算机构（生成结算单、审核、支付）并月结"):
@@ -124,10 +156,8 @@ def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, 
 
 
 def _settle_history(store: Store, registry: Registry, requests: list[SettleRequest], console: Console):
-    columns = (TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("结算", total=len(requests))
-        return SettlementHistory(store, registry).load(requests, on_progress=lambda n: progress.advance(task, n))
+    with meter(console, "结算", len(requests)) as advance:
+        return SettlementHistory(store, registry).load(requests, on_progress=advance)
 
 
 def _live_slice(store: Store, registry: Registry, requests: list[SettleRequest], region: Path,
@@ -138,7 +168,8 @@ def _live_slice(store: Store, registry: Registry, requests: list[SettleRequest],
 
     persons = pq.read_table(region / "persons.parquet", columns=["psn_no", "id_number"]).to_pylist()
     id_numbers = {row["psn_no"]: row["id_number"] for row in persons}
-    return settle_through_api(store, registry, requests, region / "fixture.yaml", id_numbers, console)
+    with meter(console, "实时结算", len(requests)) as advance:
+        return settle_through_api(store, registry, requests, region / "fixture.yaml", id_numbers, console, advance)
 
 
 def _budgets_and_plan(store: Store, registry: Registry) -> None:

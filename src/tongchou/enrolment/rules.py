@@ -226,17 +226,25 @@ def employee_account_credit(account: PersonalAccount | None, base: Fen) -> Fen:
     return apply_rate(base, rule.individual_share_of_base)
 
 
-def retiree_monthly_credit(account: PersonalAccount | None, average_pension: Fen | None = None) -> Fen:
-    """A retiree's monthly account credit from the pooled fund (长春: 2.8 % of the average pension)."""
+def retiree_monthly_credit(account: PersonalAccount | None, average_pension: Fen | None = None,
+                           on: dt.date | None = None) -> Fen:
+    """A retiree's monthly account credit from the pooled fund: the rate of the average pension in force `on`
+    (长春: reached gradually, "逐步调整为…2.8%", through the steps the bureau sets); without `on`, at the target."""
     rule = _account_rule(account)
-    if rule.retiree_monthly_rate_of_average_pension is None:
+    rate = rule.retiree_monthly_rate_of_average_pension
+    if rate is None:
         raise RuleError("personal_account.retiree_monthly_rate_of_average_pension", "政策未规定退休人员个人账户划入比例。")
+    if on is not None and rule.retiree_rate_transition is not None:
+        rate = rule.retiree_rate_transition.rate_on(on)
+        if rate is None:
+            raise RuleError("personal_account.retiree_rate_transition",
+                            f"{on.isoformat()} 尚无生效的退休人员个人账户划入比例（逐步调整的过渡步骤须由医保局录入）。")
     pension = average_pension if average_pension is not None else rule.average_pension
     if pension is None:
         raise RuleError("average_pension", "全市基本养老金平均水平尚未录入，无法计算退休人员个人账户月划入额。")
     if pension < 0:
         raise RuleError("average_pension", "基本养老金平均水平不能为负数。")
-    return apply_rate(pension, rule.retiree_monthly_rate_of_average_pension)
+    return apply_rate(pension, rate)
 
 
 def mutual_use_allowed(account: PersonalAccount | None, relation: str | None) -> bool:

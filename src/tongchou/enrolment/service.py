@@ -268,7 +268,7 @@ class EnrolmentService:
                 return sum(line.credit for line in done[1] if line.account.party == psn_no)
             resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, booked_on)
             try:
-                amount = rules.retiree_monthly_credit(resolved.version.personal_account, average_pension)
+                amount = rules.retiree_monthly_credit(resolved.version.personal_account, average_pension, booked_on)
             except RuleError as exc:
                 raise _rule_error(exc) from None
             lock_accounts(session, [psn_no])

@@ -72,6 +72,10 @@ class Documented(Strict):
     example: bool = False
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
+    examples: dict[str, str] = Field(
+        default_factory=dict,
+        description="fields of a sourced rule that no seed gives: field name → the assumption behind its value",
+    )
 
     @model_validator(mode="after")
     def _examples_say_what_they_assume(self) -> Documented:
@@ -79,6 +83,9 @@ class Documented(Strict):
             raise ValueError("assumptions: an example (example: true) must list what it assumes")
         if not self.example and not self.sources:
             raise ValueError("sources: a rule that is not an example must quote its source")
+        unknown = sorted(set(self.examples) - set(type(self).model_fields))
+        if unknown:
+            raise ValueError(f"examples: 没有这些字段：{'、'.join(unknown)}")
         return self
 
 

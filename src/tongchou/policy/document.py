@@ -81,6 +81,8 @@ def _version(version: Version) -> list[str]:
         out += _layer(layer)
     if version.compose:
         out += [f"Composes the layers of: {', '.join(version.compose)}", ""]
+    for gap in version.not_in_source:
+        out += [f"Not in the source ({_when(gap.when)}): {gap.text}. Source: {_ref(gap.ref)}", ""]
     if version.personal_account:
         acct = version.personal_account
         out += [f"Personal account: {acct.model_dump(exclude_none=True, exclude={'ref'})}. Source: {_ref(acct.ref)}", ""]

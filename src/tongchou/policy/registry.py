@@ -10,16 +10,19 @@ import yaml
 from pydantic import ValidationError
 
 from tongchou.policy.schema import Layer, Policy, Version
+from tongchou.validation_text import location, reason
 
 CASES_SUFFIX = ".cases.yaml"
 
 
 class PolicyError(ValueError):
-    """A policy file that cannot be used: names the file, the path inside it and the reason."""
+    """A policy file that cannot be used: names the file, the path inside it and the reason (Chinese).
+    `problems` holds every error found in the file (this one first)."""
 
-    def __init__(self, file: Path | str, path: str, reason: str):
+    def __init__(self, file: Path | str, path: str, reason: str, problems: list[PolicyError] | None = None):
         self.file, self.path, self.reason = str(file), path, reason
-        super().__init__(f"{file}: {path or '(top)'}: {reason}")
+        self.problems = problems or [self]
+        super().__init__(f"{file}: {path or '（顶层）'}: {reason}")
 
 
 class NoPolicy(LookupError):
@@ -34,23 +37,31 @@ def default_policy_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "policies"
 
 
-def _location(loc: tuple[object, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+class _PlainLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text and the schema parses them, so an impossible
+    date (2018-02-30) is reported at its path instead of failing the whole file."""
 
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 def load_policy_file(path: Path) -> Policy:
-    """Read and validate one policy file."""
+    """Read and validate one policy file; every error of the file is in the `PolicyError`'s `problems`."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlainLoader)  # noqa: S506 (a SafeLoader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(path, "", f"无法读取文件：{exc}") from None
     except yaml.YAMLError as exc:
-        raise PolicyError(path, "", f"not valid YAML: {exc}") from exc
+        raise PolicyError(path, "", f"不是有效的 YAML：{exc}") from None
     if not isinstance(raw, dict):
-        raise PolicyError(path, "", "a policy file must be a mapping")
+        raise PolicyError(path, "", "政策文件须为一个映射（键: 值）")
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PolicyError(path, _location(first["loc"]), first["msg"]) from exc
+        problems = [PolicyError(path, location(e["loc"]), reason(e)) for e in exc.errors()]
+        raise PolicyError(path, problems[0].path, problems[0].reason, problems) from None
 
 
 POLICY_FOLDERS = ("", "examples")  # other folders under policies/ hold other rule data (clearing, funds, ...)
@@ -84,35 +95,52 @@ class Registry:
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Registry:
-        directory = directory or default_policy_dir()
+        """The policies of `directory`; a `PolicyError` carries every problem of every file."""
+        return cls.checked(policy_files(directory or default_policy_dir()))
+
+    @classmethod
+    def checked(cls, paths: list[Path], *, compositions: bool = True) -> Registry:
+        """The policies of `paths`, each file checked whole; `compositions`: the layers a version composes
+        must be among them (off for files checked on their own)."""
         policies: dict[str, Policy] = {}
         files: dict[str, Path] = {}
-        for path in policy_files(directory):
-            policy = load_policy_file(path)
+        problems: list[PolicyError] = []
+        for path in paths:
+            try:
+                policy = load_policy_file(path)
+            except PolicyError as exc:
+                problems.extend(exc.problems)
+                continue
             if policy.id in policies:
-                raise PolicyError(path, "id", f"policy id {policy.id!r} is already defined in {files[policy.id]}")
+                problems.append(PolicyError(path, "id", f"政策ID {policy.id!r} 已在 {files[policy.id]} 中定义"))
+                continue
             policies[policy.id] = policy
             files[policy.id] = path
         registry = cls(policies, files)
-        registry._check_compositions()
+        if compositions:
+            problems.extend(registry._composition_problems())
+        if problems:
+            raise PolicyError(problems[0].file, problems[0].path, problems[0].reason, problems)
         return registry
 
     def _check_compositions(self) -> None:
-        for policy in self.policies.values():
-            for version in policy.versions:
-                for layer_id in version.compose:
-                    layer = self.policies.get(layer_id)
-                    if layer is None or layer.kind != "layer":
-                        raise PolicyError(
-                            self.files.get(policy.id, policy.id), f"versions.{version.version}.compose",
-                            f"{layer_id!r} is not a layer policy",
-                        )
+        problems = self._composition_problems()
+        if problems:
+            raise PolicyError(problems[0].file, problems[0].path, problems[0].reason, problems)
+
+    def _composition_problems(self) -> list[PolicyError]:
+        return [
+            PolicyError(self.files.get(policy.id, policy.id), f"versions.{version.version}.compose",
+                        f"{layer_id!r} 不是险种叠加层政策")
+            for policy in self.policies.values() for version in policy.versions for layer_id in version.compose
+            if layer_id not in self.policies or self.policies[layer_id].kind != "layer"
+        ]
 
     def get(self, policy_id: str) -> Policy:
         try:
             return self.policies[policy_id]
         except KeyError:
-            raise NoPolicy(f"no policy with id {policy_id!r}") from None
+            raise NoPolicy(f"没有ID为 {policy_id!r} 的政策") from None
 
     def resolve(self, region: str, scheme: str, on: dt.date, policy_id: str | None = None) -> Resolved:
         """The version in force on `on` (a forced `policy_id` still picks its version by date)."""
@@ -123,17 +151,17 @@ class Registry:
                 version = version_on(policy, on)
                 if version is not None:
                     return self._compose(policy, version, on)
-        raise NoPolicy(f"no policy in force for region {region}, scheme {scheme} on {on.isoformat()}")
+        raise NoPolicy(f"统筹区 {region} 险种 {scheme} 在 {on.isoformat()} 没有生效的政策")
 
     def resolve_version(self, policy: Policy, on: dt.date, *, any_date: bool = False) -> Resolved:
         """A named policy's version on `on`; with `any_date`, the nearest version when none is in force."""
         if policy.kind == "layer":
-            raise NoPolicy(f"{policy.id!r} is a layer; settle with a base policy that composes it")
+            raise NoPolicy(f"{policy.id!r} 是险种叠加层（kind: layer），须用组合了它的基本政策结算")
         version = version_on(policy, on)
         if version is None and any_date:
             version = nearest_version(policy, on)
         if version is None:
-            raise NoPolicy(f"policy {policy.id!r} has no version in force on {on.isoformat()}")
+            raise NoPolicy(f"政策 {policy.id!r} 在 {on.isoformat()} 没有生效的版本")
         return self._compose(policy, version, on, any_date=any_date)
 
     def _compose(self, policy: Policy, version: Version, on: dt.date, *, any_date: bool = False) -> Resolved:

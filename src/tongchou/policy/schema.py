@@ -10,7 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator, model_validator,
+)
 
 from tongchou.money import fen_to_str, to_decimal_rate, yaml_fen
 
@@ -19,15 +21,40 @@ PaymentField = Literal["hifob_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "oth_
 LAYER_ORDER: tuple[str, ...] = ("hifob_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "maf_pay", "oth_pay")
 
 
+def _fen(value: object) -> int:
+    try:
+        fen = yaml_fen(value)
+    except ValueError:
+        raise ValueError(f"金额须为元，最多两位小数，而不是 {value!r}") from None
+    if fen < 0:
+        raise ValueError(f"金额不能为负数：{value}")
+    return fen
+
+
 # Yuan in the file, fen in memory; written back as yuan.
-Yuan = Annotated[int, BeforeValidator(yaml_fen), PlainSerializer(fen_to_str, return_type=str)]
+Yuan = Annotated[int, BeforeValidator(_fen), PlainSerializer(fen_to_str, return_type=str)]
 
 
 def _rate(value: object) -> Decimal:
-    rate = to_decimal_rate(value)
+    try:
+        rate = to_decimal_rate(value)
+    except ValueError:
+        raise ValueError(f"比例须为 0 到 1 之间的小数，而不是 {value!r}") from None
     if not Decimal(0) <= rate <= Decimal(1):
-        raise ValueError(f"a ratio must be between 0 and 1, got {value}")
+        raise ValueError(f"比例须在 0 到 1 之间，现为 {value}")
     return rate
+
+
+def _not_below(lower_field: str, lower_name: str, upper_name: str, *, word: str = "小于", show=str):
+    """A field validator: this (upper) bound is not below `lower_field` (reported even when other fields fail)."""
+
+    def check(cls, upper, info: ValidationInfo):
+        lower = info.data.get(lower_field)
+        if upper is not None and lower is not None and upper < lower:
+            raise ValueError(f"范围颠倒：{upper_name} {show(upper)} {word}{lower_name} {show(lower)}")
+        return upper
+
+    return classmethod(check)
 
 
 Rate = Annotated[Decimal, BeforeValidator(_rate), PlainSerializer(str, return_type=str)]
@@ -77,9 +104,9 @@ class Deductible(Strict):
     @model_validator(mode="after")
     def _amount_given(self) -> Deductible:
         if self.amount is None and not self.by_hosp_lv:
-            raise ValueError("a deductible needs `amount` or `by_hosp_lv`")
+            raise ValueError("起付线须给出 amount 或 by_hosp_lv")
         if self.kind == "annual" and not self.accumulator:
-            raise ValueError("an annual deductible needs the `accumulator` it is consumed from")
+            raise ValueError("年度起付线须给出它所消耗的累计项 accumulator")
         return self
 
 
@@ -104,7 +131,7 @@ class BenefitLine(Strict):
     @model_validator(mode="after")
     def _admissions_counted(self) -> BenefitLine:
         if self.deductible is not None and self.deductible.kind == "per_admission" and not self.counts_admission:
-            raise ValueError(f"line {self.id!r}: a per-admission deductible needs counts_admission: true")
+            raise ValueError(f"待遇项 {self.id!r}：按次起付线须设 counts_admission: true")
         return self
 
 
@@ -133,6 +160,8 @@ class Tier(Strict):
     up_to: Yuan | None = None
     rate: Rate
 
+    _up_to_not_below = field_validator("up_to")(_not_below("above", "下限 above", "上限 up_to", show=fen_to_str))
+
 
 class LayerPart(Strict):
     """One base of a layer, accumulated over the year, paid through its own schedule."""
@@ -146,16 +175,18 @@ class LayerPart(Strict):
     def _ordered(cls, tiers: list[Tier]) -> list[Tier]:
         for lower, upper in zip(tiers, tiers[1:]):
             if lower.up_to is None or lower.up_to > upper.above:
-                raise ValueError("tiers must be ordered and must not overlap")
+                raise ValueError("分段须按顺序排列且不得重叠")
         return tiers
 
 
 class CapIncrement(Strict):
     """A cap raised with continuous years of enrolment."""
 
-    min_years: int
+    min_years: int = Field(ge=0)
     max_years: int | None = Field(None, description="exclusive upper bound")
     amount: Yuan
+
+    _max_not_below = field_validator("max_years")(_not_below("min_years", "min_years", "max_years"))
 
 
 class Floor(Strict):
@@ -188,17 +219,68 @@ class Layer(Strict):
     ref: Ref | None = None
 
 
+class RateStep(Strict):
+    """One step of a transition: `rate` applies from `from` until the next step."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    from_: dt.date = Field(alias="from")
+    rate: Rate
+
+
+class RateTransition(Strict):
+    """A rate reached gradually (逐步调整为…): the steps the bureau sets on the way to the target; a date
+    before the first step has no rate in force."""
+
+    steps: list[RateStep] = Field(min_length=1)
+    example: bool = False
+    assumptions: list[str] = Field(default_factory=list)
+    ref: Ref | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _in_date_order(cls, steps: list[RateStep]) -> list[RateStep]:
+        for earlier, later in zip(steps, steps[1:]):
+            if later.from_ <= earlier.from_:
+                raise ValueError(f"范围颠倒：过渡步骤须按日期先后排列（{later.from_} 不晚于 {earlier.from_}）")
+        return steps
+
+    @model_validator(mode="after")
+    def _examples_say_what_they_assume(self) -> RateTransition:
+        if self.example and not self.assumptions:
+            raise ValueError("示例（example: true）须写明其假设（assumptions）")
+        return self
+
+    def rate_on(self, on: dt.date) -> Decimal | None:
+        in_force = [step for step in self.steps if step.from_ <= on]
+        return in_force[-1].rate if in_force else None
+
+
 class PersonalAccount(Strict):
     """Employee personal account: accrual rules (the engine pays from the balance)."""
 
     individual_share_of_base: Rate | None = None
     employer_share_to_account: Rate | None = None
-    retiree_monthly_rate_of_average_pension: Rate | None = None
+    retiree_monthly_rate_of_average_pension: Rate | None = Field(
+        None, description="the retirees' monthly credit as a share of the average pension (the target, when "
+                          "`retiree_rate_transition` reaches it gradually)")
+    retiree_rate_transition: RateTransition | None = None
     average_pension: Yuan | None = Field(None, description="entered by the bureau; not in any seed")
     family_mutual_use: bool = False
     mutual_use_relations: list[Literal["spouse", "parent", "child"]] = Field(default_factory=list)
     pays_resident_contributions_of_relatives: bool = False
     ref: Ref | None = None
+
+    @model_validator(mode="after")
+    def _transition_below_target(self) -> PersonalAccount:
+        target, transition = self.retiree_monthly_rate_of_average_pension, self.retiree_rate_transition
+        if transition is not None:
+            if target is None:
+                raise ValueError("retiree_rate_transition 须有目标 retiree_monthly_rate_of_average_pension")
+            above = [step for step in transition.steps if step.rate > target]
+            if above:
+                raise ValueError(f"过渡步骤的比例 {above[0].rate} 超过目标 {target}")
+        return self
 
 
 class AmountByYear(Strict):
@@ -222,16 +304,23 @@ class Contributions(Strict):
     collection_period: tuple[MonthDay, MonthDay] | None = None
     collection_for_next_year: bool = True
     late_payment_includes_subsidy: bool | None = None
-    late_payment_waiting_months: int | None = None
+    late_payment_waiting_months: int | None = Field(None, ge=0)
     newborn_free_in_birth_year: bool | None = None
-    newborn_backdate_within_months: int | None = None
-    newborn_late_waiting_months: int | None = None
+    newborn_backdate_within_months: int | None = Field(None, ge=0)
+    newborn_late_waiting_months: int | None = Field(None, ge=0)
     employee_base_bounds: tuple[Rate, Decimal] | None = Field(
         None, description="(min, max) of the contribution base as multiples of the average wage"
     )
     employer_rate: Rate | None = None
     individual_rate: Rate | None = None
     ref: Ref | None = None
+
+    @field_validator("employee_base_bounds")
+    @classmethod
+    def _bounds_in_order(cls, bounds: tuple[Decimal, Decimal] | None) -> tuple[Decimal, Decimal] | None:
+        if bounds is not None and bounds[1] < bounds[0]:
+            raise ValueError(f"范围颠倒：上限 {bounds[1]} 小于下限 {bounds[0]}")
+        return bounds
 
 
 class Transitional(Strict):
@@ -242,7 +331,19 @@ class Transitional(Strict):
     effective_from: dt.date
     effective_to: dt.date
     benefits: list[BenefitLine]
+
+    _dates_in_order = field_validator("effective_to")(_not_below("effective_from", "生效日期", "失效日期", word="早于"))
     ref: Ref | None = None
+
+
+class SourceGap(Strict):
+    """A benefit the source names without its terms (e.g. disease counts without the list): a claim it matches
+    that no benefit line covers is explained with `text` (what the source leaves out) instead of a bare
+    "not covered"; the fund pays nothing until the bureau enters the terms."""
+
+    when: Condition
+    text: str
+    ref: Ref
 
 
 class Version(Strict):
@@ -252,6 +353,8 @@ class Version(Strict):
     effective_from: dt.date
     effective_to: dt.date
     published: dt.date | None = None
+
+    _dates_in_order = field_validator("effective_to")(_not_below("effective_from", "生效日期", "失效日期", word="早于"))
     note: str | None = None
     caps: list[Cap] = Field(default_factory=list)
     diseases: list[Disease] = Field(default_factory=list)
@@ -261,27 +364,27 @@ class Version(Strict):
     personal_account: PersonalAccount | None = None
     contributions: Contributions | None = None
     transitional: list[Transitional] = Field(default_factory=list)
+    not_in_source: list[SourceGap] = Field(
+        default_factory=list, description="benefits the source names without their terms, explained as such")
 
     @model_validator(mode="after")
     def _consistent(self) -> Version:
-        if self.effective_to < self.effective_from:
-            raise ValueError("effective_to is before effective_from")
         cap_ids = {cap.id for cap in self.caps}
         for line in [*self.benefits, *(b for t in self.transitional for b in t.benefits)]:
             for cap in line.caps:
                 if cap not in cap_ids:
-                    raise ValueError(f"benefit line {line.id!r} names an undefined cap {cap!r}")
+                    raise ValueError(f"待遇项 {line.id!r} 引用了未定义的封顶线 {cap!r}")
         annual: dict[str, int | None] = {}
         for line in self.benefits:
             rule = line.deductible
             if rule is not None and rule.kind == "annual":
                 if annual.setdefault(rule.accumulator, rule.amount) != rule.amount:
-                    raise ValueError(f"lines sharing the annual deductible {rule.accumulator!r} give it different amounts")
+                    raise ValueError(f"共用年度起付线 {rule.accumulator!r} 的待遇项给出的金额不同")
         groups = {d.group for d in self.diseases}
         for line in self.benefits:
             for group in line.when.disease_group or ():
                 if group not in groups:
-                    raise ValueError(f"benefit line {line.id!r} names an undefined disease group {group!r}")
+                    raise ValueError(f"待遇项 {line.id!r} 引用了未定义的病种组 {group!r}")
         return self
 
 
@@ -301,11 +404,11 @@ class Policy(Strict):
     @model_validator(mode="after")
     def _versions_ok(self) -> Policy:
         if not self.versions:
-            raise ValueError("a policy needs at least one version")
+            raise ValueError("政策至少要有一个版本")
         ordered = sorted(self.versions, key=lambda v: v.effective_from)
         for earlier, later in zip(ordered, ordered[1:]):
             if later.effective_from <= earlier.effective_to:
-                raise ValueError(f"versions {earlier.version} and {later.version} overlap")
+                raise ValueError(f"版本 {earlier.version} 与版本 {later.version} 的有效期重叠")
         if self.example and not self.assumptions:
-            raise ValueError("an example policy must write down its assumptions")
+            raise ValueError("示例政策须写明其假设（assumptions）")
         return self

@@ -32,7 +32,7 @@ class Calculator:
         setl_id = _raw_setl_id(text)
         try:
             if setl_id is not None and str(setl_id) in self.seen:
-                raise LineError("duplicate_setl_id", "setl_id", f"setl_id {setl_id} was already used in this file")
+                raise LineError("duplicate_setl_id", "setl_id", f"setl_id {setl_id} 在本文件中已用过")
             claim_in, _raw = parse_line(text)
             setl_id = claim_in.setl_id
             claim = to_claim(claim_in)

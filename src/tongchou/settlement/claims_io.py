@@ -14,13 +14,15 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Annotated, Any, Iterable, Iterator
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from tongchou.codes import AdminTier, Code, MedType
 from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.settlement.model import (
     AMOUNT_FIELDS, Admission, Claim, Item, Person, Settlement, Split, YearState,
 )
 from tongchou.settlement.split import SplitError, check_split, split_items
+from tongchou.validation_text import reason
 
 SPLIT_FIELDS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
 
@@ -35,10 +37,16 @@ class LineError(Exception):
         return {"code": self.code, "field": self.field, "message": self.message}
 
 
+NEGATIVE = "金额不能为负数"
+
+
 def _amount(value: object) -> int:
-    fen = to_fen(value)
+    try:
+        fen = to_fen(value)
+    except MoneyError:
+        raise ValueError(f"金额须为元，最多两位小数，而不是 {value!r}") from None
     if fen < 0:
-        raise ValueError("negative amount")
+        raise ValueError(NEGATIVE)
     return fen
 
 
@@ -50,13 +58,27 @@ def _code(value: object) -> object:
 
 def _decimal(value: object) -> Decimal:
     if isinstance(value, bool) or value is None:
-        raise ValueError("not a number")
+        raise ValueError(f"应为数字，而不是 {value!r}")
     return Decimal(str(value))
+
+
+def _national(table: type[Code], what: str):
+    """A validator: the code is one of its national table's (a code outside it is a malformed field)."""
+
+    def check(code: str) -> str:
+        if not table.is_valid(code):
+            known = "、".join(f"{m.value} {m.label}" for m in table)
+            raise ValueError(f"{code!r} 不是{what}代码（{known}）")
+        return code
+
+    return AfterValidator(check)
 
 
 Amount = Annotated[int, BeforeValidator(_amount)]
 CodeStr = Annotated[str, BeforeValidator(_code)]
 Dec = Annotated[Decimal, BeforeValidator(_decimal)]
+MedTypeCode = Annotated[str, BeforeValidator(_code), _national(MedType, "国家医疗类别")]
+AdminTierCode = Annotated[str, _national(AdminTier, "机构隶属层级")]
 
 
 class _In(BaseModel):
@@ -93,11 +115,11 @@ class ClaimIn(_In):
     insutype: CodeStr = Field(pattern=r"^(310|390)$")
     insuplc_admdvs: CodeStr = Field(pattern=r"^\d{6}$")
     policy_id: str | None = None
-    med_type: CodeStr = Field(pattern=r"^\d{2,6}$")
+    med_type: MedTypeCode
     begndate: dt.date
     enddate: dt.date
     hosp_lv: int = Field(ge=0, le=3)
-    admin_tier: str = Field(pattern=r"^(village|township|county|city|province|outside)$")
+    admin_tier: AdminTierCode
     dise_code: CodeStr | None = None
     accident: bool = False
     third_party_liable: bool = False
@@ -118,41 +140,45 @@ class ClaimIn(_In):
     @model_validator(mode="after")
     def _dates_and_amounts(self) -> ClaimIn:
         if self.enddate < self.begndate:
-            raise ValueError("enddate is before begndate")
+            raise _WholeClaimError("invalid_field", "enddate", "enddate（结束日期）早于 begndate（开始日期）")
         if self.items is None and any(getattr(self, f) is None for f in SPLIT_FIELDS):
             missing = next(f for f in SPLIT_FIELDS if getattr(self, f) is None)
-            raise ValueError(f"either items or the split amounts are required; missing {missing}")
+            raise _WholeClaimError("missing_field", missing, f"缺少必填字段 {missing}：须给出 items（费用明细）或全部拆分金额")
         if self.hosp_part_amt and self.items is None and self.medfee_sumamt is not None and self.inscp_scp_amt is not None:
             if self.hosp_part_amt > self.medfee_sumamt - self.inscp_scp_amt:
-                raise ValueError("hosp_part_amt exceeds the out-of-scope part of medfee_sumamt")
+                raise _WholeClaimError("invalid_field", "hosp_part_amt",
+                                       "hosp_part_amt（医院负担金额）超过 medfee_sumamt 中目录外的部分")
         return self
+
+
+class _WholeClaimError(ValueError):
+    """A rule over several fields, raised inside validation: carries the field and code to report."""
+
+    def __init__(self, code: str, field: str, message: str):
+        self.line_error = LineError(code, field, message)
+        super().__init__(message)
 
 
 def _error_from_validation(exc: ValidationError) -> LineError:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or None
-    message = first["msg"]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, _WholeClaimError):
+        return cause.line_error
     if first["type"] == "missing":
-        return LineError("missing_field", field, f"{field} is required")
-    if "negative amount" in message:
-        return LineError("negative_amount", field, f"{field}: an amount must not be negative")
-    if not first["loc"] and "missing " in message:
-        field = message.rsplit(" ", 1)[-1]
-        return LineError("missing_field", field, message.removeprefix("Value error, "))
-    if not first["loc"] and "enddate" in message:
-        return LineError("invalid_field", "enddate", "enddate is before begndate")
-    if not first["loc"] and "hosp_part_amt" in message:
-        return LineError("invalid_field", "hosp_part_amt", message.removeprefix("Value error, "))
-    return LineError("invalid_field", field, f"{field}: {message}")
+        return LineError("missing_field", field, f"缺少必填字段 {field}")
+    if str(cause) == NEGATIVE:
+        return LineError("negative_amount", field, f"{field}：{NEGATIVE}")
+    return LineError("invalid_field", field, f"{field}：{reason(first)}")
 
 
 def parse_line(text: str) -> tuple[ClaimIn, dict[str, Any]]:
     try:
         raw = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise LineError("invalid_json", None, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        raise LineError("invalid_json", None, f"不是有效的 JSON（第 {exc.colno} 列有误）") from None
     if not isinstance(raw, dict):
-        raise LineError("invalid_json", None, "a claim must be a JSON object")
+        raise LineError("invalid_json", None, "每行须为一个 JSON 对象（一条就诊）")
     try:
         return ClaimIn.model_validate(raw), raw
     except ValidationError as exc:
@@ -170,8 +196,8 @@ def _split_of(claim_in: ClaimIn) -> tuple[Split, tuple]:
     split = Split(*(getattr(claim_in, f) for f in SPLIT_FIELDS), inscp_essential_amt=claim_in.inscp_essential_amt)
     broken = check_split(split)
     if broken:
-        raise LineError("invalid_field", broken, f"{broken}: the split amounts do not add up to medfee_sumamt"
-                        if broken == "medfee_sumamt" else f"{broken}: exceeds inscp_scp_amt")
+        raise LineError("invalid_field", broken, f"{broken}：拆分金额之和不等于 medfee_sumamt（医疗费总额）"
+                        if broken == "medfee_sumamt" else f"{broken}：超过 inscp_scp_amt（符合范围金额）")
     return split, ()
 
 
@@ -217,11 +243,11 @@ def _fen_map(raw: object, field: str) -> MappingProxyType:
     if raw is None:
         return MappingProxyType({})
     if not isinstance(raw, dict):
-        raise LineError("invalid_field", field, f"{field} must be an object")
+        raise LineError("invalid_field", field, f"{field} 应为对象")
     try:
         return MappingProxyType({str(k): to_fen(v) for k, v in raw.items() if to_fen(v)})
     except MoneyError as exc:
-        raise LineError("invalid_field", field, f"{field}: {exc}") from None
+        raise LineError("invalid_field", field, f"{field}：金额须为元，最多两位小数") from None
 
 
 def state_from_json(raw: dict[str, Any]) -> YearState:
@@ -244,7 +270,7 @@ def state_from_json(raw: dict[str, Any]) -> YearState:
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, LineError):
             raise
-        raise LineError("invalid_field", "ytd", f"ytd is not a year-to-date state: {exc}") from None
+        raise LineError("invalid_field", "ytd", "ytd 不是有效的年度累计（格式见 ytd_after）") from None
 
 
 # ---------------------------------------------------------------- settlement as JSON

@@ -14,15 +14,18 @@ from rich.progress import Progress
 from tongchou.policy.cli import load_registry_or_exit
 from tongchou.settlement.calculator import Calculator
 
-err = Console(stderr=True)
+err = Console(stderr=True, highlight=False)
 
 
 def settle_command(
-    input: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="claims, one JSON object a line"),
-    output: Optional[Path] = typer.Option(None, "--output", help="settlements (default: standard output)"),
-    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="default: the shipped policies"),
+    input: Path = typer.Option(..., "--input", help="就诊文件，每行一个 JSON 对象"),
+    output: Optional[Path] = typer.Option(None, "--output", help="结算结果文件（默认：标准输出）"),
+    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="政策目录（默认：随软件发布的政策）"),
 ) -> None:
-    """Settle claims in order; year-to-date state carries per person, scheme and year."""
+    """按顺序结算一批就诊；年度累计按人、险种、年度结转。有任何一行被拒绝时退出码为 1（每行仍有输出）。"""
+    if not input.is_file():
+        err.print(f"[red]--input：文件不存在[/red] {input}")
+        raise typer.Exit(2)
     registry = load_registry_or_exit(policy_dir)
     calculator = Calculator(registry)
     lines = input.read_text(encoding="utf-8").splitlines()
@@ -36,4 +39,6 @@ def settle_command(
     finally:
         if output:
             sink.close()
-    err.print(f"settled {calculator.settled}, errors {calculator.errors}")
+    err.print(f"已结算 {calculator.settled} 条，拒绝 {calculator.errors} 条")
+    if calculator.errors:
+        raise typer.Exit(1)

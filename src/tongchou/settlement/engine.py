@@ -17,7 +17,7 @@ from tongchou.codes import HospLv
 from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.registry import Resolved
 from tongchou.policy.schema import LAYER_ORDER, BenefitLine, Cap, Deductible, Layer, LayerPart, LayerVariant, Tier
-from tongchou.settlement.matching import condition_holds, pick_line
+from tongchou.settlement.matching import condition_holds, pick_line, source_gap
 from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Settlement, Step, YearState
 from tongchou.settlement.text import no_cover_reason, pct
 
@@ -373,7 +373,9 @@ def settle(resolved: Resolved, claim: Claim, state: YearState, *, eligible: bool
         return _without_fund(resolved, claim, state, steps, "意外伤害有第三方责任人，基本医保基金不予支付。")
     line, disease = pick_line(resolved.version, claim)
     if line is None:
-        return _without_fund(resolved, claim, state, steps, no_cover_reason(resolved.version, claim, disease))
+        gap = source_gap(resolved.version, claim, disease)
+        reason = f"{gap.text}（依据：{gap.ref.source}）" if gap else no_cover_reason(resolved.version, claim, disease)
+        return _without_fund(resolved, claim, state, steps, reason)
     steps.append(Step("benefit", f"适用待遇：{line.name}。", MappingProxyType({"line": line.id})))
     admission = admission_of(line, claim, state)
     dedc = deductible(line, claim, state, admission)

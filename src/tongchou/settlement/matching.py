@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tongchou.policy.schema import BenefitLine, Condition, Disease, Version
+from tongchou.policy.schema import BenefitLine, Condition, Disease, SourceGap, Version
 from tongchou.settlement.model import Claim, Person
 
 _PARENS = re.compile(r"[（(].*?[）)]")
@@ -61,3 +61,9 @@ def pick_line(version: Version, claim: Claim) -> tuple[BenefitLine | None, Disea
         if condition_holds(line.when, claim, claim.person, disease):
             return line, disease
     return None, disease
+
+
+def source_gap(version: Version, claim: Claim, disease: Disease | None) -> SourceGap | None:
+    """The first benefit the source names without its terms that the uncovered claim falls under."""
+    return next((gap for gap in version.not_in_source if condition_holds(gap.when, claim, claim.person, disease)),
+                None)

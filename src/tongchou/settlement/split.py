@@ -47,9 +47,9 @@ def self_pay_proportion(item: Item) -> Decimal:
 def split_item(item: Item, index: int = 0) -> ItemSplit:
     """docs/reference/settlement-rules.md §1, in its order: C → over cap → B's first self-pay → in-scope."""
     if item.amount < 0:
-        raise SplitError(f"items[{index}].amount", f"item {item.code}: a negative amount is not a fee")
+        raise SplitError(f"items[{index}].amount", f"费用项 {item.code}：金额不能为负数")
     if item.category not in ("A", "B", "C"):
-        raise SplitError(f"items[{index}].category", f"item {item.code}: category must be A, B or C")
+        raise SplitError(f"items[{index}].category", f"费用项 {item.code}：类别须为 A、B 或 C")
     if fully_self_paid(item):
         return ItemSplit(item.code, item.amount, item.amount, 0, 0, 0, item.essential_drug)
     over = _over_cap(item)
@@ -58,7 +58,7 @@ def split_item(item: Item, index: int = 0) -> ItemSplit:
     if item.category == "B":
         if item.selfpay_prop is None:
             raise SplitError(
-                f"items[{index}].selfpay_prop", f"item {item.code}: a category B item needs its first self-pay proportion"
+                f"items[{index}].selfpay_prop", f"费用项 {item.code}：乙类项目须给出先行自付比例 selfpay_prop"
             )
         first_self = apply_rate(rest, item.selfpay_prop)
     return ItemSplit(item.code, item.amount, 0, over, first_self, rest - first_self, item.essential_drug)

@@ -12,82 +12,90 @@ from rich.console import Console
 
 from tongchou.ledger.cli import app as ledger_app
 from tongchou.store.config import database_url
-from tongchou.store.db import upgrade
+from tongchou.store.db import migrate_existing, upgrade
 from tongchou.store.errors import ServiceError
 from tongchou.store.export import export_claims
 from tongchou.store.fixture import FixtureError, import_catalogue, load_file, read_catalogue_csv
 from tongchou.store.uow import Store
 
 app = typer.Typer(no_args_is_help=True)
-db_app = typer.Typer(help="数据库 (database)", no_args_is_help=True)
-export_app = typer.Typer(help="导出 (export)", no_args_is_help=True)
-catalogue_app = typer.Typer(help="医保目录 (catalogue)", no_args_is_help=True)
+db_app = typer.Typer(help="数据库：创建或升级", no_args_is_help=True)
+export_app = typer.Typer(help="导出", no_args_is_help=True)
+catalogue_app = typer.Typer(help="医保目录", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(export_app, name="export")
 out = Console()
 err = Console(stderr=True)
-DB_HELP = "database URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/tongchou (default: env TONGCHOU_DB or ./var/tongchou.db)"
+DB_HELP = "数据库地址，例如 postgresql+psycopg://postgres@127.0.0.1:5432/tongchou（默认：环境变量 TONGCHOU_DB 或 ./var/tongchou.db）；须已存在，只有 db upgrade、load、demo 会创建"
+
+
+def require_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        err.print(f"[red]{what}不存在[/red] {path}")
+        raise typer.Exit(2)
 
 
 @db_app.command("upgrade")
 def db_upgrade(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                revision: str = typer.Option("head", "--revision")) -> None:
-    """Create or migrate the database schema (Alembic, SQLite or PostgreSQL)."""
+    """创建或升级数据库表结构（SQLite 或 PostgreSQL）：唯一新建数据库的命令（load、demo 先运行它）。"""
     shown = upgrade(db, revision)
-    out.print(f"database {shown} at revision {revision}")
+    out.print(f"数据库 {shown} 已升级到版本 {revision}")
 
 
 @app.command("load")
-def load_command(fixture: Path = typer.Argument(..., exists=True, dir_okay=False, help="fixture YAML"),
+def load_command(fixture: Path = typer.Argument(..., help="数据文件（YAML）"),
                  db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Load a fixture (region, counties, institutions, catalogue, persons) into the store; migrates first."""
+    """导入数据（统筹区、区县、机构、目录、参保人）；先创建或升级数据库。"""
+    require_file(fixture, "数据文件")
     url = database_url(db)
     upgrade(url)
     store = Store.open(url)
     try:
         counts = load_file(store, fixture)
     except (FixtureError, ServiceError) as exc:
-        err.print(f"[red]fixture error[/red] {exc}")
+        err.print(f"[red]数据文件有误[/red] {exc}")
         raise typer.Exit(2) from None
     finally:
         store.close()
-    out.print("loaded " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    out.print("已导入 " + "，".join(f"{name} {count}" for name, count in counts.items()))
 
 
 @catalogue_app.command("import")
-def catalogue_import(csv_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="catalogue CSV"),
+def catalogue_import(csv_file: Path = typer.Argument(..., help="目录 CSV"),
                      db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Import catalogue items (code,name,category,selfpay_prop,price_cap,essential_drug,restriction,
-    effective_from,effective_to); an item with the same code and start date is replaced. All or nothing."""
+    """导入目录项（code,name,category,selfpay_prop,price_cap,essential_drug,restriction,effective_from,
+    effective_to）；同编码同起始日期的项被替换。全部成功或全部不导入。"""
+    require_file(csv_file, "目录文件")
     url = database_url(db)
-    upgrade(url)
+    migrate_existing(url)
     store = Store.open(url)
     try:
         count = import_catalogue(store, read_catalogue_csv(csv_file))
     except (FixtureError, ServiceError) as exc:
-        err.print(f"[red]catalogue error[/red] {exc}")
+        err.print(f"[red]目录文件有误[/red] {exc}")
         raise typer.Exit(2) from None
     finally:
         store.close()
-    out.print(f"imported {count} catalogue items")
+    out.print(f"已导入 {count} 条目录")
 
 
 @export_app.command("claims")
 def export_claims_command(
-    output: Path = typer.Option(..., "--output", help="FILE.csv or FILE.parquet"),
-    date_from: Optional[str] = typer.Option(None, "--from", help="first enddate (YYYY-MM-DD)"),
-    date_to: Optional[str] = typer.Option(None, "--to", help="last enddate (YYYY-MM-DD)"),
+    output: Path = typer.Option(..., "--output", help="输出文件：FILE.csv 或 FILE.parquet"),
+    date_from: Optional[str] = typer.Option(None, "--from", help="起始结算日期（YYYY-MM-DD）"),
+    date_to: Optional[str] = typer.Option(None, "--to", help="截止结算日期（YYYY-MM-DD）"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    county: Optional[str] = typer.Option(None, "--county", help="only the settlements of this county (admdvs)"),
+    county: Optional[str] = typer.Option(None, "--county", help="只导出该区县（区划代码）的结算"),
 ) -> None:
-    """Write the store's settlements as a claims table (docs/reference/contracts.md)."""
+    """把库中的结算导出为就诊明细表（docs/reference/contracts.md）。"""
     try:
         first = dt.date.fromisoformat(date_from) if date_from else None
         last = dt.date.fromisoformat(date_to) if date_to else None
     except ValueError as exc:
-        err.print(f"[red]--from/--to[/red] {exc}")
+        err.print(f"[red]--from/--to[/red] 不是有效的日期（应为 YYYY-MM-DD）：{date_from if date_from else ''} {date_to or ''}")
         raise typer.Exit(2) from None
     store = Store.open(db)
     try:
@@ -97,4 +105,4 @@ def export_claims_command(
         raise typer.Exit(2) from None
     finally:
         store.close()
-    out.print(f"wrote {count} claims to {output}")
+    out.print(f"已导出 {count} 条结算到 {output}")

@@ -10,9 +10,5 @@ DEFAULT_SQLITE_PATH = Path("var") / "tongchou.db"
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The database URL to use; a SQLite default creates its directory."""
-    url = explicit or os.environ.get(DB_ENV)
-    if url:
-        return url
-    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    """The database URL to use (nothing is created here: see `db.upgrade`)."""
+    return explicit or os.environ.get(DB_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"

@@ -37,3 +37,10 @@ class Conflict(ServiceError):
     """The request collides with an earlier one (same key, different request; visit already settled)."""
 
     code = "conflict"
+
+
+class StoreMissing(ServiceError):
+    """`--db` names no store (a missing SQLite file, an unreachable database, or one without the schema):
+    refused, never created; only `tongchou db upgrade` (and `load`, `demo`) create a store."""
+
+    code = "store_missing"

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from tongchou.store.db import make_engine
+from tongchou.store.db import open_engine
 from tongchou.store.models import PersonalAccount, YearStateRow
 
 T = TypeVar("T")
@@ -75,7 +75,7 @@ class Store:
     @classmethod
     def open(cls, url: str | None = None, *, pool_size: int = 10, county: str | None = None,
              role: str | None = None) -> Store:
-        return cls(make_engine(url, pool_size=pool_size), county=county, role=role)
+        return cls(open_engine(url, pool_size=pool_size), county=county, role=role)
 
     def scoped(self, county: str | None) -> Store:
         """The same database (same engine and pool) limited to `county` (None: city-wide). Closing the

@@ -52,11 +52,11 @@ def _fen(text: Optional[str], option: str) -> int:
 
 def _store(db: Optional[str]):
     from tongchou.store.config import database_url
-    from tongchou.store.db import upgrade
+    from tongchou.store.db import migrate_existing
     from tongchou.store.uow import Store
 
     url = database_url(db)
-    upgrade(url)
+    migrate_existing(url)
     return Store.open(url)
 
 

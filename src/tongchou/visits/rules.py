@@ -351,7 +351,7 @@ class Billable:
 
 
 def billable_of(rows: Iterable[FeeRow], field: str, after_interim: bool = False) -> Billable:
-    """The unsettled lines, refunds netted into the lines they refund (settlement.md §1)."""
+    """The unsettled lines, refunds netted into the lines they refund (docs/reference/settlement-rules.md §1)."""
     rows = list(rows)
     refunds: dict[str, list[FeeRow]] = {}
     for row in rows:

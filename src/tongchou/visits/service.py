@@ -257,6 +257,12 @@ def close_admission(session: Session, visit_id: int, day: dt.date) -> None:
 
 
 def mark_unsettled(session: Session, setl_id: str) -> None:
-    """After a cancellation: the lines may be settled again or cancelled."""
+    """After a cancellation or reversal: the lines may be settled again or cancelled; a stay that only the
+    settlement discharged (no 2402) is in hospital again."""
+    visit_ids = session.execute(select(_FEES.c.visit_id).where(_FEES.c.setl_id == setl_id).distinct()).scalars().all()
     session.execute(update(_FEES).where(_FEES.c.setl_id == setl_id, _FEES.c.status == SETTLED)
                     .values(status=UPLOADED, setl_id=None))
+    for visit in session.execute(select(m.ApiVisit).where(m.ApiVisit.id.in_(visit_ids),
+                                                          m.ApiVisit.status == DISCHARGED)).scalars():
+        if "2402" not in (visit.info or {}):
+            visit.status, visit.endtime = OPEN, None

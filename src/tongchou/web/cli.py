@@ -37,10 +37,10 @@ def _store(db: str | None):
     """The console's store: on PostgreSQL every transaction runs as the application role, so the county
     row-level security policies apply even when the console connects as the owner."""
     from tongchou.store.config import database_url
-    from tongchou.store.db import upgrade
+    from tongchou.store.db import migrate_existing
     from tongchou.store.uow import Store
     url = database_url(db)
-    upgrade(url)
+    migrate_existing(url)
     return Store.open(url, role=APP_ROLE if url.startswith("postgresql") else None)
 
 
