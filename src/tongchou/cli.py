@@ -41,7 +41,7 @@ COMMANDS: dict[str, Lazy] = {
     "ledger": Lazy("基金账务", STORE, "member"),
     "export": Lazy("导出", STORE, "member"),
     "report": Lazy("基金报表", "tongchou.funds.cli:report_app"),
-    "funds": Lazy("统筹基金：规则校验、存量基金移交、风险调剂金上解", "tongchou.funds.manage_cli:app"),
+    "funds": Lazy("统筹基金：规则校验、存量基金移交、风险调剂金上解、预算、余额、月结、决算", "tongchou.funds.cli:funds_app"),
     "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.clearing.cli:app"),
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),

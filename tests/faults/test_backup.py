@@ -11,9 +11,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from tests.faults.checks import assert_verified
 from tests.store.support import DATA, TEST_CIPHER, request, seed_registry
-from tongchou.audit.trail import verify as audit_verify
-from tongchou.ledger.verify import verify as ledger_verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store.db import upgrade
 from tongchou.store.fixture import load_file
@@ -71,10 +70,7 @@ def test_point_in_time_restore_between_two_settlements(cluster, tmp_path):
         assert _stored(restored_url) == {"A1", "A2", "A3", "B1", "B2", "B3"}
         check = Store.open(restored_url)
         try:
-            ledger = ledger_verify(check)
-            assert ledger.ok, [(c.name, c.breaches[:3]) for c in ledger.checks if not c.ok]
-            trail = audit_verify(check)
-            assert trail.ok, trail.message()
+            assert_verified(check)
         finally:
             check.close()
     finally:

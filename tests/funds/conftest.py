@@ -44,7 +44,7 @@ def funding_2017(pian8_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def echarts_asset() -> Path:
     """The ECharts file the HTML report inlines, built by scripts/build-assets.sh when missing."""
-    from tongchou.funds.render_html import ECHARTS_PATH
+    from tongchou.funds.documents import ECHARTS_PATH
 
     if not ECHARTS_PATH.is_file():
         if shutil.which("npm") is None:

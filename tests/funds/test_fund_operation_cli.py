@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tongchou.funds import render_html as html_module
+from tongchou.funds import documents as html_module
 from tongchou.funds.cli import app, fund_operation_report
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tongchou.funds.early_warning import WarningThresholds, parse_thresholds, status_of, with_warnings
+from tongchou.funds.indicators import WarningThresholds, parse_thresholds, status_of, with_warnings
 from tongchou.funds.errors import ReportInputError
 from tongchou.funds.funding import parse_funding_yaml
 from tongchou.funds.operation import (
@@ -22,7 +22,7 @@ from tongchou.funds.operation import (
     parse_period,
     time_progress,
 )
-from tongchou.funds.render_json import dumps
+from tongchou.funds.documents import dumps
 from tongchou.funds.wording import comparison_label, period_label
 
 # --------------------------------------------------------------------------- time progress

@@ -50,7 +50,7 @@ from pathlib import Path
 import pytest
 
 from tongchou.funds.cli import fund_operation_report
-from tongchou.funds.render_json import render_json
+from tongchou.funds.documents import render_json
 from tongchou.funds.wording import pct, wan_number, two_places
 
 PERIOD = "2018-01-01:2018-06-30"

@@ -22,8 +22,8 @@ from tongchou.clearing import service as clearing
 from tongchou.clearing.payment import paid_to_institution
 from tongchou.clearing.rules import load_rules
 from tongchou.enrolment.service import EnrolmentService
-from tongchou.funds import store_ops as ops
-from tongchou.funds import store_views as views
+from tongchou.funds import service as ops
+from tongchou.funds import documents as views
 from tongchou.funds.budget import BudgetLine, month_end
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.fund_rules import RiskAdjustmentRule

@@ -136,7 +136,7 @@ def test_handover_on_the_command_line() -> None:
 
     from typer.testing import CliRunner
 
-    from tongchou.funds.manage_cli import app
+    from tongchou.funds.cli import funds_app as app
     runner = CliRunner()
     result = runner.invoke(app, ["handover", str(RULES / "shaoxing-legacy-handover-example.yaml"), "--fund", FUND,
                                  "--county", YUECHENG, "--legacy-balance", "100000000", "--arrear", "H001=10000000"])

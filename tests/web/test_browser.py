@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,13 +46,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(region, tmp_path_factory):
-    _require_browser()
+@contextmanager
+def serving(app):
+    """The app served by uvicorn on a free local port, in a thread, for the time of the block."""
     import uvicorn
 
-    store = Store.open(copy_region(region, tmp_path_factory.mktemp("browser")))
-    app = create_app(store, region[1], cipher=TEST_CIPHER, today=lambda: TODAY)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -60,9 +59,20 @@ def server(region, tmp_path_factory):
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(region, tmp_path_factory):
+    _require_browser()
+    store = Store.open(copy_region(region, tmp_path_factory.mktemp("browser")))
+    app = create_app(store, region[1], cipher=TEST_CIPHER, today=lambda: TODAY)
+    with serving(app) as url:
+        yield url
     store.close()
 
 

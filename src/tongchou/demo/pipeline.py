@@ -19,11 +19,13 @@ from sqlalchemy import func, select
 from tongchou.clearing import service as clearing
 from tongchou.clearing.rules import load_rules
 from tongchou.codes import Insutype
-from tongchou.demo.revenue import contribution_entries
-from tongchou.funds import store_ops as fund_ops
-from tongchou.funds import store_views as fund_views
+from tongchou.demo.revenue import contribution_entries, need_funded_entries
+from tongchou.funds import service as fund_ops
+from tongchou.funds import documents as fund_views
 from tongchou.funds.budget import BudgetLine
 from tongchou.generate.pipeline import GenerateOptions, generate
+from tongchou.ledger.accounts import Title
+from tongchou.ledger.balances import title_sums
 from tongchou.ledger.book import record_many
 from tongchou.ledger.verify import Report, verify
 from tongchou.money import fen_to_str
@@ -139,6 +141,8 @@ def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, 
     with steps.step(f"实时结算（{len(live)} 笔经签名的机构接口 2201/2401→费用上传→结算）", own_progress=True):
         result.counts["live"] = _live_slice(store, registry, live, region, console)
         result.counts["live_refused"] = len(live) - result.counts["live"]
+    with steps.step("医疗救助、公务员医疗补助资金入账"):
+        store.transaction(lambda s: record_many(s, need_funded_entries(_benefits_paid(s), YEAR)))
     with steps.step("预算、清算计划"):
         _budgets_and_plan(store, registry)
     with steps.step("按月清算机构（生成结算单、审核、支付）并月结"):
@@ -191,6 +195,12 @@ def _budgets_and_plan(store: Store, registry: Registry) -> None:
     clearing.import_plan(store, YEAR, {"global_budgets": budgets, "scores": scores}, by="清算科")
 
 
+def _benefits_paid(session) -> dict[tuple[str, str], int]:
+    """What each fund paid in benefits per county in the demo year (fen)."""
+    sums = title_sums(session, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR, 12, 31), cause_types=["settlement"])
+    return {(s.fund, s.county): s.net_debit for s in sums if s.title == Title.EXPENSE_BENEFIT}
+
+
 def _fund_paid_by_institution(session) -> dict[str, int]:
     rows = session.execute(select(m.Settlement.fixmedins_code, func.sum(m.Settlement.fund_pay_sumamt))
                            .group_by(m.Settlement.fixmedins_code))
@@ -210,9 +220,9 @@ def _clear_months(store: Store) -> None:
 
 def _reports(db_url: str, out: Path) -> list[str]:
     from tongchou.funds.cli import fund_operation_report_from_store
-    from tongchou.funds.render_html import render_html
-    from tongchou.funds.render_json import render_json
-    from tongchou.funds.render_md import render_markdown
+    from tongchou.funds.documents import render_html
+    from tongchou.funds.documents import render_json
+    from tongchou.funds.documents import render_markdown
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

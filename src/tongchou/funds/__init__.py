@@ -6,7 +6,7 @@ whole region:
 - the fund operation analysis (基金运行分析, ``tongchou report fund-operation``):
   funding, visits by type and institution tier, fund paid, average costs,
   year-on-year change, the full-year projection and early-warning indicators
-  (``operation``, ``early_warning``), computed from a claims table
+  (``operation``, ``indicators``), computed from a claims table
   (``claims_source``) and a funding file (``funding``), rendered as JSON,
   Markdown or a self-contained web page (``render_*``);
 - later: budgets and their execution, final accounts, the risk adjustment

@@ -43,6 +43,7 @@ REQUIRED_COLUMNS = ("enddate", "med_type", "admin_tier")
 AMOUNT_COLUMNS = ("medfee_sumamt", "hifp_pay")
 FLAG_COLUMNS = ("poverty_flag", "refd_setl_flag")
 COUNTY_COLUMN = "county_admdvs"
+SCHEME_COLUMN = "insutype"
 
 def visit_type_expression(med_type: str) -> str:
     """Map `med_type` to the report's visit types: 2x inpatient, 11 general, 14 chronic."""
@@ -82,7 +83,7 @@ class ClaimsTable:
                 f"required column missing from {self.path} (has: {', '.join(sorted(self.column_types))})",
             )
 
-    def aggregate_sql(self, county_admdvs: str | None) -> str:
+    def aggregate_sql(self, county_admdvs: str | None, insutype: str | None = None) -> str:
         types: Mapping[str, str] = self.column_types
         med_type = text_expression("med_type")
         conditions = [
@@ -95,6 +96,8 @@ class ClaimsTable:
                     f"--county (column {COUNTY_COLUMN})", f"the claims table {self.path} has no {COUNTY_COLUMN} column"
                 )
             conditions.append(f"{text_expression(COUNTY_COLUMN)} = ?")
+        if self.filters_scheme(insutype):
+            conditions.append(f"{text_expression(SCHEME_COLUMN)} = ?")
         tier = f"COALESCE(NULLIF(lower({text_expression('admin_tier')}), ''), 'unknown')"
         return (
             "SELECT visit_type, admin_tier, poverty, count(*) AS visits, "
@@ -107,12 +110,20 @@ class ClaimsTable:
             ") GROUP BY ALL ORDER BY ALL"
         )
 
-    def cells(self, period: Period, county_admdvs: str | None = None) -> tuple[ClaimsCell, ...]:
-        """The period's non-cancelled claims summed by visit type, tier and poverty flag."""
-        sql = self.aggregate_sql(county_admdvs)
+    def filters_scheme(self, insutype: str | None) -> bool:
+        """A table without an `insutype` column holds one scheme's claims: the funding file's."""
+        return insutype is not None and SCHEME_COLUMN in self.column_types
+
+    def cells(self, period: Period, county_admdvs: str | None = None, insutype: str | None = None
+              ) -> tuple[ClaimsCell, ...]:
+        """The period's non-cancelled claims (of scheme `insutype` when given) summed by visit type, tier
+        and poverty flag."""
+        sql = self.aggregate_sql(county_admdvs, insutype)
         parameters: list[object] = [period.start, period.end]
         if county_admdvs is not None:
             parameters.append(county_admdvs)
+        if self.filters_scheme(insutype):
+            parameters.append(insutype)
         try:
             rows = self.connection.execute(sql, parameters).fetchall()
         except duckdb.ConversionException as exc:

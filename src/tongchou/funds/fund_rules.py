@@ -9,7 +9,7 @@ Each file has a ``kind``:
   city/county shares of the same-level fiscal subsidy (seed 000);
 - ``legacy_handover``: 存量基金逐步到位、增量基金一步到位 — the schedule on which legacy
   balances are handed over, arrears cleared first (seed 000);
-- ``early_warning``: thresholds of the early-warning indicators (defaults of docs/reference/fund-rules.md).
+- ``early_warning``: thresholds of every early-warning indicator, dashboard and report alike (policies/funds/early-warning-thresholds.yaml, the one place they are written).
 
 Ratios are exact ``Decimal`` (a YAML float such as 0.03 is read through its ``repr``, never
 as binary float); money never appears in these rules. A file that sets numbers no seed
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -93,6 +94,11 @@ class RuleFile(Documented):
     id: str
     name: str
     region: Code
+
+    def applies_to(self, admdvs: str) -> bool:
+        """The rule's region is the pool or contains it (a province 430000 contains the city 430100)."""
+        prefix = str(self.region).rstrip("0")
+        return str(admdvs) == str(self.region) or (len(prefix) >= 2 and str(admdvs).startswith(prefix))
 
 
 # ---------------------------------------------------------------- risk adjustment (风险调剂金)
@@ -234,38 +240,36 @@ class Band(Documented):
         return self
 
 
-FUNDS_MD = "docs/reference/fund-rules.md"
+THRESHOLDS_FILE = "early-warning-thresholds.yaml"
 
 
-def _band(example: bool, text: str, **bounds: str) -> Band:
-    if example:
-        return Band(example=True, assumptions=[text], **{k: Decimal(v) for k, v in bounds.items()})
-    return Band(sources=[Source(document=FUNDS_MD, text=text)], **{k: Decimal(v) for k, v in bounds.items()})
+@lru_cache(maxsize=1)
+def shipped_bands() -> dict[str, Band]:
+    """The bands of policies/funds/early-warning-thresholds.yaml: the ONE place the thresholds are written
+    (each with its source or marked as an example); every default below is read from it."""
+    from tongchou.policy.registry import default_policy_dir
+
+    path = default_policy_dir() / "funds" / THRESHOLDS_FILE
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(name): Band.model_validate(band) for name, band in data["bands"].items()}
+
+
+def _shipped(name: str) -> Any:
+    return Field(default_factory=lambda: shipped_bands()[name])
 
 
 class WarningBands(Strict):
-    """Thresholds of every indicator; the defaults are those of docs/reference/fund-rules.md, or marked examples."""
+    """Thresholds of every early-warning indicator, of the ledger's figures (dashboard) and of the fund
+    operation report alike; the defaults are the shipped threshold file's."""
 
-    months_covered: Band = _band(
-        False, "thresholds that are configuration (defaults: under 3 months alarm, 3–6 watch, 6–9 normal, "
-        "9–15 watch, over 15 alarm for excess balance)",
-        alarm_below="3", watch_below="6", watch_above="9", alarm_above="15")
-    current_surplus_ratio: Band = _band(
-        True, "当期结余率：收不抵支（低于0）预警，低于5%关注（“略有结余”）；高于20%关注、高于30%预警（结余过多）",
-        alarm_below="0", watch_below="0.05", watch_above="0.20", alarm_above="0.30")
-    spending_progress_gap: Band = _band(
-        True, "支出进度减时间进度：超过0关注，超过5个百分点预警（与 early_warning.py 的默认值一致）",
-        watch_above="0", alarm_above="0.05")
-    expenditure_over_revenue_growth: Band = _band(
-        True, "支出增幅减收入增幅：超过0关注，超过10个百分点预警（与 early_warning.py 的默认值一致）",
-        watch_above="0", alarm_above="0.10")
-    per_capita_expenditure_growth: Band = _band(
-        True, "人均基金支出同比增幅：超过10%关注，超过20%预警", watch_above="0.10", alarm_above="0.20")
-    admission_rate: Band = _band(
-        True, "住院率（住院人次/参保人数）：超过18%关注，超过22%预警", watch_above="0.18", alarm_above="0.22")
-    avg_cost_per_admission_growth: Band = _band(
-        True, "次均住院费用同比增幅：超过5%关注，超过10%预警（与 early_warning.py 的默认值一致）",
-        watch_above="0.05", alarm_above="0.10")
+    months_covered: Band = _shipped("months_covered")
+    current_surplus_ratio: Band = _shipped("current_surplus_ratio")
+    spending_progress_gap: Band = _shipped("spending_progress_gap")
+    full_year_share: Band = _shipped("full_year_share")
+    expenditure_over_revenue_growth: Band = _shipped("expenditure_over_revenue_growth")
+    per_capita_expenditure_growth: Band = _shipped("per_capita_expenditure_growth")
+    admission_rate: Band = _shipped("admission_rate")
+    avg_cost_per_admission_growth: Band = _shipped("avg_cost_per_admission_growth")
 
 
 class EarlyWarningRule(RuleFile):

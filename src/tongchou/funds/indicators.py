@@ -16,25 +16,34 @@ Indicators (each computed only when its figures are given):
 - ``admission_rate`` 住院率 = admissions / insured;
 - ``avg_cost_per_admission`` 次均住院费用 by institution tier, status by its growth.
 
-The module `early_warning` keeps the warnings of the claims-based fund operation report;
-this one works on a sub-ledger's figures and shares its status names.
+The fund operation report's warnings (its `warnings` list) are the same model over the report's
+figures: the same status rule and the same threshold file (policies/funds/early-warning-thresholds.yaml),
+with four indicators of their own (docs/reports.md "Early warning"):
+
+- ``spending_progress``: spending progress − time progress (band ``spending_progress_gap``);
+- ``projection``: projected full-year fund paid / usable fund (band ``full_year_share``);
+- ``inpatient_avg_medfee_growth`` (with a comparison period), for all admissions and per tier
+  (band ``avg_cost_per_admission_growth``);
+- ``spending_vs_funding_growth`` (with a comparison funding file): growth of the fund paid − growth of
+  the usable fund (band ``expenditure_over_revenue_growth``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any
 
 from tongchou.funds import wording
-from tongchou.funds.early_warning import ALARM, NORMAL, WATCH
+from tongchou.funds.errors import ReportInputError
 from tongchou.funds.fund_errors import FundInputError
-from tongchou.funds.fund_rules import Band, WarningBands
+from tongchou.funds.fund_rules import Band, WarningBands, shipped_bands
 from tongchou.funds.subledger import ratio
 from tongchou.money import Fen
 
 POOL = "pool"
+NORMAL, WATCH, ALARM = "normal", "watch", "alarm"
 
 
 @dataclass(frozen=True)
@@ -273,3 +282,154 @@ def indicators_by_scope(counties: list[ScopeFigures], bands: WarningBands | None
     result = {c.scope: indicators_of(c, bands) for c in counties}
     result[POOL] = indicators_of(pool_figures(counties), bands)
     return result
+
+
+# ---------------------------------------------------------------- the fund operation report's warnings
+
+# The report's thresholds by the name a funding file overrides them with → the band they come from.
+THRESHOLD_BANDS = {"spending_gap": "spending_progress_gap", "full_year_share": "full_year_share",
+                   "avg_medfee_growth": "avg_cost_per_admission_growth",
+                   "spending_over_funding_growth": "expenditure_over_revenue_growth"}
+
+
+def _shipped(stem: str, bound: str) -> Any:
+    return field(default_factory=lambda: Decimal(getattr(shipped_bands()[THRESHOLD_BANDS[stem]], bound)))
+
+
+@dataclass(frozen=True)
+class WarningThresholds:
+    """Watch and alarm thresholds of the report's indicators (fractions, not percentages): the shipped
+    threshold file's bands, each overridable under `warning_thresholds:` in the funding file."""
+
+    spending_gap_watch: Decimal = _shipped("spending_gap", "watch_above")
+    spending_gap_alarm: Decimal = _shipped("spending_gap", "alarm_above")
+    full_year_share_watch: Decimal = _shipped("full_year_share", "watch_above")
+    full_year_share_alarm: Decimal = _shipped("full_year_share", "alarm_above")
+    avg_medfee_growth_watch: Decimal = _shipped("avg_medfee_growth", "watch_above")
+    avg_medfee_growth_alarm: Decimal = _shipped("avg_medfee_growth", "alarm_above")
+    spending_over_funding_growth_watch: Decimal = _shipped("spending_over_funding_growth", "watch_above")
+    spending_over_funding_growth_alarm: Decimal = _shipped("spending_over_funding_growth", "alarm_above")
+
+
+def parse_thresholds(value: Any, field: str) -> WarningThresholds:
+    """Override the default thresholds with a mapping of name: fraction."""
+    if value is None:
+        return WarningThresholds()
+    if not isinstance(value, Mapping):
+        raise ReportInputError(field, "expected a mapping of threshold name: fraction")
+    known = {f.name for f in fields(WarningThresholds)}
+    overrides: dict[str, Decimal] = {}
+    for name, number in value.items():
+        if name not in known:
+            raise ReportInputError(f"{field}.{name}", f"unknown threshold (known: {', '.join(sorted(known))})")
+        if isinstance(number, bool) or not isinstance(number, (int, Decimal)):
+            raise ReportInputError(f"{field}.{name}", f"expected a number (a fraction), got {number!r}")
+        overrides[name] = Decimal(number)
+    thresholds = replace(WarningThresholds(), **overrides)
+    for stem in ("spending_gap", "full_year_share", "avg_medfee_growth", "spending_over_funding_growth"):
+        if getattr(thresholds, f"{stem}_watch") > getattr(thresholds, f"{stem}_alarm"):
+            raise ReportInputError(f"{field}.{stem}_watch", f"must not exceed {stem}_alarm")
+    return thresholds
+
+
+def status_of(value: Decimal, watch: Decimal, alarm: Decimal) -> str:
+    """The status of a value against upper bounds: the same rule as `band_status`."""
+    return band_status(value, Band(watch_above=watch, alarm_above=alarm, example=True, assumptions=["报告阈值"]))
+
+
+def indicator(
+    name: str, scope: str, value: Decimal, watch: Decimal, alarm: Decimal, reason: str
+) -> dict[str, Any]:
+    return {
+        "indicator": name,
+        "scope": scope,
+        "status": status_of(value, watch, alarm),
+        "value": value,
+        "watch_above": watch,
+        "alarm_above": alarm,
+        "reason": reason,
+    }
+
+
+def spending_progress_warning(report: Mapping[str, Any], limits: WarningThresholds) -> dict[str, Any]:
+    spending, elapsed = report["spending_progress"], report["period"]["time_progress"]
+    gap = spending - elapsed
+    relation = "超过" if gap > 0 else "低于" if gap < 0 else "持平于"
+    reason = f"基金支出进度{wording.pct(spending)}，时间进度{wording.pct(elapsed)}，支出进度{relation}时间进度"
+    if gap != 0:
+        reason += f"{wording.points(gap)}个百分点"
+    return indicator("spending_progress", "all", gap, limits.spending_gap_watch, limits.spending_gap_alarm, reason)
+
+
+def projection_warning(report: Mapping[str, Any], limits: WarningThresholds) -> dict[str, Any]:
+    projection, usable = report["projection"], report["funding"]["usable"]
+    share, full_year = projection["full_year_share"], projection["full_year_fund_paid"]
+    reason = f"按当前支出进度，全年基金支出预计{wording.wan(full_year)}，为可用基金的{wording.pct(share)}"
+    if projection["overrun"] > 0:
+        reason += f"，超支{wording.wan(projection['overrun'])}"
+    else:
+        reason += f"，结余{wording.wan(usable - full_year)}"
+    return indicator(
+        "projection", "all", share, limits.full_year_share_watch, limits.full_year_share_alarm, reason
+    )
+
+
+def avg_medfee_growth_warnings(report: Mapping[str, Any], limits: WarningThresholds) -> list[dict[str, Any]]:
+    """Growth of the average cost per admission, for all admissions then for each tier."""
+    change = report["change"]["inpatient"]
+    entries = [("all", "住院", report["inpatient"]["avg_medfee"], change["avg_medfee"])]
+    for tier, tier_change in change["by_tier"].items():
+        name = wording.tier_name(tier) + "住院"
+        entries.append((tier, name, report["inpatient"]["by_tier"][tier]["avg_medfee"], tier_change["avg_medfee"]))
+    warnings = []
+    for scope, name, average, tier_change in entries:
+        growth = tier_change["growth"]
+        if growth is None:
+            continue
+        reason = (
+            f"{name}次均费用{wording.per_visit(average)}，同比{wording.rise_or_fall(growth)}"
+            f"{wording.pct(abs(growth))}"
+        )
+        warnings.append(
+            indicator(
+                "inpatient_avg_medfee_growth", scope, growth,
+                limits.avg_medfee_growth_watch, limits.avg_medfee_growth_alarm, reason,
+            )
+        )
+    return warnings
+
+
+def spending_vs_funding_warning(report: Mapping[str, Any], limits: WarningThresholds) -> dict[str, Any] | None:
+    change = report["change"]
+    spending_growth = change["fund_paid"]["all"]["growth"]
+    funding_growth = change.get("funding", {}).get("usable", {}).get("growth")
+    if spending_growth is None or funding_growth is None:
+        return None
+    gap = spending_growth - funding_growth
+    reason = (
+        f"基金支出同比{wording.rise_or_fall(spending_growth)}{wording.pct(abs(spending_growth))}，"
+        f"可用基金同比{wording.rise_or_fall(funding_growth)}{wording.pct(abs(funding_growth))}"
+    )
+    return indicator(
+        "spending_vs_funding_growth", "all", gap,
+        limits.spending_over_funding_growth_watch, limits.spending_over_funding_growth_alarm, reason,
+    )
+
+
+def evaluate_warnings(report: Mapping[str, Any], limits: WarningThresholds) -> list[dict[str, Any]]:
+    """Every indicator the report's figures allow, in a fixed order."""
+    warnings: list[dict[str, Any]] = []
+    if "spending_progress" in report:
+        warnings.append(spending_progress_warning(report, limits))
+        warnings.append(projection_warning(report, limits))
+    if "change" in report:
+        warnings.extend(avg_medfee_growth_warnings(report, limits))
+        funding_warning = spending_vs_funding_warning(report, limits)
+        if funding_warning is not None:
+            warnings.append(funding_warning)
+    return warnings
+
+
+def with_warnings(report: Mapping[str, Any], limits: WarningThresholds | None = None) -> dict[str, Any]:
+    """The report with its `warnings` list."""
+    return {**report, "warnings": evaluate_warnings(report, limits or WarningThresholds())}

@@ -34,6 +34,9 @@ from tongchou.codes import ADMIN_TIERS
 from tongchou.funds.errors import ReportInputError
 from tongchou.money import Fen, fen_to_decimal
 
+RESIDENT, EMPLOYEE = "390", "310"
+SCHEME_NAMES = {RESIDENT: "城乡居民基本医疗保险", EMPLOYEE: "职工基本医疗保险"}
+
 INPATIENT = "inpatient"
 GENERAL_OUTPATIENT = "general_outpatient"
 CHRONIC_OUTPATIENT = "chronic_outpatient"
@@ -105,12 +108,22 @@ class TimeProgress:
 
 @dataclass(frozen=True)
 class Funding:
-    """The year's funding of the pooled fund (the funding file), per-capita amounts in fen."""
+    """One scheme's funding of the year (a resident funding file): insured persons and yuan per head
+    by source, in fen. Totals are insured × per head, exactly."""
 
     insured: int
     per_capita_fen: Mapping[str, Fen]
     earmarked_per_capita_fen: Mapping[str, Fen] = field(default_factory=dict)
     name: str | None = None
+    insutype: str = RESIDENT
+
+    @property
+    def by_source_fen(self) -> dict[str, Fen]:
+        return {source: self.insured * fen for source, fen in self.per_capita_fen.items()}
+
+    @property
+    def earmarked_by_item_fen(self) -> dict[str, Fen]:
+        return {item: self.insured * fen for item, fen in self.earmarked_per_capita_fen.items()}
 
     @property
     def per_capita_total_fen(self) -> Fen:
@@ -118,15 +131,50 @@ class Funding:
 
     @property
     def total_fen(self) -> Fen:
-        return self.insured * self.per_capita_total_fen
+        return sum(self.by_source_fen.values())
 
     @property
     def earmarked_fen(self) -> Fen:
-        return self.insured * sum(self.earmarked_per_capita_fen.values())
+        return sum(self.earmarked_by_item_fen.values())
 
     @property
     def usable_fen(self) -> Fen:
         return self.total_fen - self.earmarked_fen
+
+
+def per_head_fen(total: Fen, insured: int) -> Fen:
+    """A total shared per insured person, half-up to the fen (0 without insured persons)."""
+    return divide_half_up(total, insured) if insured > 0 else 0
+
+
+@dataclass(frozen=True)
+class TotalsFunding(Funding):
+    """Funding given as exact totals (an employee funding file, or the ledger's sums): the per-head
+    figures are the totals divided by the insured, half-up to the fen."""
+
+    totals_fen: Mapping[str, Fen] = field(default_factory=dict)
+    earmarked_totals_fen: Mapping[str, Fen] = field(default_factory=dict)
+
+    @property
+    def by_source_fen(self) -> dict[str, Fen]:
+        return dict(self.totals_fen)
+
+    @property
+    def earmarked_by_item_fen(self) -> dict[str, Fen]:
+        return dict(self.earmarked_totals_fen)
+
+    @property
+    def per_capita_total_fen(self) -> Fen:
+        return per_head_fen(self.total_fen, self.insured)
+
+
+def totals_funding(insutype: str, insured: int, totals: Mapping[str, Fen], earmarked: Mapping[str, Fen],
+                   name: str | None = None) -> TotalsFunding:
+    return TotalsFunding(
+        insured=insured,
+        per_capita_fen={source: per_head_fen(fen, insured) for source, fen in totals.items()},
+        earmarked_per_capita_fen={item: per_head_fen(fen, insured) for item, fen in earmarked.items()},
+        name=name, insutype=insutype, totals_fen=dict(totals), earmarked_totals_fen=dict(earmarked))
 
 
 @dataclass(frozen=True)
@@ -136,6 +184,13 @@ class PeriodFigures:
     period: Period
     cells: tuple[ClaimsCell, ...]
     funding: Funding | None = None
+
+
+def visit_type_of(med_type: str) -> str:
+    """The report's visit type of a `med_type`: 2x inpatient, 11 general, 14 chronic outpatient."""
+    if med_type.startswith("2"):
+        return INPATIENT
+    return {"11": GENERAL_OUTPATIENT, "14": CHRONIC_OUTPATIENT}.get(med_type, OTHER)
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -252,18 +307,15 @@ def period_section(period: Period) -> dict[str, Any]:
 
 def funding_section(funding: Funding) -> dict[str, Any]:
     return {
+        "insutype": funding.insutype,
         "insured": funding.insured,
         "per_capita": yuan(funding.per_capita_total_fen),
         "total": yuan(funding.total_fen),
         "earmarked": yuan(funding.earmarked_fen),
         "usable": yuan(funding.usable_fen),
-        "by_source": {
-            source: yuan(funding.insured * fen) for source, fen in funding.per_capita_fen.items()
-        },
+        "by_source": {source: yuan(fen) for source, fen in funding.by_source_fen.items()},
         "per_capita_by_source": {source: yuan(fen) for source, fen in funding.per_capita_fen.items()},
-        "earmarked_by_item": {
-            item: yuan(funding.insured * fen) for item, fen in funding.earmarked_per_capita_fen.items()
-        },
+        "earmarked_by_item": {item: yuan(fen) for item, fen in funding.earmarked_by_item_fen.items()},
         "earmarked_per_capita_by_item": {
             item: yuan(fen) for item, fen in funding.earmarked_per_capita_fen.items()
         },
@@ -417,16 +469,27 @@ def build_fund_operation_report(
     comparison: PeriodFigures | None = None,
     *,
     county_admdvs: str | None = None,
+    insutype: str | None = None,
 ) -> dict[str, Any]:
-    """The report: the current period's keys, then `compare` and `change` when compared.
+    """The report of one scheme: the current period's keys, then `compare` and `change` when compared.
+    `insutype` defaults to the funding's scheme (390 without funding); the cells must be that scheme's only.
 
-    Warnings are added by `tongchou.funds.early_warning.with_warnings`.
+    Warnings are added by `tongchou.funds.indicators.with_warnings`.
     """
     all_cells = current.cells + (comparison.cells if comparison else ())
     tiers = tiers_in(all_cells)
-    report = {"region": region_section(current.funding, county_admdvs), **period_report(current, tiers)}
+    scheme = insutype or (current.funding.insutype if current.funding else RESIDENT)
+    report = {"region": region_section(current.funding, county_admdvs), "insutype": scheme,
+              **period_report(current, tiers)}
     if comparison is not None:
         previous = period_report(comparison, tiers)
         report["compare"] = previous
         report["change"] = change_section(report, previous)
     return report
+
+
+def with_schemes(main: str, reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Each scheme's report on its own under `by_scheme.<insutype>`; the top-level keys are `main`'s."""
+    if main not in reports:
+        raise ReportInputError("insutype", f"no figures of scheme {main} (have: {', '.join(sorted(reports))})")
+    return {**reports[main], "by_scheme": {insutype: dict(report) for insutype, report in sorted(reports.items())}}

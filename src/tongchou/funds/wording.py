@@ -37,12 +37,17 @@ FUNDING_SOURCE_NAMES = {
     "county_subsidy": "县级财政",
     "district_subsidy": "区级财政",
     "individual": "个人缴费",
+    "employer": "单位缴费",
+    "subsidy": "财政补助",
     "collective": "集体扶持",
 }
 EARMARKED_NAMES = {
     "critical_illness_and_accident": "意外伤害与大病保险",
     "critical_illness": "大病保险",
     "accident": "意外伤害保险",
+    "premiums": "大病保险保费",
+    "critical_illness_fund": "划转大病保险基金（自办）",
+    "personal_account": "划入个人账户",
 }
 STATUS_NAMES = {"normal": "正常", "watch": "关注", "alarm": "预警"}
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tongchou.funds.render_json import dumps
+from tongchou.funds.documents import value_axis as funds_value_axis
+from tongchou.funds.documents import dumps
 from markupsafe import Markup
 
 PALETTE = ["#2f6fb0", "#c23531", "#2f8f4e", "#d48265", "#6e7074", "#546570"]
@@ -24,9 +25,9 @@ def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, li
         label, value = mark_line
         chart_series[0]["markLine"] = {"symbol": "none", "data": [{"yAxis" if not horizontal else "xAxis": value,
                                                                   "name": label}],
-                                       "label": {"formatter": "{b} {c}" + unit}}
+                                       "label": {"formatter": "{b} {c}" + unit, "position": "insideEndTop"}}
     category_axis = {"type": "category", "data": categories, "axisLabel": {"interval": 0}}
-    value_axis = {"type": "value", "name": unit}
+    value_axis = funds_value_axis(unit, series, None if mark_line is None else mark_line[1])
     return {
         "color": PALETTE,
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center", "textStyle": {"fontSize": 15}},

@@ -1,24 +1,22 @@
 """The fund pages' view models: dashboard, fund operation report, budgets and the risk adjustment fund.
 
 All figures come from the funds core and the ledger (`ledger.balances`, `funds.indicators`,
-`funds.store_ops`, `funds.operation`, `funds.report_view`); this module only selects the scope
+`funds.service`, `funds.operation`, `funds.documents`); this module only selects the scope
 (county users see their county, never the pool) and shapes what the templates show.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongchou.funds import store_ops
-from tongchou.funds import store_views
+from tongchou.funds import service as fund_service
+from tongchou.funds import documents as fund_documents
 from tongchou.funds.budget import POOL, time_progress
 from tongchou.funds.fund_rules import RiskAdjustmentRule
 from tongchou.funds.indicators import Indicator, ScopeFigures, indicators_of
@@ -31,6 +29,8 @@ from tongchou.store.models import JournalEntry
 
 MAIN_FUNDS = (Fund.RESIDENT_POOLED.value, Fund.EMPLOYEE_POOLED.value)
 STATUS_ORDER = {"alarm": 0, "watch": 1, "normal": 2}
+# The personal accounts belong to their holders (net assets 0 by construction); fines are the treasury's.
+HIDDEN_FUNDS = frozenset({Fund.PERSONAL_ACCOUNT.value, Fund.TREASURY_FINES.value})
 
 
 def scope_label(county: str, names: dict[str, str]) -> str:
@@ -61,7 +61,8 @@ class Dashboard:
 
 def dashboard(session: Session, on: dt.date, scope: str | None, names: dict[str, str]) -> Dashboard:
     rows = balances_on(session, on, county=scope)
-    shown = [f for (fund, county), f in sorted(rows.items()) if scope is None or county == scope]
+    shown = [f for (fund, county), f in sorted(rows.items())
+             if (scope is None or county == scope) and fund not in HIDDEN_FUNDS]
     plans = _plans(session, on.year, scope)
     progress = [_progress(f, plans, on) for f in shown if f.fund in MAIN_FUNDS]
     warnings = sorted((i for f in shown if f.fund in MAIN_FUNDS for i in indicators_of(_scope_figures(f, plans, on))),
@@ -73,7 +74,7 @@ def dashboard(session: Session, on: dt.date, scope: str | None, names: dict[str,
 
 def _plans(session: Session, year: int, scope: str | None) -> dict[tuple[str, str], int]:
     plans: dict[tuple[str, str], int] = {}
-    for line in store_ops.budget_lines(session, year):
+    for line in fund_service.budget_lines(session, year):
         if scope is not None and line.county != scope:
             continue
         plans[(line.fund, line.county)] = line.expenditure
@@ -103,17 +104,20 @@ def _dashboard_charts(board: Dashboard, names: dict[str, str]) -> dict[str, dict
         (fund_name(fund), [wan_number(by_key[(fund, c)].balance) if (fund, c) in by_key else 0 for c in counties])
         for fund in funds])}
     planned = [p for p in board.progress if p.spending is not None]
-    if planned:
-        result["progress"] = charts.bar(
-            "基金支出进度与时间进度", "%", [f"{fund_name(p.fund)}·{scope_label(p.county, names)}" for p in planned],
-            [("支出进度", [pct_number(p.spending) for p in planned])],
-            mark_line=("时间进度", pct_number(planned[0].time)))
-    else:
-        result["flows"] = charts.bar(f"{board.on.year}年基金收入与支出", "万元", labels, [
-            ("本年收入", [wan_number(sum(f.revenue for f in board.balances if f.county == c and f.fund in funds))
-                      for c in counties]),
-            ("本年支出", [wan_number(sum(f.expenditure for f in board.balances if f.county == c and f.fund in funds))
-                      for c in counties])])
+    for fund in MAIN_FUNDS:  # one chart per fund: the schemes are accounted separately
+        rows = [p for p in planned if p.fund == fund]
+        if rows:
+            result[f"progress-{fund}"] = charts.bar(
+                f"{fund_name(fund)}支出进度与时间进度", "%", [scope_label(p.county, names) for p in rows],
+                [("支出进度", [pct_number(p.spending) for p in rows])], mark_line=("时间进度", pct_number(rows[0].time)))
+    if not planned:
+        def flow(fund: str, county: str, attribute: str) -> Decimal:
+            found = by_key.get((fund, county))
+            return wan_number(getattr(found, attribute) if found else 0)
+
+        result["flows"] = charts.bar(f"{board.on.year}年基金收入与支出（各基金分别列示）", "万元", labels, [
+            (f"{fund_name(fund)}{word}", [flow(fund, c, attribute) for c in counties])
+            for fund in funds for word, attribute in (("收入", "revenue"), ("支出", "expenditure"))])
     return result
 
 
@@ -125,52 +129,38 @@ def status_name(status: str) -> str:
 
 @dataclass
 class OperationReport:
-    view: Any  # funds.report_view.ReportView
+    view: Any  # funds.documents.ReportView of the scheme shown
     charts: dict[str, dict[str, Any]]
     start: dt.date
     end: dt.date
+    insutype: str
+    schemes: list[str]  # every scheme of the store, each reported on its own
 
 
-_REPORTS: dict[tuple, OperationReport] = {}
+_REPORTS: dict[tuple, dict[str, Any]] = {}
 _REPORTS_KEPT = 32
 
 
-def operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None) -> OperationReport:
-    """基金运行分析, computed again only when the books have changed (a new journal entry) since the last time."""
+def operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None,
+                     insutype: str) -> OperationReport:
+    """基金运行分析 of one scheme; the schemes' figures are computed again only when the books have changed
+    (a new journal entry) since the last time."""
+    from tongchou.funds.operation import EMPLOYEE, RESIDENT, Period
+    from tongchou.funds.documents import chart_options
+    from tongchou.funds.documents import build_view
+    from tongchou.funds.service import fund_operation_from_store
+
     books = store.read(lambda s: s.execute(select(func.max(JournalEntry.id))).scalar())
-    key = (id(store), start, end, county, name, books)
+    key = (id(store.engine), store.county, start, end, county, name, books)  # a scoped store is a new object
     report = _REPORTS.get(key)
     if report is None:
-        report = _compute_operation_report(store, start, end, county, name)
+        report = store.read(lambda s: fund_operation_from_store(s, Period(start, end), None, county, name))
         if len(_REPORTS) >= _REPORTS_KEPT:
             _REPORTS.clear()
         _REPORTS[key] = report
-    return report
-
-
-def _compute_operation_report(store, start: dt.date, end: dt.date, county: str | None, name: str | None
-                              ) -> OperationReport:
-    """From the store's settlements and ledger (funds.operation over an exported claims table)."""
-    from tongchou.funds.claims_source import ClaimsTable
-    from tongchou.funds.early_warning import with_warnings
-    from tongchou.funds.operation import Period, PeriodFigures, build_fund_operation_report
-    from tongchou.funds.render_html import chart_options
-    from tongchou.funds.report_view import build_view
-    from tongchou.funds.store_funding import ledger_funding
-    from tongchou.store.export import export_claims
-
-    period = Period(start, end)
-    with tempfile.TemporaryDirectory() as directory:
-        claims = Path(directory) / "claims.parquet"
-        export_claims(store, claims, start, end, county=county)
-        funding = store.read(lambda s: ledger_funding(s, start.year, county, name))
-        table = ClaimsTable(claims, "--db")
-        try:
-            current = PeriodFigures(period, table.cells(period, county), funding)
-        finally:
-            table.close()
-    report = with_warnings(build_fund_operation_report(current, None, county_admdvs=county))
-    return OperationReport(build_view(report), chart_options(report), start, end)
+    schemes = [code for code in (RESIDENT, EMPLOYEE) if code in report["by_scheme"]]
+    shown = report["by_scheme"].get(insutype) or report["by_scheme"].get(RESIDENT) or report
+    return OperationReport(build_view(shown), chart_options(shown), start, end, shown["insutype"], schemes)
 
 
 # ---------------------------------------------------------------- budgets and the risk adjustment fund
@@ -178,32 +168,46 @@ def _compute_operation_report(store, start: dt.date, end: dt.date, county: str |
 @dataclass
 class BudgetPage:
     year: int
-    budget: dict[str, Any] | None        # funds.store_views document, or None when no budget is entered
+    budget: dict[str, Any] | None        # funds.documents statement, or None when no budget is entered
     executions: list[dict[str, Any]]
     risk: dict[str, Any] | None
     risk_rule: str | None
+    risk_note: str | None = None  # why no statement is shown
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def risk_rule_of(rule: RiskAdjustmentRule | None, pool: tuple[str, str] | None
+                 ) -> tuple[RiskAdjustmentRule | None, str | None]:
+    """The configured rule when it is the pool's region's own, else None and the reason shown instead."""
+    if rule is None:
+        return None, "本统筹区未配置风险调剂金规则。"
+    if pool is None or not rule.applies_to(pool[0]):
+        where = f"本统筹区（{pool[1]}，{pool[0]}）" if pool else "本统筹区"
+        return None, (f"已配置的风险调剂金规则“{rule.name}”适用于区划{rule.region}，不适用于{where}；"
+                      "本统筹区未配置本地区的风险调剂金规则，故不显示调剂金收支。")
+    return rule, None
+
+
 def budget_page(session: Session, year: int, month: int, scope: str | None, names: dict[str, str],
-                rule: RiskAdjustmentRule | None) -> BudgetPage:
-    lines = [line for line in store_ops.budget_lines(session, year) if scope is None or line.county == scope]
+                rule: RiskAdjustmentRule | None, pool: tuple[str, str] | None = None) -> BudgetPage:
+    lines = [line for line in fund_service.budget_lines(session, year) if scope is None or line.county == scope]
     executions, chart_rows = [], []
     for fund in sorted({line.fund for line in lines}):
-        rows = [e for e in store_ops.execution_rows(session, year, month, fund)
+        rows = [e for e in fund_service.execution_rows(session, year, month, fund)
                 if scope is None or e.county == scope]
-        executions.append(store_views.execution_document(rows, names))
+        executions.append(fund_documents.execution_document(rows, names))
         chart_rows += [e for e in rows if e.expenditure_rate is not None]
-    page = BudgetPage(year, store_views.budget_document(lines, year, names) if lines else None, executions,
-                      None, rule.name if rule else None)
+    rule, note = risk_rule_of(rule, pool)
+    page = BudgetPage(year, fund_documents.budget_document(lines, year, names) if lines else None, executions,
+                      None, rule.name if rule else None, note)
     if rule is not None and scope is None:
-        page.risk = store_views.risk_statement_document(store_ops.risk_statement(session, rule, year), rule.name,
+        page.risk = fund_documents.risk_statement_document(fund_service.risk_statement(session, rule, year), rule.name,
                                                         rule.holder, names)
-    if chart_rows:
-        page.charts["execution"] = charts.bar(
-            f"{year}年预算执行：支出执行率与时间进度（截至{month}月）", "%",
-            [f"{fund_name(e.fund)}·{scope_label(e.county, names)}" for e in chart_rows],
-            [("支出执行率", [pct_number(e.expenditure_rate) for e in chart_rows]),
-             ("收入执行率", [pct_number(e.revenue_rate) for e in chart_rows])],
-            mark_line=("时间进度", pct_number(chart_rows[0].time_progress)))
+    for fund in sorted({e.fund for e in chart_rows}):  # one chart per fund: the schemes are accounted separately
+        rows = [e for e in chart_rows if e.fund == fund]
+        page.charts[f"execution-{fund}"] = charts.bar(
+            f"{year}年{fund_name(fund)}预算执行（截至{month}月）", "%", [scope_label(e.county, names) for e in rows],
+            [("支出执行率", [pct_number(e.expenditure_rate) for e in rows]),
+             ("收入执行率", [pct_number(e.revenue_rate) for e in rows])],
+            mark_line=("时间进度", pct_number(rows[0].time_progress)))
     return page

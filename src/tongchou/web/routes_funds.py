@@ -39,7 +39,7 @@ def dashboard(request: Request, on: str | None = None, current: Current = Depend
 
 
 @router.get("/reports/fund-operation")
-def fund_operation(request: Request, start: str | None = None, end: str | None = None,
+def fund_operation(request: Request, start: str | None = None, end: str | None = None, insutype: str = "390",
                    current: Current = Depends(require("report.view"))):
     store = store_for(request, current)
     last = as_of(request, end)
@@ -52,11 +52,19 @@ def fund_operation(request: Request, start: str | None = None, end: str | None =
     error = None
     if first > last or first.year != last.year:
         error, first = "统计期间须在同一年度内，且开始日期不晚于结束日期；已改为当年1月1日起。", last.replace(month=1, day=1)
-    pool = store.read(queries.pool_of)
-    report = funds_view.operation_report(store, first, last, current.principal.county_scope,
-                                         pool.name if pool else None)
+    scope = current.principal.county_scope
+    report = funds_view.operation_report(store, first, last, scope, store.read(lambda s: region_name(s, scope)),
+                                         insutype)
     return render(request, current, "report.html", report=report, error=error,
                   charts={k: as_json(v) for k, v in report.charts.items()})
+
+
+def region_name(session, county: str | None) -> str | None:
+    """The pool's name, or the county's for a county user (their report is their county's)."""
+    if county is not None:
+        return queries.county_names(session).get(county, county)
+    pool = queries.pool_of(session)
+    return pool.name if pool else None
 
 
 @router.get("/budgets")
@@ -68,7 +76,8 @@ def budgets(request: Request, year: int | None = None, month: int | None = None,
     year = year or day.year
     month = month if month and 1 <= month <= 12 else (day.month if year == day.year else 12)
     names = store.read(queries.county_names)
+    pool = store.read(queries.pool_of)
     page = store.read(lambda s: funds_view.budget_page(s, year, month, current.principal.county_scope, names,
-                                                       console.risk_rule))
+                                                       console.risk_rule, (pool.admdvs, pool.name) if pool else None))
     return render(request, current, "budgets.html", page=page, month=month,
                   charts={k: as_json(v) for k, v in page.charts.items()})
