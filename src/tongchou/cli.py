@@ -34,7 +34,7 @@ COMMANDS: dict[str, Lazy] = {
     "generate": Lazy("生成合成统筹区（绍兴市六区县）：参保人、机构、目录、一年的就诊与费用明细", "tongchou.generate.cli:generate_command", "command"),
     "demo": Lazy("演示：生成绍兴市合成统筹区，跑完一年的业务，然后启动控制台和机构接口", "tongchou.demo.cli:demo_command", "command"),
     "serve": Lazy("启动机构接口（POST /api/hsa/{infno}），先升级数据库", "tongchou.api.cli:serve_command", "command"),
-    "policy": Lazy("政策：查看、校验、测试", "tongchou.policy.cli:app"),
+    "policy": Lazy("政策：查看、校验、测试", "tongchou.settlement.cli:policy_app"),  # with `test`, which settles
     "load": Lazy("导入数据（统筹区、区县、机构、目录、参保人），先升级数据库", STORE, "member"),
     "db": Lazy("数据库：创建或升级", STORE, "member"),
     "catalogue": Lazy("医保目录", STORE, "member"),
@@ -85,7 +85,7 @@ class LazyGroup(TyperGroup):
         return self._loaded[cmd_name]
 
     def invoke(self, ctx: click.Context):
-        from tongchou.store.errors import StoreMissing  # a plain module: no SQLAlchemy
+        from tongchou.errors import StoreMissing  # a plain module: no SQLAlchemy
 
         try:
             return super().invoke(ctx)

@@ -286,3 +286,20 @@ def test_cancelling_a_settlement_that_discharged_the_stay_puts_it_back_in_hospit
     ok(hsa.call("2304", his.inpatient_settlement(mdtrt_id, "6500.00")))
     assert store.read(lambda s: s.execute(select(m.Settlement.enddate).order_by(m.Settlement.id.desc()))
                       .scalars().first()) == dt.date(2018, 5, 12)
+
+
+def test_the_line_tolerance_is_configurable(store, registry):
+    from starlette.testclient import TestClient
+
+    from tests.api.conftest import HOSPITAL, SECRET
+    from tests.store.support import TEST_CIPHER
+    from tongchou.api.app import ApiConfig, create_app
+    from tongchou.client import HsaClient
+
+    app = create_app(store, registry, TEST_CIPHER, ApiConfig(division="371525", cache_interval=0.0,
+                                                             line_tolerance=Decimal("0")))
+    with TestClient(app) as http:
+        strict = HsaClient("http://testserver", HOSPITAL, SECRET, admdvs="371525", http=http)
+        mdtrt_id = ok(strict.call("2201", his.registration(DAY)))["data"]["mdtrt_id"]
+        line = fee("F1", mdtrt_id, "T000002", "10.00", cnt="3", pric="3.335")  # half-up 10.01
+        refused(strict.call("2204", {"feedetail": [line]}), "feedetail[0].det_item_fee_sumamt", "F1")

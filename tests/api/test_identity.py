@@ -18,7 +18,7 @@ from tests.store.support import TEST_CIPHER
 from tongchou.api import identity
 from tongchou.audit.models import AuditEvent
 from tongchou.store import models as m
-from tongchou.store.errors import Refused
+from tongchou.errors import Refused
 
 ID_NUMBER, CARD, CARD_SN = "371525199001011234", "SB371525000001", "8F1A2B3C4D5E6F708192A3B4C5D6E7F8"
 

@@ -1,6 +1,7 @@
 """A property test: random JSON values (types, unicode, control characters, nesting, sizes) in every field of
 every transaction, and random nodes, over signed requests on SQLite. Every answer is HTTP 200 with infcode 0 or
--1 (or 403 when a random 9101/9102/3302 `fixmedins_code` names another institution) — never a 5xx, never "系统内部错误" — and a refused request leaves no row behind."""
+-1 (or 403 when a random 9101/9102/3302 `fixmedins_code` names another institution) — never a 5xx, never
+"系统内部错误" — and a refused request leaves no row behind."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from tongchou.ledger.book import balance, personal_account_balance
 from tongchou.ledger.verify import verify
 from tongchou.policy.registry import Registry, default_policy_dir
 from tongchou.store import models as m
-from tongchou.store.errors import Conflict, InvalidRequest, Refused
+from tongchou.errors import Conflict, InvalidRequest, Refused
 
 D = dt.date
 

@@ -13,7 +13,7 @@ from tests.store.support import TEST_CIPHER, fee, request
 from tongchou.ledger.verify import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
-from tongchou.store.errors import Conflict
+from tongchou.errors import Conflict
 from tongchou.store.fixture import load_fixture, parse_fixture
 from tongchou.store.uow import Store
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tongchou.policy.cases import case_files, run_case_file
+from tongchou.settlement.cases import case_files, run_case_file
 from tongchou.policy.registry import Registry, default_policy_dir
 
 REGISTRY = Registry.load()

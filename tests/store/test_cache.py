@@ -13,7 +13,7 @@ from tests.store.support import fee, request
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.store.cache import Generations, ReferenceCache
-from tongchou.store.errors import InvalidRequest, Refused
+from tongchou.errors import InvalidRequest, Refused
 
 DAY = dt.date(2018, 5, 10)
 

@@ -3,21 +3,28 @@ postings — so a demo year or a migration may take the bulk path (docs/store.md
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tests.store.support import TEST_CIPHER
+from tongchou.errors import ServiceError
 from tongchou.generate.pipeline import GenerateOptions, generate
 from tongchou.ledger.verify import verify
 from tongchou.policy.registry import Registry
 from tongchou.settlement.history import SettlementHistory, read_visits
+from tongchou.settlement.request import FeeLine
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
+from tongchou.supervision import models as sv
+from tongchou.supervision.hook import SupervisionHook
+from tongchou.supervision.rules import load_rules
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.fixture import load_file
 from tongchou.store.uow import Store
@@ -109,3 +116,110 @@ def test_history_refuses_what_the_service_refuses_and_writes_nothing_of_it(regio
     assert first.settled == 20 and again.settled == 0
     assert {r.field for r in again.refused} == {"key"}
     assert len(rows(bulk, m.Settlement, [m.Settlement.setl_id])) == 20
+
+
+# ---------------------------------------------------------------- refusals: the same through both paths
+
+# What bulk history leaves out by design, and why (settlement/history.py):
+# - family mutual aid: a relative's account pays from its live balance under a row lock; history refuses
+#   every `mulaid_psn_no` (code mulaid_live_only) and the live service adjudicates it;
+# - smart-audit screening: a past year is screened by `supervision screen`'s batch, not while it is loaded;
+#   history applies only the hook's benefit suspensions (the live service also asks the hook's review);
+# - replays: a live key seen with the same request answers the first settlement again, with a different
+#   request it is a conflict; every history key must be new (code key_used).
+DIFFERENT_BY_DESIGN = {"mulaid_live_only", "key_used"}
+
+EXITED = "H-EXITED"
+
+
+class SuspensionsOnly(SupervisionHook):
+    """Supervision's hook without smart-audit screening (a difference kept by design, above)."""
+
+    def review(self, session, req, person, items):
+        return ()
+
+
+def refusal_claims(requests) -> tuple[list, dict[str, str]]:
+    """Claims each refused for one reason, built from generated visits; with the code expected of each."""
+    base = next(r for r in requests if r.insutype == "390")
+    waiting = next(r for r in requests if r.insutype == "390" and r.psn_no != base.psn_no)
+    suspended = next(r for r in requests if r.psn_no not in {base.psn_no, waiting.psn_no})
+
+    def claim(key: str, source=base, **changes):
+        return replace(source, key=key, setl_id=key, mdtrt_id=key, **changes)
+
+    day = base.enddate
+    claims = {
+        "R-DATES": (claim("R-DATES", begndate=day + dt.timedelta(days=3)), "invalid_field"),
+        "R-AGREEMENT": (claim("R-AGREEMENT", fixmedins_code=EXITED), "agreement"),
+        "R-NOT-ENROLLED": (claim("R-NOT-ENROLLED", insutype="310", settle_if_ineligible=False), "not_eligible"),
+        "R-WAITING": (claim("R-WAITING", source=waiting, settle_if_ineligible=False), "not_eligible"),
+        "R-NO-POLICY": (claim("R-NO-POLICY", begndate=dt.date(1990, 1, 1), enddate=dt.date(1990, 1, 2)),
+                        "no_policy"),
+        "R-CATALOGUE": (claim("R-CATALOGUE", items=(FeeLine("NOT-IN-CATALOGUE", 1000),)), "unknown_item"),
+        "R-NEGATIVE": (claim("R-NEGATIVE", items=(replace(base.items[0], amount=-1),)), "negative_amount"),
+        "R-NO-ITEMS": (claim("R-NO-ITEMS", items=()), "invalid_field"),
+        "R-PERSON": (claim("R-PERSON", psn_no="NOBODY"), "unknown_person"),
+        "R-INSTITUTION": (claim("R-INSTITUTION", fixmedins_code="NOWHERE"), "unknown_institution"),
+        "R-SUSPENDED": (claim("R-SUSPENDED", source=suspended), "benefits_suspended"),
+    }
+    # settled, not refused: a chronic-disease visit without its filing is paid by no fund (eligible = False)
+    filing = claim("F-NO-FILING", med_type="14", dise_code="高血压")
+    return [c for c, _ in claims.values()] + [filing], {key: code for key, (_, code) in claims.items()}
+
+
+def prepare(store: Store, waiting_psn: str, suspended_psn: str) -> None:
+    """The same facts in both stores: an institution whose agreement ended, a person still in the waiting
+    period, a person whose benefits were suspended."""
+    def work(session):
+        county = session.execute(select(m.CountyRow.admdvs)).scalars().first()
+        session.add(m.Institution(code=EXITED, name="已退出协议医院", hosp_lv=2, admin_tier="county", county=county,
+                                  agreement_status="exited"))
+        for enrolment in session.execute(select(m.Enrolment).where(m.Enrolment.psn_no == waiting_psn)).scalars():
+            enrolment.benefit_start = dt.date(2099, 1, 1)
+        session.add(sv.BenefitSuspensionRow(psn_no=suspended_psn, kind="suspend", valid_from=dt.date(2000, 1, 1),
+                                            valid_to=dt.date(2099, 12, 31), reason="欺诈骗保"))
+    store.transaction(work)
+
+
+def test_history_and_the_service_refuse_the_same_claims_for_the_same_reasons(region, loaded_template, tmp_path):
+    registry = Registry.load()
+    visits = read_visits(region / "visits.jsonl")
+    crafted, expected = refusal_claims(visits)
+    waiting = next(c for c in crafted if c.key == "R-WAITING").psn_no
+    suspended = next(c for c in crafted if c.key == "R-SUSPENDED").psn_no
+    requests = visits[:150] + crafted
+    live, bulk = copy_of(loaded_template, tmp_path, "live.db"), copy_of(loaded_template, tmp_path, "bulk.db")
+    hook = SuspensionsOnly(load_rules())
+    for store in (live, bulk):
+        prepare(store, waiting, suspended)
+
+    service = SettlementService(live, registry, supervision=hook)
+    live_refused = {}
+    for req in sorted(requests, key=lambda r: (r.enddate, r.begndate, r.key)):
+        try:
+            service.settle(req)
+        except ServiceError as exc:
+            live_refused[req.key] = (exc.field, exc.code, exc.message)
+    report = SettlementHistory(bulk, registry, supervision=hook).load(requests, batch_size=53)
+    bulk_refused = {r.key: (r.field, r.code, r.message) for r in report.refused}
+
+    assert bulk_refused == live_refused
+    assert {key: live_refused[key][1] for key in expected} == expected  # each claim refused for its reason
+    assert not {code for _, code, _ in live_refused.values()} & DIFFERENT_BY_DESIGN
+    assert report.settled == len(requests) - len(bulk_refused)
+    assert any(key not in expected for key in bulk_refused)  # the suspended person's generated visits too
+    for model, order in ((m.Settlement, [m.Settlement.setl_id]),
+                         (m.FeeItem, [m.FeeItem.setl_id, m.FeeItem.line_no]),
+                         (m.YearStateRow, [m.YearStateRow.psn_no, m.YearStateRow.insutype, m.YearStateRow.year])):
+        assert rows(bulk, model, order) == rows(live, model, order), model.__tablename__
+    assert postings(bulk) == postings(live)
+    no_filing = next(r for r in rows(bulk, m.Settlement, [m.Settlement.setl_id]) if r["setl_id"] == "F-NO-FILING")
+    assert no_filing["eligible"] is False and no_filing["hifp_pay"] == 0
+
+
+def test_history_refuses_family_mutual_aid_by_design(region, loaded_template, tmp_path):
+    request = replace(read_visits(region / "visits.jsonl")[0], key="M-1", setl_id="M-1", mdtrt_id="M-1",
+                      mulaid_psn_no="ANYONE")
+    report = SettlementHistory(copy_of(loaded_template, tmp_path, "bulk.db"), Registry.load()).load([request])
+    assert [(r.field, r.code) for r in report.refused] == [("mulaid_psn_no", "mulaid_live_only")]

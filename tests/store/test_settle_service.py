@@ -10,7 +10,7 @@ from tests.store.support import fee, request
 from tongchou.ledger.book import personal_account_balance
 from tongchou.ledger.verify import verify
 from tongchou.store import models as m
-from tongchou.store.errors import Conflict, InvalidRequest, Refused
+from tongchou.errors import Conflict, InvalidRequest, Refused
 
 
 def count(store, model) -> int:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.store.support import fee, request
 from tongchou.ledger.verify import verify
 from tongchou.store import models as m
-from tongchou.store.errors import Refused
+from tongchou.errors import Refused
 from tongchou.supervision import models as sv
 from tongchou.supervision.cases import CaseError
 from tongchou.supervision.credit import load_scoring, ratings, record_credit_events
@@ -98,6 +98,12 @@ def test_case_workflow_recovery_and_fine(store, settlements):
     assert case.state == "closed"
     receipts = _postings(store, "recovery_receipt")
     assert sum(p.debit for p in receipts if p.title == "bank") == 30000
+    # the fine collected (600.00 元) is paid over to the treasury, once (罚没款上缴国库)
+    assert cases.remit_fines(case.county, on=D(2018, 7, 31)) == 60000
+    remitted = _postings(store, "fine_remit")
+    assert sorted((p.fund, p.title, p.debit, p.credit) for p in remitted) == sorted(
+        [(str(TREASURY_FINES), "bank", 0, 60000), (str(TREASURY_FINES), str(DUE_TO_TREASURY), 60000, 0)])
+    assert cases.remit_fines(case.county, on=D(2018, 8, 31)) == 0
     report = verify(store)
     assert report.ok, [c.breaches for c in report.checks if not c.ok]
     view = cases.get(case.case_no)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -42,9 +43,9 @@ from tongchou.policy.registry import Registry
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import ServiceError
+from tongchou.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
-from tongchou.visits.rules import Forbidden
+from tongchou.visits.rules import LINE_TOLERANCE, Forbidden
 
 log = logging.getLogger("tongchou.api")
 install_log_scrubbing("tongchou.api")  # no ID number in a log line, whatever an error carries
@@ -70,6 +71,7 @@ class ApiConfig:
     cache_interval: float = 1.0
     threads: int = 8  # requests handled at once per worker: one pooled connection each
     screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
+    line_tolerance: Decimal = LINE_TOLERANCE  # yuan a fee line's total may differ from half-up(cnt × pric)
     lookup_quota: int = DEFAULT_LOOKUP_QUOTA  # 1101 look-ups a day per institution without its own quota
 
 
@@ -222,8 +224,8 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
     service = settlements or SettlementService(store, registry, supervision=_supervision(config),
                                                references=ReferenceCache(generations))
-    api = HsaApi(gate, Context(store, service, cipher, config.division, lookup_quota=config.lookup_quota),
-                 store, config)
+    api = HsaApi(gate, Context(store, service, cipher, config.division, config.line_tolerance,
+                               lookup_quota=config.lookup_quota), store, config)
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)

@@ -19,7 +19,7 @@ from tongchou.store import models as m
 from tongchou.store.config import DB_ENV, database_url
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.db import migrate_existing
-from tongchou.store.errors import NotFound, ServiceError
+from tongchou.errors import NotFound, ServiceError
 from tongchou.store.uow import Store
 
 DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"

@@ -16,7 +16,7 @@ from tongchou.api import catalogue_files, reconcile
 from tongchou.api.envelope import now_local
 from tongchou.visits.rules import Forbidden
 from tongchou.store import models as m
-from tongchou.store.errors import Conflict, InvalidRequest, NotFound
+from tongchou.errors import Conflict, InvalidRequest, NotFound
 
 ACTIVE, CANCELLED = "active", "cancelled"
 MAIN = "1"

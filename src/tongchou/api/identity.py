@@ -31,7 +31,7 @@ from tongchou.audit.trail import Actor, append
 from tongchou.codes import MdtrtCertType
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import InvalidRequest, NotFound, Refused
+from tongchou.errors import InvalidRequest, NotFound, Refused
 from tongchou.store.uow import insert_new
 
 ECERT, ID_CARD, SOCIAL_CARD = (MdtrtCertType.E_CERTIFICATE, MdtrtCertType.ID_CARD,

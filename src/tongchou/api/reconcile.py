@@ -5,7 +5,8 @@ from `stmt_begndate` to `stmt_enddate` inclusive. A settlement counts while it i
 (撤销 or 冲正); with `refd_setl_flag` "1", 3201 counts the cancelled ones instead. `clr_type`
 selects settlements by clearing category (11 outpatient, 21 inpatient, 41 pharmacy).
 
-The detail file of 3202 (uploaded with 9101, base64 in `in`, plain or zipped — one file in the zip) is CSV — comma or tab separated,
+The detail file of 3202 (uploaded with 9101, base64 in `in`, plain or zipped — one file in the zip) is
+CSV — comma or tab separated,
 with or without a header — of `setl_id, mdtrt_id, psn_no, medfee_sumamt, fund_pay_sumamt, acct_pay,
 refd_setl_flag`, or a JSON array of objects with those keys. The result (downloaded with 9102)
 is a CSV that lists every difference: settlements whose amounts differ, settlements the
@@ -32,7 +33,7 @@ from tongchou.api import answers
 from tongchou.api.envelope import now_local
 from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.store import models as m
-from tongchou.store.errors import InvalidRequest, NotFound
+from tongchou.errors import InvalidRequest, NotFound
 
 DETAIL_COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medfee_sumamt", "fund_pay_sumamt", "acct_pay", "refd_setl_flag")
 DOWNLOAD_DAYS = 7

@@ -28,7 +28,7 @@ from tongchou.api.signing import HMAC, RECIPES, Secret, SignatureError, SignedRe
 from tongchou.store import models as m
 from tongchou.store.cache import Generations
 from tongchou.store.crypto import DataCipher
-from tongchou.store.errors import InvalidRequest, NotFound
+from tongchou.errors import InvalidRequest, NotFound
 from tongchou.store.uow import Store, insert_new
 
 SECRET_COLUMN = "institution.secret"

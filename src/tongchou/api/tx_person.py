@@ -16,7 +16,7 @@ from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.codes import Insutype
 from tongchou.ledger.book import personal_account_balance
 from tongchou.store import models as m
-from tongchou.store.errors import ServiceError
+from tongchou.errors import ServiceError
 
 
 def sign_in(ctx: Context, call: Call) -> Reply:

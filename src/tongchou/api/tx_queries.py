@@ -15,7 +15,7 @@ from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.api.tx_settlement import own_settlement
 from tongchou.codes import PsnType
 from tongchou.store import models as m
-from tongchou.store.errors import InvalidRequest
+from tongchou.errors import InvalidRequest
 from tongchou.visits import service as visits
 from tongchou.visits.rules import is_inpatient
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.api import identity, wire
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
-from tongchou.store.errors import InvalidRequest
+from tongchou.errors import InvalidRequest
 from tongchou.visits import service as visits
 from tongchou.visits.rules import INPATIENT, OUTPATIENT, Description, DischargeInfo, Registration
 

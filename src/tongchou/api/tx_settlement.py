@@ -20,7 +20,7 @@ from tongchou.codes import Insutype
 from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome, SettleRequest
 from tongchou.store import models as m
-from tongchou.store.errors import InvalidRequest, NotFound, Refused
+from tongchou.errors import InvalidRequest, NotFound, Refused
 from tongchou.visits import service as visits
 from tongchou.visits.rules import INPATIENT, Billable, Forbidden, require_kind, require_open, setl_id_for, \
     settlement_end

@@ -140,18 +140,20 @@ def Creq(max_length: int) -> Any:  # noqa: N802
 def _decimal_schema(integer_digits: int, places: int, signed: bool, description: str) -> dict[str, Any]:
     sign = "-?" if signed else ""
     number: dict[str, Any] = {"type": "number"} if signed else {"type": "number", "minimum": 0}
-    return {"anyOf": [number, {"type": "string", "pattern": f"^{sign}[0-9]{{1,{integer_digits}}}(\\.[0-9]{{1,{places}}})?$"}],
+    pattern = f"^{sign}[0-9]{{1,{integer_digits}}}(\\.[0-9]{{1,{places}}})?$"
+    return {"anyOf": [number, {"type": "string", "pattern": pattern}],
             "description": description}
 
 
 def N(places: int) -> Any:  # noqa: N802 - N16,places
+    text = f"a JSON number or an ASCII decimal string, at most {places} decimals"
     return Annotated[Decimal, BeforeValidator(lambda value: _number(value, places)),
-                     WithJsonSchema(_decimal_schema(MAX_DIGITS - places, places, True,
-                                                    f"a JSON number or an ASCII decimal string, at most {places} decimals"))]
+                     WithJsonSchema(_decimal_schema(MAX_DIGITS - places, places, True, text))]
 
 
 _YUAN = "yuan (元), a JSON number or an ASCII decimal string with at most two decimals"
-Amount = Annotated[int, BeforeValidator(_amount), WithJsonSchema(_decimal_schema(14, 2, False, _YUAN + ", not negative"))]
+Amount = Annotated[int, BeforeValidator(_amount),
+                   WithJsonSchema(_decimal_schema(14, 2, False, _YUAN + ", not negative"))]
 SignedAmount = Annotated[int, BeforeValidator(_signed_amount),
                          WithJsonSchema(_decimal_schema(14, 2, True, _YUAN + ", negative on a refund line"))]
 Cnt = N(PLACES_CNT)
@@ -170,7 +172,8 @@ class Node(BaseModel):
     """A national input node. An optional field sent as "" or null is taken as absent (HIS clients send every
     field, empty when unknown); a required one is refused."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, json_schema_extra=lambda schema, _cls: _blank_allowed(schema))
+    model_config = ConfigDict(extra="allow", populate_by_name=True,
+                              json_schema_extra=lambda schema, _cls: _blank_allowed(schema))
 
     @model_validator(mode="before")
     @classmethod

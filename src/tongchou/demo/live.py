@@ -44,7 +44,8 @@ def _fee_lines(req: SettleRequest, mdtrt_id: str, batch: str | None) -> list[dic
     lines = []
     for index, item in enumerate(req.items, start=1):
         qty = item.qty if item.qty is not None else Decimal(1)
-        price = item.price if item.price is not None else (Decimal(item.amount) / 100 / qty).quantize(Decimal("0.000001"))
+        price = item.price if item.price is not None else \
+            (Decimal(item.amount) / 100 / qty).quantize(Decimal("0.000001"))  # pric: N16,6
         line = {"feedetl_sn": f"{req.key}-{index:03d}", "mdtrt_id": mdtrt_id, "psn_no": req.psn_no,
                 "fee_ocur_time": _time(req.enddate, "10:00:00"), "med_list_codg": item.code,
                 "medins_list_codg": f"HIS-{item.code}", "det_item_fee_sumamt": fen_to_str(item.amount),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Iterable, Literal
 
 from tongchou.codes import Insutype
@@ -257,7 +256,3 @@ def employee_contribution_split(account: PersonalAccount | None, base: Fen, indi
     """(to the personal account, to the pooled fund) of an employee's individual share."""
     credit = min(employee_account_credit(account, base), individual)
     return credit, individual - credit
-
-
-def rate_of(value: Decimal | None) -> str:
-    return "—" if value is None else f"{(value * 100).normalize():f}%"

@@ -27,7 +27,7 @@ from tongchou.money import Fen, MoneyError, to_fen, yuan_text
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.policy.schema import Contributions
 from tongchou.store import models as m
-from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
 from tongchou.store.uow import Store, lock_accounts
 
 

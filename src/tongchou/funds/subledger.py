@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tongchou.funds.fund_errors import FundInputError
+from tongchou.ledger.accounts import Flows
 from tongchou.money import Fen
 
 CURRENT, DEPOSIT, LEGACY = "current", "deposit", "legacy"
@@ -137,32 +138,6 @@ def net_effect(movement: Movement, chosen: Selection) -> Fen:
 def balance_at(movements: Iterable[Movement], chosen: Selection, on: dt.date) -> Fen:
     """The balance of the selected pockets at the end of day `on`."""
     return sum(net_effect(m, chosen) for m in movements if m.on <= on)
-
-
-@dataclass(frozen=True)
-class Flows:
-    """What happened to a selection of pockets over a period; closing = opening + net."""
-
-    opening: Fen
-    revenue: Fen
-    expenditure: Fen
-    transfers_in: Fen
-    transfers_out: Fen
-
-    @property
-    def closing(self) -> Fen:
-        return self.opening + self.revenue - self.expenditure + self.transfers_in - self.transfers_out
-
-    @property
-    def current_surplus(self) -> Fen:
-        """当期结余 = revenue − expenditure (transfers are neither)."""
-        return self.revenue - self.expenditure
-
-    def __add__(self, other: Flows) -> Flows:
-        return Flows(*(getattr(self, n) + getattr(other, n) for n in
-                       ("opening", "revenue", "expenditure", "transfers_in", "transfers_out")))
-
-
 
 
 def flows_between(movements: Iterable[Movement], chosen: Selection, start: dt.date, end: dt.date,

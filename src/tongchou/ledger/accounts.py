@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tongchou.codes import Insutype
+from tongchou.money import Fen
 
 
 class Fund(StrEnum):
@@ -137,3 +138,27 @@ def fund_of(insutype: str, med_type: str, field: str) -> Fund:
 
 def pooled_fund(insutype: str) -> Fund:
     return Fund.EMPLOYEE_POOLED if insutype == Insutype.EMPLOYEE else Fund.RESIDENT_POOLED
+
+
+@dataclass(frozen=True)
+class Flows:
+    """What happened to a selection of pockets over a period; closing = opening + net."""
+
+    opening: Fen
+    revenue: Fen
+    expenditure: Fen
+    transfers_in: Fen
+    transfers_out: Fen
+
+    @property
+    def closing(self) -> Fen:
+        return self.opening + self.revenue - self.expenditure + self.transfers_in - self.transfers_out
+
+    @property
+    def current_surplus(self) -> Fen:
+        """当期结余 = revenue − expenditure (transfers are neither)."""
+        return self.revenue - self.expenditure
+
+    def __add__(self, other: Flows) -> Flows:
+        return Flows(*(getattr(self, n) + getattr(other, n) for n in
+                       ("opening", "revenue", "expenditure", "transfers_in", "transfers_out")))

@@ -12,7 +12,7 @@ date range; the core (`figures`) classifies the titles:
 | transfers | revenue_transfer_in, expense_transfer_out, and any same-fund move into or out of the pool (handover, county → county) | in / out |
 
 so that closing = opening + revenue − expenditure + transfers in − transfers out, exactly
-(`tongchou.funds.subledger.Flows`). The pool's row sums the counties' titles first, so a transfer
+(`tongchou.ledger.accounts.Flows`). The pool's row sums the counties' titles first, so a transfer
 between two counties of a fund cancels in the pool.
 """
 
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tongchou.funds.subledger import Flows
-from tongchou.ledger.accounts import Title
+from tongchou.ledger.accounts import Flows, Title
 from tongchou.money import Fen
 from tongchou.store import models as m
 

@@ -24,13 +24,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import YearState, apply_delta, delta_of, same_state, state_of
 from tongchou.ledger.accounts import Account, Fund, Title
 from tongchou.ledger.book import settlement_facts
 from tongchou.ledger.postings import Line, settlement_entry
-from tongchou.settlement.engine import apply_delta
-from tongchou.settlement.model import YearState
 from tongchou.store import models as m
-from tongchou.store.codec import delta_of, same_state, state_of
 from tongchou.store.uow import Store
 
 MAX_SHOWN = 20

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tongchou.policy.cases import run_cases
 from tongchou.policy.document import policies_markdown
 from tongchou.policy.registry import PolicyError, Registry, default_policy_dir, policy_files
 from tongchou.policy.schema import Policy
@@ -94,27 +93,6 @@ def validate(files: list[Path] = typer.Argument(None, help="政策文件（默�
         err.print(f"[red]{failed} 个政策文件有误，共 {len(exc.problems)} 处错误[/red]")
         raise typer.Exit(1) from None
     console.print(f"[green]{len(paths)} 个政策文件校验通过[/green]")
-
-
-@app.command("test")
-def test(policy_id: Optional[str] = typer.Argument(None), policy_dir: Optional[Path] = PolicyDir) -> None:
-    """运行每项政策旁的 YAML 用例。"""
-    registry = load_registry_or_exit(policy_dir)
-    results = run_cases(policy_dir or default_policy_dir(), registry, policy_id)
-    table = Table(title="政策用例")
-    for column in ("政策", "用例", "结果"):
-        table.add_column(column)
-    for result in results:
-        table.add_row(result.policy_id, result.name, "[green]通过[/green]" if result.passed else "[red]失败[/red]")
-    console.print(table)
-    failed = [r for r in results if not r.passed]
-    for result in failed:
-        err.print(f"[red]✗ {result.policy_id} / {result.name}[/red]  ({result.source})")
-        for failure in result.failures:
-            err.print(f"    {failure}")
-    console.print(f"通过 {len(results) - len(failed)} 个，失败 {len(failed)} 个")
-    if failed or not results:
-        raise typer.Exit(1)
 
 
 @app.command("schema")

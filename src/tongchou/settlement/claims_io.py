@@ -11,15 +11,15 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Annotated, Any, Iterable, Iterator
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from tongchou.accumulators import AccumulatorError, state_to_json, stored_state  # noqa: F401  (the ytd shape)
 from tongchou.codes import AdminTier, Code, MedType
 from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.settlement.model import (
-    AMOUNT_FIELDS, Admission, Claim, Item, Person, Settlement, Split, YearState,
+    AMOUNT_FIELDS, Claim, Item, Person, Settlement, Split, YearState,
 )
 from tongchou.settlement.split import SplitError, check_split, split_items
 from tongchou.validation_text import reason
@@ -221,56 +221,11 @@ def to_claim(claim_in: ClaimIn) -> Claim:
 
 # ---------------------------------------------------------------- year-to-date state as JSON
 
-def _amounts_out(mapping) -> dict[str, str]:
-    return {key: fen_to_str(value) for key, value in sorted(mapping.items())}
-
-
-def state_to_json(state: YearState, year: int) -> dict[str, Any]:
-    return {
-        "year": year,
-        "caps_used": _amounts_out(state.caps_used),
-        "dedc_used": _amounts_out(state.dedc_used),
-        "counters": dict(sorted(state.counters.items())),
-        "admissions": {k: {"ordinal": a.ordinal, "dedc_paid": fen_to_str(a.dedc_paid)}
-                       for k, a in sorted(state.admissions.items())},
-        "layer_base": _amounts_out(state.layer_base),
-        "layer_paid": _amounts_out(state.layer_paid),
-        "acct_balance": None if state.acct_balance is None else fen_to_str(state.acct_balance),
-    }
-
-
-def _fen_map(raw: object, field: str) -> MappingProxyType:
-    if raw is None:
-        return MappingProxyType({})
-    if not isinstance(raw, dict):
-        raise LineError("invalid_field", field, f"{field} 应为对象")
-    try:
-        return MappingProxyType({str(k): to_fen(v) for k, v in raw.items() if to_fen(v)})
-    except MoneyError as exc:
-        raise LineError("invalid_field", field, f"{field}：金额须为元，最多两位小数") from None
-
-
 def state_from_json(raw: dict[str, Any]) -> YearState:
     try:
-        admissions = {
-            str(k): Admission(int(v["ordinal"]), to_fen(v.get("dedc_paid", 0)))
-            for k, v in (raw.get("admissions") or {}).items()
-        }
-        counters = {str(k): int(v) for k, v in (raw.get("counters") or {}).items() if int(v)}
-        balance = raw.get("acct_balance")
-        return YearState(
-            caps_used=_fen_map(raw.get("caps_used"), "ytd.caps_used"),
-            dedc_used=_fen_map(raw.get("dedc_used"), "ytd.dedc_used"),
-            counters=MappingProxyType(counters),
-            admissions=MappingProxyType(admissions),
-            layer_base=_fen_map(raw.get("layer_base"), "ytd.layer_base"),
-            layer_paid=_fen_map(raw.get("layer_paid"), "ytd.layer_paid"),
-            acct_balance=None if balance is None else to_fen(balance),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, LineError):
-            raise
-        raise LineError("invalid_field", "ytd", "ytd 不是有效的年度累计（格式见 ytd_after）") from None
+        return stored_state(raw)
+    except AccumulatorError as exc:
+        raise LineError("invalid_field", exc.field, exc.message) from None
 
 
 # ---------------------------------------------------------------- settlement as JSON

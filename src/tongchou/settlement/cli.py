@@ -10,9 +10,13 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
-from tongchou.policy.cli import load_registry_or_exit
+from tongchou.policy import cli as policy_cli
+from tongchou.policy.cli import PolicyDir, console, load_registry_or_exit
+from tongchou.policy.registry import default_policy_dir
 from tongchou.settlement.calculator import Calculator
+from tongchou.settlement.cases import run_cases
 
 err = Console(stderr=True, highlight=False)
 
@@ -42,3 +46,30 @@ def settle_command(
     err.print(f"已结算 {calculator.settled} 条，拒绝 {calculator.errors} 条")
     if calculator.errors:
         raise typer.Exit(1)
+
+
+def policy_test_command(policy_id: Optional[str] = typer.Argument(None), policy_dir: Optional[Path] = PolicyDir) -> None:
+    """运行每项政策旁的 YAML 用例。"""
+    registry = load_registry_or_exit(policy_dir)
+    results = run_cases(policy_dir or default_policy_dir(), registry, policy_id)
+    table = Table(title="政策用例")
+    for column in ("政策", "用例", "结果"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(result.policy_id, result.name, "[green]通过[/green]" if result.passed else "[red]失败[/red]")
+    console.print(table)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        err.print(f"[red]✗ {result.policy_id} / {result.name}[/red]  ({result.source})")
+        for failure in result.failures:
+            err.print(f"    {failure}")
+    console.print(f"通过 {len(results) - len(failed)} 个，失败 {len(failed)} 个")
+    if failed or not results:
+        raise typer.Exit(1)
+
+
+# The policy group (`tongchou policy …`): policy's own commands, and `test`, which settles each policy's cases
+# through the calculator — so the group is assembled here, above both, and `policy/` imports no settlement.
+policy_app = typer.Typer(help=policy_cli.app.info.help, no_args_is_help=True)
+policy_app.add_typer(policy_cli.app)
+policy_app.command("test")(policy_test_command)

@@ -13,12 +13,13 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
+from tongchou.accumulators import apply_delta
 from tongchou.codes import HospLv
 from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.registry import Resolved
 from tongchou.policy.schema import LAYER_ORDER, BenefitLine, Cap, Deductible, Layer, LayerPart, LayerVariant, Tier
 from tongchou.settlement.matching import condition_holds, pick_line, source_gap
-from tongchou.settlement.model import EMPLOYEE_SCHEME, Admission, Claim, Delta, Settlement, Step, YearState
+from tongchou.settlement.model import EMPLOYEE_SCHEME, Claim, Delta, Settlement, Step, YearState
 from tongchou.settlement.text import no_cover_reason, pct
 
 ZERO_LAYERS: Mapping[str, Fen] = MappingProxyType({f: 0 for f in LAYER_ORDER})
@@ -304,41 +305,6 @@ def _account(claim: Claim, state: YearState, psn_part: Fen) -> tuple[Fen, Fen, F
 
 
 # ---------------------------------------------------------------- state
-
-def _merge(base: Mapping[str, int], delta: Mapping[str, int], sign: int) -> Mapping[str, int]:
-    merged = dict(base)
-    for key, value in delta.items():
-        merged[key] = merged.get(key, 0) + sign * value
-        if merged[key] == 0:
-            del merged[key]
-    return MappingProxyType(merged)
-
-
-def apply_delta(state: YearState, delta: Delta, sign: int = 1) -> YearState:
-    """Add (sign 1) or take away (sign −1) one settlement's contributions to the year-to-date state."""
-    admissions = dict(state.admissions)
-    if delta.admission_key is not None:
-        if delta.admission_opened:
-            if sign > 0:
-                admissions[delta.admission_key] = Admission(delta.admission_ordinal, delta.admission_dedc)
-            else:
-                admissions.pop(delta.admission_key, None)
-        else:
-            earlier = admissions[delta.admission_key]
-            admissions[delta.admission_key] = Admission(earlier.ordinal, earlier.dedc_paid + sign * delta.admission_dedc)
-    balance = state.acct_balance
-    if balance is not None:
-        balance -= sign * delta.acct_spent
-    return YearState(
-        caps_used=_merge(state.caps_used, delta.caps_used, sign),
-        dedc_used=_merge(state.dedc_used, delta.dedc_used, sign),
-        counters=_merge(state.counters, delta.counters, sign),
-        admissions=MappingProxyType(admissions),
-        layer_base=_merge(state.layer_base, delta.layer_base, sign),
-        layer_paid=_merge(state.layer_paid, delta.layer_paid, sign),
-        acct_balance=balance,
-    )
-
 
 def cancel(state: YearState, settlement: Settlement) -> YearState:
     """撤销: the state without exactly this settlement's own contributions."""

@@ -1,10 +1,13 @@
 """Bulk history: many settlements computed by the engine and written in bulk (a demo year, a migration).
 
-The same rules as `SettlementService` — agreement in force, eligibility and waiting periods, filings,
-the catalogue in force on the date, the engine — and the same rows and ledger entries (built by the
-same functions). What it leaves out is what only a live request needs: row locks (it runs alone),
-idempotent replays and reversal marks (every history key must be new). A request that the service
-would refuse is reported with its field and reason, and nothing of it is written.
+The same adjudication as `SettlementService` (`settlement/adjudication.py`: dates, agreement, policy,
+eligibility and waiting periods, the catalogue in force on the date, suspended benefits when a supervision
+hook is given, the split, filings, the engine) and the same rows and ledger entries (built by the same
+functions); only the loading is in bulk. What it leaves out by design is what only a live request has:
+row locks (it runs alone), idempotent replays and reversal marks (every history key must be new), family
+mutual use of a relative's account (refused: it reads the relative's live balance), and smart-audit
+screening (screening a past year is `supervision screen`'s batch). A request that the service would refuse
+is reported with its field, code and reason, and nothing of it is written.
 """
 
 from __future__ import annotations
@@ -21,22 +24,20 @@ from typing import Any, Callable, Iterable, Sequence
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import state_json, state_of
 from tongchou.codes import Insutype
-from tongchou.enrolment.rules import Period, benefits_on
+from tongchou.errors import Conflict, InvalidRequest, ServiceError
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.book import closed_to, first_open_day, record_many, settlement_facts
 from tongchou.ledger.postings import settlement_entry
 from tongchou.money import to_fen
-from tongchou.policy.registry import NoPolicy, Registry, Resolved
-from tongchou.settlement.engine import settle as engine_settle
-from tongchou.settlement.model import Item, YearState
-from tongchou.settlement.service import (
-    Context, FeeLine, SettleRequest, _check_agreement, _dec, _filing_gap, claim_for, fee_item_values, settlement_values,
-)
-from tongchou.settlement.split import SplitError, split_items
+from tongchou.policy.registry import Registry
+from tongchou.settlement.adjudication import Adjudication, Suspension, adjudicate
+from tongchou.settlement.hooks import ScreeningHook
+from tongchou.settlement.model import YearState
+from tongchou.settlement.request import FeeLine, SettleRequest
+from tongchou.settlement.service import Rows, context_of, fee_item_values, known, policy_in_force, settlement_values
 from tongchou.store import models as m
-from tongchou.store.codec import state_json, state_of
-from tongchou.store.errors import ServiceError
 from tongchou.store.uow import Store
 
 CHUNK = 500  # rows per IN (...) look-up
@@ -47,6 +48,7 @@ class Refusal:
     key: str
     field: str
     message: str
+    code: str = "error"
 
 
 @dataclass
@@ -63,7 +65,7 @@ class _Batch:
     active: list[dict] = field(default_factory=list)
     visits: list[dict] = field(default_factory=list)
     settlements: list[dict] = field(default_factory=list)
-    fee_items: list[tuple[int, SettleRequest, dict, str, str]] = field(default_factory=list)
+    fee_items: list[tuple[int, SettleRequest, Adjudication, str, str]] = field(default_factory=list)
     entries: list = field(default_factory=list)
     closed: dt.date | None = None  # the books are closed to this day: later settlements book after it
 
@@ -93,30 +95,20 @@ class CatalogueCache:
                 found = row
         return found
 
-    def items(self, req: SettleRequest) -> list[Item]:
-        """As `service.items_from_catalogue`, from the cache."""
-        if not req.items:
-            raise ServiceError("items", "结算请求没有费用明细。")
-        items = []
-        for index, line in enumerate(req.items):
-            entry = self.in_force(line.code, req.enddate)
-            if entry is None:
-                raise ServiceError(f"items[{index}].code", f"项目{line.code}不在医保目录内（或目录未生效）。")
-            if line.amount < 0:
-                raise ServiceError(f"items[{index}].amount", f"项目{line.code}的金额不能为负数。")
-            items.append(Item(code=line.code, category=entry.category, amount=line.amount, qty=line.qty,
-                              price=line.price, price_cap=_dec(entry.price_cap),
-                              selfpay_prop=_dec(entry.selfpay_prop), essential_drug=entry.essential_drug,
-                              restriction_met=line.restriction_met if entry.restriction else True))
-        return items
+    def for_request(self, req: SettleRequest) -> dict[str, m.CatalogueItem]:
+        """The entries in force on the request's end date for its codes (absent codes are not in force)."""
+        found = {line.code: self.in_force(line.code, req.enddate) for line in req.items}
+        return {code: row for code, row in found.items() if row is not None}
 
 
 class SettlementHistory:
     """Loads settlements in bulk; one instance, one writer at a time."""
 
-    def __init__(self, store: Store, registry: Registry):
+    def __init__(self, store: Store, registry: Registry, supervision: ScreeningHook | None = None):
+        """`supervision`: the same screening hook as the live service's; only its benefit suspensions apply."""
         self.store = store
         self.registry = registry
+        self.supervision = supervision
 
     def load(self, requests: Iterable[SettleRequest], *, batch_size: int = 5000,
              on_progress: Callable[[int], None] | None = None) -> HistoryReport:
@@ -140,54 +132,46 @@ class SettlementHistory:
         used_keys = _existing(session, m.RequestKey.key, [r.key for r in batch])
         active = _existing(session, m.ActiveVisit.visit_key, [r.visit_key for r in batch])
         stored_states = _stored_states(session, batch)
+        suspensions = (self.supervision.suspensions(session, sorted(people.persons))
+                       if self.supervision is not None else {})
         for psn_no, amount in _account_balances(session, people.employees()).items():
             balances.setdefault(psn_no, amount)
         out = _Batch(closed=closed_to(session))
         for req in batch:
             try:
                 if req.key in used_keys:
-                    raise ServiceError("key", f"交易{req.key}已办理。")
+                    raise Conflict("key", f"交易{req.key}已办理。", "key_used")
                 if req.visit_key in active:
-                    raise ServiceError("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算。")
-                self._settle_one(req, people, catalogue, stored_states, states, balances, out)
+                    raise Conflict("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算，如需重新结算请先撤销。",
+                                   "already_settled")
+                self._settle_one(req, people, catalogue, stored_states, states, balances,
+                                 suspensions.get(req.psn_no, ()), out)
                 used_keys.add(req.key)
                 active.add(req.visit_key)
                 report.settled += 1
             except ServiceError as exc:
-                report.refused.append(Refusal(req.key, exc.field, exc.message))
+                report.refused.append(Refusal(req.key, exc.field, exc.message, exc.code))
         _write(session, out, stored_states, states)
 
     def _settle_one(self, req: SettleRequest, people: _People, catalogue: CatalogueCache,
                     stored: dict[tuple[str, str, int], Any], states: dict[tuple[str, str, int], YearState],
-                    balances: dict[str, int], out: _Batch) -> None:
+                    balances: dict[str, int], suspensions: tuple[Suspension, ...], out: _Batch) -> None:
         if req.mulaid_psn_no:
-            raise ServiceError("mulaid_psn_no", "家庭共济支付请经实时结算办理。")
-        ctx = people.context(req)
-        _check_agreement(ctx.institution, req.enddate)
-        resolved = self._resolve(ctx, req)
-        eligibility = benefits_on(ctx.periods, req.insutype, req.enddate)
-        if not eligibility.eligible and not req.settle_if_ineligible:
-            raise ServiceError("psn_no", eligibility.reason)
-        items = catalogue.items(req)
-        try:
-            split, item_splits = split_items(items)
-        except SplitError as exc:
-            raise ServiceError(exc.field, str(exc)) from None
-        setl_id = req.setl_id or req.key
-        claim = claim_for(req, ctx, setl_id, split, item_splits, 0)
+            raise InvalidRequest("mulaid_psn_no", "家庭共济支付请经实时结算办理。", "mulaid_live_only")
+        rows = people.rows(req, catalogue)
         state_key = (req.psn_no, req.insutype, req.enddate.year)
         state = states.get(state_key) or state_of(stored.get(state_key))
         if req.insutype == Insutype.EMPLOYEE and req.psn_no in balances:
             state = state.with_(acct_balance=balances[req.psn_no])
-        reason = eligibility.reason or _filing_gap(ctx, req, resolved)
-        settlement, after = engine_settle(resolved, claim, state, eligible=reason is None, ineligible_reason=reason)
+        setl_id = req.setl_id or req.key
+        ctx = context_of(rows, policy_in_force(self.registry, rows.pool, req.insutype, req.enddate), state, setl_id,
+                         suspensions=suspensions)
+        adjudication = adjudicate(ctx, req)
+        after = adjudication.state_after
         if after.acct_balance is not None:
             balances[req.psn_no] = after.acct_balance
         states[state_key] = after
-        insurer = next((layer.run_by for layer in resolved.layers if layer.field == "hifmi_pay" and layer.run_by), None)
-        extra = {"items": items, "item_splits": item_splits, "claim": claim, "eligible": reason is None,
-                 "mulaid_county": None, "insurer": insurer}
-        values = settlement_values(req, ctx, settlement, extra)
+        values = settlement_values(req, ctx, adjudication)
         county = ctx.person.county
         out.keys.append(dict(key=req.key, kind="settlement", request_hash=values["request_hash"], setl_id=setl_id))
         out.active.append(dict(visit_key=req.visit_key, setl_id=setl_id))
@@ -195,15 +179,9 @@ class SettlementHistory:
                                insutype=req.insutype, med_type=req.med_type, begndate=req.begndate,
                                enddate=req.enddate, dise_code=req.dise_code, county=county))
         out.settlements.append(values)
-        out.fee_items.append((len(out.visits) - 1, req, extra, setl_id, county))
+        out.fee_items.append((len(out.visits) - 1, req, adjudication, setl_id, county))
         booked_on = first_open_day(out.closed, req.enddate)
         out.entries.append(settlement_entry(settlement_facts(SimpleNamespace(**values), booked_on)))
-
-    def _resolve(self, ctx: Context, req: SettleRequest) -> Resolved:
-        try:
-            return self.registry.resolve(ctx.pool, req.insutype, req.enddate)
-        except NoPolicy as exc:
-            raise ServiceError("enddate", f"统筹区{ctx.pool}险种{req.insutype}无有效政策：{exc}") from None
 
 
 class _People:
@@ -216,7 +194,8 @@ class _People:
         for chunk in _chunks(psn_nos):
             for person in session.execute(select(m.Person).where(m.Person.psn_no.in_(chunk))).scalars():
                 self.persons[person.psn_no] = person
-            for row in session.execute(select(m.Enrolment).where(m.Enrolment.psn_no.in_(chunk))).scalars():
+            enrolments = select(m.Enrolment).where(m.Enrolment.psn_no.in_(chunk)).order_by(m.Enrolment.id)
+            for row in session.execute(enrolments).scalars():
                 self.enrolments[row.psn_no].append(row)
             for row in session.execute(select(m.Filing).where(m.Filing.psn_no.in_(chunk))).scalars():
                 self.filings[row.psn_no].append(row)
@@ -226,18 +205,13 @@ class _People:
     def employees(self) -> list[str]:
         return [psn for psn, rows in self.enrolments.items() if any(r.insutype == Insutype.EMPLOYEE for r in rows)]
 
-    def context(self, req: SettleRequest) -> Context:
+    def rows(self, req: SettleRequest, catalogue: CatalogueCache) -> Rows:
         person = self.persons.get(req.psn_no)
-        if person is None:
-            raise ServiceError("psn_no", f"参保人{req.psn_no}不存在。")
         institution = self.institutions.get(req.fixmedins_code)
-        if institution is None:
-            raise ServiceError("fixmedins_code", f"定点医药机构{req.fixmedins_code}不存在。")
-        enrolments = [e for e in self.enrolments[req.psn_no] if e.insutype == req.insutype]
-        periods = [Period(e.insutype, e.start, e.end, e.benefit_start) for e in enrolments]
-        covering = [e for e in enrolments if e.start <= req.enddate and (e.end is None or req.enddate <= e.end)]
-        return Context(person, institution, self.pools.get(person.county, person.county), periods,
-                       covering[-1].tier if covering else None, list(self.filings[req.psn_no]))
+        known(req, person, institution)
+        return Rows(person, institution, self.pools.get(person.county, person.county),
+                    [e for e in self.enrolments[req.psn_no] if e.insutype == req.insutype],
+                    self.filings[req.psn_no], catalogue.for_request(req))
 
 
 def _existing(session: Session, column, values: list[str]) -> set[str]:
@@ -282,8 +256,8 @@ def _write(session: Session, out: _Batch, stored: dict[tuple[str, str, int], Any
     visit_ids = session.execute(insert(m.Visit.__table__).returning(m.Visit.id, sort_by_parameter_order=True),
                                 out.visits).scalars().all()
     session.execute(insert(m.Settlement.__table__), out.settlements)
-    fee_rows = [row for index, req, extra, setl_id, county in out.fee_items
-                for row in fee_item_values(req, extra, visit_ids[index], setl_id, county)]
+    fee_rows = [row for index, req, adjudication, setl_id, county in out.fee_items
+                for row in fee_item_values(req, adjudication, visit_ids[index], setl_id, county)]
     if fee_rows:
         session.execute(insert(m.FeeItem.__table__), fee_rows)
     record_many(session, out.entries)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Mapping
 
+from tongchou.accumulators import Admission, Delta, YearState  # noqa: F401  (the state the engine settles over)
 from tongchou.codes import STUDENT_PSN_TYPES, Insutype, MedType
 from tongchou.money import Fen
 
@@ -106,50 +107,6 @@ class Claim:
     @property
     def admission_key(self) -> str:
         return self.mdtrt_id or self.setl_id
-
-
-def _frozen(mapping: Mapping[str, int] | None = None) -> Mapping[str, int]:
-    return MappingProxyType(dict(mapping or {}))
-
-
-@dataclass(frozen=True)
-class Admission:
-    """An admission of the year: its ordinal and the deductible it has paid (interim settlements)."""
-
-    ordinal: int
-    dedc_paid: Fen
-
-
-@dataclass(frozen=True)
-class YearState:
-    """A person's year-to-date state in one scheme and year. Immutable: settling returns a new one."""
-
-    caps_used: Mapping[str, Fen] = field(default_factory=_frozen)
-    dedc_used: Mapping[str, Fen] = field(default_factory=_frozen)
-    counters: Mapping[str, int] = field(default_factory=_frozen)
-    admissions: Mapping[str, Admission] = field(default_factory=lambda: MappingProxyType({}))
-    layer_base: Mapping[str, Fen] = field(default_factory=_frozen)
-    layer_paid: Mapping[str, Fen] = field(default_factory=_frozen)
-    acct_balance: Fen | None = None
-
-    def with_(self, **changes: object) -> YearState:
-        return replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class Delta:
-    """What one settlement added to the year-to-date state; cancelling subtracts exactly this."""
-
-    caps_used: Mapping[str, Fen] = field(default_factory=_frozen)
-    dedc_used: Mapping[str, Fen] = field(default_factory=_frozen)
-    counters: Mapping[str, int] = field(default_factory=_frozen)
-    admission_key: str | None = None
-    admission_opened: bool = False
-    admission_ordinal: int = 0
-    admission_dedc: Fen = 0
-    layer_base: Mapping[str, Fen] = field(default_factory=_frozen)
-    layer_paid: Mapping[str, Fen] = field(default_factory=_frozen)
-    acct_spent: Fen = 0
 
 
 @dataclass(frozen=True)

@@ -20,108 +20,38 @@ codes, quantities, prices and amounts only.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import apply_delta, delta_json, delta_of, state_json, state_of
 from tongchou.codes import Insutype
-from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
 from tongchou.money import Fen, fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
+from tongchou.settlement.adjudication import (
+    Adjudication, CatalogueEntry, Enrolled, Filing, Insured, Institution, MutualAid, NoPolicyInForce,
+    SettlementContext, adjudicate, items_of,
+)
 from tongchou.settlement.claims_io import explanation_step_json
-from tongchou.settlement.engine import apply_delta, settle as engine_settle
-from tongchou.settlement.matching import find_disease
-from tongchou.settlement.model import AMOUNT_FIELDS, Claim, Item, Person, YearState
+from tongchou.settlement.hooks import ScreeningHook
+from tongchou.settlement.model import AMOUNT_FIELDS, YearState
 from tongchou.settlement.model import Settlement as EngineSettlement
-from tongchou.settlement.split import SplitError, split_items
+from tongchou.settlement.request import (  # noqa: F401  (the service's request types: callers import them here)
+    INPATIENT_MED_TYPES, FeeLine, SettleRequest,
+)
 from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
-from tongchou.store.codec import delta_json, delta_of, state_json, state_of
-from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.store.uow import Store, insert_new, lock_accounts, lock_year_state, save_year_state
 
-INPATIENT_MED_TYPES = frozenset({"21", "22", "23", "52"})
-REFERRAL_MED_TYPES = frozenset({"23"})
-CHRONIC_MED_TYPES = frozenset({"14"})
 
-
-# ---------------------------------------------------------------- requests and outcomes
-
-@dataclass(frozen=True)
-class FeeLine:
-    """A fee line as the institution sends it: no category, proportion or cap (the catalogue has them)."""
-
-    code: str
-    amount: Fen
-    qty: Decimal | None = None
-    price: Decimal | None = None
-    restriction_met: bool = True  # whether a restricted-use item's condition holds (lmt_used_flag)
-
-
-# Fields added after settlements were stored: left out of the fingerprint when empty, so that a request
-# key stored before them still matches its retry.
-ADDED_LATER = frozenset({"diag_code", "oprn_code", "begntime", "part"})
-# The DIP codes' national lengths (dscg_maindiag_code C20, oprn_oprt_code C30), checked on every path in.
-CODE_LIMITS = {"diag_code": (20, "主要诊断编码"), "oprn_code": (30, "主要手术操作编码")}
-
-
-@dataclass(frozen=True)
-class SettleRequest:
-    key: str  # idempotency key: institution code + msgid, or setl_id
-    psn_no: str
-    insutype: str
-    fixmedins_code: str
-    mdtrt_id: str
-    med_type: str
-    begndate: dt.date
-    enddate: dt.date
-    items: tuple[FeeLine, ...]
-    chrg_bchno: str | None = None
-    setl_id: str | None = None
-    dise_code: str | None = None
-    diag_code: str | None = None  # main diagnosis (ICD-10) and main procedure: DIP grouping
-    oprn_code: str | None = None
-    accident: bool = False
-    third_party_liable: bool = False
-    acct_used: bool = True
-    mulaid_psn_no: str | None = None  # the relative whose account pays what the person's own cannot
-    settle_if_ineligible: bool = False  # an ineligible person is settled all self-paid instead of refused
-    hosp_part_amt: Fen = 0
-    begntime: dt.datetime | None = None  # registration time of an API visit (supervision's screening)
-    part: str | None = None  # one part of an admission settled in several (interim settlements): its first fee line
-
-    def __post_init__(self) -> None:
-        for name, (limit, label) in CODE_LIMITS.items():
-            value = getattr(self, name)
-            if value is not None and len(value) > limit:
-                raise InvalidRequest(name, f"{label}“{value[:limit]}…”超过{limit}个字符。")
-
-    def fingerprint(self) -> str:
-        """A hash of everything but the key: the same key with another fingerprint is a conflict.
-        (The body is what `dataclasses.asdict` gives, built without its deep copies.)"""
-        body = {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name != "key" and not (f.name in ADDED_LATER and getattr(self, f.name) is None)}
-        body["items"] = [{f.name: getattr(line, f.name) for f in fields(line)} for line in self.items]
-        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
-
-    @property
-    def visit_key(self) -> str:
-        """What may have one active settlement: the admission, the part of an admission settled in several,
-        or the outpatient charge batch."""
-        if self.med_type in INPATIENT_MED_TYPES:
-            return f"{self.fixmedins_code}|{self.mdtrt_id}" + (f"|part {self.part}" if self.part else "")
-        if not self.chrg_bchno:
-            return f"{self.fixmedins_code}|{self.mdtrt_id}"
-        return f"{self.fixmedins_code}|{self.mdtrt_id}|{self.chrg_bchno}"
-
+# ---------------------------------------------------------------- outcomes
 
 @dataclass(frozen=True)
 class SettleOutcome:
@@ -167,111 +97,63 @@ AfterHook = Callable[[Session, Any], None]
 
 # ---------------------------------------------------------------- what a settlement needs from the store
 
-@dataclass
-class Context:
-    person: m.Person
-    institution: m.Institution
+@dataclass(frozen=True)
+class Rows:
+    """The store's rows a settlement context is built from (the live service reads one person's, bulk history a
+    batch's)."""
+
+    person: Any  # m.Person
+    institution: Any  # m.Institution
     pool: str
-    periods: list[Period]
-    tier: str | None
-    filings: list[Any]  # the person's filings (rows or `m.Filing`): kind, dise_code, approved_on, valid_from, valid_to
-    extra: dict[str, Any] = field(default_factory=dict)
+    enrolments: Iterable[Any]  # the person's enrolments in the request's scheme, oldest first
+    filings: Iterable[Any]
+    catalogue: Mapping[str, Any]  # code → the catalogue row in force on the request's end date
 
 
-def _load_context(session: Session, req: SettleRequest, references: ReferenceCache) -> Context:
-    person = session.get(m.Person, req.psn_no)
+def known(req: SettleRequest, person: Any, institution: Any) -> None:
+    """Refuse a request naming a person or an institution the store does not have."""
     if person is None:
         raise InvalidRequest("psn_no", f"参保人{req.psn_no}不存在。", "unknown_person")
-    institution = references.institution(session, req.fixmedins_code)
     if institution is None:
         raise InvalidRequest("fixmedins_code", f"定点医药机构{req.fixmedins_code}不存在。", "unknown_institution")
-    _check_agreement(institution, req.enddate)
-    county = references.county(session, person.county)
-    connection = session.connection()
-    enrolments = connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all()
-    periods = [Period(e.insutype, e.start, e.end, e.benefit_start) for e in enrolments]
-    covering = [e for e in enrolments if e.start <= req.enddate and (e.end is None or req.enddate <= e.end)]
-    filings = connection.execute(_FILINGS, {"psn_no": req.psn_no}).all()
-    return Context(person, institution, county.pool if county else person.county, periods,
-                   covering[-1].tier if covering else None, list(filings))
 
 
-def _check_agreement(institution: m.Institution, day: dt.date) -> None:
-    in_force = (institution.agreement_status == "active"
-                and (institution.agreement_from is None or institution.agreement_from <= day)
-                and (institution.agreement_to is None or day <= institution.agreement_to))
-    if not in_force:
-        raise Refused("fixmedins_code", f"定点医药机构{institution.name}在{date_text(day)}不在医保协议期内"
-                                        f"（状态：{institution.agreement_status}），不能结算。", "agreement")
+def policy_in_force(registry: Registry, pool: str, insutype: str, day: dt.date) -> Resolved | NoPolicyInForce:
+    try:
+        return registry.resolve(pool, insutype, day)
+    except NoPolicy as exc:
+        return NoPolicyInForce(str(exc))
+
+
+def context_of(rows: Rows, policy: Resolved | NoPolicyInForce, state: YearState, setl_id: str, *,
+               suspensions: tuple[Any, ...] = (), mutual_aid: MutualAid | None = None) -> SettlementContext:
+    """The adjudication's typed context from the store's rows."""
+    p, i = rows.person, rows.institution
+    return SettlementContext(
+        setl_id=setl_id,
+        person=Insured(p.psn_no, p.psn_type, p.birth_date, p.county, frozenset(p.assistance or ()),
+                       p.contribution_years or 0, p.sex),
+        institution=Institution(i.code, i.name, i.hosp_lv, i.admin_tier, i.agreement_status, i.agreement_from,
+                                i.agreement_to),
+        pool=rows.pool,
+        enrolments=tuple(Enrolled(e.insutype, e.start, e.end, e.benefit_start, e.tier) for e in rows.enrolments),
+        filings=tuple(Filing(f.kind, f.dise_code, f.approved_on, f.valid_from, f.valid_to) for f in rows.filings),
+        catalogue={code: catalogue_entry(row) for code, row in rows.catalogue.items()},
+        policy=policy, state=state, suspensions=tuple(suspensions), mutual_aid=mutual_aid)
+
+
+def catalogue_entry(row: Any) -> CatalogueEntry:
+    return CatalogueEntry(row.code, row.category, _dec(row.price_cap), _dec(row.selfpay_prop),
+                          bool(row.essential_drug), bool(row.restriction))
 
 
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def items_from_catalogue(session: Session, req: SettleRequest, references: ReferenceCache | None = None) -> list[Item]:
-    """The request's lines with the catalogue facts in force on its end date."""
-    if not req.items:
-        raise InvalidRequest("items", "结算请求没有费用明细。")
-    references = references or ReferenceCache(None)
-    catalogue = references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
-    items = []
-    for index, line in enumerate(req.items):
-        entry = catalogue.get(line.code)
-        if entry is None:
-            raise InvalidRequest(f"items[{index}].code",
-                                 f"项目{line.code}在{date_text(req.enddate)}不在医保目录内（或目录未生效）。", "unknown_item")
-        if line.amount < 0:
-            raise InvalidRequest(f"items[{index}].amount", f"项目{line.code}的金额不能为负数。", "negative_amount")
-        items.append(Item(code=line.code, category=entry.category, amount=line.amount, qty=line.qty, price=line.price,
-                          price_cap=_dec(entry.price_cap), selfpay_prop=_dec(entry.selfpay_prop),
-                          essential_drug=entry.essential_drug,
-                          restriction_met=line.restriction_met if entry.restriction else True))
-    return items
-
-
-def _disease_code(resolved: Resolved, text: str | None) -> str | None:
-    disease = find_disease(resolved.version, text)
-    return disease.code if disease else text
-
-
-def _filing_gap(ctx: Context, req: SettleRequest, resolved: Resolved) -> str | None:
-    """Why the visit is not covered for want of a filing (Chinese), or None."""
-    def valid(f: Any) -> bool:
-        return f.approved_on <= req.enddate and f.valid_from <= req.enddate and (
-            f.valid_to is None or req.enddate <= f.valid_to)
-
-    if req.med_type in CHRONIC_MED_TYPES:
-        wanted = _disease_code(resolved, req.dise_code)
-        if not any(f.kind == "chronic" and valid(f) and _disease_code(resolved, f.dise_code) == wanted
-                   for f in ctx.filings):
-            return f"参保人未办理（或不在有效期内）“{req.dise_code or '未填写病种'}”门诊慢特病备案，该费用基金不予支付。"
-    if req.med_type in REFERRAL_MED_TYPES:
-        if not any(f.kind == "referral" and valid(f) for f in ctx.filings):
-            return "参保人未办理转诊备案，转外就医费用基金不予支付。"
-    return None
-
-
-# ---------------------------------------------------------------- the service
-
-def claim_for(req: SettleRequest, ctx: Context, setl_id: str, split, item_splits, mulaid_balance: Fen) -> Claim:
-    """The engine's claim for a request: the person and institution as the store knows them."""
-    p = ctx.person
-    person = Person(psn_no=p.psn_no, psn_type=p.psn_type, birth_date=p.birth_date,
-                    assistance=frozenset(p.assistance or ()), tier=ctx.tier,
-                    continuous_years=p.contribution_years, county=p.county, mulaid_balance=mulaid_balance)
-    return Claim(setl_id=setl_id, person=person, insutype=req.insutype, insuplc_admdvs=ctx.pool,
-                 med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,
-                 hosp_lv=ctx.institution.hosp_lv, admin_tier=ctx.institution.admin_tier, split=split,
-                 dise_code=req.dise_code, accident=req.accident, third_party_liable=req.third_party_liable,
-                 mdtrt_id=req.mdtrt_id, acct_used=req.acct_used, hosp_part_amt=req.hosp_part_amt,
-                 item_splits=tuple(item_splits))
-
-
-def settlement_values(req: SettleRequest, ctx: Context, settlement: EngineSettlement, extra: dict[str, Any]
-                      ) -> dict[str, Any]:
-    """The stored settlement row of an engine settlement (the live service and bulk history write the same)."""
-    claim: Claim = extra["claim"]
+def settlement_values(req: SettleRequest, ctx: SettlementContext, adjudication: Adjudication) -> dict[str, Any]:
+    """The stored settlement row of an adjudication (the live service and bulk history write the same)."""
+    settlement, claim = adjudication.settlement, adjudication.claim
     return dict(
         setl_id=settlement.setl_id, request_key=req.key, request_hash=req.fingerprint(), psn_no=req.psn_no,
         insutype=req.insutype, year=req.enddate.year, county=ctx.person.county, insuplc_admdvs=ctx.pool,
@@ -282,16 +164,17 @@ def settlement_values(req: SettleRequest, ctx: Context, settlement: EngineSettle
         tier=claim.person.tier, assistance=sorted(claim.person.assistance),
         continuous_years=claim.person.continuous_years, policy_id=settlement.policy_id,
         policy_version=settlement.policy_version, benefit_line=settlement.benefit_line,
-        eligible=extra["eligible"], inscp_essential_amt=settlement.inscp_essential_amt,
+        eligible=adjudication.eligible, inscp_essential_amt=settlement.inscp_essential_amt,
         acct_mulaid_pay=settlement.acct_mulaid_pay, balc=settlement.balc, pool_prop=str(settlement.pool_prop),
         mulaid_psn_no=req.mulaid_psn_no if settlement.acct_mulaid_pay else None,
-        mulaid_county=extra["mulaid_county"], hifmi_insurer=extra["insurer"] if settlement.hifmi_pay else None,
+        mulaid_county=adjudication.mulaid_county,
+        hifmi_insurer=adjudication.insurer if settlement.hifmi_pay else None,
         explanation=[explanation_step_json(step) for step in settlement.explanation],
         delta=delta_json(settlement.delta), **settlement.amounts(),
     )
 
 
-def fee_item_values(req: SettleRequest, extra: dict[str, Any], visit_id: int, setl_id: str, county: str
+def fee_item_values(req: SettleRequest, adjudication: Adjudication, visit_id: int, setl_id: str, county: str
                     ) -> list[dict[str, Any]]:
     """The stored fee lines of a settlement, with the catalogue facts used and each line's split."""
     return [dict(visit_id=visit_id, setl_id=setl_id, chrg_bchno=req.chrg_bchno, line_no=index, code=line.code,
@@ -299,17 +182,24 @@ def fee_item_values(req: SettleRequest, extra: dict[str, Any], visit_id: int, se
                  selfpay_prop=item.selfpay_prop, price_cap=item.price_cap, fulamt_ownpay_amt=part.fulamt_ownpay_amt,
                  overlmt_selfpay=part.overlmt_selfpay, preselfpay_amt=part.preselfpay_amt,
                  inscp_scp_amt=part.inscp_scp_amt, county=county)
-            for index, (line, item, part) in enumerate(zip(req.items, extra["items"], extra["item_splits"]))]
+            for index, (line, item, part) in enumerate(zip(req.items, adjudication.items, adjudication.item_splits))]
 
+
+def items_from_catalogue(session: Session, req: SettleRequest, references: ReferenceCache | None = None) -> list:
+    """The request's lines with the catalogue facts in force on its end date (screening outside a settlement)."""
+    references = references or ReferenceCache(None)
+    rows = references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
+    return list(items_of(req, {code: catalogue_entry(row) for code, row in rows.items()}))
 
 
 class SettlementService:
     """Settlement against the store; one instance may serve many threads."""
 
     def __init__(self, store: Store, registry: Registry, today: Callable[[], dt.date] = dt.date.today,
-                 supervision: Any | None = None, references: ReferenceCache | None = None):
-        """`supervision`: a `tongchou.supervision.hook.SupervisionHook` screening before and during settlement;
-        `references`: the worker's cache of institutions, counties and catalogue entries (none by default)."""
+                 supervision: ScreeningHook | None = None, references: ReferenceCache | None = None):
+        """`supervision`: the screening hook (supervision's `SupervisionHook`): benefit suspensions and smart-audit
+        screening; `references`: the worker's cache of institutions, counties and catalogue entries (none by
+        default)."""
         self.store = store
         self.registry = registry
         self.today = today
@@ -331,27 +221,29 @@ class SettlementService:
     def pre_settle(self, req: SettleRequest) -> SettleOutcome:
         """Everything `settle` computes; nothing is written."""
         def compute(session: Session) -> SettleOutcome:
-            ctx = _load_context(session, req, self.references)
-            state = self._state_of(session, req, ctx, lock=False)
-            settlement, _after, extra = self._compute(session, req, ctx, state, req.setl_id or "PRE-SETTLEMENT")
-            return _outcome_of(settlement, committed=False, warnings=extra["warnings"])
+            rows = self._rows(session, req)
+            state = self._state_of(session, req, lock=False)
+            _ctx, adjudication, warnings = self._adjudicate(session, req, rows, state,
+                                                            req.setl_id or "PRE-SETTLEMENT")
+            return _outcome_of(adjudication.settlement, committed=False, warnings=warnings)
         return self.store.read(compute)
 
     def settle_in(self, session: Session, req: SettleRequest) -> SettleOutcome:
         """`settle` inside the caller's transaction (the API records its message in the same one)."""
-        ctx = _load_context(session, req, self.references)
-        ys_row = lock_year_state(session, req.psn_no, req.insutype, req.enddate.year, ctx.person.county)
+        rows = self._rows(session, req)
+        ys_row = lock_year_state(session, req.psn_no, req.insutype, req.enddate.year, rows.person.county)
         earlier = self._earlier_answer(session, req)  # after the lock: a retry waits for its first attempt
         if earlier is not None:
             return earlier
-        state = self._state_of(session, req, ctx, lock=True, stored=ys_row.state)
+        state = self._state_of(session, req, lock=True, stored=ys_row.state)
         setl_id = req.setl_id or f"{req.fixmedins_code}-{uuid.uuid4().hex[:20]}"
-        settlement, after, extra = self._compute(session, req, ctx, state, setl_id)
-        row = self._persist(session, req, ctx, settlement, extra)
-        save_year_state(session, ys_row, state_json(after, req.enddate.year), ys_row.settlements + 1)
+        ctx, adjudication, warnings = self._adjudicate(session, req, rows, state, setl_id)
+        row = self._persist(session, req, ctx, adjudication)
+        save_year_state(session, ys_row, state_json(adjudication.state_after, req.enddate.year),
+                        ys_row.settlements + 1)
         booked_on = first_open_day(closed_to(session), row.enddate)
         record(session, settlement_entry(settlement_facts(row, booked_on)))
-        return _outcome_of(settlement, warnings=extra["warnings"])
+        return _outcome_of(adjudication.settlement, warnings=warnings)
 
     def _earlier_answer(self, session: Session, req: SettleRequest) -> SettleOutcome | None:
         """The first answer of the key, or None; refused when the key was reversed or used for another
@@ -371,8 +263,21 @@ class SettlementService:
         row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == key.setl_id)).scalar_one()
         return _outcome_of_row(row, replayed=True)
 
-    def _state_of(self, session: Session, req: SettleRequest, ctx: Context, *, lock: bool,
-                  stored: dict | None = None) -> YearState:
+    def _rows(self, session: Session, req: SettleRequest) -> Rows:
+        """The person's and the institution's rows, the enrolments, filings and the catalogue in force."""
+        person = session.get(m.Person, req.psn_no)
+        institution = self.references.institution(session, req.fixmedins_code)
+        known(req, person, institution)
+        county = self.references.county(session, person.county)
+        connection = session.connection()
+        return Rows(person, institution, county.pool if county else person.county,
+                    connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all(),
+                    connection.execute(_FILINGS, {"psn_no": req.psn_no}).all(),
+                    self.references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
+                    if req.items else {})
+
+    def _state_of(self, session: Session, req: SettleRequest, *, lock: bool, stored: dict | None = None
+                  ) -> YearState:
         if stored is None:
             row = session.get(m.YearStateRow, (req.psn_no, req.insutype, req.enddate.year))
             stored = row.state if row else None
@@ -384,72 +289,44 @@ class SettlementService:
                 state = state.with_(acct_balance=personal_account_balance(session, req.psn_no))
         return state
 
-    def _resolve(self, ctx: Context, req: SettleRequest) -> Resolved:
-        try:
-            return self.registry.resolve(ctx.pool, req.insutype, req.enddate)
-        except NoPolicy as exc:
-            raise InvalidRequest("enddate", f"{date_text(req.enddate)}统筹区{ctx.pool}险种{req.insutype}无有效政策：{exc}",
-                                 "no_policy") from None
-
-    def _mulaid(self, session: Session, req: SettleRequest, resolved: Resolved) -> tuple[Fen, str | None]:
-        """The relative's balance open to family mutual use, and the relative's county."""
+    def _mutual_aid(self, session: Session, req: SettleRequest) -> MutualAid | None:
+        """What the store knows of the relative named to pay (family mutual use), or None."""
         if not req.mulaid_psn_no:
-            return 0, None
-        relation = session.execute(select(m.FamilyRelation).where(
+            return None
+        relation = session.execute(select(m.FamilyRelation.relation).where(
             m.FamilyRelation.psn_no == req.psn_no, m.FamilyRelation.relative == req.mulaid_psn_no)).scalar_one_or_none()
-        if relation is None or not mutual_use_allowed(resolved.version.personal_account, relation.relation):
-            raise Refused("mulaid_psn_no", f"{req.mulaid_psn_no}不是参保人可共济使用个人账户的配偶、父母或子女。",
-                          "mulaid_not_allowed")
-        if session.get(m.PersonalAccount, req.mulaid_psn_no) is None:
-            raise Refused("mulaid_psn_no", f"{req.mulaid_psn_no}没有职工医保个人账户。", "mulaid_not_allowed")
+        has_account = session.get(m.PersonalAccount, req.mulaid_psn_no) is not None
         relative = session.get(m.Person, req.mulaid_psn_no)
-        return max(personal_account_balance(session, req.mulaid_psn_no), 0), relative.county if relative else None
+        return MutualAid(req.mulaid_psn_no, relation, has_account,
+                         personal_account_balance(session, req.mulaid_psn_no) if has_account else 0,
+                         relative.county if relative else None)
 
-    def _compute(self, session: Session, req: SettleRequest, ctx: Context, state: YearState, setl_id: str
-                 ) -> tuple[EngineSettlement, YearState, dict[str, Any]]:
-        if req.enddate < req.begndate:
-            raise InvalidRequest("enddate", "出院（结束）日期早于入院（开始）日期。")
-        resolved = self._resolve(ctx, req)
-        eligibility = benefits_on(ctx.periods, req.insutype, req.enddate)
-        if not eligibility.eligible and not req.settle_if_ineligible:
-            raise Refused("psn_no", eligibility.reason, "not_eligible")
-        mulaid_balance, mulaid_county = self._mulaid(session, req, resolved)
-        items = items_from_catalogue(session, req, self.references)
-        warnings = self._review(session, req, ctx, items)
-        try:
-            split, item_splits = split_items(items)
-        except SplitError as exc:
-            raise InvalidRequest(exc.field, str(exc)) from None
-        claim = claim_for(req, ctx, setl_id, split, item_splits, mulaid_balance)
-        reason = eligibility.reason or _filing_gap(ctx, req, resolved)
-        settlement, after = engine_settle(resolved, claim, state, eligible=reason is None, ineligible_reason=reason)
-        insurer = next((layer.run_by for layer in resolved.layers if layer.field == "hifmi_pay" and layer.run_by), None)
-        extra = {"items": items, "item_splits": item_splits, "claim": claim, "eligible": reason is None,
-                 "mulaid_county": mulaid_county if settlement.acct_mulaid_pay else None, "insurer": insurer,
-                 "warnings": warnings}
-        return settlement, after, extra
+    def _adjudicate(self, session: Session, req: SettleRequest, rows: Rows, state: YearState, setl_id: str
+                    ) -> tuple[SettlementContext, Adjudication, tuple[str, ...]]:
+        """The context loaded, the adjudication, then smart-audit screening (which may refuse or warn)."""
+        suspensions = (self.supervision.suspensions(session, [req.psn_no]).get(req.psn_no, ())
+                       if self.supervision is not None else ())
+        ctx = context_of(rows, policy_in_force(self.registry, rows.pool, req.insutype, req.enddate), state, setl_id,
+                         suspensions=suspensions, mutual_aid=self._mutual_aid(session, req))
+        adjudication = adjudicate(ctx, req)
+        warnings = (self.supervision.review(session, req, ctx.person, adjudication.items)
+                    if self.supervision is not None else ())
+        return ctx, adjudication, warnings
 
-    def _review(self, session: Session, req: SettleRequest, ctx: Context, items: list[Item]) -> tuple[str, ...]:
-        if self.supervision is None:
-            return ()
-        from tongchou.supervision.hook import review  # supervision builds on settlement, not the reverse
-
-        return review(self.supervision, session, req, ctx.person, items)
-
-    def _persist(self, session: Session, req: SettleRequest, ctx: Context, settlement: EngineSettlement,
-                 extra: dict[str, Any]) -> m.Settlement:
+    def _persist(self, session: Session, req: SettleRequest, ctx: SettlementContext, adjudication: Adjudication
+                 ) -> m.Settlement:
         """The key, the active visit, the settlement and its fee lines (plain inserts: the rows are only
         written here); returns the settlement as a transient row for the ledger."""
-        setl_id = settlement.setl_id
+        setl_id = adjudication.settlement.setl_id
         county = ctx.person.county
-        values = settlement_values(req, ctx, settlement, extra)
+        values = settlement_values(req, ctx, adjudication)
         connection = session.connection()
         connection.execute(_INSERT_KEY, {"key": req.key, "kind": "settlement", "request_hash": values["request_hash"],
                                          "setl_id": setl_id})
         connection.execute(_INSERT_ACTIVE, {"visit_key": req.visit_key, "setl_id": setl_id})
         visit_id = self._visit_id(session, req, county)
         connection.execute(_INSERT_SETTLEMENT, values)
-        connection.execute(_INSERT_FEE_ITEMS, fee_item_values(req, extra, visit_id, setl_id, county))
+        connection.execute(_INSERT_FEE_ITEMS, fee_item_values(req, adjudication, visit_id, setl_id, county))
         return m.Settlement(**values)
 
     def _visit_id(self, session: Session, req: SettleRequest, county: str) -> int:

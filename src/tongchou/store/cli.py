@@ -13,7 +13,7 @@ from rich.console import Console
 from tongchou.ledger.cli import app as ledger_app
 from tongchou.store.config import database_url
 from tongchou.store.db import migrate_existing, upgrade
-from tongchou.store.errors import ServiceError
+from tongchou.errors import ServiceError
 from tongchou.store.export import export_claims
 from tongchou.store.fixture import FixtureError, import_catalogue, load_file, read_catalogue_csv
 from tongchou.store.uow import Store

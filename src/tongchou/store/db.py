@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from tongchou.store.config import database_url
-from tongchou.store.errors import StoreMissing
+from tongchou.errors import StoreMissing
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.money import fen_to_decimal, fen_to_str
 from tongchou.store import models as m
-from tongchou.store.errors import InvalidRequest
+from tongchou.errors import InvalidRequest
 from tongchou.claims_table import CLAIM_COLUMNS, DIP_COLUMNS
 from tongchou.store.uow import Store
 

@@ -218,6 +218,19 @@ def case_receipt(case_no: str = typer.Argument(...), kind: str = typer.Option(..
         service.store.close()
 
 
+@app.command("remit-fines")
+def remit_fines_command(county: str = typer.Option(..., "--county", help="区县（admdvs）"),
+                        on: Optional[str] = typer.Option(None, "--on"),
+                        db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """罚没款上缴国库：把本区县已收罚款全部上缴（记账）。"""
+    service = _cases(db)
+    try:
+        paid = service.remit_fines(county, on=_day(on))
+    finally:
+        service.store.close()
+    out.print(f"区县{county}上缴国库罚没款{fen_to_str(paid)}元" if paid else f"区县{county}没有待上缴的罚没款")
+
+
 @case_app.command("list")
 def case_list(state: Optional[str] = typer.Option(None, "--state"), today: Optional[str] = typer.Option(None, "--today"),
               db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:

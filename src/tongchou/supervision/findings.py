@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -68,7 +67,3 @@ class Finding:
 def finding(rule: Rule, stage: str, message: str, **facts: Any) -> Finding:
     return Finding(rule.id, rule.name, rule.severity, rule.blocking and stage in ("pre", "during"), stage, message,
                    **facts)
-
-
-def evidence_json(evidence: dict[str, Any]) -> str:
-    return json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,14 +1,15 @@
-"""The settlement service's hooks (shell): benefits suspended by a fraud decision, and screening a
-request before and while it is settled.
+"""Supervision's implementation of settlement's screening hook (`settlement.hooks.ScreeningHook`, shell):
+benefits suspended by a fraud decision, and screening a request before and while it is settled.
 
     hook = SupervisionHook(load_rules())
-    hook.check_benefits(session, req.psn_no, req.enddate)        # raises Refused (benefits_suspended)
-    screening = hook.screen(session, req, person, items)        # pure screen_claim over store history
-    if screening.blocking: raise Refused(...)                     # see refusal(); warnings → warn_msg
+    SettlementService(store, registry, supervision=hook)         # and SettlementHistory(..., supervision=hook)
+    hook.suspensions(session, psn_nos)     # the decisions adjudication refuses on (benefits_suspended)
+    hook.review(session, req, person, items)   # raises Refused on a blocking finding; returns the warnings
+    hook.screen(session, req, person, items)   # the pure screen_claim over store history
 
 The request is read by attribute (psn_no, insutype, fixmedins_code, med_type, begndate, enddate,
-dise_code, setl_id, items with code/qty/price/amount), so this module does not import the
-settlement service. History is the person's settlements in the store (not cancelled) whose
+dise_code, setl_id, items with code/qty/price/amount), so screening also serves requests that are not
+the service's. History is the person's settlements in the store (not cancelled) whose
 stay ends within `lookback_days` of the request, with the drugs bought on each, and the
 registration time of API visits where there is one.
 """
@@ -22,11 +23,12 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from tongchou.errors import Refused
+from tongchou.settlement.adjudication import Suspension, check_suspension
 from tongchou.store import models as m
-from tongchou.store.errors import Refused
+from tongchou.supervision import models as sv
 from tongchou.supervision.rules import RuleBook
 from tongchou.supervision.screening import ClaimContext, FeeLine, ItemLimits, PastVisit, PersonFacts, Screening, screen
-from tongchou.supervision.service import benefits_suspended, suspension_message
 
 DEFAULT_LOOKBACK_DAYS = 90
 
@@ -38,10 +40,25 @@ class SupervisionHook:
         self.limits = dict(limits or {})
         self.lookback_days = lookback_days
 
+    def suspensions(self, session: Session, psn_nos: Sequence[str]) -> dict[str, tuple[Suspension, ...]]:
+        """Each person's suspensions and lifts, oldest first."""
+        found: dict[str, list[Suspension]] = {}
+        for start in range(0, len(psn_nos), 500):
+            for row in session.connection().execute(_SUSPENSIONS_OF, {"psn_nos": list(psn_nos[start:start + 500])}):
+                found.setdefault(row.psn_no, []).append(
+                    Suspension(row.psn_no, row.kind, row.valid_from, row.valid_to, row.reason))
+        return {psn_no: tuple(rows) for psn_no, rows in found.items()}
+
     def check_benefits(self, session: Session, psn_no: str, day: dt.date) -> None:
-        row = benefits_suspended(session, psn_no, day)
-        if row is not None:
-            raise Refused("psn_no", suspension_message(row, day), "benefits_suspended")
+        check_suspension(self.suspensions(session, [psn_no]).get(psn_no, ()), day)
+
+    def review(self, session: Session, req: Any, person: Any, items: Sequence[Any]) -> tuple[str, ...]:
+        """The settlement service's screening of an adjudicated request: refuse on a blocking finding (Refused,
+        naming the field), otherwise return the warnings for the institution (warn_msg)."""
+        screening = self.screen(session, req, person, items, begntime=getattr(req, "begntime", None))
+        if screening.blocking:
+            raise Refused(refusal_field(screening), screening.refusal(), refusal_code(screening))
+        return tuple(f.text for f in screening.warnings)
 
     def screen(self, session: Session, req: Any, person: Any, items: Sequence[Any] = (), *,
                begntime: dt.datetime | None = None, stages: Iterable[str] = ("pre", "during")) -> Screening:
@@ -76,6 +93,9 @@ class SupervisionHook:
                             medfee=sum(line.amount for line in req.items))
 
 
+_SUSPENSION_TABLE = sv.BenefitSuspensionRow.__table__
+_SUSPENSIONS_OF = select(_SUSPENSION_TABLE).where(
+    _SUSPENSION_TABLE.c.psn_no.in_(bindparam("psn_nos", expanding=True))).order_by(_SUSPENSION_TABLE.c.id)
 _SETTLEMENTS = m.Settlement.__table__
 _HISTORY = select(*(_SETTLEMENTS.c[name] for name in (
     "setl_id", "fixmedins_code", "mdtrt_id", "med_type", "begndate", "enddate", "dise_code", "medfee_sumamt"))).where(
@@ -127,13 +147,3 @@ def refusal_code(screening: Screening) -> str:
 def refusal_field(screening: Screening) -> str:
     """The request field a refusal names: the fee lines for an item rule, the visit otherwise."""
     return "items" if screening.blocking[0].feedetl_sns or screening.blocking[0].evidence.get("item") else "mdtrt_id"
-
-
-def review(hook: SupervisionHook, session: Session, req: Any, person: Any, items: Sequence[Any]) -> tuple[str, ...]:
-    """The settlement service's one call: refuse a suspended person or a blocking finding (Refused, naming the
-    field), otherwise return the warnings for the institution (warn_msg)."""
-    hook.check_benefits(session, req.psn_no, req.enddate)
-    screening = hook.screen(session, req, person, items, begntime=getattr(req, "begntime", None))
-    if screening.blocking:
-        raise Refused(refusal_field(screening), screening.refusal(), refusal_code(screening))
-    return tuple(f.text for f in screening.warnings)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.ledger.book import record
 from tongchou.ledger.postings import PostingError
-from tongchou.money import Fen, fen_to_str
+from tongchou.money import Fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 from tongchou.supervision import cases as wf
@@ -21,8 +21,8 @@ from tongchou.supervision import models as sv
 from tongchou.supervision.errors import SupervisionError
 from tongchou.supervision.findings import Finding
 from tongchou.supervision.postings import (
-    RECOVERY_RECEIVABLE, PaidSettlement, Share, allocate, fine_due_entry, fine_receipt_entry, recoverable,
-    recovery_due_entry, recovery_receipt_entry,
+    BANK, RECOVERY_RECEIVABLE, TREASURY_FINES, PaidSettlement, Share, allocate, fine_due_entry, fine_receipt_entry,
+    fine_remit_entry, recoverable, recovery_due_entry, recovery_receipt_entry,
 )
 
 
@@ -228,6 +228,27 @@ class CaseService:
         return self.store.transaction(work)
 
 
+    def remit_fines(self, county: str, *, on: dt.date) -> Fen:
+        """Pay the fines collected in the county over to the treasury (罚没款上缴国库): all that the
+        treasury-fines books hold in the bank. Returns the amount paid over (0: nothing was held)."""
+        def work(session: Session) -> Fen:
+            held = fines_held(session, county)
+            if held > 0:
+                earlier = session.scalar(select(func.count()).select_from(m.JournalEntry).where(
+                    m.JournalEntry.cause_type == "fine_remit", m.JournalEntry.county == county))
+                record(session, fine_remit_entry(f"{county}#{earlier + 1}", county, on, held))
+            return held
+        return self.store.transaction(work)
+
+
+def fines_held(session: Session, county: str) -> Fen:
+    """The fines received in the county and not yet paid over (the treasury-fines books' bank balance)."""
+    debit, credit = session.execute(select(func.coalesce(func.sum(m.Posting.debit), 0),
+                                           func.coalesce(func.sum(m.Posting.credit), 0)).where(
+        m.Posting.fund == str(TREASURY_FINES), m.Posting.title == str(BANK), m.Posting.county == county)).one()
+    return int(debit) - int(credit)
+
+
 def outstanding_recovery(session: Session, debtor: str, case_no: str) -> dict[tuple[str, str], Fen]:
     """What the debtor still owes each fund and county on recoveries (debits − credits of its receivable)."""
     rows = session.execute(
@@ -292,12 +313,3 @@ def benefits_suspended(session: Session, psn_no: str, day: dt.date):
     if not rows or rows[-1].kind == "lift":
         return None
     return rows[-1]
-
-
-def suspension_message(row: sv.BenefitSuspensionRow, day: dt.date) -> str:
-    return (f"参保人{row.psn_no}的医保待遇自{row.valid_from}至{row.valid_to}已被取消（{row.reason}），"
-            f"{day}的费用基金不予支付。")
-
-
-def amounts_text(fen: Fen) -> str:
-    return fen_to_str(fen)

@@ -16,11 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping, Protocol
 
 from tongchou.enrolment.rules import date_text
+from tongchou.errors import Conflict, InvalidRequest, Refused
 from tongchou.money import fen_to_decimal
 from tongchou.settlement.model import Item
-from tongchou.settlement.service import INPATIENT_MED_TYPES, FeeLine
+from tongchou.settlement.request import INPATIENT_MED_TYPES, FeeLine
 from tongchou.settlement.split import SplitError, self_pay_proportion, split_item
-from tongchou.store.errors import Conflict, InvalidRequest, Refused
 
 ALL_LINES = "0000"  # chrg_bchno / feedetl_sn that cancels every unsettled line
 CHRGITM_LV = {"A": "01", "B": "02", "C": "03"}

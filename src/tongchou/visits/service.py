@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
-from tongchou.store.errors import Conflict, InvalidRequest, NotFound, Refused
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.visits import rules
 from tongchou.visits.rules import (
     ALL_LINES, CANCELLED, DISCHARGED, INPATIENT, OPEN, OUTPATIENT, SETTLED, UPLOADED, Billable, Description,

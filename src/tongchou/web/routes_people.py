@@ -20,7 +20,7 @@ from tongchou.api import identity
 from tongchou.audit import trail
 from tongchou.codes import Insutype, MedType
 from tongchou.money import to_fen
-from tongchou.store.errors import ServiceError
+from tongchou.errors import ServiceError
 from tongchou.web import queries, reimbursement
 from tongchou.web.auth import actor_of, audit, checked_form, console_of, is_htmx, render, require, store_for
 from tongchou.web.forms import FormErrors, Reader

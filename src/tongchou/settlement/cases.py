@@ -1,4 +1,5 @@
-"""Policy cases: YAML files beside each policy with claims in order and the settlement expected.
+"""Policy cases: YAML files beside each policy with claims in order and the settlement expected (run through
+the `tongchou settle` calculator, so they live with settlement; `policy/` stays below it).
 
 A case file `<policy-id>.cases.yaml` holds `defaults` (fields every claim
 shares) and `cases`, each with a `name`, the `source` sentence that justifies
