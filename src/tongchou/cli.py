@@ -46,6 +46,7 @@ COMMANDS: dict[str, Lazy] = {
     "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.clearing.cli:app"),
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),
+    "ecert": Lazy("医保电子凭证：为参保人签发（5分钟内出示，绑定所开就诊）", "tongchou.api.cli:ecert_app"),
     "console": Lazy("医保局控制台（网页）：启动服务、管理用户", "tongchou.web.cli:app"),
     "audit": Lazy("审计日志：校验哈希链、查看记录、登记政策版本", "tongchou.audit.cli:app"),
     "keys": Lazy("数据密钥：生成、状态、轮换", "tongchou.access.keys_cli:app"),

@@ -101,7 +101,8 @@ def test_retries_of_a_msgid_get_the_first_answer_and_move_no_money(hsa, store):
 
 def test_registration_retry_gives_the_same_visit(hsa):
     body = {"data": {"psn_no": "GX0001", "insutype": "390", "begntime": "2018-05-10 09:00:00",
-                     "mdtrt_cert_type": "01", "mdtrt_cert_no": "GX0001", "ipt_otp_no": "OP9", "atddr_no": "D",
+                     "mdtrt_cert_type": "02", "mdtrt_cert_no": "371525199001011234", "ipt_otp_no": "OP9",
+                     "atddr_no": "D",
                      "dr_name": "医生", "dept_code": "D01", "dept_name": "内科", "caty": "A03"}}
     first = hsa.call("2201", body)
     assert ok(first) == ok(hsa.call("2201", body, msgid=first["_msgid"]))

@@ -1,6 +1,6 @@
 """A property test: random JSON values (types, unicode, control characters, nesting, sizes) in every field of
 every transaction, and random nodes, over signed requests on SQLite. Every answer is HTTP 200 with infcode 0 or
--1 (or 403 when a random 9101/9102 `fixmedins_code` names another institution) — never a 5xx, never
+-1 (or 403 when a random 9101/9102/3302 `fixmedins_code` names another institution) — never a 5xx, never
 "系统内部错误" — and a refused request leaves no row behind."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tongchou.store.uow import Store
 
 EXAMPLES = int(os.environ.get("TONGCHOU_RANDOM_VALUE_EXAMPLES", "150"))
 WRITTEN = (m.ApiVisit, m.ApiFee, m.ApiMessage, m.ApiFile, m.Settlement, m.SettlementCancellation, m.RequestKey,
-           m.JournalEntry, m.Posting, m.YearStateRow)
+           m.JournalEntry, m.Posting, m.YearStateRow, m.MedinsItemMap, m.SetlList, m.Ecert)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,13 @@ def templates(outpatient: str, admission: str) -> dict[str, dict[str, Any]]:
         "5203": {"data": settlement},
         "5204": {"data": settlement},
         "5206": {"data": {"psn_no": "GX0001", "cum_ym": ""}},
+        **{infno: {"data": {"ver": "0"}} for infno in ("1301", "1302", "1305", "1306")},
+        "3301": {"data": {"fixmedins_hilist_id": "HIS-1", "fixmedins_hilist_name": "自编药品", "list_type": "101",
+                          "med_list_codg": "T000002", "begndate": "2018-01-01", "enddate": ""}},
+        "3302": {"data": {"fixmedins_code": HOSPITAL, "fixmedins_hilist_id": "HIS-0", "list_type": "101",
+                          "med_list_codg": "T000002"}},
+        **{infno: {"setlinfo": settlement, "diseinfo": [{"diag_type": "1", "diag_code": "K35.8", "maindiag_flag": "1"}],
+                   "oprninfo": [{"oprn_oprt_type": "1", "oprn_oprt_code": "47.01"}]} for infno in ("4101", "4101A")},
     }
 
 

@@ -34,6 +34,7 @@ from tongchou.api import messages, wire
 from tongchou.api.registry import TRANSACTIONS
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local, parse_json
 from tongchou.api.jsonout import dumps
+from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.api.openapi import install_openapi
 from tongchou.api.security import Credentials, NonceBook, RateLimiter
 from tongchou.api.signing import WINDOW_SECONDS, SignatureError, SignedRequest, read_headers
@@ -71,6 +72,7 @@ class ApiConfig:
     threads: int = 8  # requests handled at once per worker: one pooled connection each
     screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
     line_tolerance: Decimal = LINE_TOLERANCE  # yuan a fee line's total may differ from half-up(cnt × pric)
+    lookup_quota: int = DEFAULT_LOOKUP_QUOTA  # 1101 look-ups a day per institution without its own quota
 
 
 class Gate:
@@ -102,8 +104,11 @@ class Gate:
 
 
 def _signature_reason(reason: str) -> str:
+    if reason.startswith("x-tif-nonce must be"):
+        low, high = reason.split()[3], reason.split()[5]
+        return f"x-tif-nonce 长度应为{low}至{high}个字符"
     for english, chinese in (("missing header", "缺少签名请求头"), ("outside the 300-second", "时间戳超出300秒有效期"),
-                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"), ("x-tif-nonce must", "x-tif-nonce 长度应为16至64个字符"),
+                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"),
                              ("bad signature", "签名不正确或机构未获授权")):
         if english in reason:
             return chinese + (f"（{reason.split()[-1]}）" if english == "missing header" else "")
@@ -219,7 +224,8 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
     service = settlements or SettlementService(store, registry, supervision=_supervision(config),
                                                references=ReferenceCache(generations))
-    api = HsaApi(gate, Context(store, service, cipher, config.division, config.line_tolerance), store, config)
+    api = HsaApi(gate, Context(store, service, cipher, config.division, config.line_tolerance,
+                               lookup_quota=config.lookup_quota), store, config)
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
@@ -319,7 +325,8 @@ The national institution interface (定点医药机构接口) of the pool: one J
 `POST /api/hsa/{infno}` (or `POST /api/hsa` with `infno` in the body). Every business answer is
 HTTP 200 with `infcode` 0 or -1 (`err_msg` names the field or rule). Requests are signed
 (`x-tif-paasid`, `x-tif-timestamp`, `x-tif-nonce`, `x-tif-signature` = lowercase hex
-HMAC-SHA256(secret, timestamp + nonce + sha256hex(body))); unsigned, badly signed, expired or
+HMAC-SHA256(secret, timestamp + nonce + sha256hex(body)); or, for an institution the bureau set to the
+national gateway's recipe, SHA-256 hex of timestamp + secret + nonce + timestamp); unsigned, badly signed, expired or
 replayed requests get 401, an institution acting for another 403, a body over 1 MiB 413, too many
 requests 429 — each with the envelope and infcode -1. See docs/api.md.
 """

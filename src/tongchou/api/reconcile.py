@@ -122,10 +122,10 @@ def store_upload(session: Session, code: str, filename: str, content_b64: str) -
         raise InvalidRequest("fsUploadIn.in", "文件内容应为 base64 编码。") from None
     if len(content) > MAX_FILE_BYTES:
         raise InvalidRequest("fsUploadIn.in", f"文件超过 {MAX_FILE_BYTES // 1024} KiB。")
-    return _save(session, code, filename, "upload", content)
+    return save_file(session, code, filename, "upload", content)
 
 
-def _save(session: Session, code: str, filename: str, kind: str, content: bytes) -> dict[str, Any]:
+def save_file(session: Session, code: str, filename: str, kind: str, content: bytes) -> dict[str, Any]:
     row = m.ApiFile(file_qury_no=_file_no(), fixmedins_code=code, filename=filename[:200], kind=kind,
                     content=content, dld_endtime=_deadline())
     session.add(row)
@@ -206,7 +206,7 @@ def details(session: Session, code: str, data: Any) -> dict[str, Any]:
     writer = csv.writer(out)
     writer.writerow(("setl_id", "mdtrt_id", "psn_no", "stmt_rslt", "stmt_rslt_dscr"))
     writer.writerows(lines)
-    result = _save(session, code, f"stmt_result_{data.file_qury_no}.csv", "result", out.getvalue().encode("utf-8"))
+    result = save_file(session, code, f"stmt_result_{data.file_qury_no}.csv", "result", out.getvalue().encode("utf-8"))
     return result
 
 

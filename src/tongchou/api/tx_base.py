@@ -17,7 +17,8 @@ from typing import Any, Callable, NamedTuple
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from tongchou.api import messages, wire
+from tongchou.api import messages, personal, wire
+from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
@@ -58,6 +59,7 @@ class Context:
     cipher: DataCipher
     division: str
     line_tolerance: Decimal = LINE_TOLERANCE  # yuan a fee line's total may differ from cnt × pric
+    lookup_quota: int = DEFAULT_LOOKUP_QUOTA  # 1101 look-ups a day of an institution without its own quota
 
     def write(self, call: Call, work: Callable[[Session], Any],
               subject: Callable[[Any], str | None] = lambda _: None) -> Reply:
@@ -70,6 +72,14 @@ class Context:
 
     def record(self, session: Session, call: Call, output: Any, subject: str | None) -> None:
         messages.record(session, self.cipher, call.code, call.msgid, call.infno, call.input_hash, output, subject)
+
+    def kept(self, node: Any) -> Any:
+        """A node as sent (a wire model, a list of them, or plain JSON), as it may be stored: without personal
+        data in plain text (api.personal)."""
+        if isinstance(node, (list, tuple)):
+            return [self.kept(item) for item in node]
+        return personal.redact(node.model_dump(mode="json") if isinstance(node, BaseModel) else node,
+                               self.cipher.lookup_hash)
 
     def certno(self, person: m.Person) -> str | None:
         return self.cipher.decrypt(person.id_number_enc, "person.id_number") if person.id_number_enc else None

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongchou.api import answers, wire
+from tongchou.api import answers, hospital, wire
 from tongchou.api.envelope import ApiError
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.errors import InvalidRequest
@@ -14,11 +14,11 @@ from tongchou.visits import service as visits
 from tongchou.visits.rules import INPATIENT, UploadLine
 
 
-def _upload_line(line: wire.FeeDetail) -> UploadLine:
+def _upload_line(ctx: Context, line: wire.FeeDetail, code: str) -> UploadLine:
     return UploadLine(
-        feedetl_sn=line.feedetl_sn, code=line.med_list_codg, cnt=line.cnt, pric=line.pric,
+        feedetl_sn=line.feedetl_sn, code=code, cnt=line.cnt, pric=line.pric,
         amount=line.det_item_fee_sumamt, fee_ocur_time=line.fee_ocur_time, hosp_appr_flag=line.hosp_appr_flag,
-        detail=line.model_dump(mode="json"), chrg_bchno=getattr(line, "chrg_bchno", None),
+        detail=ctx.kept(line), chrg_bchno=getattr(line, "chrg_bchno", None),
         init_feedetl_sn=line.init_feedetl_sn, dise_codg=getattr(line, "dise_codg", None))
 
 
@@ -30,9 +30,11 @@ def _upload(ctx: Context, call: Call, outpatient: bool) -> Reply:
             raise ApiError("一次上传的费用明细应属于同一就诊ID。", f"feedetail[{index}].mdtrt_id")
         if line.psn_no != first.psn_no:
             raise ApiError("一次上传的费用明细应属于同一参保人。", f"feedetail[{index}].psn_no")
-    upload = [_upload_line(line) for line in lines]
 
     def work(session: Session) -> dict[str, Any]:
+        codes = hospital.catalogue_codes(session, call.code, ((line.med_list_codg, line.medins_list_codg,
+                                                               line.fee_ocur_time.date()) for line in lines))
+        upload = [_upload_line(ctx, line, code) for line, code in zip(lines, codes)]
         visit = visits.visit_facts(session, call.code, first.mdtrt_id, first.psn_no, lock=True)
         if (visit.kind == INPATIENT) == outpatient:
             raise InvalidRequest("feedetail[0].mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是"

@@ -1,4 +1,4 @@
-"""9001 sign-in and 1101 person information."""
+"""9001 sign-in and 1101 person information (who the person is: api.identity)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongchou.api import answers, wire
-from tongchou.api.envelope import now_local
+from tongchou.api import answers, identity, wire
+from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
-from tongchou.codes import Insutype, MdtrtCertType
+from tongchou.codes import Insutype
 from tongchou.ledger.book import personal_account_balance
 from tongchou.store import models as m
-from tongchou.errors import InvalidRequest, NotFound
+from tongchou.errors import ServiceError
 
 
 def sign_in(ctx: Context, call: Call) -> Reply:
@@ -27,34 +27,40 @@ def sign_in(ctx: Context, call: Call) -> Reply:
 
 
 def person_info(ctx: Context, call: Call) -> Reply:
+    """1101: identified by a certificate (api.identity), within the institution's daily look-up quota; every
+    look-up in the audit trail, found or not."""
     query: wire.PersonQuery = call.input.data
+    cert = identity.Certificate(query.mdtrt_cert_type, query.mdtrt_cert_no, query.card_sn, query.psn_name)
 
-    def work(session: Session) -> dict[str, Any]:
-        person = _find_person(ctx, session, query)
-        on = (query.begntime or now_local().replace(tzinfo=None)).date()
-        certno = ctx.certno(person)
-        base = answers.person_fields(person, certno, on)
-        if query.mdtrt_cert_type != MdtrtCertType.E_CERTIFICATE and certno:
-            base["certno"] = certno  # the card holder's own certificate, as presented
-        base["exp_content"] = ""
-        return {"baseinfo": base, "insuinfo": _insuinfo(session, person, on),
-                "idetinfo": answers.idetinfo(person.assistance or [], f"{on:%Y-%m-%d} 00:00:00")}
-    return ctx.write(call, work)
+    def work(session: Session) -> tuple[dict[str, Any] | None, Exception | None]:
+        if not identity.count_lookup(session, call.code, now_local().date(), ctx.lookup_quota):
+            identity.audit_lookup(session, call.code, cert, "quota", None, call.msgid)
+            return None, ApiError(identity.TOO_MANY)
+        try:
+            person = identity.find_person(session, ctx.cipher, cert)
+        except ServiceError as refusal:
+            identity.audit_lookup(session, call.code, cert, refusal.code, None, call.msgid)
+            return None, refusal
+        identity.audit_lookup(session, call.code, cert, "found", person.psn_no, call.msgid)
+        output = _person_output(ctx, session, person, query)
+        ctx.record(session, call, output, None)
+        return output, None
+
+    output, refusal = ctx.store.transaction(work)  # the count and the audit record commit, refused or not
+    if refusal is not None:
+        raise refusal
+    return Reply(output)
 
 
-def _find_person(ctx: Context, session: Session, query: wire.PersonQuery) -> m.Person:
-    if query.mdtrt_cert_type == MdtrtCertType.E_CERTIFICATE:
-        person = session.get(m.Person, query.mdtrt_cert_no)
-    elif query.mdtrt_cert_type in (MdtrtCertType.ID_CARD, MdtrtCertType.SOCIAL_SECURITY_CARD):
-        if query.mdtrt_cert_type == MdtrtCertType.SOCIAL_SECURITY_CARD and not query.card_sn:
-            raise InvalidRequest("card_sn", "就诊凭证类型为03（社保卡）时卡识别码必填。")
-        digest = ctx.cipher.lookup_hash(query.mdtrt_cert_no, "person.id_number")
-        person = session.execute(select(m.Person).where(m.Person.id_number_hash == digest)).scalar_one_or_none()
-    else:
-        raise InvalidRequest("mdtrt_cert_type", "就诊凭证类型应为01（电子凭证）、02（身份证）或03（社保卡）。")
-    if person is None:
-        raise NotFound("mdtrt_cert_no", "未查询到该就诊凭证对应的参保人。")
-    return person
+def _person_output(ctx: Context, session: Session, person: m.Person, query: wire.PersonQuery) -> dict[str, Any]:
+    on = (query.begntime or now_local().replace(tzinfo=None)).date()
+    certno = ctx.certno(person)
+    base = answers.person_fields(person, certno, on)
+    if query.mdtrt_cert_type != identity.ECERT and certno:
+        base["certno"] = certno  # the card holder's own certificate, as presented
+    base["exp_content"] = ""
+    return {"baseinfo": base, "insuinfo": _insuinfo(session, person, on),
+            "idetinfo": answers.idetinfo(person.assistance or [], f"{on:%Y-%m-%d} 00:00:00")}
 
 
 def _insuinfo(session: Session, person: m.Person, on: dt.date) -> list[dict[str, Any]]:

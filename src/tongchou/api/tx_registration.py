@@ -7,24 +7,32 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongchou.api import wire
+from tongchou.api import identity, wire
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.errors import InvalidRequest
 from tongchou.visits import service as visits
 from tongchou.visits.rules import INPATIENT, OUTPATIENT, Description, DischargeInfo, Registration
 
 
-def _diagnoses(call: Call) -> tuple[dict[str, Any], ...]:
-    return tuple(d.model_dump(mode="json") for d in call.input.diseinfo)
+def _diagnoses(ctx: Context, call: Call) -> tuple[dict[str, Any], ...]:
+    return tuple(ctx.kept(call.input.diseinfo))
+
+
+def _opened_with(ctx: Context, session: Session, call: Call, node: Any, mdtrt_id: str) -> None:
+    """The certificate that opens a visit must be the person's (an e-certificate is bound to the visit)."""
+    cert = identity.Certificate(node.mdtrt_cert_type, node.mdtrt_cert_no)
+    identity.check_certificate(session, ctx.cipher, node.psn_no, cert, code=call.code, mdtrt_id=mdtrt_id,
+                               opening=True)
 
 
 def register_outpatient(ctx: Context, call: Call) -> Reply:
     data: wire.Register = call.input.data
     registration = Registration(psn_no=data.psn_no, insutype=data.insutype, kind=OUTPATIENT,
-                                ipt_otp_no=data.ipt_otp_no, begntime=data.begntime, info=data.model_dump(mode="json"))
+                                ipt_otp_no=data.ipt_otp_no, begntime=data.begntime, info=ctx.kept(data))
 
     def work(session: Session) -> dict[str, Any]:
         visit = visits.register(session, call.code, registration)
+        _opened_with(ctx, session, call, data, visit.mdtrt_id)
         return {"data": {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "ipt_otp_no": visit.ipt_otp_no,
                          "exp_content": ""}}
     return ctx.write(call, work, lambda out: out["data"]["mdtrt_id"])
@@ -45,7 +53,7 @@ def cancel_outpatient(ctx: Context, call: Call) -> Reply:
 def outpatient_info(ctx: Context, call: Call) -> Reply:
     info: wire.OutpatientVisit = call.input.mdtrtinfo
     description = Description(med_type=info.med_type, begntime=info.begntime, dise_codg=info.dise_codg,
-                              dise_name=info.dise_name, diagnoses=_diagnoses(call), info=info.model_dump(mode="json"))
+                              dise_name=info.dise_name, diagnoses=_diagnoses(ctx, call), info=ctx.kept(info))
 
     def work(session: Session) -> dict[str, Any]:
         visits.describe_outpatient(visits.visit_of(session, call.code, info.mdtrt_id, info.psn_no, lock=True),
@@ -58,20 +66,22 @@ def admit(ctx: Context, call: Call) -> Reply:
     info: wire.Admission = call.input.mdtrtinfo
     registration = Registration(
         psn_no=info.psn_no, insutype=info.insutype, kind=INPATIENT, med_type=info.med_type, ipt_otp_no=info.ipt_no,
-        begntime=info.begntime, info=info.model_dump(mode="json"), diagnoses=_diagnoses(call),
+        begntime=info.begntime, info=ctx.kept(info), diagnoses=_diagnoses(ctx, call),
         dise_codg=info.dise_codg or info.dscg_maindiag_code, dise_name=info.dise_name or info.dscg_maindiag_name,
         diag_code=info.dscg_maindiag_code, oprn_code=info.oprn_oprt_code)
 
     def work(session: Session) -> dict[str, Any]:
-        return {"result": {"mdtrt_id": visits.register(session, call.code, registration).mdtrt_id}}
+        visit = visits.register(session, call.code, registration)
+        _opened_with(ctx, session, call, info, visit.mdtrt_id)
+        return {"result": {"mdtrt_id": visit.mdtrt_id}}
     return ctx.write(call, work, lambda out: out["result"]["mdtrt_id"])
 
 
 def discharge(ctx: Context, call: Call) -> Reply:
     info: wire.Discharge = call.input.dscginfo
     discharge_info = DischargeInfo(endtime=info.endtime, dise_codg=info.dise_codg, dise_name=info.dise_name,
-                                   oprn_code=info.oprn_oprt_code, diagnoses=_diagnoses(call),
-                                   info=info.model_dump(mode="json"))
+                                   oprn_code=info.oprn_oprt_code, diagnoses=_diagnoses(ctx, call),
+                                   info=ctx.kept(info))
 
     def work(session: Session) -> dict[str, Any]:
         visits.discharge(session, visits.visit_of(session, call.code, info.mdtrt_id, info.psn_no, lock=True),

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongchou.api import answers, messages, wire
+from tongchou.api import answers, identity, messages, wire
 from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
-from tongchou.codes import Insutype, MdtrtCertType
+from tongchou.codes import Insutype
 from tongchou.money import fen_to_str
 from tongchou.settlement.service import SettleOutcome
 from tongchou.settlement.request import SettleRequest
@@ -99,8 +99,9 @@ def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any)
     data = call.input.data
     if data.insutype != visit.insutype:
         raise InvalidRequest("insutype", f"险种类型与登记时（{visit.insutype}）不一致。")
-    person = session.get(m.Person, visit.psn_no)
-    if not _certificate_of(ctx, data.mdtrt_cert_type, data.mdtrt_cert_no, person):
+    cert = identity.Certificate(data.mdtrt_cert_type, data.mdtrt_cert_no)
+    if not identity.certificate_matches(session, ctx.cipher, visit.psn_no, cert, code=call.code,
+                                        mdtrt_id=visit.mdtrt_id):
         raise InvalidRequest("mdtrt_cert_no", "就诊凭证不属于本次就诊的参保人。", "certificate_of_other_person")
     insured = _regions(session, visit.county)
     if call.envelope.insuplc_admdvs and call.envelope.insuplc_admdvs not in insured:
@@ -114,17 +115,6 @@ def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any)
     med_type = getattr(data, "med_type", None)
     if med_type is not None and visit.med_type and med_type != visit.med_type:
         raise InvalidRequest("med_type", f"医疗类别与就诊信息上传（2203）时的{visit.med_type}不一致。")
-
-
-def _certificate_of(ctx: Context, cert_type: str, cert_no: str, person: m.Person) -> bool:
-    """Whether the visit credential names the person: 01 the electronic credential (the person number), 02 the
-    ID card and 03 the social security card (the ID number on it)."""
-    if cert_type == MdtrtCertType.E_CERTIFICATE:
-        return cert_no == person.psn_no
-    if cert_type in (MdtrtCertType.ID_CARD, MdtrtCertType.SOCIAL_SECURITY_CARD):
-        return person.id_number_hash is not None and \
-            ctx.cipher.lookup_hash(cert_no, "person.id_number") == person.id_number_hash
-    raise InvalidRequest("mdtrt_cert_type", "就诊凭证类型应为01（电子凭证）、02（身份证）或03（社保卡）。")
 
 
 def _regions(session: Session, county: str) -> tuple[str, ...]:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import copy
 
+import segno
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 
 from tongchou.masking import mask_id_number, mask_phone, scrub
 from tongchou.access.sessions import Current
+from tongchou.api import identity
 from tongchou.audit import trail
 from tongchou.codes import Insutype, MedType
 from tongchou.money import to_fen
@@ -124,7 +127,23 @@ def person_page(request: Request, psn_no: str, current: Current = Depends(requir
                   phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,
                   today=console.today(), state_rows=_state_rows(file.year_states, state_names(console.registry)),
                   may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
-                  unmask_reasons=UNMASK_REASONS)
+                  unmask_reasons=UNMASK_REASONS, may_ecert=current.principal.can("person.ecert"))
+
+
+@router.post("/persons/{psn_no}/ecert")
+async def show_ecert(request: Request, psn_no: str, current: Current = Depends(require("person.ecert"))):
+    """出示电子凭证: a new e-certificate token of the person as a QR code (presentable for 5 minutes, then bound
+    to the visit it opens); its issue is recorded in the audit trail (never the token)."""
+    await checked_form(request, current)
+    person = _person_or_404(request, current, psn_no, identity.ECERT_ISSUE)
+    console = console_of(request)
+    token = store_for(request, current).transaction(
+        lambda s: identity.issue_ecert_audited(s, console.cipher, psn_no, actor_of(request, current)))
+    qr = segno.make(token, error="m").svg_inline(scale=5, title="医保电子凭证")
+    response = render(request, current, "ecert.html", person=person, token=token, qr=Markup(qr),
+                      minutes=identity.ECERT_MINUTES)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 UNMASK_REASONS = {
