@@ -97,6 +97,55 @@ class Person(Base):
     assistance: Mapped[list[Any]] = mapped_column(JSON, default=list)
     employer: Mapped[Optional[str]] = mapped_column(ForeignKey("employer.code"))
     contribution_years: Mapped[int] = mapped_column(Integer, default=0)
+    address_enc: Mapped[Optional[str]] = mapped_column(Text)  # encrypted like the phone
+    death_date: Mapped[Optional[dt.date]] = mapped_column(Date)  # the last day covered
+
+
+class PersonChange(Base):
+    """A change of a person's name, phone or address (APPEND-ONLY but for re-sealing the encrypted values on a
+    key rotation): the old and new values encrypted, and masked for the history page."""
+
+    __tablename__ = "person_change"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    old_enc: Mapped[Optional[str]] = mapped_column(Text)
+    new_enc: Mapped[Optional[str]] = mapped_column(Text)
+    old_masked: Mapped[str] = mapped_column(String(200))
+    new_masked: Mapped[str] = mapped_column(String(200))
+    changed_on: Mapped[dt.date] = mapped_column(Date)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    county: Mapped[str] = mapped_column(County)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Household(Base):
+    """户: a resident household under its head; `closed_on` when the last member left."""
+
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    household_no: Mapped[str] = mapped_column(String(32), unique=True)
+    head: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"))
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+
+class HouseholdMember(Base):
+    """A person's membership of a household with the relation to the head; `left_on` closes it (history kept).
+    A person has at most one open membership."""
+
+    __tablename__ = "household_member"
+    __table_args__ = (CheckConstraint("relation IN ('head', 'spouse', 'child', 'parent', 'other')", name="relation"),
+                      Index("ix_household_member_person", "psn_no", "left_on"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    relation: Mapped[str] = mapped_column(String(10))
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    county: Mapped[str] = mapped_column(County)
 
 
 class FamilyRelation(Base):
