@@ -39,6 +39,7 @@ COMMANDS: dict[str, Lazy] = {
     "load": Lazy("导入数据（统筹区、区县、机构、目录、参保人），先升级数据库", REGION, "member"),
     "db": Lazy("数据库：创建或升级", STORE, "member"),
     "catalogue": Lazy("医保目录", REGION, "member"),
+    "person": Lazy("参保人与家庭户：登记、查询、变更、家庭户、死亡、新生儿、批量登记", "tongchou.persons.cli:app"),
     "ledger": Lazy("基金账务", "tongchou.ledger.cli:app"),
     "export": Lazy("导出", STORE, "member"),
     "report": Lazy("基金报表", "tongchou.funds.cli:report_app"),

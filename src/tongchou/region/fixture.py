@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,11 +24,14 @@ from tongchou.codes import Insutype
 from tongchou.ledger.book import record_many
 from tongchou.ledger.postings import opening_balance_entry
 from tongchou.money import yaml_fen
+from tongchou.persons.rules import id_number_warning
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
 from tongchou.store.uow import Store
 
 FAR_PAST = dt.date(1900, 1, 1)
+WARNINGS_SHOWN = 10
+log = logging.getLogger(__name__)
 
 
 class FixtureError(ValueError):
@@ -271,7 +275,28 @@ def load_fixture(store: Store, fixture: Fixture, base_dir: Path | None = None,
         table_persons = read_persons_parquet((base_dir or Path(".")) / fixture.persons_parquet)
         _check_counties(fixture, table_persons)
         fixture = fixture.model_copy(update={"persons": [*fixture.persons, *table_persons]})
+    warn_id_numbers(fixture.persons)
     return store.transaction(lambda session: _write(session, fixture, catalogue, cipher))
+
+
+def id_number_warnings(persons: list[PersonIn]) -> list[str]:
+    """The persons whose ID number registration would refuse (GB 11643 check character, birth date): loading
+    only warns, since fixtures carry made-up numbers."""
+    found = []
+    for index, person in enumerate(persons):
+        why = id_number_warning(person.id_number)
+        if why:
+            found.append(f"persons.{index}.id_number（{person.psn_no}）：{why}")
+    return found
+
+
+def warn_id_numbers(persons: list[PersonIn]) -> list[str]:
+    found = id_number_warnings(persons)
+    for text in found[:WARNINGS_SHOWN]:
+        log.warning("%s", text)
+    if len(found) > WARNINGS_SHOWN:
+        log.warning("另有%d名参保人的公民身份号码未通过校验（仅警告，照常导入）。", len(found) - WARNINGS_SHOWN)
+    return found
 
 
 def import_catalogue(store: Store, items: list[CatalogueIn]) -> int:

@@ -2,8 +2,8 @@
 
     adjudicate(context, request) -> Adjudication     # or raises InvalidRequest / Refused naming the field
 
-The order: the dates (the end not before the beginning), the institution's agreement in force, a policy in
-force, eligibility and waiting periods, family mutual use of an account, the catalogue in force on the end
+The order: the dates (the end not before the beginning), a claim ending after the person's death, the
+institution's agreement in force, a policy in force, eligibility and waiting periods, family mutual use of an account, the catalogue in force on the end
 date (→ items), benefits suspended by supervision, the split, a missing filing (settled without the fund),
 the engine. Every path that settles — the live service (API, console, command line) and bulk history —
 loads a `SettlementContext` from the store and calls this; none repeats a step of it.
@@ -39,6 +39,7 @@ class Insured:
     assistance: frozenset[str] = frozenset()
     contribution_years: int = 0
     sex: str | None = None
+    death_date: dt.date | None = None  # the last day covered
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class Adjudication:
 
 def adjudicate(ctx: SettlementContext, req: SettleRequest) -> Adjudication:
     check_dates(req)
+    check_alive(ctx.person, req.enddate)
     check_agreement(ctx.institution, req.enddate)
     resolved = policy_of(ctx, req)
     eligibility = benefits_on(periods_of(ctx.enrolments), req.insutype, req.enddate)
@@ -166,6 +168,13 @@ def adjudicate(ctx: SettlementContext, req: SettleRequest) -> Adjudication:
 def check_dates(req: SettleRequest) -> None:
     if req.enddate < req.begndate:
         raise InvalidRequest("enddate", "出院（结束）日期早于入院（开始）日期。")
+
+
+def check_alive(person: Insured, day: dt.date) -> None:
+    """Cover ends the day after the death: a claim ending after the date of death is refused."""
+    if person.death_date is not None and day > person.death_date:
+        raise Refused("enddate", f"参保人已于{date_text(person.death_date)}死亡，医保待遇自次日终止；"
+                                 f"结束日期{date_text(day)}晚于死亡日期，不予结算。", "deceased")
 
 
 def check_agreement(institution: Institution, day: dt.date) -> None:

@@ -131,7 +131,7 @@ def context_of(rows: Rows, policy: Resolved | NoPolicyInForce, state: YearState,
     return SettlementContext(
         setl_id=setl_id,
         person=Insured(p.psn_no, p.psn_type, p.birth_date, p.county, frozenset(p.assistance or ()),
-                       p.contribution_years or 0, p.sex),
+                       p.contribution_years or 0, p.sex, p.death_date),
         institution=Institution(i.code, i.name, i.hosp_lv, i.admin_tier, i.agreement_status, i.agreement_from,
                                 i.agreement_to),
         pool=rows.pool,

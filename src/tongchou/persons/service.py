@@ -1,0 +1,406 @@
+"""Persons and households against the store (the imperative shell over `persons.rules`).
+
+Each public method is one transaction. A batch import is the exception by design: each row runs in its own
+savepoint, so a good row is applied whole, a bad row not at all, and its errors are returned per column.
+Personal data (ID number, phone, address, and the values of a change) is encrypted as the fixture loader
+does; a person is found by the keyed look-up hash of the ID number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tongchou.enrolment.rules import date_text
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
+from tongchou.persons import rules
+from tongchou.persons.rules import Cover, PersonRuleError, Registration
+from tongchou.store import models as m
+from tongchou.store.crypto import DataCipher, cipher_from_environment
+from tongchou.store.uow import Store
+
+ID_COLUMN, PHONE_COLUMN, ADDRESS_COLUMN, CHANGE_COLUMN = (
+    "person.id_number", "person.phone", "person.address", "person_change.value")
+NEWBORN_PSN_TYPE = "1401"  # 学生儿童
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    field: str
+    old: str  # masked
+    new: str  # masked
+    changed_on: dt.date
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class MemberView:
+    psn_no: str
+    name: str
+    relation: str
+    joined_on: dt.date
+    left_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    psn_no: str
+    name: str
+    id_number: str  # masked
+    sex: str | None
+    birth_date: dt.date | None
+    phone: str  # masked
+    address: str  # masked
+    county: str
+    psn_type: str
+    death_date: dt.date | None
+    household_no: str | None
+    household: tuple[MemberView, ...]
+    changes: tuple[ChangeView, ...]
+
+
+@dataclass
+class ImportReport:
+    registered: list[tuple[int, str]] = field(default_factory=list)  # (line, psn_no)
+    refused: list[tuple[int, dict[str, str], list[tuple[str, str]]]] = field(default_factory=list)  # (line, row, errors)
+
+
+def _invalid(exc: PersonRuleError) -> InvalidRequest:
+    return InvalidRequest(exc.field, str(exc), "rule")
+
+
+def _person(session: Session, psn_no: str, field_name: str = "psn_no") -> m.Person:
+    person = session.get(m.Person, psn_no)
+    if person is None:
+        raise NotFound(field_name, f"参保人{psn_no}不存在。")
+    return person
+
+
+def _pool_counties(session: Session) -> list[str]:
+    return list(session.scalars(select(m.CountyRow.admdvs)))
+
+
+def _covers(session: Session, psn_no: str) -> list[Cover]:
+    return [Cover(e.id, e.insutype, e.start, e.end) for e in session.scalars(
+        select(m.Enrolment).where(m.Enrolment.psn_no == psn_no).order_by(m.Enrolment.start))]
+
+
+def _membership(session: Session, psn_no: str) -> m.HouseholdMember | None:
+    return session.scalars(select(m.HouseholdMember).where(
+        m.HouseholdMember.psn_no == psn_no, m.HouseholdMember.left_on.is_(None))).first()
+
+
+def _new_household(session: Session, head: m.Person, on: dt.date, by: str) -> m.Household:
+    """A household numbered H + the head's person number (and the date, should the head have had one before)."""
+    number = f"H{head.psn_no}"
+    if session.scalars(select(m.Household.id).where(m.Household.household_no == number)).first():
+        number = f"H{head.psn_no}-{on:%Y%m%d}"
+    household = m.Household(household_no=number, head=head.psn_no, county=head.county, created_on=on)
+    session.add(household)
+    session.flush()
+    session.add(m.HouseholdMember(household_id=household.id, psn_no=head.psn_no, relation="head", joined_on=on,
+                                  recorded_by=by, county=head.county))
+    return household
+
+
+class PersonService:
+    def __init__(self, store: Store, cipher: DataCipher | None = None,
+                 today: Callable[[], dt.date] = dt.date.today):
+        self.store = store
+        self.cipher = cipher or cipher_from_environment()
+        self.today = today
+
+    # -------------------------------------------------- registration
+
+    def register(self, row: Mapping[str, str | None]) -> str:
+        """Register a person from a form (id_number, name, phone, address, county, psn_type); the person number."""
+        return self.store.transaction(lambda s: self._register(s, row))
+
+    def _register(self, session: Session, row: Mapping[str, str | None]) -> str:
+        registration, errors = rules.check_registration(row, _pool_counties(session), self.today())
+        if errors:
+            column, message = errors[0]
+            raise InvalidRequest(column, message, "rule")
+        return self._insert(session, registration)
+
+    def _insert(self, session: Session, reg: Registration) -> str:
+        digest = self.cipher.lookup_hash(reg.id_number, ID_COLUMN)
+        other = session.scalars(select(m.Person.psn_no).where(m.Person.id_number_hash == digest)).first()
+        if other is not None:
+            raise Conflict("id_number", f"该公民身份号码已登记为参保人{other}，一人只能登记一次。", "already_registered")
+        psn_no = self._next_psn_no(session, reg.county)
+        session.add(m.Person(
+            psn_no=psn_no, name=reg.name, id_number_enc=self.cipher.encrypt(reg.id_number, ID_COLUMN),
+            id_number_hash=digest, phone_enc=self.cipher.encrypt(reg.phone, PHONE_COLUMN),
+            phone_hash=self.cipher.lookup_hash(reg.phone, PHONE_COLUMN),
+            address_enc=self.cipher.encrypt(reg.address, ADDRESS_COLUMN), sex=reg.sex, birth_date=reg.birth_date,
+            county=reg.county, psn_type=reg.psn_type, assistance=[], contribution_years=0))
+        session.flush()
+        return psn_no
+
+    def _next_psn_no(self, session: Session, county: str) -> str:
+        numbers = session.scalars(select(m.Person.psn_no).where(m.Person.psn_no.like(f"{county}%")))
+        sequences = [rules.sequence_of(number, county) for number in numbers]
+        try:
+            return rules.psn_no_for(county, max((s for s in sequences if s is not None), default=0) + 1)
+        except PersonRuleError as exc:
+            raise _invalid(exc) from None
+
+    # -------------------------------------------------- the person and the changes
+
+    def show(self, psn_no: str) -> PersonView:
+        def read(session: Session) -> PersonView:
+            p = _person(session, psn_no)
+            membership = _membership(session, psn_no)
+            household, members = None, ()
+            if membership is not None:
+                household = session.get(m.Household, membership.household_id)
+                members = tuple(
+                    MemberView(row.psn_no, name, row.relation, row.joined_on, row.left_on)
+                    for row, name in session.execute(
+                        select(m.HouseholdMember, m.Person.name).join(m.Person, m.Person.psn_no == m.HouseholdMember.psn_no)
+                        .where(m.HouseholdMember.household_id == membership.household_id)
+                        .order_by(m.HouseholdMember.joined_on, m.HouseholdMember.id)))
+            changes = tuple(ChangeView(c.field, c.old_masked, c.new_masked, c.changed_on, c.changed_by)
+                            for c in session.scalars(select(m.PersonChange).where(m.PersonChange.psn_no == psn_no)
+                                                     .order_by(m.PersonChange.id)))
+            return PersonView(
+                p.psn_no, p.name, rules.masked("id_number", self.cipher.decrypt(p.id_number_enc, ID_COLUMN)),
+                p.sex, p.birth_date, rules.masked("phone", self.cipher.decrypt(p.phone_enc, PHONE_COLUMN)),
+                rules.masked("address", self.cipher.decrypt(p.address_enc, ADDRESS_COLUMN)), p.county, p.psn_type,
+                p.death_date, household.household_no if household else None, members, changes)
+        return self.store.read(read)
+
+    def change(self, psn_no: str, field_name: str, value: str, on: dt.date, by: str) -> None:
+        """Change the name, phone or address; the old and new values go to the change history."""
+        try:
+            new = rules.check_change(field_name, value)
+        except PersonRuleError as exc:
+            raise _invalid(exc) from None
+
+        def work(session: Session) -> None:
+            p = _person(session, psn_no)
+            old = self._current(p, field_name)
+            if old == new:
+                raise InvalidRequest("value", f"新的{rules.CHANGEABLE[field_name]}与原值相同。")
+            self._set(p, field_name, new)
+            session.add(m.PersonChange(
+                psn_no=psn_no, field=field_name, old_enc=self.cipher.encrypt(old, CHANGE_COLUMN),
+                new_enc=self.cipher.encrypt(new, CHANGE_COLUMN), old_masked=rules.masked(field_name, old),
+                new_masked=rules.masked(field_name, new), changed_on=on, changed_by=by, county=p.county))
+        self.store.transaction(work)
+
+    def _current(self, p: m.Person, field_name: str) -> str | None:
+        if field_name == "name":
+            return p.name
+        if field_name == "phone":
+            return self.cipher.decrypt(p.phone_enc, PHONE_COLUMN)
+        return self.cipher.decrypt(p.address_enc, ADDRESS_COLUMN)
+
+    def _set(self, p: m.Person, field_name: str, value: str) -> None:
+        if field_name == "name":
+            p.name = value
+        elif field_name == "phone":
+            p.phone_enc = self.cipher.encrypt(value, PHONE_COLUMN)
+            p.phone_hash = self.cipher.lookup_hash(value, PHONE_COLUMN)
+        else:
+            p.address_enc = self.cipher.encrypt(value, ADDRESS_COLUMN)
+
+    # -------------------------------------------------- households
+
+    def create_household(self, head: str, on: dt.date, by: str) -> str:
+        """A household under its head (a resident in no other household); its number."""
+        def work(session: Session) -> str:
+            return _new_household(session, self._resident_without_household(session, head, "head"), on, by).household_no
+        return self.store.transaction(work)
+
+    def add_member(self, household_no: str, psn_no: str, relation: str, on: dt.date, by: str) -> None:
+        try:
+            code = rules.relation_code(relation)
+        except PersonRuleError as exc:
+            raise _invalid(exc) from None
+        self.store.transaction(lambda s: self._add_member(s, household_no, psn_no, code, on, by))
+
+    def _add_member(self, session: Session, household_no: str, psn_no: str, relation: str, on: dt.date,
+                    by: str) -> None:
+        household = self._open_household(session, household_no)
+        p = self._resident_without_household(session, psn_no, "psn_no")
+        session.add(m.HouseholdMember(household_id=household.id, psn_no=psn_no, relation=relation, joined_on=on,
+                                      recorded_by=by, county=p.county))
+        session.flush()
+
+    def remove_member(self, household_no: str, psn_no: str, on: dt.date, by: str) -> None:
+        """A member leaves (the membership is closed, not deleted); the head leaves last, closing the household."""
+        def work(session: Session) -> None:
+            household = self._open_household(session, household_no)
+            membership = _membership(session, psn_no)
+            if membership is None or membership.household_id != household.id:
+                raise NotFound("psn_no", f"参保人{psn_no}不是家庭户{household_no}的成员。")
+            if on < membership.joined_on:
+                raise InvalidRequest("on", f"迁出日期早于入户日期{date_text(membership.joined_on)}。")
+            others = [row for row in session.scalars(select(m.HouseholdMember).where(
+                m.HouseholdMember.household_id == household.id, m.HouseholdMember.left_on.is_(None)))
+                if row.psn_no != psn_no]
+            if membership.relation == "head" and others:
+                raise Refused("psn_no", f"户主须在其他{len(others)}名成员迁出后才能迁出。", "head_with_members")
+            membership.left_on = on
+            if not others:
+                household.closed_on = on
+        self.store.transaction(work)
+
+    def _open_household(self, session: Session, household_no: str) -> m.Household:
+        household = session.scalars(select(m.Household).where(m.Household.household_no == household_no)).first()
+        if household is None:
+            raise NotFound("household_no", f"家庭户{household_no}不存在。")
+        if household.closed_on is not None:
+            raise Refused("household_no", f"家庭户{household_no}已于{date_text(household.closed_on)}注销。", "closed")
+        return household
+
+    def _resident_without_household(self, session: Session, psn_no: str, field_name: str) -> m.Person:
+        p = _person(session, psn_no, field_name)
+        try:
+            rules.check_resident(p.psn_type, field_name)
+        except PersonRuleError as exc:
+            raise _invalid(exc) from None
+        current = _membership(session, psn_no)
+        if current is not None:
+            other = session.get(m.Household, current.household_id)
+            raise Conflict(field_name, f"参保人{psn_no}已是家庭户{other.household_no}的成员，一人只能属于一个家庭户。",
+                           "in_household")
+        return p
+
+    # -------------------------------------------------- death
+
+    def record_death(self, psn_no: str, death_date: dt.date, by: str) -> list[int]:
+        """Record the death; the person's enrolments end on the date of death (cover ends the day after).
+        The enrolments cut, by id."""
+        def work(session: Session) -> list[int]:
+            p = _person(session, psn_no)
+            if p.death_date is not None:
+                raise Conflict("death_date", f"参保人{psn_no}的死亡已于登记为{date_text(p.death_date)}。",
+                               "already_recorded")
+            try:
+                rules.check_death_date(death_date, p.birth_date, self.today())
+            except PersonRuleError as exc:
+                raise _invalid(exc) from None
+            p.death_date = death_date
+            cut = rules.ends_after_death(_covers(session, psn_no), death_date)
+            for enrolment_id, end in cut.items():
+                enrolment = session.get(m.Enrolment, enrolment_id)
+                enrolment.end = end
+                enrolment.note = ((enrolment.note or "") + f"参保人{date_text(death_date)}死亡，次日起终止（{by}登记）。")
+            membership = _membership(session, psn_no)
+            if membership is not None and membership.relation != "head":
+                membership.left_on = death_date
+            return sorted(cut)
+        return self.store.transaction(work)
+
+    # -------------------------------------------------- newborns
+
+    def register_newborn(self, parent: str, name: str, birth_date: dt.date, sex: str, by: str,
+                         id_number: str | None = None) -> str:
+        """A newborn of an insured parent: registered in the parent's county as 学生儿童, recorded as the parent's
+        child, and entered in the parent's household (one is created under the parent when there is none)."""
+        def work(session: Session) -> str:
+            mother_or_father = _person(session, parent, "parent")
+            try:
+                rules.check_newborn_birth(birth_date, self.today())
+                rules.check_parent_covered(_covers(session, parent), birth_date, parent)
+                name_ok = rules.check_name(name)
+                if sex not in ("1", "2"):
+                    raise PersonRuleError("sex", "性别须为1（男）或2（女）。")
+                facts = rules.id_number_facts(id_number) if id_number else None
+                if facts and (facts.birth_date != birth_date or facts.sex != sex):
+                    raise PersonRuleError("id_number", "公民身份号码中的出生日期或性别与登记的不一致。")
+            except PersonRuleError as exc:
+                raise _invalid(exc) from None
+            psn_no = self._insert_newborn(session, mother_or_father, name_ok, birth_date, sex, facts)
+            self._newborn_household(session, mother_or_father, psn_no, birth_date, by)
+            return psn_no
+        return self.store.transaction(work)
+
+    def _insert_newborn(self, session: Session, parent: m.Person, name: str, birth_date: dt.date, sex: str,
+                        facts: rules.IdFacts | None) -> str:
+        if facts is not None:
+            reg = Registration(facts.number, name, sex, birth_date, None, None, parent.county, NEWBORN_PSN_TYPE)
+            psn_no = self._insert(session, reg)
+        else:
+            psn_no = self._next_psn_no(session, parent.county)
+            session.add(m.Person(psn_no=psn_no, name=name, sex=sex, birth_date=birth_date, county=parent.county,
+                                 psn_type=NEWBORN_PSN_TYPE, assistance=[], contribution_years=0,
+                                 address_enc=parent.address_enc))
+            session.flush()
+        for a, b, relation in ((parent.psn_no, psn_no, "child"), (psn_no, parent.psn_no, "parent")):
+            session.add(m.FamilyRelation(psn_no=a, relative=b, relation=relation, county=parent.county))
+        return psn_no
+
+    def _newborn_household(self, session: Session, parent: m.Person, psn_no: str, on: dt.date, by: str) -> None:
+        membership = _membership(session, parent.psn_no)
+        if membership is None:
+            household_id, relation = _new_household(session, parent, on, by).id, "child"
+        else:
+            household_id, relation = membership.household_id, rules.newborn_relation(membership.relation)
+        session.add(m.HouseholdMember(household_id=household_id, psn_no=psn_no, relation=relation, joined_on=on,
+                                      recorded_by=by, county=parent.county))
+
+    # -------------------------------------------------- batch
+
+    def import_rows(self, rows: Iterable[Mapping[str, str | None]], first_line: int = 2) -> ImportReport:
+        """Register every good row (each whole, in its own savepoint); return the bad ones with their errors."""
+        report = ImportReport()
+        batch = [dict(row) for row in rows]
+
+        def work(session: Session) -> None:
+            counties = _pool_counties(session)
+            for line, row in enumerate(batch, start=first_line):
+                registration, errors = rules.check_registration(row, counties, self.today())
+                if registration is None:
+                    report.refused.append((line, row, errors))
+                    continue
+                try:
+                    with session.begin_nested():
+                        report.registered.append((line, self._insert(session, registration)))
+                except ServiceError as exc:
+                    report.refused.append((line, row, [(exc.field or "row", exc.message)]))
+                except IntegrityError:
+                    report.refused.append((line, row, [("id_number", "该公民身份号码已登记。")]))
+        self.store.transaction(work)
+        return report
+
+
+# ---------------------------------------------------------------- CSV files
+
+ERROR_COLUMN = "错误"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A registration batch: a header row naming the columns (rules.REGISTRATION_COLUMNS, by code or by their
+    Chinese labels), one person a row; UTF-8 with or without a byte-order mark."""
+    by_label = {label: code for code, label in rules.COLUMN_LABELS.items()}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = [(name or "").strip() for name in (reader.fieldnames or [])]
+        missing = [c for c in rules.REGISTRATION_COLUMNS
+                   if c not in header and rules.COLUMN_LABELS[c] not in header and c not in ("phone", "address")]
+        if missing:
+            raise InvalidRequest(missing[0], f"批量文件缺少“{rules.COLUMN_LABELS[missing[0]]}”（{missing[0]}）列。")
+        return [{by_label.get(k.strip(), k.strip()): (v or "").strip() for k, v in row.items() if k}
+                for row in reader]
+
+
+def write_errors(path: Path, report: ImportReport) -> None:
+    """The refused rows as they came, with a column saying what is wrong with each, by column."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["行号", *rules.REGISTRATION_COLUMNS, ERROR_COLUMN])
+        for line, row, errors in report.refused:
+            text = "；".join(f"{rules.COLUMN_LABELS.get(column, column)}（{column}）：{message}"
+                            for column, message in errors)
+            writer.writerow([line, *(row.get(c, "") for c in rules.REGISTRATION_COLUMNS), text])
