@@ -144,6 +144,7 @@ def refusal_claims(requests) -> tuple[list, dict[str, str]]:
     base = next(r for r in requests if r.insutype == "390")
     waiting = next(r for r in requests if r.insutype == "390" and r.psn_no != base.psn_no)
     suspended = next(r for r in requests if r.psn_no not in {base.psn_no, waiting.psn_no})
+    deceased = next(r for r in requests if r.psn_no not in {base.psn_no, waiting.psn_no, suspended.psn_no})
 
     def claim(key: str, source=base, **changes):
         return replace(source, key=key, setl_id=key, mdtrt_id=key, **changes)
@@ -162,15 +163,16 @@ def refusal_claims(requests) -> tuple[list, dict[str, str]]:
         "R-PERSON": (claim("R-PERSON", psn_no="NOBODY"), "unknown_person"),
         "R-INSTITUTION": (claim("R-INSTITUTION", fixmedins_code="NOWHERE"), "unknown_institution"),
         "R-SUSPENDED": (claim("R-SUSPENDED", source=suspended), "benefits_suspended"),
+        "R-DECEASED": (claim("R-DECEASED", source=deceased), "deceased"),
     }
     # settled, not refused: a chronic-disease visit without its filing is paid by no fund (eligible = False)
     filing = claim("F-NO-FILING", med_type="14", dise_code="高血压")
     return [c for c, _ in claims.values()] + [filing], {key: code for key, (_, code) in claims.items()}
 
 
-def prepare(store: Store, waiting_psn: str, suspended_psn: str) -> None:
+def prepare(store: Store, waiting_psn: str, suspended_psn: str, deceased: tuple[str, dt.date]) -> None:
     """The same facts in both stores: an institution whose agreement ended, a person still in the waiting
-    period, a person whose benefits were suspended."""
+    period, a person whose benefits were suspended, a person who died the day before a claim ended."""
     def work(session):
         county = session.execute(select(m.CountyRow.admdvs)).scalars().first()
         session.add(m.Institution(code=EXITED, name="已退出协议医院", hosp_lv=2, admin_tier="county", county=county,
@@ -179,6 +181,8 @@ def prepare(store: Store, waiting_psn: str, suspended_psn: str) -> None:
             enrolment.benefit_start = dt.date(2099, 1, 1)
         session.add(sv.BenefitSuspensionRow(psn_no=suspended_psn, kind="suspend", valid_from=dt.date(2000, 1, 1),
                                             valid_to=dt.date(2099, 12, 31), reason="欺诈骗保"))
+        psn_no, claim_end = deceased
+        session.get(m.Person, psn_no).death_date = claim_end - dt.timedelta(days=1)
     store.transaction(work)
 
 
@@ -188,11 +192,12 @@ def test_history_and_the_service_refuse_the_same_claims_for_the_same_reasons(reg
     crafted, expected = refusal_claims(visits)
     waiting = next(c for c in crafted if c.key == "R-WAITING").psn_no
     suspended = next(c for c in crafted if c.key == "R-SUSPENDED").psn_no
+    deceased = next(c for c in crafted if c.key == "R-DECEASED")
     requests = visits[:150] + crafted
     live, bulk = copy_of(loaded_template, tmp_path, "live.db"), copy_of(loaded_template, tmp_path, "bulk.db")
     hook = SuspensionsOnly(load_rules())
     for store in (live, bulk):
-        prepare(store, waiting, suspended)
+        prepare(store, waiting, suspended, (deceased.psn_no, deceased.enddate))
 
     service = SettlementService(live, registry, supervision=hook)
     live_refused = {}
