@@ -93,22 +93,21 @@ def check_phone(text: str, field: str = "phone") -> str:
     return phone
 
 
+def _text(value: str, field: str, label: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise PersonRuleError(field, f"{label}不能为空。")
+    if len(text) > limit:
+        raise PersonRuleError(field, f"{label}不能超过{limit}个字。")
+    return text
+
+
 def check_name(text: str, field: str = "name") -> str:
-    name = (text or "").strip()
-    if not name:
-        raise PersonRuleError(field, "姓名不能为空。")
-    if len(name) > 50:
-        raise PersonRuleError(field, "姓名不能超过50个字。")
-    return name
+    return _text(text, field, "姓名", 50)
 
 
 def check_address(text: str, field: str = "address") -> str:
-    address = (text or "").strip()
-    if not address:
-        raise PersonRuleError(field, "地址不能为空。")
-    if len(address) > 200:
-        raise PersonRuleError(field, "地址不能超过200个字。")
-    return address
+    return _text(text, field, "地址", 200)
 
 
 def check_county(county: str, pool_counties: Iterable[str], field: str = "county") -> str:
