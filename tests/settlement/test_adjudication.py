@@ -55,6 +55,15 @@ def test_dates_are_checked_first_then_the_agreement(context):
     assert refusal(exited, request()) == ("fixmedins_code", "agreement")
 
 
+def test_a_claim_ending_after_the_death_is_refused_after_the_dates_and_before_the_agreement(context):
+    dead = replace(context, person=replace(context.person, death_date=D(2018, 5, 9)),
+                   institution=replace(context.institution, agreement_status="exited"))
+    assert refusal(dead, request(begndate=D(2018, 5, 11))) == ("enddate", "invalid_field")
+    assert refusal(dead, request()) == ("enddate", "deceased")  # ends 2018-05-10, the day after the death
+    alive_that_day = replace(context, person=replace(context.person, death_date=D(2018, 5, 10)))
+    assert adjudicate(alive_that_day, request()).eligible  # the date of death is the last day covered
+
+
 def test_no_policy_then_eligibility(context):
     assert refusal(replace(context, policy=NoPolicyInForce("none")), request()) == ("enddate", "no_policy")
     assert refusal(replace(context, enrolments=()), request()) == ("psn_no", "not_eligible")
