@@ -152,6 +152,15 @@ def test_a_newborn_of_an_insured_parent_joins_the_parents_household(store, perso
     assert {("GX0001", baby, "child"), (baby, "GX0001", "parent")} <= relations
 
 
+def test_an_employees_newborn_is_registered_outside_any_household(store):
+    employee = store.read(lambda s: s.execute(
+        select(m.Enrolment.psn_no, m.Enrolment.start).join(m.Person, m.Person.psn_no == m.Enrolment.psn_no)
+        .where(m.Person.psn_type == "1101", m.Enrolment.insutype == "310")).first())
+    later = PersonService(store, TEST_CIPHER, today=lambda: employee.start)
+    baby = later.register_newborn(employee.psn_no, "李小宝", employee.start, "1", "王科员")
+    assert later.show(baby).household_no is None and later.show(employee.psn_no).household_no is None
+
+
 def test_a_newborn_whose_parent_was_not_covered_is_refused(store, persons):
     with pytest.raises(InvalidRequest) as caught:
         persons.register_newborn("GX0001", "张小宝", D(2017, 6, 1), "1", "王科员")  # GX0001 insured from 2018

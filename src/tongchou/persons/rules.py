@@ -232,9 +232,14 @@ def relation_code(text: str, field: str = "relation") -> str:
     return code
 
 
+def is_resident(psn_type: str) -> bool:
+    """Not an employee or retiree (人员类别 11xx, 12xx)."""
+    return not psn_type.startswith(("11", "12"))
+
+
 def check_resident(psn_type: str, field: str = "psn_no") -> None:
     """Households are kept for residents: an employee's type is refused."""
-    if psn_type.startswith(("11", "12")):
+    if not is_resident(psn_type):
         raise PersonRuleError(field, f"家庭户只登记城乡居民，该人员类别为{PsnType.label_of(psn_type)}。")
 
 

@@ -307,7 +307,8 @@ class PersonService:
     def register_newborn(self, parent: str, name: str, birth_date: dt.date, sex: str, by: str,
                          id_number: str | None = None) -> str:
         """A newborn of an insured parent: registered in the parent's county as 学生儿童, recorded as the parent's
-        child, and entered in the parent's household (one is created under the parent when there is none)."""
+        child, and entered in the parent's household (one is created under a resident parent when there is none;
+        an employee's newborn without a household stays out of one until a resident household takes it)."""
         def work(session: Session) -> str:
             mother_or_father = _person(session, parent, "parent")
             try:
@@ -343,6 +344,8 @@ class PersonService:
 
     def _newborn_household(self, session: Session, parent: m.Person, psn_no: str, on: dt.date, by: str) -> None:
         membership = _membership(session, parent.psn_no)
+        if membership is None and not rules.is_resident(parent.psn_type):
+            return
         if membership is None:
             household_id, relation = _new_household(session, parent, on, by).id, "child"
         else:
