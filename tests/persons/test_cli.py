@@ -115,3 +115,14 @@ def test_import_refuses_a_file_without_a_required_column(db, tmp_path):
     source.write_text("id_number,name\n" + A + ",孙八\n", encoding="utf-8")
     result = run("import", str(source), "--db", db)
     assert result.exit_code == 2 and "county" in result.output and "区县" in result.output
+
+
+def test_import_refuses_excel_and_other_encodings_in_chinese(db, tmp_path):
+    excel = tmp_path / "batch.xlsx"
+    excel.write_bytes(b"PK\x03\x04")
+    result = run("import", str(excel), "--db", db)
+    assert result.exit_code == 2 and "file" in result.output and "CSV" in result.output
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("公民身份号码,姓名,区县,人员类别\n".encode("gbk"))
+    result = run("import", str(gbk), "--db", db)
+    assert result.exit_code == 2 and "UTF-8" in result.output

@@ -386,6 +386,15 @@ ERROR_COLUMN = "错误"
 def read_csv(path: Path) -> list[dict[str, str]]:
     """A registration batch: a header row naming the columns (rules.REGISTRATION_COLUMNS, by code or by their
     Chinese labels), one person a row; UTF-8 with or without a byte-order mark."""
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        raise InvalidRequest("file", "暂不支持 Excel 文件（未安装 openpyxl），请另存为 CSV（UTF-8）后导入。")
+    try:
+        return _read_rows(path)
+    except UnicodeDecodeError:
+        raise InvalidRequest("file", "批量文件须为 UTF-8 编码的 CSV。") from None
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
     by_label = {label: code for code, label in rules.COLUMN_LABELS.items()}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
