@@ -9,7 +9,7 @@ stderr naming the option or field, with exit status 2, and nothing is written.
     tongchou funds check FILE…                      validate rule files of policies/funds/
     tongchou funds handover RULE --fund F --county C --legacy-balance YUAN [--arrear CREDITOR=YUAN …] [--db URL]
     tongchou funds remit RULE --on DATE (--revenue FUND:COUNTY=YUAN … | --db URL)
-    tongchou funds balances --db URL --on 2018-06-30 [--county 371525] [--format json|md]
+    tongchou funds balances --db URL --on 2018-06-30 [--county 371525] [--format json|md|html]
     tongchou funds budget import budget.csv --db URL [--by 张三]
     tongchou funds budget set --db URL --year 2018 --fund resident_pooled --county 371525 --revenue 1200000 --expenditure 1140000
     tongchou funds budget show --db URL --year 2018 [--fund resident_pooled --month 6]
