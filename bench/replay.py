@@ -27,7 +27,7 @@ from tongchou.batch.replay import Replayer, connect, open_claims, validate
 from tongchou.batch.synthetic import Spec, write
 from tongchou.policy.registry import Registry, default_policy_dir, load_policy_file, policy_files
 from tongchou.settlement.engine import settle
-from tongchou.settlement.model import YearState
+from tongchou.accumulators import YearState
 
 POLICY = "guanxian-2018-resident"
 

@@ -45,7 +45,7 @@ from tongchou.client import HsaClient
 from tongchou.ledger.verify import verify
 from tongchou.policy.registry import default_policy_dir
 from tongchou.store.crypto import DataCipher
-from tongchou.store.fixture import load_fixture, parse_fixture
+from tongchou.region.fixture import load_fixture, parse_fixture
 from tongchou.store.testing import create_pg_database, drop_pg_database, pg_server_url
 from tongchou.store.uow import Store
 
@@ -54,8 +54,14 @@ INSTITUTIONS = [(f"H3715250000{i}", f"bench-secret-{i}") for i in range(1, 5)]
 DAY = "2018-06-15"
 
 
+def id_number(psn_no: str) -> str:
+    """The synthetic ID number of a bench person: 2201/2401 need a certificate of the person (docs/api.md)."""
+    return f"371525{int(psn_no[1:]):011d}X"
+
+
 def region(persons: int) -> str:
-    rows = "\n".join(f"  - {{psn_no: B{i:05d}, name: 参保人{i}, county: '371525', psn_type: '1501', "
+    rows = "\n".join(f"  - {{psn_no: B{i:05d}, id_number: '{id_number(f'B{i:05d}')}', name: 参保人{i}, "
+                     "county: '371525', psn_type: '1501', "
                      f"enrolments: [{{insutype: '390', from: '2018-01-01', to: '2018-12-31'}}]}}" for i in range(persons))
     institutions = "\n".join(f"  - {{code: {code}, name: 医院{i}, hosp_lv: 2, admin_tier: county, county: '371525', "
                              f"secret: {secret}}}" for i, (code, secret) in enumerate(INSTITUTIONS))
@@ -94,15 +100,15 @@ def _check(answer: dict) -> dict:
 
 def outpatient(hsa: HsaClient, psn_no: str) -> float:
     out = _check(hsa.call("2201", {"data": {
-        "psn_no": psn_no, "insutype": "390", "begntime": f"{DAY} 09:00:00", "mdtrt_cert_type": "01",
-        "mdtrt_cert_no": psn_no, "ipt_otp_no": "OP", "atddr_no": "DR1", "dr_name": "医生", "dept_code": "D1",
+        "psn_no": psn_no, "insutype": "390", "begntime": f"{DAY} 09:00:00", "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": id_number(psn_no), "ipt_otp_no": "OP", "atddr_no": "DR1", "dr_name": "医生", "dept_code": "D1",
         "dept_name": "内科", "caty": "A03"}}))
     mdtrt_id = out["data"]["mdtrt_id"]
     _check(hsa.call("2204", {"feedetail": [_fee("1", mdtrt_id, psn_no, "T000002", "80.00", "B1"),
                                            _fee("2", mdtrt_id, psn_no, "T000001", "20.00", "B1")]}))
     started = time.perf_counter()
     _check(hsa.call("2207", {"data": {
-        "psn_no": psn_no, "mdtrt_cert_type": "01", "mdtrt_cert_no": psn_no, "med_type": "11",
+        "psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": id_number(psn_no), "med_type": "11",
         "medfee_sumamt": "100.00", "psn_setlway": "01", "mdtrt_id": mdtrt_id, "chrg_bchno": "B1",
         "acct_used_flag": "0", "insutype": "390"}}))
     return time.perf_counter() - started
@@ -110,8 +116,8 @@ def outpatient(hsa: HsaClient, psn_no: str) -> float:
 
 def inpatient(hsa: HsaClient, psn_no: str) -> float:
     out = _check(hsa.call("2401", {"mdtrtinfo": {
-        "psn_no": psn_no, "insutype": "390", "begntime": "2018-06-10 08:00:00", "mdtrt_cert_type": "01",
-        "mdtrt_cert_no": psn_no, "med_type": "21", "ipt_no": "IP", "atddr_no": "DR1", "chfpdr_name": "医生",
+        "psn_no": psn_no, "insutype": "390", "begntime": "2018-06-10 08:00:00", "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": id_number(psn_no), "med_type": "21", "ipt_no": "IP", "atddr_no": "DR1", "chfpdr_name": "医生",
         "adm_diag_dscr": "肺炎", "adm_dept_codg": "D2", "adm_dept_name": "呼吸科", "adm_bed": "1",
         "dscg_maindiag_code": "J18.9", "dscg_maindiag_name": "肺炎"}, "diseinfo": []}))
     mdtrt_id = out["result"]["mdtrt_id"]
@@ -119,7 +125,7 @@ def inpatient(hsa: HsaClient, psn_no: str) -> float:
                                            _fee("2", mdtrt_id, psn_no, "T000001", "500.00", None)]}))
     started = time.perf_counter()
     _check(hsa.call("2304", {"data": {
-        "psn_no": psn_no, "mdtrt_cert_type": "01", "mdtrt_cert_no": psn_no, "medfee_sumamt": "3500.00",
+        "psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": id_number(psn_no), "medfee_sumamt": "3500.00",
         "psn_setlway": "01", "mdtrt_id": mdtrt_id, "insutype": "390", "acct_used_flag": "0", "mid_setl_flag": "0",
         "dscgTime": DAY}}))
     return time.perf_counter() - started

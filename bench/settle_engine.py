@@ -14,7 +14,8 @@ from rich.console import Console
 
 from tongchou.policy.registry import Registry
 from tongchou.settlement.engine import settle
-from tongchou.settlement.model import Claim, Person, Split, YearState
+from tongchou.settlement.model import Claim, Person, Split
+from tongchou.accumulators import YearState
 
 MIX = [  # (med_type, hosp_lv, admin_tier, typical in-scope yuan), shaped like a county's year (seed 004 篇8)
     ("11", 1, "village", 80), ("11", 1, "township", 120), ("14", 2, "county", 3000),

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from tongchou.ledger.verify import verify
 from tongchou.policy.registry import Registry, default_policy_dir
-from tongchou.settlement.service import FeeLine, SettlementService, SettleRequest
+from tongchou.settlement.service import SettlementService
+from tongchou.settlement.request import FeeLine, SettleRequest
 from tongchou.store.crypto import DataCipher
-from tongchou.store.fixture import load_fixture, parse_fixture
+from tongchou.region.fixture import load_fixture, parse_fixture
 from tongchou.store.testing import create_pg_database, drop_pg_database
 from tongchou.store.uow import Store
 

@@ -27,7 +27,8 @@ class Lazy:
     kind: Literal["app", "command", "member"] = "app"
 
 
-STORE = "tongchou.store.cli:app"  # db, load, catalogue, ledger, export merge in at the top level
+STORE = "tongchou.store.cli:app"  # db and export merge in at the top level
+REGION = "tongchou.region.cli:app"  # load and catalogue
 COMMANDS: dict[str, Lazy] = {
     "settle": Lazy("按顺序结算一批就诊（JSON Lines），年度累计按人、险种、年度结转", "tongchou.settlement.cli:settle_command", "command"),
     "simulate": Lazy("政策测算：在所列各项政策下重放全部就诊", "tongchou.batch.cli:simulate_command", "command"),
@@ -35,16 +36,17 @@ COMMANDS: dict[str, Lazy] = {
     "demo": Lazy("演示：生成绍兴市合成统筹区，跑完一年的业务，然后启动控制台和机构接口", "tongchou.demo.cli:demo_command", "command"),
     "serve": Lazy("启动机构接口（POST /api/hsa/{infno}），先升级数据库", "tongchou.api.cli:serve_command", "command"),
     "policy": Lazy("政策：查看、校验、测试", "tongchou.settlement.cli:policy_app"),  # with `test`, which settles
-    "load": Lazy("导入数据（统筹区、区县、机构、目录、参保人），先升级数据库", STORE, "member"),
+    "load": Lazy("导入数据（统筹区、区县、机构、目录、参保人），先升级数据库", REGION, "member"),
     "db": Lazy("数据库：创建或升级", STORE, "member"),
-    "catalogue": Lazy("医保目录", STORE, "member"),
-    "ledger": Lazy("基金账务", STORE, "member"),
+    "catalogue": Lazy("医保目录", REGION, "member"),
+    "ledger": Lazy("基金账务", "tongchou.ledger.cli:app"),
     "export": Lazy("导出", STORE, "member"),
     "report": Lazy("基金报表", "tongchou.funds.cli:report_app"),
     "funds": Lazy("统筹基金：规则校验、存量基金移交、风险调剂金上解、预算、余额、月结、决算", "tongchou.funds.cli:funds_app"),
     "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.clearing.cli:app"),
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),
+    "ecert": Lazy("医保电子凭证：为参保人签发（5分钟内出示，绑定所开就诊）", "tongchou.api.cli:ecert_app"),
     "console": Lazy("医保局控制台（网页）：启动服务、管理用户", "tongchou.web.cli:app"),
     "audit": Lazy("审计日志：校验哈希链、查看记录、登记政策版本", "tongchou.audit.cli:app"),
     "keys": Lazy("数据密钥：生成、状态、轮换", "tongchou.access.keys_cli:app"),

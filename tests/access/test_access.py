@@ -11,16 +11,17 @@ from alembic.script import ScriptDirectory
 
 from tests.store.support import DATA, TEST_CIPHER
 from tongchou.access import passwords
-from tongchou.access.masking import mask_id_number, mask_phone
+from tongchou.masking import mask_id_number, mask_phone
 from tongchou.access.permissions import COUNTY, load_roles
 from tongchou.access.sessions import SessionService
 from tongchou.access.users import MAX_FAILURES, AccessError, SignInRefused, UserService
 from tongchou import schema
 from tongchou.store.db import alembic_config
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
-ROLE_NAMES = {"city_admin", "city_fund_officer", "county_clerk", "county_fund_officer", "auditor", "supervisor"}
+ROLE_NAMES = {"city_admin", "city_fund_officer", "county_clerk", "county_reviewer", "county_fund_officer", "auditor",
+              "supervisor"}
 WRITES = {"person.enrol", "person.file", "reimbursement.manual", "simulation.run"}
 
 
@@ -28,7 +29,8 @@ def test_roles_are_data_with_declared_permissions():
     book = load_roles()
     assert set(book.roles) == ROLE_NAMES
     assert not book.roles["auditor"].permissions & WRITES  # read-only
-    assert {r for r, role in book.roles.items() if role.scope == COUNTY} == {"county_clerk", "county_fund_officer"}
+    assert {r for r, role in book.roles.items() if role.scope == COUNTY} == {"county_clerk", "county_reviewer",
+                                                                                   "county_fund_officer"}
     assert all(p in book.permissions for role in book.roles.values() for p in role.permissions)
 
 

@@ -101,7 +101,8 @@ def test_retries_of_a_msgid_get_the_first_answer_and_move_no_money(hsa, store):
 
 def test_registration_retry_gives_the_same_visit(hsa):
     body = {"data": {"psn_no": "GX0001", "insutype": "390", "begntime": "2018-05-10 09:00:00",
-                     "mdtrt_cert_type": "01", "mdtrt_cert_no": "GX0001", "ipt_otp_no": "OP9", "atddr_no": "D",
+                     "mdtrt_cert_type": "02", "mdtrt_cert_no": "371525199001011234", "ipt_otp_no": "OP9",
+                     "atddr_no": "D",
                      "dr_name": "医生", "dept_code": "D01", "dept_name": "内科", "caty": "A03"}}
     first = hsa.call("2201", body)
     assert ok(first) == ok(hsa.call("2201", body, msgid=first["_msgid"]))
@@ -159,7 +160,9 @@ def test_inpatient_flow_with_a_refund_line_settlement_and_cancellation(hsa, stor
         inpatient_fee("I4", mdtrt_id, "T000001", "-1000.00", cnt="-1", init_feedetl_sn="I2")]}))["result"]
     assert refund[0]["preselfpay_amt"] == Decimal("-100.00")
     ok(hsa.call("2302", {"data": {"feedetl_sn": "I3", "mdtrt_id": mdtrt_id, "psn_no": "GX0001"}}))
-    refused(hsa.call("2304", inpatient_settle_input(mdtrt_id, "14000.00")), "出院")
+    # a trial during the stay, as of its date, changes nothing (issue 17: 2303 at any time)
+    trial = ok(hsa.call("2303", inpatient_settle_input(mdtrt_id, "14000.00"), inf_time="2018-05-05 12:00:00"))
+    assert trial["setlinfo"]["medfee_sumamt"] == Decimal("14000.00") and settlement_count(store) == 0
     discharge(hsa, mdtrt_id)
     pre = ok(hsa.call("2303", inpatient_settle_input(mdtrt_id, "14000.00")))["setlinfo"]
     assert pre["medfee_sumamt"] == Decimal("14000.00") and pre["preselfpay_amt"] == Decimal("200.00")

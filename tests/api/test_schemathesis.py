@@ -24,10 +24,11 @@ from starlette.testclient import TestClient
 from tests.api.conftest import HOSPITAL, SECRET
 from tests.store.support import DATA, TEST_CIPHER
 from tongchou.api import wire
+from tongchou.api.registry import INPUTS
 from tongchou.api.app import ApiConfig, create_app
 from tongchou.api.openapi import build_openapi
 from tongchou.api.signing import sign_headers
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 
@@ -133,4 +134,4 @@ def _schema_invalid(case, body: object) -> bool:
     return body is not None and isinstance(body, (dict, list, str, int, float, bool)) and not validator.is_valid(body)
 
 
-NATIONAL_FIELDS = {name for model in wire.INPUTS.values() for node in _nodes(model) for name in node.model_fields}
+NATIONAL_FIELDS = {name for model in INPUTS.values() for node in _nodes(model) for name in node.model_fields}

@@ -158,7 +158,7 @@ def test_rotation_keeps_the_old_secret_during_the_grace_period(store, http, hsa)
     rotated = HsaClient("http://testserver", HOSPITAL, new, http=http)
     assert ok(rotated.call("9001", SIGN_IN))
     later = Credentials(store, TEST_CIPHER, now=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2))
-    assert later.secrets_for(HOSPITAL) == [new]
+    assert [secret.value for secret in later.secrets_for(HOSPITAL)] == [new]
     listed = {row.code: row for row in credentials.list()}
     assert listed[HOSPITAL].has_secret and listed[HOSPITAL].in_grace == 1
 

@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from tongchou.api.signing import SignatureError, read_headers, sign_headers, verify
+from tongchou.api.signing import Secret, SignatureError, read_headers, sign_headers, verify
 
 BODY = b'{"infno":"9001"}'
 
@@ -45,3 +45,34 @@ def test_a_changed_body_is_refused():
     headers = sign_headers("H1", "s", BODY, now=1000)
     with pytest.raises(SignatureError):
         verify(read_headers(headers), ["s"], BODY + b" ", now=1000)
+
+
+def test_the_gateway_recipe_is_sha256_of_timestamp_secret_nonce_timestamp_in_either_case():
+    headers = sign_headers("H1", "s3cret", BODY, now=1_700_000_000, nonce="abc123", recipe="gateway")
+    expected = hashlib.sha256(b"1700000000" + b"s3cret" + b"abc123" + b"1700000000").hexdigest()
+    assert headers["x-tif-signature"] == expected
+    gateway = [Secret("s3cret", "gateway")]
+    verify(read_headers(headers), gateway, BODY, now=1_700_000_100)
+    verify(read_headers({**headers, "x-tif-signature": expected.upper()}), gateway, BODY, now=1_700_000_100)
+    verify(read_headers(headers), gateway, b"any other body", now=1_700_000_100)  # the recipe leaves the body out
+    with pytest.raises(SignatureError, match="300-second"):
+        verify(read_headers(headers), gateway, BODY, now=1_700_000_301)
+    long_nonce = sign_headers("H1", "s3cret", BODY, now=1_700_000_000, nonce="n" * 16, recipe="gateway")
+    with pytest.raises(SignatureError, match="bad signature"):  # a gateway signature is no hmac signature
+        verify(read_headers(long_nonce), [Secret("s3cret", "hmac")], BODY, now=1_700_000_000)
+
+
+@pytest.mark.parametrize("nonce, accepted", [("a" * 5, False), ("a" * 6, True), ("a" * 64, True), ("a" * 65, False)])
+def test_gateway_nonces_are_6_to_64_characters(nonce, accepted):
+    headers = sign_headers("H1", "s", BODY, now=1000, nonce=nonce, recipe="gateway")
+    if accepted:
+        verify(read_headers(headers), [Secret("s", "gateway")], BODY, now=1000)
+    else:
+        with pytest.raises(SignatureError, match="x-tif-nonce"):
+            verify(read_headers(headers), [Secret("s", "gateway")], BODY, now=1000)
+
+
+def test_hmac_nonces_stay_16_to_64_characters():
+    headers = sign_headers("H1", "s", BODY, now=1000, nonce="a" * 15)
+    with pytest.raises(SignatureError, match="x-tif-nonce must be 16 to 64"):
+        verify(read_headers(headers), [Secret("s", "hmac")], BODY, now=1000)

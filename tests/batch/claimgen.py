@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import Registry
 from tongchou.settlement.engine import settle
-from tongchou.settlement.model import Claim, Person, Split, YearState
+from tongchou.settlement.model import Claim, Person, Split
+from tongchou.accumulators import YearState
 
 MED_TYPES = ("11", "13", "14", "19", "21", "21", "22", "23", "41")
 TIERS = ("village", "township", "county", "city", "province", "outside")

@@ -12,7 +12,7 @@ from tests.store.support import DATA, TEST_CIPHER, fee, request, seed_registry
 from tongchou.cli import app
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.settlement.service import SettlementService
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 

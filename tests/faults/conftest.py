@@ -14,7 +14,7 @@ from tests.faults.load import DATA_KEY, Server, region_fixture
 from tongchou.policy.registry import default_policy_dir
 from tongchou.store.crypto import DataCipher
 from tongchou.store.db import upgrade
-from tongchou.store.fixture import load_fixture, parse_fixture
+from tongchou.region.fixture import load_fixture, parse_fixture
 from tongchou.store.uow import Store
 
 pytestmark = pytest.mark.postgres

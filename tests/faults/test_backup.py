@@ -15,7 +15,7 @@ from tests.faults.checks import assert_verified
 from tests.store.support import DATA, TEST_CIPHER, request, seed_registry
 from tongchou.settlement.service import SettlementService
 from tongchou.store.db import upgrade
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -14,7 +14,7 @@ from tongchou.funds import documents as views
 from tongchou.ledger.verify import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 

@@ -33,7 +33,7 @@ from tongchou.ledger.postings import resident_contribution_entry
 from tongchou.ledger.verify import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 H1, H2 = "H37152500001", "H37152500002"  # county hospital (level 2, DIP), township clinic (level 1)

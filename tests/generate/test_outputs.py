@@ -94,7 +94,7 @@ def test_fixture_has_the_contract_keys_and_validates_against_the_store_schema(re
             "filings"} <= set(person)
     assert {"insutype", "from", "to", "tier"} <= set(person["enrolments"][0])
     assert any(p["filings"] and {"kind", "dise_code", "from", "to"} <= set(p["filings"][0]) for p in raw["persons"])
-    store_fixture = pytest.importorskip("tongchou.store.fixture")
+    store_fixture = pytest.importorskip("tongchou.region.fixture")
     parsed = store_fixture.Fixture.model_validate(raw)
     assert len(parsed.persons) == len(raw["persons"])
 

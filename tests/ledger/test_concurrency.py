@@ -14,7 +14,7 @@ from tongchou.ledger.verify import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.errors import Conflict
-from tongchou.store.fixture import load_fixture, parse_fixture
+from tongchou.region.fixture import load_fixture, parse_fixture
 from tongchou.store.uow import Store
 
 pytestmark = pytest.mark.postgres

@@ -20,7 +20,7 @@ from tongchou.ledger.verify import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.errors import Conflict, Refused
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 

@@ -14,7 +14,7 @@ from tests.web.region import PASSWORD, TODAY
 from tongchou.access.users import UserService
 from tongchou.audit.trail import ensure_head
 from tongchou.settlement.service import SettlementService
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 from tongchou.web.app import create_app
 

@@ -16,11 +16,11 @@ from tests.store.support import DATA, TEST_CIPHER
 from tests.web.conftest import client_for, csrf_of, sign_in
 from tests.web.region import ID_NUMBERS, USERS
 from tongchou.access.keys import key_census, rotate
-from tongchou.access.masking import ScrubbingFilter, scrub
+from tongchou.masking import ScrubbingFilter, scrub
 from tongchou.cli import app as cli
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, DataKeyError, cipher_from_environment
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 NEW_MASTER = b"N" * 32

@@ -73,7 +73,7 @@ def test_a_county_clerk_cannot_change_another_countys_person(scope_region):
                       ).status_code == 404
     form = {"csrf_token": token, "psn_no": "GX0001", "insutype": "390", "fixmedins_code": "H37152500001",
             "med_type": "11", "begndate": "2018-12-01", "enddate": "2018-12-01", "reason": "system",
-            "item_code_0": "T000002", "item_amount_0": "100.00"}
+            "receipt_no": "PJ-SCOPE-1", "item_code_0": "T000002", "item_amount_0": "100.00"}
     response = clerk.post("/reimbursements", data=form)
     assert response.status_code == 422 and "不在您的管辖范围内" in response.text
     counts = owner.read(lambda s: (s.query(m.Enrolment).filter_by(psn_no="GX0001").count(),
@@ -99,7 +99,7 @@ def test_the_own_countys_clerk_works_under_the_scope(scope_region):
     assert response.status_code == 303
     form = {"csrf_token": token, "psn_no": "GX0001", "insutype": "390", "fixmedins_code": "H37152500001",
             "med_type": "11", "begndate": "2018-12-01", "enddate": "2018-12-01", "reason": "system",
-            "item_code_0": "T000002", "item_amount_0": "100.00"}
+            "receipt_no": "PJ-SCOPE-2", "item_code_0": "T000002", "item_amount_0": "100.00"}
     response = clerk.post("/reimbursements", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert clerk.get(response.headers["location"]).status_code == 200

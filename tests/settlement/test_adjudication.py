@@ -13,7 +13,7 @@ from tongchou.settlement.adjudication import (
     CatalogueEntry, Enrolled, Insured, Institution, MutualAid, NoPolicyInForce, SettlementContext, Suspension,
     adjudicate, suspension_on,
 )
-from tongchou.settlement.model import YearState
+from tongchou.accumulators import YearState
 from tongchou.settlement.request import FeeLine, SettleRequest
 
 D = dt.date

@@ -4,7 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tongchou.settlement.engine import cancel, settle
-from tongchou.settlement.model import AMOUNT_FIELDS, FUND_FIELDS, YearState
+from tongchou.settlement.model import AMOUNT_FIELDS, FUND_FIELDS
+from tongchou.accumulators import YearState
 
 from tests.settlement.strategies import claim_sequences, policies
 

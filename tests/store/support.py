@@ -19,9 +19,10 @@ import pytest
 
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.policy.registry import Registry, default_policy_dir
-from tongchou.settlement.service import FeeLine, SettlementService, SettleRequest
+from tongchou.settlement.service import SettlementService
+from tongchou.settlement.request import FeeLine, SettleRequest
 from tongchou.store.crypto import DataCipher
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import (
     create_pg_database, create_sqlite_database, drop_pg_database, empty_pg_database, pg_reachable,
 )

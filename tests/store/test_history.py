@@ -26,7 +26,7 @@ from tongchou.supervision import models as sv
 from tongchou.supervision.hook import SupervisionHook
 from tongchou.supervision.rules import load_rules
 from tongchou.store.testing import create_sqlite_database
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 SKIP = {"id", "created_at", "visit_id", "entry_id"}

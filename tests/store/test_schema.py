@@ -13,7 +13,7 @@ from tongchou import schema
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, DataKeyError, cipher_from_environment
 from tongchou.store.db import alembic_config, make_engine
-from tongchou.store.fixture import FixtureError, load_file, parse_fixture
+from tongchou.region.fixture import FixtureError, load_file, parse_fixture
 from tongchou.store.uow import Store
 
 

@@ -12,7 +12,7 @@ from tongchou.access.users import UserService
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.policy.registry import Registry, default_policy_dir
 from tongchou.settlement.service import SettlementService
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.testing import create_sqlite_database
 from tongchou.store.uow import Store
 
@@ -26,6 +26,8 @@ USERS = {  # username: (role, county)
     "fund": ("city_fund_officer", None),
     "clerk_a": ("county_clerk", COUNTY_A),
     "clerk_b": ("county_clerk", COUNTY_B),
+    "reviewer_a": ("county_reviewer", COUNTY_A),
+    "reviewer_b": ("county_reviewer", COUNTY_B),
     "county_fund": ("county_fund_officer", COUNTY_A),
     "auditor": ("auditor", None),
     "supervisor": ("supervisor", None),

@@ -169,7 +169,7 @@ def test_forms_say_what_is_wrong_in_chinese(admin):
     unknown = admin.post("/reimbursements", data={"csrf_token": token, "psn_no": "GX0001", "insutype": "390",
                                                   "fixmedins_code": "H37152500001", "med_type": "21",
                                                   "begndate": "2018-08-01", "enddate": "2018-08-01", "reason": "other",
-                                                  "item_code_0": "NOPE", "item_amount_0": "10"})
+                                                  "receipt_no": "PJ-002", "item_code_0": "NOPE", "item_amount_0": "10"})
     assert unknown.status_code == 422 and "不在医保目录内" in unknown.text
 
 

@@ -6,7 +6,8 @@
   its CSRF token, idle and absolute expiry and revocation.
 - `console_manual_claim` — 零星报销 entered at the counter: the settlement it produced (settled by the
   engine through the settlement service), the channel (`manual`), the reason direct settlement
-  failed, the receipt number and who entered it.
+  failed, the receipt number and who entered it; `receipt_key` (unique: a receipt is paid once) and
+  the reviewer of an amount above the review threshold (双人复核, migration 0011).
 Times are stored in UTC.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongchou.store.models import Base, Code, County, Id, _created
@@ -49,6 +50,7 @@ class ConsoleSession(Base):
 
 class ManualClaim(Base):
     __tablename__ = "console_manual_claim"
+    __table_args__ = (Index("uq_console_manual_claim_receipt_key", "receipt_key", unique=True),)
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     setl_id: Mapped[str] = mapped_column(ForeignKey("settlement.setl_id"), unique=True)
     psn_no: Mapped[str] = mapped_column(Code, index=True)
@@ -56,5 +58,7 @@ class ManualClaim(Base):
     channel: Mapped[str] = mapped_column(String(10), default="manual")
     reason: Mapped[str] = mapped_column(Text)
     receipt_no: Mapped[Optional[str]] = mapped_column(String(64))
+    receipt_key: Mapped[Optional[str]] = mapped_column(String(120))  # unique index (migration 0011)
     entered_by: Mapped[str] = mapped_column(String(64))
+    reviewed_by: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = _created()

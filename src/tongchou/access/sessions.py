@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tongchou.access.clock import Clock, as_utc, utc_now
+from tongchou.clock import Clock, as_utc, utc_now
 from tongchou.access.models import ConsoleSession, ConsoleUser
 from tongchou.access.permissions import Principal, RoleBook, load_roles
 from tongchou.access.users import principal_of

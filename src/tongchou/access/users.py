@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongchou.access import passwords
-from tongchou.access.clock import Clock, as_utc, utc_now
+from tongchou.clock import Clock, as_utc, utc_now
 from tongchou.access.models import ConsoleUser
 from tongchou.access.permissions import COUNTY, Principal, RoleBook, load_roles
 from tongchou.store import models as m

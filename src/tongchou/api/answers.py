@@ -130,6 +130,12 @@ def setldetail(insutype: str, amounts: Mapping[str, int], explanation: Iterable[
     return [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows.values()]
 
 
+def negated(detail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cancellation's fund breakdown: every amount of the settlement's with the opposite sign."""
+    return [{**row, **{name: -row[name] for name in ("inscp_scp_amt", "crt_payb_lmt_amt", "fund_payamt")}}
+            for row in detail]
+
+
 def _steps_of(name: str, steps: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     wanted = EXPLANATION_STEPS.get(name)
     if wanted:

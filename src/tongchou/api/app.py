@@ -16,7 +16,6 @@ schemas in the OpenAPI document come from `api.wire` per infno.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -30,21 +29,23 @@ from pydantic import ValidationError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tongchou.access.masking import install_log_scrubbing
+from tongchou.masking import install_log_scrubbing
 from tongchou.api import messages, wire
-from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local
+from tongchou.api.registry import TRANSACTIONS
+from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local, parse_json
 from tongchou.api.jsonout import dumps
+from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.api.openapi import install_openapi
 from tongchou.api.security import Credentials, NonceBook, RateLimiter
 from tongchou.api.signing import WINDOW_SECONDS, SignatureError, SignedRequest, read_headers
-from tongchou.api.transactions import Call, Reply, Transactions
-from tongchou.api.visits import Forbidden
+from tongchou.api.tx_base import Call, Context, Reply
 from tongchou.policy.registry import Registry
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
 from tongchou.store.crypto import DataCipher
 from tongchou.errors import ServiceError
 from tongchou.store.uow import Store, TooBusy
+from tongchou.visits.rules import LINE_TOLERANCE, Forbidden
 
 log = logging.getLogger("tongchou.api")
 install_log_scrubbing("tongchou.api")  # no ID number in a log line, whatever an error carries
@@ -70,6 +71,8 @@ class ApiConfig:
     cache_interval: float = 1.0
     threads: int = 8  # requests handled at once per worker: one pooled connection each
     screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
+    line_tolerance: Decimal = LINE_TOLERANCE  # yuan a fee line's total may differ from half-up(cnt × pric)
+    lookup_quota: int = DEFAULT_LOOKUP_QUOTA  # 1101 look-ups a day per institution without its own quota
 
 
 class Gate:
@@ -101,8 +104,11 @@ class Gate:
 
 
 def _signature_reason(reason: str) -> str:
+    if reason.startswith("x-tif-nonce must be"):
+        low, high = reason.split()[3], reason.split()[5]
+        return f"x-tif-nonce 长度应为{low}至{high}个字符"
     for english, chinese in (("missing header", "缺少签名请求头"), ("outside the 300-second", "时间戳超出300秒有效期"),
-                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"), ("x-tif-nonce must", "x-tif-nonce 长度应为16至64个字符"),
+                             ("Unix seconds", "x-tif-timestamp 应为Unix秒"),
                              ("bad signature", "签名不正确或机构未获授权")):
         if english in reason:
             return chinese + (f"（{reason.split()[-1]}）" if english == "missing header" else "")
@@ -110,37 +116,44 @@ def _signature_reason(reason: str) -> str:
 
 
 def _parse_envelope(body: bytes, path_infno: str | None) -> tuple[wire.Envelope, Any, str]:
-    try:
-        raw = json.loads(body.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError("请求不是有效的 JSON（UTF-8）。", "(body)") from None
+    """The envelope and the infno's input, validated (declared fields by their models, then every value by
+    `wire.check_values`); any problem is an ApiError naming the field, never the value."""
+    raw = parse_json(body)
     if not isinstance(raw, dict):
         raise ApiError("请求应为 JSON 对象。", "(body)")
-    try:
-        envelope = wire.Envelope.model_validate(raw)
-    except ValidationError as exc:
-        problem = first_problem(exc, "")
-        raise ApiError(problem.message, problem.path) from None
+    envelope = _validated(wire.Envelope, {k: v for k, v in raw.items() if k != "input"}, "")
     infno = envelope.infno
     if path_infno is not None and path_infno != infno:
         raise ApiError(f"报文中的交易编号{infno}与地址中的{path_infno}不一致。", "infno")
-    model = wire.INPUTS.get(infno)
-    if model is None:
-        raise ApiError(f"不支持的交易编号{infno}。", "infno")
+    entry = TRANSACTIONS.get(infno)
+    if entry is None:
+        raise ApiError(f"不支持的交易编号{infno}。", "infno")  # a transaction code, not personal data
+    if raw.get("input") is not None and not isinstance(raw["input"], dict):
+        raise ApiError("应为对象", "input")
+    parsed = _validated(entry.input, raw.get("input") or {}, "input")
     try:
-        parsed = model.model_validate(raw.get("input") or {})
-    except ValidationError as exc:
-        problem = first_problem(exc, "input")
-        raise ApiError(problem.message, problem.path) from None
+        wire.check_values({k: v for k, v in raw.items() if k in wire.Envelope.model_fields})  # others: unused
+    except wire.ValueProblem as problem:
+        raise ApiError(str(problem), problem.path) from None
     return envelope, parsed, canonical_hash(raw.get("input"))
+
+
+def _validated(model: Any, raw: Any, prefix: str) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problem = first_problem(exc, prefix)
+        raise ApiError(problem.message, problem.path) from None
+    except (ValueError, TypeError, ArithmeticError, RecursionError):  # a value no validator foresaw
+        raise ApiError("取值无效", prefix or "(body)") from None
 
 
 class HsaApi:
     """What the routes call: gate, parse, replay or handle, answer."""
 
-    def __init__(self, gate: Gate, transactions: Transactions, store: Store, config: ApiConfig):
+    def __init__(self, gate: Gate, context: Context, store: Store, config: ApiConfig):
         self.gate = gate
-        self.transactions = transactions
+        self.context = context
         self.store = store
         self.config = config
         self._threads: anyio.CapacityLimiter | None = None
@@ -162,7 +175,7 @@ class HsaApi:
             if envelope.fixmedins_code != signed.institution:
                 raise ApiError("定点医药机构编号与签名机构（x-tif-paasid）不一致，不能代其他机构办理。",
                                "fixmedins_code", 403)
-            stored = messages.stored_of(self.gate.admit(signed, envelope.msgid), self.transactions.cipher)
+            stored = messages.stored_of(self.gate.admit(signed, envelope.msgid), self.context.cipher)
             call = Call(signed.institution, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
             reply = self._run(call, stored)
             return 200, answer(division=division, received=received, output=reply.output, warn=reply.warn)
@@ -174,9 +187,9 @@ class HsaApi:
             if stored is not None:
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
             try:
-                return self.transactions.handle(call)
+                return TRANSACTIONS[call.infno].handler(self.context, call)
             except messages.Raced:
-                stored = messages.lookup(self.store, self.transactions.cipher, call.code, call.msgid)
+                stored = messages.lookup(self.store, self.context.cipher, call.code, call.msgid)
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
         except Forbidden as exc:
             raise ApiError("该就诊或结算不属于本机构，不能办理。", exc.field, 403) from None
@@ -211,7 +224,8 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
     service = settlements or SettlementService(store, registry, supervision=_supervision(config),
                                                references=ReferenceCache(generations))
-    api = HsaApi(gate, Transactions(store, service, cipher, config.division), store, config)
+    api = HsaApi(gate, Context(store, service, cipher, config.division, config.line_tolerance,
+                               lookup_quota=config.lookup_quota), store, config)
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
@@ -311,7 +325,8 @@ The national institution interface (定点医药机构接口) of the pool: one J
 `POST /api/hsa/{infno}` (or `POST /api/hsa` with `infno` in the body). Every business answer is
 HTTP 200 with `infcode` 0 or -1 (`err_msg` names the field or rule). Requests are signed
 (`x-tif-paasid`, `x-tif-timestamp`, `x-tif-nonce`, `x-tif-signature` = lowercase hex
-HMAC-SHA256(secret, timestamp + nonce + sha256hex(body))); unsigned, badly signed, expired or
+HMAC-SHA256(secret, timestamp + nonce + sha256hex(body)); or, for an institution the bureau set to the
+national gateway's recipe, SHA-256 hex of timestamp + secret + nonce + timestamp); unsigned, badly signed, expired or
 replayed requests get 401, an institution acting for another 403, a body over 1 MiB 413, too many
 requests 429 — each with the envelope and infcode -1. See docs/api.md.
 """

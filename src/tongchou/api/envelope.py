@@ -69,6 +69,23 @@ def answer(*, division: str, received: dt.datetime, output: Any = None, error: A
     return body
 
 
+# ---------------------------------------------------------------- the body as JSON
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"not JSON: {name}")
+
+
+def parse_json(body: bytes) -> Any:
+    """The request body: UTF-8 JSON, numbers as Decimal, no NaN/Infinity; a body nested beyond what the
+    parser can follow is refused like any other malformed body (never an internal error)."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError("请求不是有效的 JSON（UTF-8）。", "(body)") from None
+    except RecursionError:
+        raise ApiError("请求的嵌套层数过多。", "(body)") from None
+
+
 # ---------------------------------------------------------------- canonical input
 
 def _normalise(value: Any) -> Any:

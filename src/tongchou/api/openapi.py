@@ -15,6 +15,7 @@ from pydantic import Field, create_model
 from pydantic.json_schema import models_json_schema
 
 from tongchou.api import wire
+from tongchou.api.registry import INPUTS
 from tongchou.api.signing import HEADERS
 
 TITLES = {
@@ -30,13 +31,20 @@ TITLES = {
     "2601": "冲正交易 reversal", "3201": "对总账 totals reconciliation", "3202": "对明细账 detail reconciliation",
     "9101": "文件上传 file upload", "9102": "文件下载 file download", "5203": "结算信息查询 settlement query",
     "5204": "费用明细查询 fee detail query", "5206": "人员累计信息查询 accumulation query",
+    "1301": "西药中成药目录下载 western and Chinese patent drug catalogue download",
+    "1302": "中药饮片目录下载 herbal pieces catalogue download",
+    "1305": "医疗服务项目目录下载 medical service item catalogue download",
+    "1306": "医用耗材目录下载 consumables catalogue download",
+    "3301": "目录对照上传 item mapping upload", "3302": "目录对照撤销 item mapping cancellation",
+    "4101": "医疗保障基金结算清单信息上传 settlement list upload",
+    "4101A": "医疗保障基金结算清单信息上传（简版） settlement list upload (short form)",
 }
 
 
 def request_models() -> dict[str, type]:
     """The request envelope of each infno: `Envelope` with `infno` fixed and `input` typed."""
     models = {}
-    for infno, input_model in wire.INPUTS.items():
+    for infno, input_model in INPUTS.items():
         models[infno] = create_model(
             f"Request{infno}", __base__=wire.Envelope,
             infno=(Literal[infno], Field(description=f"交易编号 {infno}")),  # type: ignore[valid-type]

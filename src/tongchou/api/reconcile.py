@@ -5,7 +5,8 @@ from `stmt_begndate` to `stmt_enddate` inclusive. A settlement counts while it i
 (撤销 or 冲正); with `refd_setl_flag` "1", 3201 counts the cancelled ones instead. `clr_type`
 selects settlements by clearing category (11 outpatient, 21 inpatient, 41 pharmacy).
 
-The detail file of 3202 (uploaded with 9101, base64 in `in`) is CSV — comma or tab separated,
+The detail file of 3202 (uploaded with 9101, base64 in `in`, plain or zipped — one file in the zip) is
+CSV — comma or tab separated,
 with or without a header — of `setl_id, mdtrt_id, psn_no, medfee_sumamt, fund_pay_sumamt, acct_pay,
 refd_setl_flag`, or a JSON array of objects with those keys. The result (downloaded with 9102)
 is a CSV that lists every difference: settlements whose amounts differ, settlements the
@@ -21,6 +22,7 @@ import datetime as dt
 import io
 import json
 import uuid
+import zipfile
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -120,10 +122,10 @@ def store_upload(session: Session, code: str, filename: str, content_b64: str) -
         raise InvalidRequest("fsUploadIn.in", "文件内容应为 base64 编码。") from None
     if len(content) > MAX_FILE_BYTES:
         raise InvalidRequest("fsUploadIn.in", f"文件超过 {MAX_FILE_BYTES // 1024} KiB。")
-    return _save(session, code, filename, "upload", content)
+    return save_file(session, code, filename, "upload", content)
 
 
-def _save(session: Session, code: str, filename: str, kind: str, content: bytes) -> dict[str, Any]:
+def save_file(session: Session, code: str, filename: str, kind: str, content: bytes) -> dict[str, Any]:
     row = m.ApiFile(file_qury_no=_file_no(), fixmedins_code=code, filename=filename[:200], kind=kind,
                     content=content, dld_endtime=_deadline())
     session.add(row)
@@ -148,8 +150,35 @@ def download(session: Session, code: str, file_qury_no: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- 3202
 
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_UNZIPPED_BYTES = 16 * 1024 * 1024
+
+
+def unzipped(content: bytes) -> bytes:
+    """A zipped detail file (9101 uploads are zip files in practice): its one file; else the content as is."""
+    if not content.startswith(ZIP_MAGIC):
+        return content
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            if len(members) != 1:
+                raise ValueError("zip 文件应只含一个明细文件")
+            if members[0].file_size > MAX_UNZIPPED_BYTES:
+                raise ValueError(f"解压后超过 {MAX_UNZIPPED_BYTES // 1024 // 1024} MiB")
+            with archive.open(members[0]) as member:
+                data = member.read(MAX_UNZIPPED_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+        raise ValueError("zip 文件已损坏或已加密") from None
+    if len(data) > MAX_UNZIPPED_BYTES:
+        raise ValueError(f"解压后超过 {MAX_UNZIPPED_BYTES // 1024 // 1024} MiB")
+    return data
+
+
 def parse_detail_file(content: bytes) -> list[dict[str, Any]]:
-    text = content.decode("utf-8-sig", errors="strict").strip()
+    """The rows of a detail file: CSV (comma or tab) or a JSON array, plain or as the one file of a zip."""
+    text = unzipped(content).decode("utf-8-sig", errors="strict").strip()
+    if not text:
+        return []
     if text.startswith("["):
         rows = json.loads(text)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -168,7 +197,7 @@ def details(session: Session, code: str, data: Any) -> dict[str, Any]:
     upload = _own_file(session, code, data.file_qury_no, "file_qury_no")
     try:
         sent = parse_detail_file(upload.content)
-    except (ValueError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, csv.Error, RecursionError) as exc:
         raise InvalidRequest("file_qury_no", f"对账明细文件无法读取：{exc}") from None
     centre = {r.setl_id: r for r in centre_rows(session, code, data.stmt_begndate, data.stmt_enddate,
                                                 clr_type=data.clr_type)}
@@ -177,7 +206,7 @@ def details(session: Session, code: str, data: Any) -> dict[str, Any]:
     writer = csv.writer(out)
     writer.writerow(("setl_id", "mdtrt_id", "psn_no", "stmt_rslt", "stmt_rslt_dscr"))
     writer.writerows(lines)
-    result = _save(session, code, f"stmt_result_{data.file_qury_no}.csv", "result", out.getvalue().encode("utf-8"))
+    result = save_file(session, code, f"stmt_result_{data.file_qury_no}.csv", "result", out.getvalue().encode("utf-8"))
     return result
 
 

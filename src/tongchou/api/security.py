@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.orm import Session
 
 from tongchou.api import messages
-from tongchou.api.signing import SignatureError, SignedRequest, verify
+from tongchou.api.signing import HMAC, RECIPES, Secret, SignatureError, SignedRequest, verify
 from tongchou.store import models as m
 from tongchou.store.cache import Generations
 from tongchou.store.crypto import DataCipher
@@ -44,6 +44,7 @@ class CredentialInfo:
     has_secret: bool
     in_grace: int  # rotated-out secrets still valid
     grace_until: dt.datetime | None
+    signature: str = HMAC
 
 
 def _utcnow() -> dt.datetime:
@@ -63,31 +64,39 @@ class Credentials:
         self.cipher = cipher
         self.generations = generations
         self.now = now
-        self._cache: dict[str, tuple[int, int, list[str]]] = {}
+        self._cache: dict[str, tuple[int, int, list[Secret]]] = {}
         self._lock = threading.Lock()
 
     # -------------------------------------------------- bureau side
 
-    def issue(self, code: str) -> str:
-        """A first secret for an institution that has none (use `rotate` to replace one)."""
+    def issue(self, code: str, signature: str = HMAC) -> str:
+        """A first secret for an institution that has none (use `rotate` to replace one), signing by the
+        recipe `signature` (`hmac` or `gateway`)."""
+        _check_recipe(signature)
         def work(session: Session) -> str:
             institution = self._institution(session, code)
             if institution.secret_enc:
                 raise InvalidRequest("code", f"定点医药机构{code}已有密钥，请使用 rotate 轮换。", "has_secret")
             secret = new_secret()
             institution.secret_enc = self.cipher.encrypt(secret, SECRET_COLUMN)
+            institution.signature = signature
             return secret
         return self.store.transaction(work)
 
-    def rotate(self, code: str, grace_hours: float = 24.0) -> str:
-        """A new secret; the old one stays valid for `grace_hours`."""
+    def rotate(self, code: str, grace_hours: float = 24.0, signature: str | None = None) -> str:
+        """A new secret; the old one stays valid for `grace_hours`, by the recipe it signed with. The new
+        one signs by `signature`, or by the institution's recipe so far when None."""
+        if signature is not None:
+            _check_recipe(signature)
         def work(session: Session) -> str:
             institution = self._institution(session, code)
             if institution.secret_enc:
                 session.add(m.ApiCredential(fixmedins_code=code, secret_enc=institution.secret_enc,
-                                            issued_at=None, valid_until=self.now() + dt.timedelta(hours=grace_hours)))
+                                            issued_at=None, valid_until=self.now() + dt.timedelta(hours=grace_hours),
+                                            signature=institution.signature or HMAC))
             secret = new_secret()
             institution.secret_enc = self.cipher.encrypt(secret, SECRET_COLUMN)
+            institution.signature = signature or institution.signature or HMAC
             return secret
         secret = self.store.transaction(work)
         self.forget(code)
@@ -102,7 +111,7 @@ class Credentials:
                 if until > now:
                     graces.setdefault(row.fixmedins_code, []).append(until)
             return [CredentialInfo(i.code, i.name, bool(i.secret_enc), len(graces.get(i.code, [])),
-                                   max(graces[i.code]) if i.code in graces else None)
+                                   max(graces[i.code]) if i.code in graces else None, i.signature or HMAC)
                     for i in session.execute(select(m.Institution).order_by(m.Institution.code)).scalars()]
         return self.store.read(work)
 
@@ -115,8 +124,8 @@ class Credentials:
 
     # -------------------------------------------------- service side
 
-    def secrets_for(self, code: str, *, fresh: bool = False) -> list[str]:
-        """The secrets in force for an institution (current first), cached per worker."""
+    def secrets_for(self, code: str, *, fresh: bool = False) -> list[Secret]:
+        """The secrets in force for an institution (current first) with their recipes, cached per worker."""
         key = self._generation_key()
         with self._lock:
             cached = self._cache.get(code)
@@ -132,15 +141,17 @@ class Credentials:
             return (-1, -1)
         return self.generations.current("institution"), self.generations.current("api_credential")
 
-    def _load(self, session: Session, code: str) -> list[str]:
+    def _load(self, session: Session, code: str) -> list[Secret]:
         institution = session.get(m.Institution, code)
         if institution is None:
             return []
-        found = [self.cipher.decrypt(institution.secret_enc, SECRET_COLUMN)] if institution.secret_enc else []
+        found = [Secret(self.cipher.decrypt(institution.secret_enc, SECRET_COLUMN), institution.signature or HMAC)
+                 ] if institution.secret_enc else []
         now = self.now()
-        rows = session.execute(select(m.ApiCredential.secret_enc, m.ApiCredential.valid_until).where(
-            m.ApiCredential.fixmedins_code == code)).all()
-        found += [self.cipher.decrypt(enc, SECRET_COLUMN) for enc, until in rows if _aware(until) > now]
+        rows = session.execute(select(m.ApiCredential.secret_enc, m.ApiCredential.valid_until,
+                                      m.ApiCredential.signature).where(m.ApiCredential.fixmedins_code == code)).all()
+        found += [Secret(self.cipher.decrypt(enc, SECRET_COLUMN), recipe or HMAC)
+                  for enc, until, recipe in rows if _aware(until) > now]
         return found
 
     def forget(self, code: str) -> None:
@@ -156,6 +167,11 @@ class Credentials:
             if str(first).startswith("request outside"):
                 raise
             verify(request, self.secrets_for(request.institution, fresh=True), body, now)
+
+
+def _check_recipe(signature: str) -> None:
+    if signature not in RECIPES:
+        raise InvalidRequest("signature", f"签名方式应为 {' 或 '.join(RECIPES)}。")
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -9,11 +9,12 @@ Amounts (N16,2) are parsed to integer fen; codes may arrive as numbers.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
 from tongchou.money import to_fen
 
@@ -29,34 +30,37 @@ def _text(value: object) -> object:
     return value
 
 
-_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$", re.ASCII)  # ASCII digits only: "１０.００" is refused
 MAX_FEN = 10**16  # N16,2: at most 14 digits of yuan
+MAX_DIGITS = 16  # N16,x: at most 16 digits in all
+PLACES_AMOUNT, PLACES_CNT, PLACES_PRIC = 2, 4, 6  # N16,2 amounts, N16,4 cnt, N16,6 pric
 
 
-def _number(value: object) -> Decimal:
-    """A JSON number or a plain decimal string (no exponent, no spaces inside), finite."""
+def _number(value: object, places: int) -> Decimal:
+    """A JSON number or a plain ASCII decimal string (no exponent, no spaces inside), finite, at most 16
+    digits and at most `places` decimals (the national type N16,places)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise ValueError("应为数值")
     if isinstance(value, str):
         if not _DECIMAL_TEXT.match(value.strip()):
-            raise ValueError("应为十进制数值（如 12.30）")
+            raise ValueError("应为十进制数值（如 12.30，半角数字）")
         value = value.strip()
     try:
         number = Decimal(str(value))
     except ArithmeticError:
         raise ValueError("应为数值") from None
-    if not number.is_finite() or abs(number) >= MAX_FEN:
-        raise ValueError("数值超出范围（最多16位）")
+    if not number.is_finite() or (number and number.adjusted() >= MAX_DIGITS):
+        raise ValueError(f"数值超出范围（最多{MAX_DIGITS}位）")
+    if number.as_tuple().exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(f"小数位数超过{places}位")
     return number
 
 
 def _signed_amount(value: object) -> int:
-    try:
-        return to_fen(_number(value))
-    except (ArithmeticError, ValueError) as exc:
-        if str(exc) in ("应为数值", "应为十进制数值（如 12.30）", "数值超出范围（最多16位）"):
-            raise
-        raise ValueError("应为金额（元，最多两位小数）") from None
+    number = _number(value, PLACES_AMOUNT)
+    if abs(number) * 100 >= MAX_FEN:
+        raise ValueError(f"数值超出范围（最多{MAX_DIGITS}位）")
+    return to_fen(number)
 
 
 def _amount(value: object) -> int:
@@ -66,41 +70,53 @@ def _amount(value: object) -> int:
     return fen
 
 
-_DAY = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-_DATETIME_TEXT = re.compile(f"^{_DAY}[ T]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d$")
-_DATE_TEXT = re.compile(f"^{_DAY}$")
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_DATETIME_TEXT = re.compile(f"^{_DAY}[ T]{_TIME}$", re.ASCII)
+_DATE_TEXT = re.compile(f"^{_DAY}$", re.ASCII)
+_DATE_OR_DATETIME = f"^{_DAY}([ T]{_TIME})?$"
 
 
 def _datetime(value: object) -> dt.datetime:
+    """yyyy-MM-dd HH:mm:ss, or a date alone (midnight): the national DT fields as clients fill them."""
     if isinstance(value, dt.datetime):
         return value
+    if isinstance(value, str) and _DATE_TEXT.match(value.strip()):
+        return dt.datetime.combine(_date(value), dt.time())
     if not isinstance(value, str) or not _DATETIME_TEXT.match(value.strip()):
         raise ValueError("应为日期时间 yyyy-MM-dd HH:mm:ss")
-    return dt.datetime.strptime(value.strip().replace("T", " "), "%Y-%m-%d %H:%M:%S")
+    try:
+        return dt.datetime.strptime(value.strip().replace("T", " "), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise ValueError("日期不存在") from None
 
 
 def _date(value: object) -> dt.date:
+    """yyyy-MM-dd, or a date-time whose time part is ignored: the national D fields as clients fill them."""
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, str) and _DATETIME_TEXT.match(value.strip()):
+        return _datetime(value).date()
     if not isinstance(value, str) or not _DATE_TEXT.match(value.strip()):
         raise ValueError("应为日期 yyyy-MM-dd")
-    return dt.date.fromisoformat(value.strip())
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("日期不存在") from None
 
 
 def _integer(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError("应为整数")
-    if isinstance(value, int):
+    if isinstance(value, int) and abs(value) < 10**18:
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip(), re.ASCII):
         return int(value)
-    if isinstance(value, (float, Decimal)) and value == int(value):
+    if isinstance(value, Decimal) and value.is_finite() and abs(value) < 10**18 and value == int(value):
         return int(value)
     raise ValueError("应为整数")
-
-
-def _decimal(value: object) -> Decimal:
-    return _number(value)
 
 
 def _code_schema(max_length: int, required: bool) -> dict[str, Any]:
@@ -121,28 +137,64 @@ def Creq(max_length: int) -> Any:  # noqa: N802
                      WithJsonSchema(_code_schema(max_length, True))]
 
 
-_YUAN = "yuan (元), a JSON number or a decimal string with at most two decimals"
-AMOUNT_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\d{1,14}(\.\d{1,2})?$"}],
-                 "description": _YUAN + ", not negative"}
-SIGNED_AMOUNT_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d{1,14}(\.\d{1,2})?$"}],
-                        "description": _YUAN + ", negative on a refund line"}
-NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d{1,16}(\.\d{1,6})?$"}],
-                 "description": "a JSON number or a decimal string"}
-DATETIME_SCHEMA = {"type": "string", "pattern": _DATETIME_TEXT.pattern,
-                   "description": "yyyy-MM-dd HH:mm:ss (yyyy-MM-ddTHH:mm:ss is accepted too)"}
+def _decimal_schema(integer_digits: int, places: int, signed: bool, description: str) -> dict[str, Any]:
+    sign = "-?" if signed else ""
+    number: dict[str, Any] = {"type": "number"} if signed else {"type": "number", "minimum": 0}
+    pattern = f"^{sign}[0-9]{{1,{integer_digits}}}(\\.[0-9]{{1,{places}}})?$"
+    return {"anyOf": [number, {"type": "string", "pattern": pattern}],
+            "description": description}
 
-Amount = Annotated[int, BeforeValidator(_amount), WithJsonSchema(AMOUNT_SCHEMA)]
-SignedAmount = Annotated[int, BeforeValidator(_signed_amount), WithJsonSchema(SIGNED_AMOUNT_SCHEMA)]
+
+def N(places: int) -> Any:  # noqa: N802 - N16,places
+    text = f"a JSON number or an ASCII decimal string, at most {places} decimals"
+    return Annotated[Decimal, BeforeValidator(lambda value: _number(value, places)),
+                     WithJsonSchema(_decimal_schema(MAX_DIGITS - places, places, True, text))]
+
+
+_YUAN = "yuan (元), a JSON number or an ASCII decimal string with at most two decimals"
+Amount = Annotated[int, BeforeValidator(_amount),
+                   WithJsonSchema(_decimal_schema(14, 2, False, _YUAN + ", not negative"))]
+SignedAmount = Annotated[int, BeforeValidator(_signed_amount),
+                         WithJsonSchema(_decimal_schema(14, 2, True, _YUAN + ", negative on a refund line"))]
+Cnt = N(PLACES_CNT)
+Pric = N(PLACES_PRIC)
+DATETIME_SCHEMA = {"type": "string", "pattern": _DATE_OR_DATETIME,
+                   "description": "yyyy-MM-dd HH:mm:ss (yyyy-MM-ddTHH:mm:ss, or a date alone = midnight, accepted too)"}
 DateTime = Annotated[dt.datetime, BeforeValidator(_datetime), WithJsonSchema(DATETIME_SCHEMA)]
-Num = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(NUMBER_SCHEMA)]
-INTEGER_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d{1,18}$"}]}
-DATE_SCHEMA = {"type": "string", "pattern": _DATE_TEXT.pattern, "description": "yyyy-MM-dd"}
+INTEGER_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?[0-9]{1,18}$"}]}
+DATE_SCHEMA = {"type": "string", "pattern": _DATE_OR_DATETIME,
+               "description": "yyyy-MM-dd (a date-time is accepted, its time part ignored)"}
 Int = Annotated[int, BeforeValidator(_integer), WithJsonSchema(INTEGER_SCHEMA)]
 Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema(DATE_SCHEMA)]
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    """A national input node. An optional field sent as "" or null is taken as absent (HIS clients send every
+    field, empty when unknown); a required one is refused."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True,
+                              json_schema_extra=lambda schema, _cls: _blank_allowed(schema))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        blank = [key for name, info in cls.model_fields.items() if not info.is_required()
+                 for key in (info.alias or name, name) if key in value and _blank(value[key])]
+        return {k: v for k, v in value.items() if k not in blank} if blank else value
+
+
+def _blank_allowed(schema: dict[str, Any]) -> None:
+    """The document says what the validator does: an optional field may also be ""."""
+    required = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        if name not in required:
+            schema["properties"][name] = {"anyOf": [prop, {"type": "string", "maxLength": 0}]}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # ---------------------------------------------------------------- envelope
@@ -269,8 +321,8 @@ class FeeDetail(Node):
     med_list_codg: Creq(50)
     medins_list_codg: Creq(150)
     det_item_fee_sumamt: SignedAmount
-    cnt: Num
-    pric: Num
+    cnt: Cnt
+    pric: Pric
     bilg_dept_codg: Creq(30)
     bilg_dept_name: Creq(100)
     bilg_dr_codg: Creq(30)
@@ -422,7 +474,7 @@ class InpatientSettle(Node):
     overlmt_selfpay: Amount | None = None
     preselfpay_amt: Amount | None = None
     inscp_scp_amt: Amount | None = None
-    dscgTime: str | None = None  # noqa: N815 - regional camel-case name
+    dscgTime: Date | None = None  # noqa: N815 - regional camel-case name
 
 
 class Input2303(Node):
@@ -523,11 +575,77 @@ class Input5206(Node):
     data: AccumulationQuery
 
 
-INPUTS: dict[str, type[Node]] = {
-    "9001": Input9001, "1101": Input1101, "2201": Input2201, "2202": Input2202, "2203": Input2203,
-    "2204": Input2204, "2205": Input2205, "2206": Input2206, "2207": Input2207, "2208": Input2208,
-    "2301": Input2301, "2302": Input2302, "2303": Input2303, "2304": Input2304, "2305": Input2305,
-    "2401": Input2401, "2402": Input2402, "2404": Input2404, "2405": Input2405, "2601": Input2601,
-    "3201": Input3201, "3202": Input3202, "9101": Input9101, "9102": Input9102,
-    "5203": Input5203, "5204": Input5204, "5206": Input5206,
+# ---------------------------------------------------------------- every value of a request, declared or not
+
+MAX_DEPTH = 16  # nesting of objects and arrays: the deepest national request (an extension object inside a
+# fee line) needs 6
+MAX_TEXT = 4000  # the national C4000: the longest text field (setl_proc_info, exp_content)
+MAX_NUMBER_EXPONENT = 40
+EXTENSIONS = ("exp_content", "expContent")  # C4000, a JSON string or object; its keys are regional
+NATIONAL_LENGTHS = {  # national fields not declared by a model (kept as sent, unused): their lengths
+    "main_cond_dscr": 1000, "adm_cond": 500, "medrcdno": 30, "fpsc_no": 50, "matn_type": 6, "birctrl_type": 6,
+    "latechb_flag": 3, "pret_flag": 3, "dise_type_code": 6, "cop_flag": 3, "sin_dos_dscr": 200,
+    "used_frqu_dscr": 200, "medc_way_dscr": 200, "acord_dept_codg": 30, "acord_dept_name": 100,
+    "orders_dr_code": 30, "orders_dr_name": 50, "tcmdrug_used_way": 6, "etip_flag": 3, "etip_hosp_code": 30,
+    "dscg_tkdrug_flag": 3, "matn_fee_flag": 6, "memo": 500, "drord_no": 30, "rxno": 30, "invono": 20,
+    "psn_setlway": 6, "psn_cert_type": 6, "certno": 50, "psn_name": 50, "card_sn": 64,
 }
+# control characters but tab and line breaks (ordinary in free text such as 描述), and unpaired surrogates
+_BAD_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class ValueProblem(ValueError):
+    """A value no national field may take: `path` names the field (never the value)."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(message)
+
+
+def check_values(raw: Any, root: str = "") -> None:
+    """Every string, number and container of a request, declared fields or not (regional extensions are kept):
+    no control characters or unpaired surrogates, text within its national length (C4000 when unknown, the
+    extension slot at most 4,000 characters serialised), numbers of a sane size, nesting at most MAX_DEPTH.
+    Iterative: a pathological request cannot exhaust the stack here."""
+    todo: list[tuple[str, Any, int]] = [(root, raw, 0)]
+    while todo:
+        path, value, depth = todo.pop()
+        if isinstance(value, dict):
+            _check_container(path, depth)
+            for key, item in value.items():
+                _check_text(path or "(body)", key, MAX_TEXT)  # a bad key: named by where it is
+                child = f"{path}.{key}" if path else key
+                if key in EXTENSIONS:
+                    _check_extension(child, item)
+                todo.append((child, item, depth + 1))
+        elif isinstance(value, list):
+            _check_container(path, depth)
+            todo.extend((f"{path}[{index}]", item, depth + 1) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(path, value, NATIONAL_LENGTHS.get(path.rsplit(".", 1)[-1], MAX_TEXT))
+        elif isinstance(value, Decimal) and value.is_finite() and value and abs(value.adjusted()) > MAX_NUMBER_EXPONENT:
+            raise ValueProblem(path, "数值超出范围")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** MAX_NUMBER_EXPONENT:
+            raise ValueProblem(path, "数值超出范围")
+
+
+def _check_container(path: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ValueProblem(path, f"嵌套层数超过{MAX_DEPTH}层")
+
+
+def _check_text(path: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise ValueProblem(path, f"超过最大长度{limit}")
+    if _BAD_CHARACTER.search(text):
+        raise ValueProblem(path, "含有控制字符或无效的Unicode字符")
+
+
+def _check_extension(path: str, value: Any) -> None:
+    if isinstance(value, (dict, list)):
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        except (ValueError, RecursionError):
+            raise ValueProblem(path, f"嵌套层数超过{MAX_DEPTH}层") from None
+        if len(text) > MAX_TEXT:
+            raise ValueProblem(path, f"序列化后超过最大长度{MAX_TEXT}")

@@ -43,7 +43,7 @@ def verify_command(db: Db = None) -> None:
 def show_command(db: Db = None, last: Annotated[int, typer.Option("--last")] = 20,
                  action: Annotated[Optional[str], typer.Option("--action")] = None) -> None:
     """列出最近的审计记录（新的在前）。"""
-    from tongchou.access.clock import as_utc
+    from tongchou.clock import as_utc
     from tongchou.audit.trail import recent
     store = _store(db)
     try:

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongchou.access.clock import Clock, as_utc, utc_now
-from tongchou.access.masking import scrub
+from tongchou.clock import Clock, as_utc, utc_now
+from tongchou.masking import scrub
 from tongchou.audit.models import GENESIS, AuditEvent, AuditHead
 from tongchou.store.uow import Store
 

@@ -25,6 +25,9 @@ def simulate_command(
     html: Optional[Path] = typer.Option(None, "--html", help="comparison page (default with 2+ policies and "
                                         "--summary: the summary's name with .html)"),
     policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="default: the shipped policies"),
+    insutype: Optional[str] = typer.Option(None, "--insutype", help="replay only the claims of this scheme "
+                                           "(390 resident, 310 employee); claims of another scheme than a "
+                                           "policy's are refused"),
     memory_limit: Optional[str] = typer.Option(None, "--memory-limit", help="DuckDB memory limit, e.g. 8GB"),
     temp_dir: Optional[Path] = typer.Option(None, "--temp-dir", help="where DuckDB spills (default: system temp)"),
 ) -> None:
@@ -34,9 +37,9 @@ def simulate_command(
 
     registry = load_registry_or_exit(policy_dir)
     try:
-        result = run_simulation(registry, claims, policy, engine, output, memory_limit, temp_dir)
+        result = run_simulation(registry, claims, policy, engine, output, memory_limit, temp_dir, insutype=insutype)
     except ClaimsInputError as exc:
-        err.print(f"[red]error[/red] {exc}")
+        err.print(f"[red]错误[/red] {exc}")
         raise typer.Exit(2) from None
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if summary:
@@ -58,8 +61,11 @@ def simulate_command(
 
 
 def run_simulation(registry: Registry, claims: Path, policies: list[str], engine: str, output: Path | None,
-                   memory_limit: str | None = None, temp_dir: Path | None = None) -> dict:
-    """Replay, write the output table, and return the summary."""
+                   memory_limit: str | None = None, temp_dir: Path | None = None, *, insutype: str | None = None
+                   ) -> dict:
+    """Replay, write the output table, and return the summary. Claims are replayed only under policies of
+    their own scheme: `insutype` keeps that scheme's claims; a claim of another scheme than a policy's is
+    refused (`ClaimsInputError` naming the counts), never replayed under it."""
     from ibis import union
 
     from tongchou.batch.output import claims_table, write_parquet
@@ -68,7 +74,7 @@ def run_simulation(registry: Registry, claims: Path, policies: list[str], engine
     from tongchou.batch.summary import summarise
 
     if len(set(policies)) != len(policies):
-        raise ClaimsInputError("--policy", "a policy is named twice")
+        raise ClaimsInputError("--policy", "同一政策指定了两次，请指定不同的政策进行比较")
     for pid in policies:
         policy_of(registry, pid)
     backend = connect(engine, temp_dir=temp_dir, memory_limit=memory_limit)
@@ -82,6 +88,7 @@ def run_simulation(registry: Registry, claims: Path, policies: list[str], engine
 
             source = open_claims(backend, claims)
             validate(source)
+            source = same_scheme(registry, source, policies, insutype)
             replayer = Replayer(backend, registry, source, notify)
             results = [replayer.run(pid) for pid in policies]
             if output is not None:
@@ -92,3 +99,25 @@ def run_simulation(registry: Registry, claims: Path, policies: list[str], engine
             return summarise(results) | {"engine": engine, "claims_source": str(claims)}
     finally:
         backend.close()
+
+
+def same_scheme(registry: Registry, source, policies: list[str], insutype: str | None):
+    """The claims of `insutype` (all when None), once every claim's scheme is every policy's scheme."""
+    from tongchou.batch.source import ClaimsInputError, Source
+    from tongchou.codes import Insutype
+
+    table = source.table if insutype is None else source.table.filter(source.table.insutype == insutype)
+    rows = table.group_by("insutype").agg(n=table.count()).to_pyarrow().to_pylist()
+    counts = {row["insutype"]: int(row["n"]) for row in rows}
+    if not counts:
+        raise ClaimsInputError("--insutype", f"结算数据中没有{Insutype.label_of(insutype)}（{insutype}）的结算")
+    for pid in policies:
+        policy = registry.get(pid)
+        others = {code: n for code, n in counts.items() if code != policy.scheme}
+        if others:
+            found = "、".join(f"{n:,}笔{Insutype.label_of(code)}（{code}）" for code, n in sorted(others.items()))
+            raise ClaimsInputError("--policy", (
+                f"政策“{policy.name}”（{pid}）适用于{Insutype.label_of(policy.scheme)}（{policy.scheme}），"
+                f"而结算数据中有{found}结算（共{sum(counts.values()):,}笔）：结算只能按本险种的政策重放，不予测算。"
+                f"请用 --insutype {policy.scheme} 只取该险种的结算，或按险种分别测算"))
+    return Source(table, source.columns, source.path)

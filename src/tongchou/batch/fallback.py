@@ -13,7 +13,8 @@ from typing import Any, Iterable, Mapping
 from tongchou.policy.registry import Registry, Resolved
 from tongchou.policy.schema import Policy
 from tongchou.settlement.engine import settle
-from tongchou.settlement.model import Claim, Person, Split, YearState
+from tongchou.settlement.model import Claim, Person, Split
+from tongchou.accumulators import YearState
 
 AMOUNTS_OUT = ("act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
                "oth_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")

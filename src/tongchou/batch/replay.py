@@ -35,7 +35,7 @@ from tongchou.policy.schema import Policy
 ENGINES = ("duckdb", "spark")
 # The result is narrow (sorting wide rows through every window stage is what costs): keys, what the summary
 # groups by, and the amounts; the output file joins the claims' other columns back by setl_id.
-KEY_COLUMNS = ("setl_id", "psn_no", "insutype", "yr", "county_admdvs", "med_type", *INPUT_AMOUNTS)
+KEY_COLUMNS = ("setl_id", "psn_no", "insutype", "yr", "county_admdvs", "med_type", "admin_tier", *INPUT_AMOUNTS)
 REASON_COLUMNS = tuple(f"e_{name}" for name in ENGINE_REASONS)
 RESULT_COLUMNS = (*KEY_COLUMNS, *OUTPUT_AMOUNTS, "policy_id", "needs_engine", *REASON_COLUMNS)
 

@@ -86,6 +86,32 @@ def _delta(new: dict[str, Any] | None, old: dict[str, Any] | None) -> dict[str, 
     return out
 
 
+AFFECTED_SCOPES = {"county_admdvs": "by_county", "admin_tier": "by_admin_tier", "med_type": "by_med_type"}
+
+
+def claims_affected(table: ir.Table, first: str, other: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Who is affected, claim by claim: per county, institution tier and med_type, how many claims the
+    person pays less (`lower`) or more (`higher`) for under `other` than under `first`, and the change of
+    the fund's and the person's part (yuan strings)."""
+    keys = ("setl_id", *AFFECTED_SCOPES)
+    a = table.filter(table.policy_id == first).select(*keys, old_psn=table.psn_part_amt, old_fund=table.fund_pay_sumamt)
+    b = table.filter(table.policy_id == other).select("setl_id", new_psn=table.psn_part_amt,
+                                                      new_fund=table.fund_pay_sumamt)
+    joined = a.join(b, "setl_id")
+    diff = joined.mutate(d_psn=joined.new_psn - joined.old_psn, d_fund=joined.new_fund - joined.old_fund)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for column, scope in AFFECTED_SCOPES.items():
+        key = diff[column].fill_null("(none)")
+        rows = diff.group_by(key.name("key")).agg(
+            claims=diff.count(), lower=(diff.d_psn < 0).sum(), higher=(diff.d_psn > 0).sum(),
+            psn_part_amt=diff.d_psn.sum(), fund_pay_sumamt=diff.d_fund.sum()).to_pyarrow().to_pylist()
+        out[scope] = {r["key"]: {"claims": int(r["claims"]), "lower": int(r["lower"] or 0),
+                                 "higher": int(r["higher"] or 0), "psn_part_amt": fen_to_str(int(r["psn_part_amt"] or 0)),
+                                 "fund_pay_sumamt": fen_to_str(int(r["fund_pay_sumamt"] or 0))}
+                      for r in sorted(rows, key=lambda r: str(r["key"]))}
+    return out
+
+
 def person_changes(table: ir.Table, first: str, other: str) -> dict[int, int]:
     """Count of person-years by change (fen) of yearly psn_part_amt, `other` against `first`."""
     keys = ("psn_no", "insutype", "yr")
@@ -133,7 +159,7 @@ def summarise(results: Iterable[PolicyResult]) -> dict[str, Any]:
     results = list(results)
     table = results[0].table if len(results) == 1 else ibis.union(*(r.table for r in results))
     scopes = {"all": _grouped(table, None), "by_county": _grouped(table, "county_admdvs"),
-              "by_med_type": _grouped(table, "med_type")}
+              "by_med_type": _grouped(table, "med_type"), "by_admin_tier": _grouped(table, "admin_tier")}
     summary: dict[str, Any] = {"unit": "yuan", "policies": [r.policy.id for r in results], "by_policy": {},
                                "engine_path": {}}
     for r in results:
@@ -143,6 +169,7 @@ def summarise(results: Iterable[PolicyResult]) -> dict[str, Any]:
             "all": _cell(scopes["all"][(pid, None)]),
             "by_county": {k: _cell(v) for (p, k), v in sorted(scopes["by_county"].items()) if p == pid},
             "by_med_type": {k: _cell(v) for (p, k), v in sorted(scopes["by_med_type"].items()) if p == pid},
+            "by_admin_tier": {k: _cell(v) for (p, k), v in sorted(scopes["by_admin_tier"].items()) if p == pid},
         }
         summary["engine_path"][pid] = _engine_path(r)
     if len(results) > 1:
@@ -158,8 +185,9 @@ def _change(table: ir.Table, scopes, first: str, other: str) -> dict[str, Any]:
         return sorted({k for (p, k) in scopes[scope] if p in (first, other)})
     change: dict[str, Any] = {"against": first,
                               "all": _delta(scopes["all"].get((other, None)), scopes["all"].get((first, None)))}
-    for scope in ("by_county", "by_med_type"):
+    for scope in AFFECTED_SCOPES.values():
         change[scope] = {k: _delta(scopes[scope].get((other, k)), scopes[scope].get((first, k))) for k in keys_of(scope)}
+    change["claims_affected"] = claims_affected(table, first, other)
     counts = person_changes(table, first, other)
     change["persons_better_off"] = sum(n for v, n in counts.items() if v < 0)
     change["persons_worse_off"] = sum(n for v, n in counts.items() if v > 0)

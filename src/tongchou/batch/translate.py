@@ -51,8 +51,10 @@ ENGINE_REASONS = {
     "policy_versions": "the person-year's claims fall under different policy versions",
     "interim_settlements": "an admission settled in several parts (repeated mdtrt_id)",
 }
-# What the stages after the choice of line read (every other column would only be carried through the sorts).
+# What the stages after the choice of line read, and what the summary groups by (every other column would
+# only be carried through the sorts).
 WORK_COLUMNS = ("setl_id", "psn_no", "insutype", "yr", "enddate", "begndate", "county_admdvs", "med_type", "hosp_lv",
+                "admin_tier",
                 "continuous_years", "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
                 "inscp_scp_amt", "inscp_essential_amt", "hosp_part_amt")
 # Amounts replaced by 0 on the placeholder rows of engine-path person-years (no overflow there).

@@ -166,10 +166,6 @@ class MonthlyPayment:
         return (self.cleared_amount - self.reserve_amount + sum(self.dip_prepaid.values())
                 + sum(self.capitation.values()))
 
-    @property
-    def paid_by_insurers(self) -> Fen:
-        return sum(v for k, v in self.cleared.items() if k.insurer)
-
     def entry(self, county: str, booked_on: dt.date) -> Entry:
         code, lines = self.institution, []
         for key, amount in sorted(self.cleared.items()):
@@ -215,10 +211,6 @@ class YearEndPayment:
     @property
     def dip_liquidation(self) -> Fen:
         return sum(self.dip_final.values()) - sum(self.dip_prepaid.values())
-
-    @property
-    def dip_adjustment(self) -> Fen:
-        return sum(self.dip_final.values()) - sum(self.dip_dues.values())
 
     @property
     def payable(self) -> Fen:

@@ -96,12 +96,26 @@ def _institution(row: m.Institution) -> Institution:
     return Institution(row.code, row.name, row.hosp_lv)
 
 
-def dip_case(row: m.Settlement, rules: ClearingRules, index) -> dip_core.CasePoints:
-    """A settlement's DIP group and points, by its main diagnosis and procedure. Without a main diagnosis
-    (settlements made before revision 0009, console claims) its disease code stands in: an admission's
-    `dise_code` is the main diagnosis when the institution sends no disease code."""
-    group = dip_core.match_group(rules.dip, row.diag_code or row.dise_code or "", row.oprn_code or "", index)
+def dip_case(row: m.Settlement, rules: ClearingRules, index,
+             listed: tuple[str | None, str | None] | None = None) -> dip_core.CasePoints:
+    """A settlement's DIP group and points, by its main diagnosis and procedure: those of its settlement list
+    (医保结算清单, 4101/4101A; `listed`) when the institution uploaded one, else the settlement's own. Without a
+    main diagnosis (settlements made before revision 0009, console claims) its disease code stands in: an
+    admission's `dise_code` is the main diagnosis when the institution sends no disease code."""
+    diag, oprn = listed if listed and listed[0] else (row.diag_code, row.oprn_code)
+    group = dip_core.match_group(rules.dip, diag or row.dise_code or "", oprn or "", index)
     return dip_core.case_points(group, row.medfee_sumamt, rules.dip)
+
+
+def listed_codes(session: Session, setl_ids: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """The main diagnosis and procedure of the settlement lists of these settlements, by setl_id."""
+    ids = list(setl_ids)
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for start in range(0, len(ids), 500):
+        query = select(m.SetlList.setl_id, m.SetlList.diag_code, m.SetlList.oprn_code).where(
+            m.SetlList.setl_id.in_(ids[start:start + 500]))
+        found.update({setl_id: (diag, oprn) for setl_id, diag, oprn in session.execute(query)})
+    return found
 
 
 # ---------------------------------------------------------------- (de)serialising the ledger side
@@ -152,10 +166,11 @@ def _month_events(session: Session, end: dt.date, done: set[str], rules: Clearin
     index = dip_core.catalogue_index(rules.dip) if dip_on else None
     dip_types = set(rules.dip.med_types)
     events: dict[str, list[tuple[m.Settlement, MonthEvent]]] = defaultdict(list)
-    for row, sign, _booked in _events(session, end):
-        if row.fixmedins_code in done:
-            continue
-        units = dip_case(row, rules, index).units if dip_on and row.med_type in dip_types else 0
+    rows = [(row, sign) for row, sign, _booked in _events(session, end) if row.fixmedins_code not in done]
+    listed = listed_codes(session, (row.setl_id for row, _sign in rows)) if dip_on else {}
+    for row, sign in rows:
+        units = dip_case(row, rules, index, listed.get(row.setl_id)).units \
+            if dip_on and row.med_type in dip_types else 0
         events[row.fixmedins_code].append((row, MonthEvent(settlement_facts(row), sign, _totals(row, sign), units)))
     return events
 
@@ -354,8 +369,3 @@ def year_end(store: Store, rules: ClearingRules, year: int) -> list[m.ClearingRu
         session.flush()
         return drafted
     return store.transaction(work)
-
-
-def runs_of(session: Session, kind: str, period: str) -> list[m.ClearingRun]:
-    return list(session.execute(select(m.ClearingRun).where(m.ClearingRun.kind == kind, m.ClearingRun.period == period)
-                                .order_by(m.ClearingRun.fixmedins_code)).scalars())

@@ -19,7 +19,7 @@ from tongchou.api.app import create_app
 from tongchou.client import HsaClient
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import Registry
-from tongchou.settlement.service import INPATIENT_MED_TYPES, SettleRequest
+from tongchou.settlement.request import INPATIENT_MED_TYPES, SettleRequest
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.uow import Store
 
@@ -44,7 +44,8 @@ def _fee_lines(req: SettleRequest, mdtrt_id: str, batch: str | None) -> list[dic
     lines = []
     for index, item in enumerate(req.items, start=1):
         qty = item.qty if item.qty is not None else Decimal(1)
-        price = item.price if item.price is not None else Decimal(item.amount) / 100 / qty
+        price = item.price if item.price is not None else \
+            (Decimal(item.amount) / 100 / qty).quantize(Decimal("0.000001"))  # pric: N16,6
         line = {"feedetl_sn": f"{req.key}-{index:03d}", "mdtrt_id": mdtrt_id, "psn_no": req.psn_no,
                 "fee_ocur_time": _time(req.enddate, "10:00:00"), "med_list_codg": item.code,
                 "medins_list_codg": f"HIS-{item.code}", "det_item_fee_sumamt": fen_to_str(item.amount),
@@ -56,6 +57,11 @@ def _fee_lines(req: SettleRequest, mdtrt_id: str, batch: str | None) -> list[dic
             line.update(chrg_bchno=batch, rx_circ_flag="0")
         lines.append(line)
     return lines
+
+
+def _account_flag(req: SettleRequest) -> str:
+    """The personal account is the employees' (310): residents have none, and the API refuses the flag for them."""
+    return "1" if req.insutype == "310" else "0"
 
 
 def _medfee(req: SettleRequest) -> str:
@@ -72,7 +78,7 @@ def _outpatient(hsa: HsaClient, req: SettleRequest, cert: dict[str, str]) -> Non
                           "diseinfo": []}))
     _ok(hsa.call("2204", {"feedetail": _fee_lines(req, mdtrt_id, "B1")}))
     data = {"psn_no": req.psn_no, **cert, "med_type": req.med_type, "medfee_sumamt": _medfee(req),
-            "psn_setlway": "01", "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "acct_used_flag": "1",
+            "psn_setlway": "01", "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "acct_used_flag": _account_flag(req),
             "insutype": req.insutype}
     _ok(hsa.call("2206", {"data": data}))
     _ok(hsa.call("2207", {"data": data}))
@@ -90,7 +96,7 @@ def _inpatient(hsa: HsaClient, req: SettleRequest, cert: dict[str, str]) -> None
                                        "endtime": _time(req.enddate, "10:00:00"), "dscg_dept_codg": "D02",
                                        "dscg_dept_name": "住院部", "dscg_way": "1"}, "diseinfo": []}))
     data = {"psn_no": req.psn_no, **cert, "medfee_sumamt": _medfee(req), "psn_setlway": "01", "mdtrt_id": mdtrt_id,
-            "insutype": req.insutype, "acct_used_flag": "1", "mid_setl_flag": "0"}
+            "insutype": req.insutype, "acct_used_flag": _account_flag(req), "mid_setl_flag": "0"}
     _ok(hsa.call("2303", {"data": data}))
     _ok(hsa.call("2304", {"data": data}))
 

@@ -31,10 +31,10 @@ from tongchou.ledger.verify import Report, verify
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import Registry
 from tongchou.settlement.history import SettlementHistory, read_visits
-from tongchou.settlement.service import SettleRequest
+from tongchou.settlement.request import SettleRequest
 from tongchou.store import models as m
 from tongchou.store.db import upgrade
-from tongchou.store.fixture import load_file
+from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 YEAR = 2018

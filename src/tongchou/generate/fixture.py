@@ -18,7 +18,7 @@ from typing import Any, Iterator, TextIO
 
 from tongchou.generate import params as P
 from tongchou.generate.catalogue import Catalogue
-from tongchou.generate.population import CHRONIC_CODES, Population
+from tongchou.generate.population import CHRONIC_CODES, Population, card_sn_of
 from tongchou.generate.region import Institutions
 from tongchou.generate.util import to_date
 from tongchou.money import fen_to_str
@@ -76,6 +76,7 @@ def person_rows(pop: Population, limit: int) -> Iterator[dict[str, Any]]:
     for i in range(min(limit, pop.n)):
         row: dict[str, Any] = {
             "psn_no": pop.psn_no[i], "id_number": pop.id_number[i], "name": pop.name[i], "sex": str(pop.sex[i]),
+            "card_no": pop.card_no[i], "card_sn": card_sn_of(pop.card_no[i]),
             "birth_date": _iso(pop.birth[i]), "county": county[pop.county_idx[i]], "psn_type": str(pop.psn_type[i]),
             "assistance": [a for a in str(assistance[i]).split("|") if a],
         }

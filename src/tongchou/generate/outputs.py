@@ -15,7 +15,7 @@ from tongchou.generate import params as P
 from tongchou.generate.activity import Table
 from tongchou.generate.arrow import dates, ids, ints, money, strings, timestamps, write_parquet
 from tongchou.generate.catalogue import Catalogue
-from tongchou.generate.population import CHRONIC_CODES, Population
+from tongchou.generate.population import CHRONIC_CODES, Population, card_sn_of
 from tongchou.generate.region import Doctors, Institutions
 from tongchou.claims_table import CLAIM_COLUMNS, DIP_COLUMNS
 from tongchou.generate.settling import SETTLEMENT_COLUMNS
@@ -270,7 +270,7 @@ def persons_table(g: Generated) -> pa.Table:
         "enrol_from": dates(pop.enrol_from), "enrol_to": dates(np.full(pop.n, end)),
         "benefit_start": dates(pop.benefit_start), "chronic_dise_code": dise.tolist(),
         "continuous_years": ints(pop.continuous_years), "account_balance": money(balance, balance >= 0),
-        "card_no": pop.card_no, "ecert_token": pop.ecert,
+        "card_no": pop.card_no, "card_sn": [card_sn_of(card) for card in pop.card_no], "ecert_token": pop.ecert,
     })
 
 

@@ -19,7 +19,8 @@ from tongchou.generate import params as P
 from tongchou.generate.util import to_date
 from tongchou.policy.registry import Registry, Resolved, default_policy_dir, load_policy_file
 from tongchou.settlement.engine import settle
-from tongchou.settlement.model import Claim, Person, Split, YearState
+from tongchou.settlement.model import Claim, Person, Split
+from tongchou.accumulators import YearState
 
 SETTLEMENT_COLUMNS = ("act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
                       "oth_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay", "hosp_part_amt")

@@ -22,7 +22,8 @@ from tongchou.money import Fen
 from tongchou.policy.registry import Resolved
 from tongchou.settlement.engine import settle as engine_settle
 from tongchou.settlement.matching import find_disease
-from tongchou.settlement.model import Claim, Item, ItemSplit, Person, Settlement, YearState
+from tongchou.settlement.model import Claim, Item, ItemSplit, Person, Settlement
+from tongchou.accumulators import YearState
 from tongchou.settlement.request import CHRONIC_MED_TYPES, REFERRAL_MED_TYPES, SettleRequest
 from tongchou.settlement.split import SplitError, split_items
 

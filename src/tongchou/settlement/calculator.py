@@ -15,7 +15,7 @@ from tongchou.settlement.claims_io import (
     LineError, parse_line, read_lines, settlement_to_json, state_from_json, to_claim,
 )
 from tongchou.settlement.engine import settle
-from tongchou.settlement.model import YearState
+from tongchou.accumulators import YearState
 
 StateKey = tuple[str, str, int]
 

@@ -15,11 +15,11 @@ from typing import Annotated, Any, Iterable, Iterator
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from tongchou.accumulators import AccumulatorError, state_to_json, stored_state  # noqa: F401  (the ytd shape)
+from tongchou.accumulators import AccumulatorError, YearState, state_to_json, stored_state  # noqa: F401  (the ytd shape)
 from tongchou.codes import AdminTier, Code, MedType
 from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.settlement.model import (
-    AMOUNT_FIELDS, Claim, Item, Person, Settlement, Split, YearState,
+    AMOUNT_FIELDS, Claim, Item, Person, Settlement, Split,
 )
 from tongchou.settlement.split import SplitError, check_split, split_items
 from tongchou.validation_text import reason

@@ -19,7 +19,8 @@ from tongchou.money import Fen, apply_rate, yuan_text
 from tongchou.policy.registry import Resolved
 from tongchou.policy.schema import LAYER_ORDER, BenefitLine, Cap, Deductible, Layer, LayerPart, LayerVariant, Tier
 from tongchou.settlement.matching import condition_holds, pick_line, source_gap
-from tongchou.settlement.model import EMPLOYEE_SCHEME, Claim, Delta, Settlement, Step, YearState
+from tongchou.settlement.model import EMPLOYEE_SCHEME, Claim, Settlement, Step
+from tongchou.accumulators import Delta, YearState
 from tongchou.settlement.text import no_cover_reason, pct
 
 ZERO_LAYERS: Mapping[str, Fen] = MappingProxyType({f: 0 for f in LAYER_ORDER})

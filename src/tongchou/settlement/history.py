@@ -34,7 +34,7 @@ from tongchou.money import to_fen
 from tongchou.policy.registry import Registry
 from tongchou.settlement.adjudication import Adjudication, Suspension, adjudicate
 from tongchou.settlement.hooks import ScreeningHook
-from tongchou.settlement.model import YearState
+from tongchou.accumulators import YearState
 from tongchou.settlement.request import FeeLine, SettleRequest
 from tongchou.settlement.service import Rows, context_of, fee_item_values, known, policy_in_force, settlement_values
 from tongchou.store import models as m

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Mapping
 
-from tongchou.accumulators import Admission, Delta, YearState  # noqa: F401  (the state the engine settles over)
+from tongchou.accumulators import Delta
 from tongchou.codes import STUDENT_PSN_TYPES, Insutype, MedType
 from tongchou.money import Fen
 

@@ -41,11 +41,10 @@ from tongchou.settlement.adjudication import (
 )
 from tongchou.settlement.claims_io import explanation_step_json
 from tongchou.settlement.hooks import ScreeningHook
-from tongchou.settlement.model import AMOUNT_FIELDS, YearState
+from tongchou.accumulators import YearState
+from tongchou.settlement.model import AMOUNT_FIELDS
 from tongchou.settlement.model import Settlement as EngineSettlement
-from tongchou.settlement.request import (  # noqa: F401  (the service's request types: callers import them here)
-    INPATIENT_MED_TYPES, FeeLine, SettleRequest,
-)
+from tongchou.settlement.request import SettleRequest
 from tongchou.store import models as m
 from tongchou.store.cache import ReferenceCache
 from tongchou.store.uow import Store, insert_new, lock_accounts, lock_year_state, save_year_state

@@ -29,13 +29,28 @@ def _over_cap(item: Item) -> Fen:
     return min(max(over, 0), item.amount)
 
 
+def fully_self_paid(item: Item) -> bool:
+    """Category C, or a restricted-use item whose condition does not hold: the whole amount is self-paid."""
+    return item.category == "C" or not item.restriction_met
+
+
+def self_pay_proportion(item: Item) -> Decimal:
+    """The self-pay proportion the split applies to the item (the national `selfpay_prop`): 1 when fully
+    self-paid, B's first self-pay proportion, 0 for A."""
+    if fully_self_paid(item):
+        return Decimal(1)
+    if item.category == "B" and item.selfpay_prop is not None:
+        return item.selfpay_prop
+    return Decimal(0)
+
+
 def split_item(item: Item, index: int = 0) -> ItemSplit:
     """docs/reference/settlement-rules.md §1, in its order: C → over cap → B's first self-pay → in-scope."""
     if item.amount < 0:
         raise SplitError(f"items[{index}].amount", f"费用项 {item.code}：金额不能为负数")
     if item.category not in ("A", "B", "C"):
         raise SplitError(f"items[{index}].category", f"费用项 {item.code}：类别须为 A、B 或 C")
-    if item.category == "C" or not item.restriction_met:
+    if fully_self_paid(item):
         return ItemSplit(item.code, item.amount, item.amount, 0, 0, 0, item.essential_drug)
     over = _over_cap(item)
     rest = item.amount - over

@@ -1,5 +1,4 @@
-"""Commands of the store: `tongchou db upgrade`, `tongchou load`, `tongchou ledger verify`,
-`tongchou export claims`. Registered on the main app without a name (its groups merge in)."""
+"""Commands of the store: `tongchou db upgrade`, `tongchou export claims`. Registered on the main app without a name (its groups merge in)."""
 
 from __future__ import annotations
 
@@ -10,21 +9,15 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from tongchou.ledger.cli import app as ledger_app
-from tongchou.store.config import database_url
-from tongchou.store.db import migrate_existing, upgrade
+from tongchou.store.db import upgrade
 from tongchou.errors import ServiceError
 from tongchou.store.export import export_claims
-from tongchou.store.fixture import FixtureError, import_catalogue, load_file, read_catalogue_csv
 from tongchou.store.uow import Store
 
 app = typer.Typer(no_args_is_help=True)
 db_app = typer.Typer(help="数据库：创建或升级", no_args_is_help=True)
 export_app = typer.Typer(help="导出", no_args_is_help=True)
-catalogue_app = typer.Typer(help="医保目录", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(catalogue_app, name="catalogue")
-app.add_typer(ledger_app, name="ledger")
 app.add_typer(export_app, name="export")
 out = Console()
 err = Console(stderr=True)
@@ -45,43 +38,6 @@ def db_upgrade(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     out.print(f"数据库 {shown} 已升级到版本 {revision}")
 
 
-@app.command("load")
-def load_command(fixture: Path = typer.Argument(..., help="数据文件（YAML）"),
-                 db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """导入数据（统筹区、区县、机构、目录、参保人）；先创建或升级数据库。"""
-    require_file(fixture, "数据文件")
-    url = database_url(db)
-    upgrade(url)
-    store = Store.open(url)
-    try:
-        counts = load_file(store, fixture)
-    except (FixtureError, ServiceError) as exc:
-        err.print(f"[red]数据文件有误[/red] {exc}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
-    out.print("已导入 " + "，".join(f"{name} {count}" for name, count in counts.items()))
-
-
-@catalogue_app.command("import")
-def catalogue_import(csv_file: Path = typer.Argument(..., help="目录 CSV"),
-                     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """导入目录项（code,name,category,selfpay_prop,price_cap,essential_drug,restriction,effective_from,
-    effective_to）；同编码同起始日期的项被替换。全部成功或全部不导入。"""
-    require_file(csv_file, "目录文件")
-    url = database_url(db)
-    migrate_existing(url)
-    store = Store.open(url)
-    try:
-        count = import_catalogue(store, read_catalogue_csv(csv_file))
-    except (FixtureError, ServiceError) as exc:
-        err.print(f"[red]目录文件有误[/red] {exc}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
-    out.print(f"已导入 {count} 条目录")
-
-
 @export_app.command("claims")
 def export_claims_command(
     output: Path = typer.Option(..., "--output", help="输出文件：FILE.csv 或 FILE.parquet"),
@@ -94,7 +50,7 @@ def export_claims_command(
     try:
         first = dt.date.fromisoformat(date_from) if date_from else None
         last = dt.date.fromisoformat(date_to) if date_to else None
-    except ValueError as exc:
+    except ValueError:
         err.print(f"[red]--from/--to[/red] 不是有效的日期（应为 YYYY-MM-DD）：{date_from if date_from else ''} {date_to or ''}")
         raise typer.Exit(2) from None
     store = Store.open(db)

@@ -86,6 +86,10 @@ class Person(Base):
     id_number_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     phone_enc: Mapped[Optional[str]] = mapped_column(Text)
     phone_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    card_no_enc: Mapped[Optional[str]] = mapped_column(Text)  # social security card number (社保卡号)
+    card_no_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True, index=True)
+    card_sn_enc: Mapped[Optional[str]] = mapped_column(Text)  # the card's identification code (卡识别码)
+    card_sn_hash: Mapped[Optional[str]] = mapped_column(String(64))
     sex: Mapped[Optional[str]] = mapped_column(String(1))
     birth_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"), index=True)
@@ -204,6 +208,8 @@ class Institution(Base):
     agreement_from: Mapped[Optional[dt.date]] = mapped_column(Date)
     agreement_to: Mapped[Optional[dt.date]] = mapped_column(Date)
     secret_enc: Mapped[Optional[str]] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(8), default="hmac", server_default="hmac")  # hmac, gateway
+    lookup_quota: Mapped[Optional[int]] = mapped_column(Integer)  # 1101 look-ups a day; None: the default
 
 
 class CatalogueItem(Base):
@@ -424,6 +430,7 @@ class ApiCredential(Base):
     secret_enc: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[str] = mapped_column(String(8), default="hmac", server_default="hmac")
 
 
 class ApiNonce(Base):
@@ -511,6 +518,67 @@ class ApiFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     dld_endtime: Mapped[dt.datetime] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = _created()
+
+
+class Ecert(Base):
+    """An electronic certificate (医保电子凭证) Tongchou issued: presentable until `expires_at`, then valid only
+    for the visit it opened (`mdtrt_id` at `fixmedins_code`). The token is `serial` and its keyed MAC."""
+
+    __tablename__ = "ecert"
+    serial: Mapped[str] = mapped_column(String(32), primary_key=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    fixmedins_code: Mapped[Optional[str]] = mapped_column(String(32))
+    mdtrt_id: Mapped[Optional[str]] = mapped_column(String(30))
+    bound_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class ApiLookupCount(Base):
+    """1101 look-ups of an institution on a day (local date), against its quota."""
+
+    __tablename__ = "api_lookup_count"
+    fixmedins_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MedinsItemMap(Base):
+    """A hospital's own item code mapped to a catalogue code (3301), cancelled by 3302 (`status`)."""
+
+    __tablename__ = "medins_item_map"
+    __table_args__ = (Index("ix_medins_item_map_code", "fixmedins_code", "medins_list_codg"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    medins_list_codg: Mapped[str] = mapped_column(String(150))
+    medins_list_name: Mapped[str] = mapped_column(String(200))
+    hilist_code: Mapped[str] = mapped_column(String(50))
+    list_type: Mapped[str] = mapped_column(String(6))
+    begndate: Mapped[dt.date] = mapped_column(Date)
+    enddate: Mapped[Optional[dt.date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active, cancelled
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class SetlList(Base):
+    """A settlement list (医保结算清单, 4101/4101A): its main diagnosis and procedure are the settlement's
+    DIP codes (clearing reads them before the settlement's own)."""
+
+    __tablename__ = "setl_list"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    setl_id: Mapped[str] = mapped_column(String(64), unique=True)
+    mdtrt_id: Mapped[str] = mapped_column(String(30))
+    psn_no: Mapped[str] = mapped_column(String(32))
+    diag_code: Mapped[Optional[str]] = mapped_column(String(20))
+    oprn_code: Mapped[Optional[str]] = mapped_column(String(30))
+    diagnoses: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    operations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    county: Mapped[str] = mapped_column(County)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
 
 
 class CacheGeneration(Base):

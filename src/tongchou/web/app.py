@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tongchou.access.clock import Clock, utc_now
+from tongchou.clock import Clock, utc_now
 from tongchou.access.headers import SecureHeadersMiddleware
 from tongchou.access.permissions import RoleBook, load_roles
 from tongchou.access.sessions import SessionService
@@ -32,6 +32,7 @@ from tongchou.store.crypto import DataCipher, cipher_from_environment
 from tongchou.store.uow import Store
 from tongchou.web.auth import Forbidden, NotSignedIn, forbidden_response, sign_in_redirect
 from tongchou.web.format import FILTERS
+from tongchou.web.reimbursement import Limits
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -59,6 +60,7 @@ class Console:
     risk_rule: RiskAdjustmentRule | None
     secure_cookies: bool | None = None
     audit: AuditTrail | None = None
+    reimbursement_limits: Limits = Limits()
 
 
 def _risk_rule(path: Path | None) -> RiskAdjustmentRule | None:
@@ -93,12 +95,14 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
                today: Callable[[], dt.date] = dt.date.today, now: Clock = utc_now,
                clearing_rules: Path | None = None, risk_rule: Path | None = None,
                secure_cookies: bool | None = None, record_policies: bool = True,
+               reimbursement_limits: Limits = Limits(),
                title: str = "统筹 · 医保基金市级统筹管理控制台") -> FastAPI:
     """The console over `store` and `registry`. `cipher` finds persons by ID number (default: the
     environment's data key); `today` is the business date; `secure_cookies` None means: Secure when
     the request came over HTTPS. Every route reads and writes through the store scoped to the user's
     county (`auth.store_for`: row-level security on PostgreSQL); sign-ins, views of a person's record and
-    changes go to the audit trail; at start the policy versions loaded are recorded (`record_policies`:
+    changes go to the audit trail; `reimbursement_limits` are the manual reimbursement's bounds and review
+    threshold (双人复核); at start the policy versions loaded are recorded (`record_policies`:
     publication = the reviewed policy file, see docs/security.md)."""
     roles = load_roles()
     console = Console(
@@ -107,7 +111,7 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
         users=UserService(store, roles, now), sessions=SessionService(store, roles, now), roles=roles,
         templates=templates(), today=today, clearing_rules=_clearing_rules(clearing_rules),
         risk_rule=_risk_rule(risk_rule), secure_cookies=secure_cookies,
-        audit=AuditTrail(store, now),
+        audit=AuditTrail(store, now), reimbursement_limits=reimbursement_limits,
     )
     if record_policies:
         # publication = the reviewed policy file as the service loads it: each new (id, version, file hash)

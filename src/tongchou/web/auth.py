@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tongchou.access import csrf
+from tongchou.masking import scrub
 from tongchou.access.sessions import Current
 
 SESSION_COOKIE = "tongchou_session"
@@ -74,6 +75,9 @@ def actor_of(request: Request, current: Current):
 
 
 def audit(request: Request, current: Current, action: str, **fields: Any) -> None:
+    """One audit event; an object id the user typed is scrubbed (an ID number typed as a psn_no)."""
+    if isinstance(fields.get("object_id"), str):
+        fields["object_id"] = scrub(fields["object_id"])
     console_of(request).audit.record(actor_of(request, current), action, **fields)
 
 
@@ -112,6 +116,11 @@ def nav_for(request: Request, current: Current | None) -> list[dict[str, Any]]:
 def render(request: Request, current: Current | None, template: str, status_code: int = 200,
            **context: Any) -> HTMLResponse:
     console = console_of(request)
+    for name in ("errors", "message"):  # what a page says back never carries an ID or phone number typed in
+        if isinstance(context.get(name), dict):
+            context[name] = {k: scrub(v) if isinstance(v, str) else v for k, v in context[name].items()}
+        elif isinstance(context.get(name), str):
+            context[name] = scrub(context[name])
     base = {"current": current, "nav": nav_for(request, current),
             "csrf_token": current.csrf_token if current else "", "principal": current.principal if current else None,
             "county_name": _county_name(console, current)}

@@ -1,7 +1,12 @@
 """ECharts options for the console's charts: every chart has a title and its unit (subtitle and axis).
 
 Options are plain dicts, serialised into the chart element's `data-option` attribute (escaped) that
-`static/console.js` reads (no inline script: the CSP forbids it). Values are Decimals (JSON numbers).
+`static/console.js` reads (no inline script: the CSP forbids it). Values are Decimals (JSON numbers);
+console.js writes every value axis, tooltip and bar label with thousands separators.
+
+Readable at 1366×768: a chart is about `CHART_WIDTH` pixels wide (half the main column); every
+category label is shown (`interval: 0`) and turned when the labels would not fit side by side
+(`rotate`), and `grid.containLabel` keeps turned labels inside the chart.
 """
 
 from __future__ import annotations
@@ -14,28 +19,68 @@ from tongchou.funds.documents import dumps
 from markupsafe import Markup
 
 PALETTE = ["#2f6fb0", "#c23531", "#2f8f4e", "#d48265", "#6e7074", "#546570"]
+CHART_WIDTH = 520      # px: a chart in the two-column grid at 1366×768
+CHAR_WIDTH = 13        # px: a CJK character of the axis font (12px)
+
+
+def label_rotation(categories: list[str], width: int = CHART_WIDTH) -> int:
+    """0 when the labels fit side by side, else the angle that lets them pass (30° or 45°)."""
+    if not categories:
+        return 0
+    room = width / len(categories)
+    longest = max(_text_width(c) for c in categories)
+    if longest <= room:
+        return 0
+    return 30 if longest <= room * 2 else 45
+
+
+def _text_width(text: str) -> int:
+    return sum(CHAR_WIDTH if ord(ch) > 0x2E80 else CHAR_WIDTH // 2 + 1 for ch in text)
+
+
+def category_axis(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
+    """Every label shown, turned when needed; on a horizontal chart the first category on top (reading order)."""
+    rotate = 0 if horizontal else label_rotation(categories)
+    return {"type": "category", "data": categories, "inverse": horizontal,
+            "axisLabel": {"interval": 0, "rotate": rotate, "hideOverlap": False},
+            "axisTick": {"alignWithLabel": True}}
+
+
+def legend_rows(names: list[str], width: int = CHART_WIDTH) -> int:
+    """How many lines the legend takes (a marker and a gap beside each name)."""
+    rows, used = 1, 0
+    for name in names:
+        item = _text_width(name) + 40
+        if used and used + item > width:
+            rows, used = rows + 1, 0
+        used += item
+    return rows
 
 
 def bar(title: str, unit: str, categories: list[str], series: list[tuple[str, list[Any]]],
-        *, mark_line: tuple[str, Decimal] | None = None, horizontal: bool = False) -> dict[str, Any]:
-    chart_series = [{"name": name, "type": "bar", "data": values, "label": {"show": len(categories) <= 8,
-                                                                             "position": "right" if horizontal else "top"}}
+        *, mark_line: tuple[str, Decimal] | None = None, horizontal: bool = False,
+        counts: bool = False) -> dict[str, Any]:
+    """A bar chart; `counts`: the values are counts (no fractional ticks)."""
+    chart_series = [{"name": name, "type": "bar", "data": values,
+                     "label": {"show": len(categories) * len(series) <= 8,
+                               "position": "right" if horizontal else "top"}}
                     for name, values in series]
     if mark_line is not None and chart_series:
         label, value = mark_line
         chart_series[0]["markLine"] = {"symbol": "none", "data": [{"yAxis" if not horizontal else "xAxis": value,
                                                                   "name": label}],
                                        "label": {"formatter": "{b} {c}" + unit, "position": "insideEndTop"}}
-    category_axis = {"type": "category", "data": categories, "axisLabel": {"interval": 0}}
-    value_axis = funds_value_axis(unit, series, None if mark_line is None else mark_line[1])
+    value_axis = {**funds_value_axis(unit, series, None if mark_line is None else mark_line[1]),
+                  "axisLabel": {"hideOverlap": True}, **({"minInterval": 1} if counts else {})}
     return {
         "color": PALETTE,
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center", "textStyle": {"fontSize": 15}},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 58},
-        "grid": {"top": 96, "left": 90 if horizontal else 64, "right": 40, "bottom": 40, "containLabel": True},
-        "xAxis": value_axis if horizontal else category_axis,
-        "yAxis": category_axis if horizontal else value_axis,
+        "grid": {"top": 78 + 22 * legend_rows([name for name, _values in series]), "left": 16, "right": 40,
+                 "bottom": 16, "containLabel": True},
+        "xAxis": value_axis if horizontal else category_axis(categories),
+        "yAxis": category_axis(categories, horizontal=True) if horizontal else value_axis,
         "series": chart_series,
         "animation": False,
     }

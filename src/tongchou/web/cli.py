@@ -49,18 +49,29 @@ def serve(ctx: typer.Context, db: Db = None,
           host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port")] = 8080,
           policy_dir: Annotated[Optional[Path], typer.Option("--policy-dir", help="default: the shipped policies")] = None,
-          clearing_rules: Annotated[Optional[Path], typer.Option("--clearing-rules")] = None) -> None:
+          clearing_rules: Annotated[Optional[Path], typer.Option("--clearing-rules")] = None,
+          review_above: Annotated[Optional[str], typer.Option(
+              "--review-above", help="零星报销单张票据合计超过此金额（元）须双人复核，默认 10000")] = None) -> None:
     """启动控制台（先迁移数据库）。"""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"db": db}
         return
     import uvicorn
 
+    from tongchou.money import MoneyError, to_fen
     from tongchou.policy.registry import Registry
     from tongchou.web.app import create_app
+    from tongchou.web.reimbursement import Limits
 
+    limits = Limits()
+    if review_above is not None:
+        try:
+            limits = Limits(review_above=to_fen(review_above))
+        except MoneyError:
+            raise typer.BadParameter(f"应为金额（元），如 10000，而不是“{review_above}”", param_hint="--review-above")
     store = _store(db)
-    application = create_app(store, Registry.load(policy_dir), clearing_rules=clearing_rules)
+    application = create_app(store, Registry.load(policy_dir), clearing_rules=clearing_rules,
+                             reimbursement_limits=limits)
     typer.echo(f"控制台：http://{host}:{port}/")
     uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False, log_level="info",
                 log_config=scrubbed_log_config())
@@ -73,7 +84,7 @@ def scrubbed_log_config() -> dict:
 
     from uvicorn.config import LOGGING_CONFIG
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["scrub"] = {"()": "tongchou.access.masking.ScrubbingFilter"}
+    config.setdefault("filters", {})["scrub"] = {"()": "tongchou.masking.ScrubbingFilter"}
     for handler in config["handlers"].values():
         handler["filters"] = [*handler.get("filters", []), "scrub"]
     return config

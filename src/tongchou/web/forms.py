@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Mapping
 
 from tongchou.money import MoneyError, to_fen
+
+PLAIN_NUMBER = re.compile(r"^[+-]?\d{1,15}(\.\d+)?$")
 
 
 class FormErrors(Exception):
@@ -57,8 +60,12 @@ class Reader:
         value = self.text(name, label, required=required)
         if value is None:
             return None
+        plain = value.replace(",", "")
+        if not PLAIN_NUMBER.match(plain):  # no exponent, NaN or Infinity: what a receipt prints
+            self.errors[name] = f"{label}应为金额（元），如 1200.50。"
+            return None
         try:
-            amount = Decimal(value.replace(",", ""))
+            amount = Decimal(plain)
         except InvalidOperation:
             self.errors[name] = f"{label}应为金额（元），如 1200.50。"
             return None

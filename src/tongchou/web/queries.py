@@ -59,8 +59,18 @@ def county_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(m.CountyRow.admdvs, m.CountyRow.name).order_by(m.CountyRow.admdvs)).all())
 
 
+def place_names(session: Session) -> dict[str, str]:
+    """Pools and counties by admdvs: their names."""
+    pools = dict(session.execute(select(m.PoolRegion.admdvs, m.PoolRegion.name)).all())
+    return {**pools, **county_names(session)}
+
+
 def pool_of(session: Session) -> m.PoolRegion | None:
     return session.execute(select(m.PoolRegion).limit(1)).scalar_one_or_none()
+
+
+def pool_of_county(session: Session, county: str) -> str | None:
+    return session.execute(select(m.CountyRow.pool).where(m.CountyRow.admdvs == county)).scalar_one_or_none()
 
 
 # ---------------------------------------------------------------- persons
@@ -92,10 +102,23 @@ def person(session: Session, scope: str | None, psn_no: str) -> m.Person | None:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """One contribution of the person: a contribution line, or an entry the ledger booked without one."""
+
+    year: int | None
+    insutype: str | None
+    kind: str
+    amount: int
+    paid_on: dt.date | None
+    status: str
+    held_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class PersonFile:
     enrolments: list[m.Enrolment]
     filings: list[m.Filing]
-    contributions: list[m.ContributionLine]
+    contributions: list[Contribution]
     year_states: list[m.YearStateRow]
     settlements: list[m.Settlement]
     cancelled: set[str]
@@ -110,17 +133,46 @@ def person_file(session: Session, psn_no: str) -> PersonFile:
     settlements = rows(select(m.Settlement).where(m.Settlement.psn_no == psn_no)
                        .order_by(m.Settlement.enddate.desc(), m.Settlement.id.desc()).limit(200))
     ids = [s.setl_id for s in settlements]
+    enrolments = rows(select(m.Enrolment).where(m.Enrolment.psn_no == psn_no).order_by(m.Enrolment.start.desc()))
     return PersonFile(
-        enrolments=rows(select(m.Enrolment).where(m.Enrolment.psn_no == psn_no).order_by(m.Enrolment.start.desc())),
+        enrolments=enrolments,
         filings=rows(select(m.Filing).where(m.Filing.psn_no == psn_no).order_by(m.Filing.valid_from.desc())),
-        contributions=rows(select(m.ContributionLine).where(m.ContributionLine.psn_no == psn_no)
-                           .order_by(m.ContributionLine.id.desc()).limit(100)),
+        contributions=contributions(session, psn_no, enrolments),
         year_states=rows(select(m.YearStateRow).where(m.YearStateRow.psn_no == psn_no)
                          .order_by(m.YearStateRow.year.desc(), m.YearStateRow.insutype)),
         settlements=settlements,
         cancelled=cancelled_among(session, ids),
         manual=manual_among(session, ids),
     )
+
+
+def contributions(session: Session, psn_no: str, enrolments: list[m.Enrolment]) -> list[Contribution]:
+    """The person's contribution lines, and the contributions the ledger booked for the person without a line
+    (bulk history: cause `history:<insutype>:<psn_no>:<year>`, looked up by exact cause id, one per enrolment
+    year), newest first."""
+    lines = [Contribution(c.year, c.insutype, c.kind, c.amount, c.paid_on, c.status, c.held_reason)
+             for c in session.execute(select(m.ContributionLine).where(m.ContributionLine.psn_no == psn_no)
+                                      .order_by(m.ContributionLine.id.desc()).limit(100)).scalars()]
+    causes = {f"history:{e.insutype}:{psn_no}:{year}": (e.insutype, year) for e in enrolments
+              for year in range(e.start.year, (e.end or e.start).year + 1)}
+    booked = []
+    if causes:
+        query = (select(m.JournalEntry.cause_id, m.JournalEntry.booked_on, func.sum(m.Posting.debit))
+                 .join(m.Posting, m.Posting.entry_id == m.JournalEntry.id)
+                 .where(m.JournalEntry.cause_type == "contribution", m.JournalEntry.cause_id.in_(causes))
+                 .group_by(m.JournalEntry.cause_id, m.JournalEntry.booked_on))
+        for cause, booked_on, amount in session.execute(query).all():
+            insutype, year = causes[cause]
+            booked.append(Contribution(year, insutype, "employee" if insutype == "310" else "individual",
+                                       int(amount or 0), booked_on, "accepted"))
+    return sorted(lines + booked, key=lambda c: (c.year or 0, c.paid_on or dt.date.min), reverse=True)
+
+
+def institution_names(session: Session, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(session.execute(select(m.Institution.code, m.Institution.name)
+                                .where(m.Institution.code.in_(codes))).all())
 
 
 def cancelled_among(session: Session, setl_ids: list[str]) -> set[str]:
@@ -175,6 +227,17 @@ def catalogue_names(session: Session, codes: set[str]) -> dict[str, str]:
 def institutions(session: Session, scope: str | None, number: int) -> Page:
     query = scoped(select(m.Institution), m.Institution.county, scope).order_by(m.Institution.code)
     return page_of(session, query, number)
+
+
+def institution_options(session: Session, scope: str | None, limit: int = 500) -> list[tuple[str, str]]:
+    """(code, name) of the institutions in the scope, for the forms' suggestions."""
+    query = scoped(select(m.Institution.code, m.Institution.name), m.Institution.county, scope)
+    return [tuple(row) for row in session.execute(query.order_by(m.Institution.code).limit(limit)).all()]
+
+
+def enrolments_of(session: Session, psn_no: str) -> list[m.Enrolment]:
+    return list(session.execute(select(m.Enrolment).where(m.Enrolment.psn_no == psn_no)
+                                .order_by(m.Enrolment.start)).scalars())
 
 
 def institution(session: Session, scope: str | None, code: str) -> m.Institution | None:

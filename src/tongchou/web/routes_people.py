@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import copy
 
+import segno
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 
-from tongchou.access.masking import mask_id_number, mask_phone, scrub
+from tongchou.masking import mask_id_number, mask_phone, scrub
 from tongchou.access.sessions import Current
+from tongchou.api import identity
 from tongchou.audit import trail
 from tongchou.codes import Insutype, MedType
 from tongchou.money import to_fen
 from tongchou.errors import ServiceError
-from tongchou.web import queries, reimbursement
-from tongchou.web.auth import actor_of, audit, checked_form, console_of, is_htmx, render, require, store_for
+from tongchou.web import policy_view, queries, reimbursement
+from tongchou.access.users import SignInRefused
+from tongchou.web.auth import (
+    actor_of, audit, checked_form, client_ip, console_of, is_htmx, render, require, store_for,
+)
+from tongchou.web.format import yuan
 from tongchou.web.forms import FormErrors, Reader
 
 router = APIRouter()
@@ -79,7 +86,8 @@ def _search_page(request: Request, current: Current, q: str):
     rows = [{"person": p, "id_masked": masked_id(request, p)} for p in found]
     template = "_person_results.html" if is_htmx(request) else "persons.html"
     shown = mask_id_number(q.strip()) if _looks_like_id_number(q.strip()) else q  # never echo an ID number
-    return render(request, current, template, q=shown, rows=rows, searched=bool(q.strip()))
+    names = store_for(request, current).read(queries.county_names)
+    return render(request, current, template, q=shown, rows=rows, searched=bool(q.strip()), county_names=names)
 
 
 @router.get("/persons")
@@ -112,12 +120,30 @@ def person_page(request: Request, psn_no: str, current: Current = Depends(requir
     person = _person_or_404(request, current, psn_no, trail.PERSON_VIEW)
     file = store.read(lambda s: queries.person_file(s, psn_no))
     names = store.read(queries.county_names)
+    institutions = store.read(lambda s: queries.institution_names(s, {x.fixmedins_code for x in file.settlements}))
     phone = console.cipher.decrypt(person.phone_enc, "person.phone")
     audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no)
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
-                  phone_masked=mask_phone(phone), county_names=names, state_rows=_state_rows(file.year_states),
+                  phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,
+                  today=console.today(), state_rows=_state_rows(file.year_states, state_names(console.registry)),
                   may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
-                  unmask_reasons=UNMASK_REASONS)
+                  unmask_reasons=UNMASK_REASONS, may_ecert=current.principal.can("person.ecert"))
+
+
+@router.post("/persons/{psn_no}/ecert")
+async def show_ecert(request: Request, psn_no: str, current: Current = Depends(require("person.ecert"))):
+    """出示电子凭证: a new e-certificate token of the person as a QR code (presentable for 5 minutes, then bound
+    to the visit it opens); its issue is recorded in the audit trail (never the token)."""
+    await checked_form(request, current)
+    person = _person_or_404(request, current, psn_no, identity.ECERT_ISSUE)
+    console = console_of(request)
+    token = store_for(request, current).transaction(
+        lambda s: identity.issue_ecert_audited(s, console.cipher, psn_no, actor_of(request, current)))
+    qr = segno.make(token, error="m").svg_inline(scale=5, title="医保电子凭证")
+    response = render(request, current, "ecert.html", person=person, token=token, qr=Markup(qr),
+                      minutes=identity.ECERT_MINUTES)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 UNMASK_REASONS = {
@@ -152,7 +178,31 @@ STATE_LABELS = {"caps_used": "已计入年度限额", "dedc_used": "已付起付
                 "layer_paid": "分段补偿累计支付", "counters": "计数"}
 
 
-def _state_rows(states) -> list[dict]:
+COUNTER_LABELS = {"admissions": "住院次数", "visits": "就诊次数"}
+
+
+def state_names(registry) -> dict[str, str]:
+    """Cap, layer and deductible ids of every policy → their Chinese names (the accumulators are keyed by id)."""
+    names: dict[str, str] = dict(COUNTER_LABELS)
+    for policy in registry.policies.values():
+        for version in policy.versions:
+            names.update({cap.id: cap.name for cap in version.caps})
+            names.update({layer.id: layer.name for layer in version.layers})
+            for line in version.benefits:
+                accumulator = getattr(line.deductible, "accumulator", None) if line.deductible else None
+                if accumulator:
+                    names.setdefault(accumulator, f"{line.name}起付线")
+    return names
+
+
+def _state_name(inner: str, names: dict[str, str]) -> str:
+    """`critical_illness:0` → 大病保险（第1段）; an id no policy names stays as it is."""
+    base, _, part = inner.partition(":")
+    name = names.get(base, base)
+    return f"{name}（第{int(part) + 1}段）" if part.isdigit() else name
+
+
+def _state_rows(states, names: dict[str, str]) -> list[dict]:
     """The accumulators (YearState JSON: amounts as yuan strings) as (label, value, is_money) rows, money in fen."""
     rows = []
     for state in states:
@@ -160,9 +210,10 @@ def _state_rows(states) -> list[dict]:
         for key, value in sorted((state.state or {}).items()):
             if key == "admissions" and isinstance(value, dict):
                 entries.append(("本年住院（次）", len(value), False))
-            elif isinstance(value, dict):
+            elif isinstance(value, dict) and key != "admissions":
                 money = key != "counters"
-                entries += [(f"{STATE_LABELS.get(key, key)}·{inner}", to_fen(amount) if money else amount, money)
+                entries += [(f"{STATE_LABELS.get(key, key)}·{_state_name(inner, names)}",
+                             to_fen(amount) if money else amount, money)
                             for inner, amount in sorted(value.items())]
         rows.append({"row": state, "entries": entries})
     return rows
@@ -179,8 +230,13 @@ def settlement_page(request: Request, setl_id: str, current: Current = Depends(r
     items = store.read(lambda s: queries.catalogue_names(s, {f.code for f in file.fees}))
     audit(request, current, trail.SETTLEMENT_VIEW, object_type="settlement", object_id=setl_id,
           detail={"psn_no": file.settlement.psn_no})
-    return render(request, current, "settlement.html", file=file, s=file.settlement, item_names=items,
-                  amount_fields=AMOUNT_ORDER, id_masked=masked_id(request, file.person))
+    registry, s = console_of(request).registry, file.settlement
+    return render(request, current, "settlement.html", file=file, s=s, item_names=items,
+                  amount_fields=AMOUNT_ORDER, id_masked=masked_id(request, file.person),
+                  verdict=reimbursement.verdict(s, s.explanation or []),
+                  policy_name=policy_view.policy_name(registry, s.policy_id),
+                  line_name=policy_view.benefit_line_name(registry, s.policy_id, s.policy_version, s.benefit_line),
+                  steps=[policy_view.readable(step.get("text", ""), registry) for step in s.explanation or []])
 
 
 AMOUNT_ORDER = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
@@ -260,15 +316,25 @@ async def file_filing(request: Request, psn_no: str, current: Current = Depends(
 
 # ---------------------------------------------------------------- manual reimbursement
 
+HIDDEN_FIELDS = ("review_password",)  # never shown again, whatever happened
+
+
 def _echo(form: dict) -> dict:
     """A submitted form to show again: an ID or phone number typed into any field comes back masked."""
-    return {key: scrub(value) if isinstance(value, str) else value for key, value in form.items()}
+    return {key: scrub(value) if isinstance(value, str) else value for key, value in form.items()
+            if key not in HIDDEN_FIELDS}
 
 
-def _reimburse_page(request: Request, current: Current, values: dict, errors: dict, status_code: int = 200):
+def _reimburse_page(request: Request, current: Current, values: dict, errors: dict, status_code: int = 200,
+                    **extra):
+    console = console_of(request)
+    scope = current.principal.county_scope
+    institutions = store_for(request, current).read(lambda s: queries.institution_options(s, scope))
+    limits = console.reimbursement_limits
     return render(request, current, "reimburse.html", status_code, values=_echo(values), errors=errors,
                   reasons=reimbursement.REASONS, med_types=reimbursement.MED_TYPES,
-                  insutypes=reimbursement.INSUTYPES, lines=range(reimbursement.MAX_LINES))
+                  insutypes=reimbursement.INSUTYPES, lines=range(reimbursement.MAX_LINES), institutions=institutions,
+                  review_above=limits.review_above, max_total=limits.max_total, **extra)
 
 
 @router.get("/reimbursements/new")
@@ -278,11 +344,46 @@ def reimburse_form(request: Request, psn_no: str = "", current: Current = Depend
                                               "begndate": today, "enddate": today}, {})
 
 
+def _store_errors(request: Request, current: Current, req: reimbursement.ManualRequest, person) -> dict[str, str]:
+    """What the store says against the request: the stay outside the enrolment, no policy in force."""
+    console = console_of(request)
+
+    def work(session):
+        enrolments = queries.enrolments_of(session, req.psn_no)
+        pool = queries.pool_of_county(session, person.county)
+        return enrolments, pool
+    enrolments, pool = store_for(request, current).read(work)
+    return (reimbursement.enrolment_error(req, person.name, enrolments)
+            or reimbursement.policy_error(console.registry, pool, req))
+
+
+def _reviewer(request: Request, current: Current, form: dict, person) -> tuple[str | None, dict[str, str]]:
+    """The reviewer who approved (双人复核), or the field's error."""
+    console = console_of(request)
+    username = (form.get("review_username") or "").strip()
+    password = form.get("review_password") or ""
+    limit = yuan(console.reimbursement_limits.review_above)
+    if not username or not password:
+        return None, {"review_username": f"合计超过{limit}元，须由复核人（另一名有复核权限的工作人员）填写用户名和密码复核。"}
+    if username == current.principal.username:
+        return None, {"review_username": "复核人须为经办人以外的另一人（双人复核）。"}
+    try:
+        reviewer = console.users.authenticate(username, password, ip=client_ip(request))
+    except SignInRefused as exc:
+        return None, {"review_password": f"复核人身份核验未通过：{exc.message}"}
+    if not reviewer.can("reimbursement.review"):
+        return None, {"review_username": f"{reviewer.display_name}（{reviewer.role.label}）没有零星报销复核权限。"}
+    if not reviewer.sees_county(person.county):
+        return None, {"review_username": f"{reviewer.display_name}不能复核其他区县参保人的报销。"}
+    return reviewer.username, {}
+
+
 @router.post("/reimbursements")
 async def reimburse(request: Request, current: Current = Depends(require("reimbursement.manual"))):
     form = await checked_form(request, current)
+    console = console_of(request)
     try:
-        req = reimbursement.read_form(form)
+        req = reimbursement.read_form(form, console.today(), console.reimbursement_limits)
     except FormErrors as exc:
         return _reimburse_page(request, current, form, exc.errors, 422)
     store = store_for(request, current)
@@ -290,10 +391,28 @@ async def reimburse(request: Request, current: Current = Depends(require("reimbu
     if person is None:
         audit(request, current, trail.REIMBURSE, object_type="person", object_id=req.psn_no, outcome="not_found")
         return _reimburse_page(request, current, form, {"psn_no": f"参保人{req.psn_no}不存在或不在您的管辖范围内。"}, 422)
+    earlier = store.read(lambda s: reimbursement.earlier_claim(s, req))
+    if earlier is not None:
+        return _already(request, current, form, reimbursement.AlreadyReimbursed(earlier.setl_id, req.receipt_text))
+    errors = _store_errors(request, current, req, person)
+    if errors:
+        return _reimburse_page(request, current, form, errors, 422)
+    reviewed_by = None
+    if reimbursement.needs_review(req, console.reimbursement_limits):
+        reviewed_by, errors = _reviewer(request, current, form, person)
+        if errors:
+            return _reimburse_page(request, current, form, errors, 422)
     try:
         outcome = reimbursement.settle_manual(services_for(request, current)[0], req, person.county,
-                                              current.principal.username, audit_actor=actor_of(request, current),
-                                              now=console_of(request).audit.now)
+                                              current.principal.username, reviewed_by=reviewed_by,
+                                              audit_actor=actor_of(request, current), now=console.audit.now)
+    except reimbursement.AlreadyReimbursed as exc:
+        return _already(request, current, form, exc)
     except ServiceError as exc:
         return _reimburse_page(request, current, form, {form_field(exc.field, form): exc.message}, 422)
     return RedirectResponse(f"/settlements/{outcome.setl_id}?new=1", status_code=303)
+
+
+def _already(request: Request, current: Current, form: dict, exc: reimbursement.AlreadyReimbursed):
+    field = "bill_code" if (form.get("bill_code") or "").strip() else "receipt_no"
+    return _reimburse_page(request, current, form, {field: exc.message}, 409, paid_setl_id=exc.setl_id)

@@ -1,13 +1,20 @@
-"""Audit findings (疑点) and cases (案件) from the supervision package, read-only, by county scope."""
+"""Audit findings (疑点) and cases (案件) from the supervision package, by county scope; a city role with
+`supervision.screen` runs the after-the-fact batch screening (事后筛查) of the store's settlements from the
+page, which records its findings (the same run as `tongchou supervision screen --db`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
+from pathlib import Path
+
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select
 
 from tongchou.access.sessions import Current
 from tongchou.web import queries
-from tongchou.web.auth import render, require, store_for
+from tongchou.web.auth import audit, checked_form, console_of, render, require, store_for
 
 router = APIRouter()
 
@@ -24,8 +31,36 @@ def supervision(request: Request, page: int = 1, current: Current = Depends(requ
                                    .order_by(sv.FindingRow.found_on.desc(), sv.FindingRow.id.desc()), page)
         cases = list(session.execute(queries.scoped(select(sv.CaseRow), sv.CaseRow.county, scope)
                                      .order_by(sv.CaseRow.opened_on.desc()).limit(50)).scalars())
-        return findings, cases
-    findings, cases = store.read(work)
-    return render(request, current, "supervision.html", findings=findings, cases=cases,
+        runs = session.execute(select(func.count()).select_from(sv.ScreeningRun)).scalar_one()
+        names = queries.institution_names(session, {f.fixmedins_code for (f,) in findings.rows if f.fixmedins_code})
+        return findings, cases, runs, queries.county_names(session), names
+    findings, cases, runs, counties, institutions = store.read(work)
+    return render(request, current, "supervision.html", findings=findings, cases=cases, screened=runs > 0,
+                  counties=counties, institutions=institutions, may_screen=current.principal.can("supervision.screen"),
                   severity={"high": "高", "medium": "中", "low": "低"},
-                  subject_kinds={"institution": "定点医药机构", "person": "参保人", "doctor": "医师"})
+                  subject_kinds={"institution": "定点医药机构", "person": "参保人", "doctor": "医师"},
+                  added=request.query_params.get("added"))
+
+
+@router.post("/supervision/screen")
+async def screen(request: Request, current: Current = Depends(require("supervision.screen"))):
+    """Screen the year's settlements with the rule book; the findings are recorded (a finding already
+    recorded is not added again)."""
+    await checked_form(request, current)
+    from tongchou.store.export import claim_rows, write_parquet
+    from tongchou.supervision.batch import Inputs, run_batch
+    from tongchou.supervision.rules import load_rules
+    from tongchou.supervision.service import save_findings
+
+    console = console_of(request)
+    today = console.today()
+    book = load_rules()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "claims.parquet"
+        store_for(request, current).read(
+            lambda s: write_parquet(claim_rows(s, dt.date(today.year, 1, 1), today), path))
+        result = run_batch(book, Inputs(path))
+    _run, added = save_findings(console.store, result.findings(), source=f"console:{today.year}", rules=book.name,
+                                counts=result.counts, skipped=result.skipped, found_on=today)
+    audit(request, current, "supervision.screen", object_type="sv_run", detail={"added": added, "year": today.year})
+    return RedirectResponse(f"/supervision?added={added}", status_code=303)

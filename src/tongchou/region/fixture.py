@@ -71,6 +71,8 @@ class InstitutionIn(In):
     admin_tier: Literal["village", "township", "county", "city", "province", "outside"]
     county: Code
     secret: str | None = None
+    signature: Literal["hmac", "gateway"] = "hmac"
+    lookup_quota: int | None = Field(None, ge=0)
     agreement_status: Literal["active", "suspended", "exited"] = "active"
     agreement_from: dt.date | None = None
     agreement_to: dt.date | None = None
@@ -127,6 +129,8 @@ class PersonIn(In):
     psn_type: Code
     assistance: list[str] = Field(default_factory=list)
     phone: Code | None = None
+    card_no: Code | None = None  # social security card number (社保卡号)
+    card_sn: Code | None = None  # the card's identification code (卡识别码)
     employer: Code | None = None
     contribution_years: int = Field(0, ge=0)
     account_balance: Yuan | None = Field(None, description="employee personal account opening balance (yuan)")
@@ -228,6 +232,7 @@ def person_from_table_row(row: dict[str, Any]) -> dict[str, Any]:
         "psn_no": row["psn_no"], "id_number": _blank(row.get("id_number")), "name": row["name"],
         "sex": _blank(row.get("sex")), "birth_date": _blank(row.get("birth_date")), "county": row["county"],
         "psn_type": row["psn_type"], "assistance": assistance, "phone": _blank(row.get("phone")),
+        "card_no": _blank(row.get("card_no")), "card_sn": _blank(row.get("card_sn")),
         "employer": _blank(row.get("employer")),
         "contribution_years": row.get("contribution_years", row.get("continuous_years")) or 0,
         "account_balance": _blank(row.get("account_balance")), "enrolments": [enrolment], "filings": filings,
@@ -236,7 +241,7 @@ def person_from_table_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def read_persons_parquet(path: Path) -> list[PersonIn]:
     """A persons table: psn_no, name, id_number, sex, birth_date, county, psn_type, assistance ('|'-separated),
-    phone, employer, contribution_years, account_balance, insutype, tier, enrol_kind, enrol_from, enrol_to,
+    phone, card_no, card_sn, employer, contribution_years, account_balance, insutype, tier, enrol_kind, enrol_from, enrol_to,
     benefit_start, chronic_dise_code — one enrolment per row."""
     import pyarrow.parquet as pq
 
@@ -293,7 +298,8 @@ def _write(session: Session, fixture: Fixture, catalogue: list[CatalogueIn], cip
         session.merge(m.Institution(
             code=inst.code, name=inst.name, hosp_lv=inst.hosp_lv, admin_tier=inst.admin_tier, county=inst.county,
             agreement_status=inst.agreement_status, agreement_from=inst.agreement_from, agreement_to=inst.agreement_to,
-            secret_enc=cipher.encrypt(inst.secret, "institution.secret")))
+            secret_enc=cipher.encrypt(inst.secret, "institution.secret"), signature=inst.signature,
+            lookup_quota=inst.lookup_quota))
     for item in catalogue:
         _upsert_catalogue(session, item)
     session.flush()
@@ -334,6 +340,10 @@ def _person_row(p: PersonIn, cipher: DataCipher) -> dict:
         psn_no=p.psn_no, name=p.name, id_number_enc=cipher.encrypt(p.id_number, "person.id_number"),
         id_number_hash=cipher.lookup_hash(p.id_number, "person.id_number"),
         phone_enc=cipher.encrypt(p.phone, "person.phone"), phone_hash=cipher.lookup_hash(p.phone, "person.phone"),
+        card_no_enc=cipher.encrypt(p.card_no, "person.card_no"),
+        card_no_hash=cipher.lookup_hash(p.card_no, "person.card_no"),
+        card_sn_enc=cipher.encrypt(p.card_sn, "person.card_sn"),
+        card_sn_hash=cipher.lookup_hash(p.card_sn, "person.card_sn"),
         sex=p.sex, birth_date=p.birth_date, county=p.county, psn_type=p.psn_type, assistance=list(p.assistance),
         employer=p.employer, contribution_years=p.contribution_years)
 
