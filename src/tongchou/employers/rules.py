@@ -128,34 +128,6 @@ def late_fee(unpaid: Fen, due_on: dt.date, paid_or_as_of: dt.date, daily_rate: D
 
 # ---------------------------------------------------------------- joining and leaving
 
-@dataclass(frozen=True)
-class Cover:
-    """An enrolment as the joining rule sees it."""
-
-    enrolment_id: int
-    insutype: str
-    start: dt.date
-    end: dt.date | None
-
-
-def overlapping(covers: list[Cover], start: dt.date, end: dt.date | None) -> Cover | None:
-    """The first cover that shares a day with [start, end] (an open end runs on)."""
-    for cover in sorted(covers, key=lambda c: c.start):
-        if (end is None or cover.start <= end) and (cover.end is None or cover.end >= start):
-            return cover
-    return None
-
-
-def check_no_resident_cover(covers: list[Cover], psn_no: str, joined_on: dt.date) -> None:
-    """Joining the employee scheme is refused while the person is insured as a resident on the same days."""
-    other = overlapping(covers, joined_on, None)
-    if other is not None:
-        until = date_text(other.end) if other.end else "至今"
-        raise RuleError("joined_on", f"参保人{psn_no}已参加城乡居民医保（参保记录{other.enrolment_id}，"
-                                     f"{date_text(other.start)}至{until}），{date_text(joined_on)}起不能同时参加职工医保；"
-                                     "请先办理居民医保停保。")
-
-
 def check_leave_date(joined_on: dt.date, left_on: dt.date) -> None:
     if left_on < joined_on:
         raise RuleError("left_on", f"减员日期{date_text(left_on)}早于增员日期{date_text(joined_on)}。")

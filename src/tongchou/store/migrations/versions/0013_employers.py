@@ -63,7 +63,7 @@ def upgrade() -> None:
                   sa.ForeignKey("contribution_line.id", name="fk_declaration_collection_line_id_contribution_line"),
                   nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.CheckConstraint("base > 0 AND employer_part >= 0 AND individual_part >= 0", name="ck_declaration_amounts"),
+        sa.CheckConstraint("base > 0 AND employer_part >= 0 AND individual_part >= 0", name=op.f("ck_declaration_amounts")),
         sa.PrimaryKeyConstraint("id", name="pk_declaration"),
         sa.UniqueConstraint("employer", "psn_no", "month", name="uq_declaration_employer"),
     )
