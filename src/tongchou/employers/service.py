@@ -27,7 +27,9 @@ from tongchou.store import models as m
 from tongchou.store.uow import Store
 
 DECLARATION_COLUMNS = ("employer", "psn_no", "month", "wage")
-COLLECTION_COLUMNS = ("employer", "psn_no", "month", "employer_part", "individual_part", "late_fee", "paid_on")
+COLUMN_NAMES = {"employer": "统一社会信用代码", "psn_no": "个人编号", "month": "费款所属期", "wage": "申报工资",
+                "employer_part": "单位缴费", "individual_part": "个人缴费", "late_fee": "滞纳金", "paid_on": "缴费日期"}
+COLLECTION_COLUMNS = ("employer", "psn_no", "month", "employer_part", "individual_part", "paid_on")  # + late_fee
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,12 @@ def _day(value: Any, field: str) -> dt.date:
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidRequest(field, f"日期应为 YYYY-MM-DD，而不是{value!r}。") from None
+
+
+def _require(raw: Mapping[str, Any], columns: tuple[str, ...]) -> None:
+    missing = [column for column in columns if not str(raw.get(column) or "").strip()]
+    if missing:
+        raise InvalidRequest(missing[0], f"缺少{missing[0]}（{COLUMN_NAMES[missing[0]]}）。")
 
 
 def _amount(value: Any, field: str, name: str) -> Fen:
@@ -278,9 +286,7 @@ class EmployerService:
         applied, errors = [], []
         for number, raw in enumerate(rows, start=1):
             try:
-                missing = [column for column in DECLARATION_COLUMNS if not str(raw.get(column) or "").strip()]
-                if missing:
-                    raise InvalidRequest(missing[0], f"缺少{missing[0]}。")
+                _require(raw, DECLARATION_COLUMNS)
                 wage = _amount(raw["wage"], "wage", "申报工资")
                 applied.append(self.declare(str(raw["employer"]).strip(), str(raw["psn_no"]).strip(),
                                             str(raw["month"]).strip(), wage, declared_on))
@@ -342,9 +348,7 @@ class EmployerService:
         return self.store.transaction(work)
 
     def _collect(self, session: Session, batch: m.ContributionBatch, raw: Mapping[str, Any]) -> Fen:
-        missing = [column for column in COLLECTION_COLUMNS[:5] + ("paid_on",) if not str(raw.get(column) or "").strip()]
-        if missing:
-            raise InvalidRequest(missing[0], f"缺少{missing[0]}。")
+        _require(raw, COLLECTION_COLUMNS)
         employer = _employer(session, str(raw["employer"]))
         psn_no, month = str(raw["psn_no"]).strip(), str(raw["month"]).strip()
         paid_on = _day(raw["paid_on"], "paid_on")

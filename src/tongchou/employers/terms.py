@@ -27,30 +27,9 @@ class TermsError(ValueError):
     """A terms file that does not validate: the message names the file and the field."""
 
 
-class BaseBounds(Strict):
-    """缴费基数上下限: shares of the average wage (60 %–300 %) or amounts; one of the two."""
-
-    lower_share: Share | None = None
-    upper_share: Share | None = None
-    lower: YamlFen | None = None
-    upper: YamlFen | None = None
-    example: bool = False
-    assumptions: list[str] = Field(default_factory=list)
-    ref: Ref | None = None
-
-    @model_validator(mode="after")
-    def _one_kind_in_order(self) -> BaseBounds:
-        shares = (self.lower_share, self.upper_share)
-        amounts = (self.lower, self.upper)
-        if (None in shares) == (None in amounts) or (None in shares and None in amounts):
-            raise ValueError("缴费基数上下限须写 lower_share/upper_share（平均工资的比例）或 lower/upper（金额）之一，且上下限都要写")
-        low, high = shares if None not in shares else amounts
-        if high < low:
-            raise ValueError(f"缴费基数上限 {high} 小于下限 {low}")
-        return self
-
-
 class Documented(Strict):
+    """A number with its source (`ref`), or marked `example: true` with its `assumptions`."""
+
     example: bool = False
     assumptions: list[str] = Field(default_factory=list)
     ref: Ref | None = None
@@ -61,6 +40,26 @@ class Documented(Strict):
             raise ValueError("example: true 须在 assumptions 中写明假设")
         if not self.example and self.ref is None:
             raise ValueError("非示例的数值须以 ref 注明出处（或标为 example: true 并写明 assumptions）")
+        return self
+
+
+class BaseBounds(Documented):
+    """缴费基数上下限: shares of the average wage (60 %–300 %) or amounts; one of the two."""
+
+    lower_share: Share | None = None
+    upper_share: Share | None = None
+    lower: YamlFen | None = None
+    upper: YamlFen | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_in_order(self) -> BaseBounds:
+        shares = (self.lower_share, self.upper_share)
+        amounts = (self.lower, self.upper)
+        if (None in shares) == (None in amounts):
+            raise ValueError("缴费基数上下限须写 lower_share/upper_share（平均工资的比例）或 lower/upper（金额）之一，且上下限都要写")
+        low, high = shares if None not in shares else amounts
+        if high < low:
+            raise ValueError(f"缴费基数上限 {high} 小于下限 {low}")
         return self
 
 
