@@ -14,6 +14,7 @@ from tongchou.ledger.accounts import Account, Fund, Title
 from tongchou.ledger.book import balance, personal_account_balance
 from tongchou.ledger.verify import verify
 from tongchou.store import models as m
+from tongchou.store.uow import Store
 
 D = dt.date
 
@@ -201,3 +202,17 @@ def test_lines_that_do_not_match_a_declaration_are_held_with_the_reason(employer
     with pytest.raises(Conflict):
         employers.reconcile("TAX-3", D(2021, 4, 20), [])
     assert_books_ok(store)
+
+
+def test_on_postgresql_a_county_sees_only_its_own_employments_and_declarations(employers, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row-level security is PostgreSQL's")
+    employers.join(EMPLOYER, "CC0101", D(2021, 1, 1))  # county 220102
+    employers.declare(EMPLOYER, "CC0101", "2021-03", 500_000, D(2021, 3, 5))
+    for county, seen in (("220102", 1), ("220104", 0)):
+        scoped = Store.open(db_url, county=county, role="tongchou_app")
+        try:
+            assert scoped.read(lambda s: (len(s.execute(select(m.Employment)).all()),
+                                          len(s.execute(select(m.Declaration)).all()))) == (seen, seen)
+        finally:
+            scoped.close()
