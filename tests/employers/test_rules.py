@@ -168,3 +168,16 @@ def test_bounds_as_amounts_and_upside_down_bounds():
     with pytest.raises(TermsError) as err:  # shares of a wage the file does not give
         parse_terms({**base, "years": [{**year, "base_bounds": {"lower_share": 0.6, "upper_share": 3, **marked}}]})
     assert "average_wage" in str(err.value)
+
+
+def test_a_terms_file_error_is_chinese_and_names_the_field():
+    marked = {"example": True, "assumptions": ["示例"]}
+    year = {"year": 2021, "base_bounds": {"lower_share": "六成", "upper_share": 3, **marked},
+            "average_wage": {"monthly": 6000, **marked}, "rates": {"employer": "七", "individual": 0.02, **marked},
+            "due": {"day": 15, **marked}, "late_fee": {"daily_rate": 0.0005, **marked}}
+    with pytest.raises(TermsError) as err:
+        parse_terms({"id": "x", "name": "x", "region": "1", "source": "x", "years": [year]}, "x.yaml")
+    assert str(err.value) == "x.yaml: years.0.base_bounds.lower_share: 应为平均工资的倍数（如 0.6、3），而不是 '六成'"
+    with pytest.raises(TermsError) as err:
+        parse_terms({"id": "x", "name": "x", "region": "1", "source": "x"}, "x.yaml")
+    assert str(err.value) == "x.yaml: years: 缺少必填项"

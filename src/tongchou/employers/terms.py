@@ -18,9 +18,19 @@ from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from tongchou.money import to_decimal_rate, yaml_fen
 from tongchou.policy.registry import default_policy_dir
 from tongchou.policy.schema import Rate, Ref, Strict
+from tongchou.validation_text import location, reason
 
 YamlFen = Annotated[int, BeforeValidator(yaml_fen)]
-Share = Annotated[Decimal, BeforeValidator(to_decimal_rate), Field(ge=0)]  # of the average wage: 3 is 300 %
+
+
+def _share(value: object) -> Decimal:
+    try:
+        return to_decimal_rate(value)
+    except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
+        raise ValueError(f"应为平均工资的倍数（如 0.6、3），而不是 {value!r}") from None
+
+
+Share = Annotated[Decimal, BeforeValidator(_share), Field(ge=0)]  # of the average wage: 3 is 300 %
 
 
 class TermsError(ValueError):
@@ -115,8 +125,7 @@ def parse_terms(data: object, source: str = "terms") -> EmployerTerms:
         return EmployerTerms.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise TermsError(f"{source}: {where}: {first['msg']}") from None
+        raise TermsError(f"{source}: {location(first['loc'])}: {reason(first)}") from None
 
 
 def default_terms_dir() -> Path:
