@@ -90,3 +90,18 @@ def test_clearing_run_approve_pay_then_close_and_report(db, tmp_path):
     assert data["visits"]["all"]["count"] == 2
     verify = invoke("ledger", "verify", "--db", db)
     assert verify.exit_code == 0, verify.output
+
+
+def test_fund_statements_in_every_format(db):
+    as_json = invoke("funds", "balances", "--db", db, "--on", "2018-03-31", "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.output)
+    assert data["title"] == "基金余额表" and data["unit"] == "元"
+    pool = next(row for row in data["data"] if row["fund"] == "resident_pooled" and row["county"] == "pool")
+    assert pool["revenue_fen"] == 45000  # the central subsidy recorded in the fixture
+    as_html = invoke("funds", "balances", "--db", db, "--on", "2018-03-31", "--format", "html")
+    assert as_html.exit_code == 0, as_html.output
+    assert as_html.output.startswith("<!DOCTYPE html>") and "<h1>基金余额表</h1>" in as_html.output
+    assert '<td class="num">450.00</td>' in as_html.output and 'id="document-data"' in as_html.output
+    budget = invoke("funds", "budget", "show", "--db", db, "--year", "2018", "--format", "html")
+    assert budget.exit_code == 0 and "2018年基金收支预算" in budget.output

@@ -28,8 +28,14 @@ DAY = "2018-06-15"
 GENERAL_OUTPATIENT_CAP_FEN = 12_000  # guanxian-2018-resident: 普通门诊每人每年基金支付封顶120元
 
 
+def id_number(psn_no: str) -> str:
+    """The synthetic ID number of a test person: 2201 and 2207 carry the person's certificate (docs/api.md)."""
+    return f"{ADMDVS}{int(psn_no[1:]):011d}X"
+
+
 def region_fixture() -> str:
-    persons = "\n".join(f"  - {{psn_no: {p}, name: 参保人{i}, county: '{ADMDVS}', psn_type: '1501', "
+    persons = "\n".join(f"  - {{psn_no: {p}, id_number: '{id_number(p)}', name: 参保人{i}, county: '{ADMDVS}', "
+                        "psn_type: '1501', "
                         f"enrolments: [{{insutype: '390', from: '2018-01-01', to: '2018-12-31'}}]}}"
                         for i, p in enumerate(PERSONS))
     return (f"region: {{admdvs: '{ADMDVS}', name: 冠县}}\n"
@@ -153,8 +159,8 @@ class Load:
 
     def flow(self, hsa: HsaClient, psn_no: str, tag: str) -> None:
         opened = hsa.call("2201", {"data": {
-            "psn_no": psn_no, "insutype": "390", "begntime": f"{DAY} 09:00:00", "mdtrt_cert_type": "01",
-            "mdtrt_cert_no": psn_no, "ipt_otp_no": tag, "atddr_no": "DR1", "dr_name": "医生", "dept_code": "D1",
+            "psn_no": psn_no, "insutype": "390", "begntime": f"{DAY} 09:00:00", "mdtrt_cert_type": "02",
+            "mdtrt_cert_no": id_number(psn_no), "ipt_otp_no": tag, "atddr_no": "DR1", "dr_name": "医生", "dept_code": "D1",
             "dept_name": "全科", "caty": "A03"}})
         if opened.get("infcode") != 0:
             raise ValueError(f"2201 {opened.get('err_msg')}")
@@ -167,7 +173,7 @@ class Load:
         if uploaded.get("infcode") != 0:
             raise ValueError(f"2204 {uploaded.get('err_msg')}")
         self.settle(hsa, {"data": {
-            "psn_no": psn_no, "mdtrt_cert_type": "01", "mdtrt_cert_no": psn_no, "med_type": "11",
+            "psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": id_number(psn_no), "med_type": "11",
             "medfee_sumamt": "100.00", "psn_setlway": "01", "mdtrt_id": mdtrt_id, "chrg_bchno": "B1",
             "acct_used_flag": "0", "insutype": "390"}})
 

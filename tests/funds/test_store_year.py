@@ -21,6 +21,7 @@ from tests.store.support import db_url, pg_session_url, registry, sqlite_templat
 from tongchou.clearing import service as clearing
 from tongchou.clearing.payment import paid_to_institution
 from tongchou.clearing.rules import load_rules
+from tongchou.documents import to_markdown
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.funds import service as ops
 from tongchou.funds import documents as views
@@ -201,7 +202,7 @@ def test_a_year_of_funds_and_clearing_keeps_the_books(year_store, registry):
     assert [f.county for f in final] == [C1, C2, "pool"]
     assert final[-1].flows.expenditure == resident_pool.expenditure
     doc = views.final_accounts_document(final, {C1: "冠县"}, "2018-12-31")
-    assert "决算" in doc["title"] and "冠县（371525）" in views.to_markdown(doc)
+    assert "决算" in doc.title and "冠县（371525）" in to_markdown(doc)
     assert len(store.read(ops.closes)) == 12
 
     # a closed month refuses postings: in the service (named field) and in the database (trigger)

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from tongchou.ledger.accounts import Account, Fund, Title, fund_of
 from tongchou.ledger.postings import (
-    PostingError, SettlementFacts, cancellation_entry, employee_contribution_entry, fund_totals,
+    PostingError, SettlementFacts, cancellation_entry, employee_contribution_entry, fund_totals, late_fee_entry,
     relative_contribution_entry, resident_contribution_entry, settlement_entry,
 )
 
@@ -51,6 +51,17 @@ def test_maternity_and_employee_funds():
     assert fund_of("310", "21", "hifp_pay") == Fund.EMPLOYEE_POOLED
     assert fund_of("310", "21", "hifob_pay") == Fund.LARGE_EXPENSE
     assert fund_of("390", "21", "hifmi_pay") == Fund.CRITICAL_ILLNESS
+
+
+def test_an_employers_late_fee_is_other_revenue_of_the_employee_pooled_fund():
+    entry = late_fee_entry("E1:P1:2021-03", "220102", DAY, "E1", 675)
+    assert entry.is_balanced() and entry.cause_type == "late_fee"
+    assert {(l.account.fund, l.account.title, l.debit, l.credit) for l in entry.lines} == {
+        (Fund.EMPLOYEE_POOLED, Title.BANK, 675, 0), (Fund.EMPLOYEE_POOLED, Title.REVENUE_OTHER, 0, 675)}
+    assert late_fee_entry("E1:P1:2021-04", "220102", DAY, "E1", 0).lines == ()
+    with pytest.raises(PostingError) as err:
+        late_fee_entry("E1:P1:2021-05", "220102", DAY, "E1", -1)
+    assert err.value.field == "late_fee"
 
 
 def test_negative_amounts_are_refused_naming_the_field():

@@ -46,7 +46,7 @@ def test_verify_passes_then_catches_an_unbalanced_posting(loaded):
         "SELECT min(id), 'resident_pooled', 'bank', '371525', '', 1, 0 FROM journal_entry")))
     result = runner.invoke(app, ["ledger", "verify", "--db", url])
     assert result.exit_code == 1
-    assert "fund_balance" in result.output and "breach" in result.output
+    assert "fund_balance" in result.output and "处不符" in result.output
 
 
 def test_export_claims_csv_and_parquet(loaded, tmp_path):

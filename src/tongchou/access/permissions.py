@@ -73,3 +73,7 @@ class Principal:
     def county_scope(self) -> str | None:
         """The county every query must be limited to, or None for city-wide roles."""
         return self.county if self.role.scope == COUNTY else None
+
+    def sees_county(self, county: str | None) -> bool:
+        scope = self.county_scope
+        return scope is None or county == scope

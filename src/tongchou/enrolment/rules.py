@@ -256,3 +256,34 @@ def employee_contribution_split(account: PersonalAccount | None, base: Fen, indi
     """(to the personal account, to the pooled fund) of an employee's individual share."""
     credit = min(employee_account_credit(account, base), individual)
     return credit, individual - credit
+
+
+# ---------------------------------------------------------------- one scheme at a time
+
+@dataclass(frozen=True)
+class Cover:
+    """An enrolment as the joining rule sees it."""
+
+    enrolment_id: int
+    insutype: str
+    start: dt.date
+    end: dt.date | None
+
+
+def overlapping(covers: list[Cover], start: dt.date, end: dt.date | None) -> Cover | None:
+    """The first cover that shares a day with [start, end] (an open end runs on)."""
+    for cover in sorted(covers, key=lambda c: c.start):
+        if (end is None or cover.start <= end) and (cover.end is None or cover.end >= start):
+            return cover
+    return None
+
+
+def check_no_resident_cover(covers: list[Cover], psn_no: str, start: dt.date, end: dt.date | None = None,
+                            field: str = "start") -> None:
+    """Cover in the employee scheme is refused for days the person is insured as a resident, naming that
+    enrolment (one scheme at a time: the resident cover is stopped first)."""
+    other = overlapping(covers, start, end)
+    if other is not None:
+        until = date_text(other.end) if other.end else "至今"
+        raise RuleError(field, f"参保人{psn_no}已参加城乡居民医保（参保记录{other.enrolment_id}，{date_text(other.start)}"
+                               f"至{until}），{date_text(start)}起不能同时参加职工医保；请先办理居民医保停保。")

@@ -79,7 +79,7 @@ def _rule_error(exc: RuleError) -> InvalidRequest:
     return InvalidRequest(exc.field, str(exc), "rule")
 
 
-def _new_batch(session: Session, source: str, received_on: dt.date, county: str | None,
+def new_batch(session: Session, source: str, received_on: dt.date, county: str | None,
                batch_no: str | None = None) -> m.ContributionBatch:
     batch = m.ContributionBatch(batch_no=batch_no or f"{source}-{uuid.uuid4().hex[:16]}", source=source,
                                 received_on=received_on, county=county)
@@ -150,7 +150,7 @@ class EnrolmentService:
 
     def _collect_resident(self, session: Session, person: m.Person, terms: EnrolmentTerms, payer: str | None,
                           batch: m.ContributionBatch | None) -> None:
-        batch = batch or _new_batch(session, "counter", terms.paid_on, person.county)
+        batch = batch or new_batch(session, "counter", terms.paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
         line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=person.psn_no, insutype=Insutype.RESIDENT,
                                   year=terms.benefit_year, kind="individual" if payer is None else "account_payment",
@@ -206,29 +206,51 @@ class EnrolmentService:
     def enrol_employee(self, psn_no: str, start: dt.date, *, employer: str | None = None,
                        end: dt.date | None = None) -> int:
         """An employee (or retiree) is insured from `start`; the personal account is opened."""
-        def work(session: Session) -> int:
-            person = _person(session, psn_no)
-            if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
-                raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
-            if employer:
-                person.employer = employer
-            enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.EMPLOYEE, county=person.county, start=start, end=end,
-                                    benefit_start=start, kind="on_time", paid_on=start)
-            session.add(enrolment)
-            if session.get(m.PersonalAccount, psn_no) is None:
-                session.add(m.PersonalAccount(psn_no=psn_no, county=person.county, opened_on=start))
-            session.flush()
-            return enrolment.id
-        return self.store.transaction(work)
+        return self.store.transaction(lambda s: self.enrol_employee_in(s, psn_no, start, employer=employer, end=end))
+
+    def enrol_employee_in(self, session: Session, psn_no: str, start: dt.date, *, employer: str | None = None,
+                          end: dt.date | None = None) -> int:
+        """`enrol_employee` inside the caller's transaction (an employer's joining writes both together).
+        Refused for days the person is insured as a resident, naming that enrolment."""
+        person = _person(session, psn_no)
+        if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
+            raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
+        resident = [rules.Cover(row.id, row.insutype, row.start, row.end)
+                    for row in _covering(session, psn_no, Insutype.RESIDENT, start, end or dt.date.max)]
+        try:
+            rules.check_no_resident_cover(resident, psn_no, start, end)
+        except RuleError as exc:
+            raise Conflict(exc.field, str(exc), "insured_twice") from None
+        if employer:
+            person.employer = employer
+        enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.EMPLOYEE, county=person.county, start=start, end=end,
+                                benefit_start=start, kind="on_time", paid_on=start)
+        session.add(enrolment)
+        if session.get(m.PersonalAccount, psn_no) is None:
+            session.add(m.PersonalAccount(psn_no=psn_no, county=person.county, opened_on=start))
+        session.flush()
+        return enrolment.id
+
+    def end_employee_enrolment_in(self, session: Session, enrolment_id: int, end: dt.date) -> None:
+        """An employee leaves: the enrolment ends on `end` (the last insured day); the account stays."""
+        enrolment = session.get(m.Enrolment, enrolment_id)
+        if enrolment is None or enrolment.insutype != Insutype.EMPLOYEE:
+            raise NotFound("enrolment_id", f"职工医保参保记录{enrolment_id}不存在。")
+        if end < enrolment.start:
+            raise InvalidRequest("left_on", f"终止日期{date_text(end)}早于参保日期{date_text(enrolment.start)}。")
+        enrolment.end = end
+        session.flush()
 
     def record_employee_contribution(self, psn_no: str, month: str, base: Fen, employer: Fen, individual: Fen,
                                      paid_on: dt.date) -> int:
         """One month's employee contribution: the account part of the individual share credits the account."""
-        return self.store.transaction(lambda s: self._employee_contribution(
+        return self.store.transaction(lambda s: self.employee_contribution_in(
             s, psn_no, month, base, employer, individual, paid_on, None))
 
-    def _employee_contribution(self, session: Session, psn_no: str, month: str, base: Fen, employer: Fen,
-                               individual: Fen, paid_on: dt.date, batch: m.ContributionBatch | None) -> int:
+    def employee_contribution_in(self, session: Session, psn_no: str, month: str, base: Fen, employer: Fen,
+                                 individual: Fen, paid_on: dt.date, batch: m.ContributionBatch | None) -> int:
+        """`record_employee_contribution` inside the caller's transaction, on a line of `batch` (a new counter
+        batch when None); returns the part credited to the account."""
         person = _person(session, psn_no)
         if session.get(m.PersonalAccount, psn_no) is None:
             raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
@@ -241,7 +263,7 @@ class EnrolmentService:
         cause_id = f"employee:{psn_no}:{month}"
         if entry_lines(session, "contribution", cause_id) is not None:
             raise Conflict("month", f"参保人{psn_no} {month}的职工医保费已经入账，不能重复入账。", "already_recorded")
-        batch = batch or _new_batch(session, "counter", paid_on, person.county)
+        batch = batch or new_batch(session, "counter", paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
         line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=Insutype.EMPLOYEE,
                                   year=paid_on.year, kind="employee", base=base, amount=employer + individual,
@@ -334,7 +356,7 @@ class EnrolmentService:
         def work(session: Session) -> BatchOutcome:
             if session.execute(select(m.ContributionBatch).where(m.ContributionBatch.batch_no == batch_no)).first():
                 raise Conflict("batch_no", f"批次{batch_no}已导入。", "duplicate_batch")
-            batch = _new_batch(session, "tax_bureau", received_on, None, batch_no)
+            batch = new_batch(session, "tax_bureau", received_on, None, batch_no)
             accepted, held = 0, []
             for number, raw in enumerate(rows, start=1):
                 try:
@@ -364,7 +386,7 @@ class EnrolmentService:
                                  None, None, batch, paid_amount=amount)
         elif insutype == Insutype.EMPLOYEE:
             employer = to_fen(raw.get("employer", 0))
-            self._employee_contribution(session, psn_no, str(raw.get("month") or paid_on.strftime("%Y-%m")),
+            self.employee_contribution_in(session, psn_no, str(raw.get("month") or paid_on.strftime("%Y-%m")),
                                         to_fen(raw["base"]), employer, amount, paid_on, batch)
         else:
             raise InvalidRequest("insutype", f"险种{insutype or '（空）'}不是310或390。")

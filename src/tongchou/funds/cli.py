@@ -9,7 +9,7 @@ stderr naming the option or field, with exit status 2, and nothing is written.
     tongchou funds check FILE…                      validate rule files of policies/funds/
     tongchou funds handover RULE --fund F --county C --legacy-balance YUAN [--arrear CREDITOR=YUAN …] [--db URL]
     tongchou funds remit RULE --on DATE (--revenue FUND:COUNTY=YUAN … | --db URL)
-    tongchou funds balances --db URL --on 2018-06-30 [--county 371525] [--format json|md]
+    tongchou funds balances --db URL --on 2018-06-30 [--county 371525] [--format json|md|html]
     tongchou funds budget import budget.csv --db URL [--by 张三]
     tongchou funds budget set --db URL --year 2018 --fund resident_pooled --county 371525 --revenue 1200000 --expenditure 1140000
     tongchou funds budget show --db URL --year 2018 [--fund resident_pooled --month 6]
@@ -47,7 +47,7 @@ from tongchou.funds.fund_rules import (DeficitSharingRule, LegacyHandoverRule, R
 from tongchou.funds.funding import load_funding
 from tongchou.funds.indicators import with_warnings
 from tongchou.funds.operation import RESIDENT, PeriodFigures, build_fund_operation_report, parse_period
-from tongchou.documents import AssetMissingError
+from tongchou.documents import AssetMissingError, Document, render
 from tongchou.funds.documents import render_html
 from tongchou.funds.documents import render_json
 from tongchou.funds.documents import render_markdown
@@ -212,11 +212,6 @@ def fund_operation_command(
 DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
 
 
-class Format(str, Enum):
-    json = "json"
-    md = "md"
-
-
 def fail(error: FundInputError) -> typer.Exit:
     typer.echo(f"错误 {error.field}: {error.message}", err=True)
     return typer.Exit(BAD_INPUT)
@@ -240,9 +235,8 @@ def names(store: Store) -> dict[str, str]:
     return store.read(lambda s: {r.admdvs: r.name for r in s.execute(select(m.CountyRow)).scalars()})
 
 
-def emit(doc: dict[str, Any], output_format: Format, output: Path | None = None) -> None:
-    content = (json.dumps(doc, ensure_ascii=False, indent=2) + "\n" if output_format == Format.json
-               else views.to_markdown(doc))
+def emit(doc: Document, output_format: OutputFormat, output: Path | None = None) -> None:
+    content = render(doc, output_format.value)
     if output is None:
         sys.stdout.write(content)
     else:
@@ -271,14 +265,14 @@ def _rule(path: Path, kind: type, option: str):
 
 
 Db = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
-FormatOption = Annotated[Format, typer.Option("--format", help="json or md")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="json, md or html")]
 Output = Annotated[Optional[Path], typer.Option("--output", help="write to FILE instead of stdout")]
 
 
 @funds_app.command("balances")
 def balances_command(on: Annotated[str, typer.Option("--on", help="date YYYY-MM-DD")], db: Db = None,
                      county: Annotated[Optional[str], typer.Option("--county")] = None,
-                     output_format: FormatOption = Format.json, output: Output = None) -> None:
+                     output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """基金余额表：各基金分区县及全统筹区的累计结余、本年收入与支出（来自账务）。"""
     def work(store: Store) -> None:
         when = day(on, "--on")
@@ -329,7 +323,7 @@ def budget_set(year: Annotated[int, typer.Option("--year")], fund: Annotated[str
 def budget_show(year: Annotated[int, typer.Option("--year")], db: Db = None,
                 fund: Annotated[Optional[str], typer.Option("--fund")] = None,
                 month: Annotated[Optional[int], typer.Option("--month", help="with --fund: execution to this month")] = None,
-                output_format: FormatOption = Format.json, output: Output = None) -> None:
+                output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """预算表；给出 --fund 与 --month 时为预算执行情况表（实际数来自账务）。"""
     def work(store: Store) -> None:
         if month is not None:
@@ -379,7 +373,7 @@ def allocate_command(rule_file: Annotated[Path, typer.Argument(help="risk_adjust
                      on: Annotated[str, typer.Option("--on")],
                      met: Annotated[list[str], typer.Option("--met", help="COUNTY=COND,COND (conditions met), repeatable")] = [],  # noqa: B006
                      all_met: Annotated[bool, typer.Option("--all-met", help="every county met every condition")] = False,
-                     db: Db = None, output_format: FormatOption = Format.json) -> None:
+                     db: Db = None, output_format: FormatOption = OutputFormat.json) -> None:
     """风险调剂金下拨：按规则计算各区县超支的调剂额（预算与账务），并记账。"""
     def work(store: Store) -> None:
         rule = _rule(rule_file, RiskAdjustmentRule, "rule_file")
@@ -391,8 +385,7 @@ def allocate_command(rule_file: Annotated[Path, typer.Argument(help="risk_adjust
         claims, available, moves, posted = ops.allocate(store, rule, fund, year, day(on, "--on"), conditions)
         granted = {mv.target.county: mv.amount for mv in moves if mv.target is not None}
         doc = views.claims_document(claims, available, granted, names(store))
-        doc["posted"] = [p.to_json() for p in posted]
-        emit(doc, output_format)
+        emit(views.with_payload(doc, posted=[p.to_json() for p in posted]), output_format)
     run(db, work)
 
 
@@ -418,7 +411,7 @@ def deficit_command(rule_file: Annotated[Path, typer.Argument(help="deficit_shar
 @funds_app.command("close-month")
 def close_month_command(month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
                         by: Annotated[str, typer.Option("--by", help="who closes the month")],
-                        db: Db = None, output_format: FormatOption = Format.json) -> None:
+                        db: Db = None, output_format: FormatOption = OutputFormat.json) -> None:
     """月结：记录本月结账（此后记账日期在本月及以前的凭证一律拒绝）。"""
     def work(store: Store) -> None:
         row = ops.close_month(store, month, by, views.close_summary)
@@ -428,7 +421,7 @@ def close_month_command(month: Annotated[str, typer.Option("--month", help="YYYY
 
 @funds_app.command("final-accounts")
 def final_accounts_command(year: Annotated[int, typer.Option("--year")], fund: Annotated[str, typer.Option("--fund")],
-                           db: Db = None, output_format: FormatOption = Format.json, output: Output = None) -> None:
+                           db: Db = None, output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """基金决算表（分区县及全统筹区）。"""
     def work(store: Store) -> None:
         def read(session):
@@ -442,7 +435,7 @@ def final_accounts_command(year: Annotated[int, typer.Option("--year")], fund: A
 @funds_app.command("risk-statement")
 def risk_statement_command(rule_file: Annotated[Path, typer.Argument(help="risk_adjustment rule")],
                            year: Annotated[int, typer.Option("--year")], db: Db = None,
-                           output_format: FormatOption = Format.json, output: Output = None) -> None:
+                           output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """风险调剂金收支表（来自账务）。"""
     def work(store: Store) -> None:
         rule = _rule(rule_file, RiskAdjustmentRule, "rule_file")

@@ -10,16 +10,16 @@
   structure itself with every Decimal digit kept (the shared writer), never a float.
 - The fund's statements from the store: balances (基金余额表), budget execution (预算执行情况表),
   final accounts (基金决算表), the monthly close (月结) and the risk adjustment fund's statement
-  (风险调剂金收支表). Each is a dict: ``title``, ``meta`` (label → text), ``columns`` and ``rows``
-  (what a person reads, amounts in 元 with two decimals and thousands separators, rates in %), and
-  ``data`` (the same figures for programs: amounts in fen, rates as unrounded decimal strings);
-  `to_markdown` renders any of them.
+  (风险调剂金收支表). Each is a shared `Document` (`fund_statement`): meta lines, one table (what a person
+  reads, amounts in 元 with two decimals and thousands separators, rates in %) and its notes, and in the
+  payload ``data`` (the same figures for programs: amounts in fen, rates as unrounded decimal strings)
+  and ``unit``; `tongchou.documents.render` lays any of them out as Markdown, HTML or JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -653,30 +653,32 @@ def flows_data(flows: Flows) -> dict[str, int]:
             "current_surplus": flows.current_surplus}
 
 
-def document(title: str, meta: Mapping[str, str], columns: list[str], rows: list[list[str]], data: Any,
-             notes: Iterable[str] = ()) -> dict[str, Any]:
-    return {"title": title, "meta": dict(meta), "columns": columns, "rows": rows, "data": data,
-            "notes": list(notes), "unit": "元"}
+UNIT = "元"
+# The statements' columns of words; every other column holds amounts, rates or counts (right-aligned).
+TEXT_COLUMNS = frozenset({"基金", "范围", "区县", "项目", "编制说明", "说明"})
 
 
-def to_markdown(doc: Mapping[str, Any]) -> str:
-    lines = [f"# {doc['title']}", ""]
-    for label, value in doc.get("meta", {}).items():
-        lines.append(f"- {label}：{value}")
-    lines += ["", f"单位：{doc.get('unit', '元')}", "", "| " + " | ".join(doc["columns"]) + " |",
-              "| " + " | ".join("---" for _ in doc["columns"]) + " |"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in doc["rows"]]
-    for note in doc.get("notes", []):
-        lines += ["", note]
-    for section in doc.get("sections", []):
-        lines += ["", to_markdown(section).replace("# ", "## ", 1)]
-    return "\n".join(lines) + "\n"
+def fund_statement(title: str, meta: Mapping[str, str], columns: list[str], rows: list[list[str]], data: Any,
+                   notes: Iterable[str] = ()) -> shared.Document:
+    """A statement as the shared document model: one table, its notes, and `data` (the same figures for
+    programs, amounts in fen) in the JSON payload beside `unit`."""
+    numeric = tuple(column not in TEXT_COLUMNS for column in columns)
+    blocks: list[shared.Block] = ([shared.Table("", columns, rows, numeric)] if rows
+                                  else [shared.Paragraph("无数据。")])
+    blocks += [shared.Notice("info", note) for note in notes]
+    return shared.Document(title, shared.DocumentMeta(fields=tuple(meta.items())), (shared.Section("", blocks),),
+                           subtitle=f"单位：{UNIT}", payload={"unit": UNIT, "data": data})
+
+
+def with_payload(doc: shared.Document, **extra: Any) -> shared.Document:
+    """The statement with further figures for programs (e.g. the entries an allocation posted)."""
+    return replace(doc, payload={**doc.payload, **extra})
 
 
 # ---------------------------------------------------------------- balances
 
 def balances_document(rows: Mapping[tuple[str, str], FundFigures], on: str, names: Mapping[str, str]
-                      ) -> dict[str, Any]:
+                      ) -> shared.Document:
     columns = ["基金", "范围", "累计结余", "其中定期存款", "存量基金（未移交）", "本年收入", "本年支出", "转入", "转出"]
     table, data = [], []
     for (fund, county), f in rows.items():
@@ -685,25 +687,25 @@ def balances_document(rows: Mapping[tuple[str, str], FundFigures], on: str, name
         data.append({"fund": fund, "county": county, "balance_fen": f.balance, "deposit_fen": f.deposit,
                      "legacy_fen": f.legacy, **{f"{k}_fen": v for k, v in flows_data(f.flows).items()},
                      "revenue_by_title": dict(f.revenue_by_title), "expenditure_by_title": dict(f.expenditure_by_title)})
-    return document("基金余额表", {"截至": on}, columns, table, data,
+    return fund_statement("基金余额表", {"截至": on}, columns, table, data,
                     ["累计结余 = 银行存款 + 定期存款 − 应付定点医药机构 − 质量保证金 ± 承办保险机构往来 − 个人账户；"
                      "存量基金未移交前不计入统筹基金结余。"])
 
 
 # ---------------------------------------------------------------- budget
 
-def budget_document(lines: list[BudgetLine], year: int, names: Mapping[str, str]) -> dict[str, Any]:
+def budget_document(lines: list[BudgetLine], year: int, names: Mapping[str, str]) -> shared.Document:
     columns = ["基金", "区县", "收入预算", "支出预算", "预算结余", "编制说明"]
     table = [[fund_name(l.fund), scope_name(l.county, names), yuan(l.revenue), yuan(l.expenditure), yuan(l.surplus),
               drafting_check(l)] for l in lines]
     data = [{"year": l.year, "fund": l.fund, "county": l.county, "revenue_fen": l.revenue,
              "expenditure_fen": l.expenditure} for l in lines]
-    return document(f"{year}年基金收支预算", {"年度": str(year)}, columns, table, data)
+    return fund_statement(f"{year}年基金收支预算", {"年度": str(year)}, columns, table, data)
 
 
-def execution_document(rows: list[Execution], names: Mapping[str, str]) -> dict[str, Any]:
+def execution_document(rows: list[Execution], names: Mapping[str, str]) -> shared.Document:
     if not rows:
-        return document("预算执行情况表", {}, [], [], [])
+        return fund_statement("预算执行情况表", {}, [], [], [])
     first = rows[0]
     columns = ["范围", "收入预算", "累计收入", "收入执行率", "支出预算", "累计支出", "支出执行率", "时间进度", "支出进度差"]
     table, data = [], []
@@ -716,16 +718,16 @@ def execution_document(rows: list[Execution], names: Mapping[str, str]) -> dict[
                      "actual_expenditure_fen": e.actual_expenditure,
                      "expenditure_rate": rate_data(e.expenditure_rate), "time_progress": str(e.time_progress),
                      "spending_gap": rate_data(e.spending_gap)})
-    return document(f"{first.year}年{fund_name(first.fund)}预算执行情况表（截至{first.month}月）",
+    return fund_statement(f"{first.year}年{fund_name(first.fund)}预算执行情况表（截至{first.month}月）",
                     {"基金": fund_name(first.fund), "年度": str(first.year), "截至月份": str(first.month)},
                     columns, table, data,
                     ["执行率 = 累计实际 ÷ 年度预算；时间进度 = 已过月数 ÷ 12；支出进度差 = 支出执行率 − 时间进度（正数为支出快于时间进度）。"])
 
 
 def final_accounts_document(rows: list[FinalAccounts], names: Mapping[str, str], closed_to: str | None
-                            ) -> dict[str, Any]:
+                            ) -> shared.Document:
     if not rows:
-        return document("基金决算表", {}, [], [], [])
+        return fund_statement("基金决算表", {}, [], [], [])
     first = rows[0]
     columns = ["范围", "年初结余", "本年收入", "收入预算", "收入执行率", "本年支出", "支出预算", "支出执行率", "转入", "转出",
                "当期结余", "当期结余率", "年末累计结余", "可支付月数"]
@@ -742,7 +744,7 @@ def final_accounts_document(rows: list[FinalAccounts], names: Mapping[str, str],
                      "revenue_rate": rate_data(f.revenue_rate), "expenditure_rate": rate_data(f.expenditure_rate),
                      "current_surplus_ratio": rate_data(f.current_surplus_ratio),
                      "months_covered": rate_data(months)})
-    return document(f"{first.year}年{fund_name(first.fund)}决算表",
+    return fund_statement(f"{first.year}年{fund_name(first.fund)}决算表",
                     {"基金": fund_name(first.fund), "年度": str(first.year), "已月结至": closed_to or "未月结"},
                     columns, table, data,
                     ["当期结余 = 本年收入 − 本年支出（转入转出不计）；年末累计结余 = 年初结余 + 收入 − 支出 + 转入 − 转出；"
@@ -758,7 +760,7 @@ def close_summary(rows: Mapping[str, list[CloseRow]]) -> dict[str, Any]:
 
 
 def close_document(month: str, by: str, summary: Mapping[str, list[dict]], names: Mapping[str, str]
-                   ) -> dict[str, Any]:
+                   ) -> shared.Document:
     columns = ["基金", "范围", "月初结余", "本月收入", "本月支出", "转入", "转出", "月末结余", "累计收入", "累计支出"]
     table = []
     for fund, rows in summary.items():
@@ -767,14 +769,14 @@ def close_document(month: str, by: str, summary: Mapping[str, list[dict]], names
             table.append([fund_name(fund), scope_name(r["county"], names), yuan(f["opening"]), yuan(f["revenue"]),
                           yuan(f["expenditure"]), yuan(f["transfers_in"]), yuan(f["transfers_out"]),
                           yuan(f["closing"]), yuan(r["ytd_revenue"]), yuan(r["ytd_expenditure"])])
-    return document(f"{month} 月结", {"月份": month, "月结人": by}, columns, table, dict(summary),
+    return fund_statement(f"{month} 月结", {"月份": month, "月结人": by}, columns, table, dict(summary),
                     [f"月结后，记账日期在 {month} 及以前的凭证一律拒绝；更正记入未结月份。"])
 
 
 # ---------------------------------------------------------------- risk adjustment
 
 def risk_statement_document(statement: ra.Statement, rule_name: str, holder: str, names: Mapping[str, str]
-                            ) -> dict[str, Any]:
+                            ) -> shared.Document:
     columns = ["项目", "区县", "金额"]
     table = [["年初余额", "", yuan(statement.opening)]]
     table += [["上解收入", scope_name(c, names), yuan(a)] for c, a in statement.remittances.items()]
@@ -784,12 +786,13 @@ def risk_statement_document(statement: ra.Statement, rule_name: str, holder: str
     data = {"year": statement.year, "opening_fen": statement.opening, "remittances_fen": statement.remittances,
             "allocations_fen": statement.allocations, "other_revenue_fen": statement.other_revenue,
             "other_expenditure_fen": statement.other_expenditure, "closing_fen": statement.closing}
-    return document(f"{statement.year}年风险调剂金收支表", {"规则": rule_name, "管理层级": holder}, columns, table, data,
+    return fund_statement(f"{statement.year}年风险调剂金收支表", {"规则": rule_name, "管理层级": holder}, columns,
+                          table, data,
                     ["年末余额 = 年初余额 + 上解收入 + 其他收入 − 下拨支出 − 其他支出。"])
 
 
 def claims_document(claims: list[ra.Claim], available: int, granted: Mapping[str, int], names: Mapping[str, str]
-                    ) -> dict[str, Any]:
+                    ) -> shared.Document:
     columns = ["区县", "超支额", "可调剂部分", "申请调剂额", "实际下拨", "本级承担", "说明"]
     table, data = [], []
     for c in claims:
@@ -798,7 +801,7 @@ def claims_document(claims: list[ra.Claim], available: int, granted: Mapping[str
                       yuan(c.overspend - grant), c.reason])
         data.append({"county": c.member, "overspend_fen": c.overspend, "eligible_fen": c.eligible,
                      "claim_fen": c.claim, "granted_fen": grant, "unmet": list(c.unmet), "reason": c.reason})
-    return document("风险调剂金下拨", {"调剂金可用余额": yuan(available)}, columns, table, data)
+    return fund_statement("风险调剂金下拨", {"调剂金可用余额": yuan(available)}, columns, table, data)
 
 
 def title_name(title: str) -> str:

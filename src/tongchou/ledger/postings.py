@@ -177,6 +177,14 @@ def employee_contribution_entry(cause_id: str, county: str, booked_on: dt.date, 
     return balanced_entry("contribution", cause_id, county, booked_on, lines, "职工医保缴费")
 
 
+def late_fee_entry(cause_id: str, county: str, booked_on: dt.date, employer: str, amount: Fen) -> Entry:
+    """An employer's late fee (滞纳金, 社会保险法 第八十六条) collected by the tax bureau: revenue of the
+    employee pooled fund under other revenue (其他收入); the employee bears none of it."""
+    pool = Fund.EMPLOYEE_POOLED
+    lines = move(amount, Account(pool, Title.BANK, county), Account(pool, Title.REVENUE_OTHER, county), "late_fee")
+    return balanced_entry("late_fee", cause_id, county, booked_on, lines, f"用人单位滞纳金 {employer}")
+
+
 def account_transfer_entry(cause_id: str, booked_on: dt.date, psn_no: str, from_county: str, to_county: str,
                            amount: Fen) -> Entry:
     """A personal account moving with its holder from one county's sub-ledger to another's."""

@@ -62,7 +62,7 @@ def _fund_balance(session: Session) -> Check:
     for fund, debit, credit in rows:
         check.checked += 1
         if int(debit) != int(credit):
-            check.breaches.append(f"{fund}: debit {int(debit)} ≠ credit {int(credit)} fen")
+            check.breaches.append(f"{fund}：借方 {int(debit)} 分 ≠ 贷方 {int(credit)} 分")
     return check
 
 
@@ -73,7 +73,7 @@ def _entry_balance(session: Session) -> Check:
         select(m.Posting.entry_id, m.Posting.fund, func.sum(m.Posting.debit), func.sum(m.Posting.credit))
         .group_by(m.Posting.entry_id, m.Posting.fund)
         .having(func.sum(m.Posting.debit) != func.sum(m.Posting.credit))).all()
-    check.breaches = [f"entry {entry_id} fund {fund}: debit {int(d)} ≠ credit {int(c)}" for entry_id, fund, d, c in rows]
+    check.breaches = [f"凭证 {entry_id} 基金 {fund}：借方 {int(d)} 分 ≠ 贷方 {int(c)} 分" for entry_id, fund, d, c in rows]
     return check
 
 
@@ -99,22 +99,22 @@ def _settlement_postings(session: Session, settlements: list[m.Settlement], canc
         expected = Counter(settlement_entry(settlement_facts(row)).lines)
         found = stored.pop(("settlement", row.setl_id), None)
         if found is None:
-            check.breaches.append(f"settlement {row.setl_id}: no journal entry")
+            check.breaches.append(f"结算 {row.setl_id}：没有记账凭证")
             continue
         seq[row.setl_id] = found[0]
         if found[1] != expected:
-            check.breaches.append(f"settlement {row.setl_id}: postings differ from the settlement's amounts")
+            check.breaches.append(f"结算 {row.setl_id}：分录与结算金额不符")
         if row.setl_id in cancelled:
             opposite = Counter({Line(line.account, line.credit, line.debit): n for line, n in expected.items()})
             undo = stored.pop(("cancellation", row.setl_id), None)
             if undo is None:
-                check.breaches.append(f"cancellation of {row.setl_id}: no journal entry")
+                check.breaches.append(f"结算 {row.setl_id} 的撤销：没有记账凭证")
             elif undo[1] != opposite:
-                check.breaches.append(f"cancellation of {row.setl_id}: postings are not the exact opposite")
+                check.breaches.append(f"结算 {row.setl_id} 的撤销：分录不是原凭证的相反数")
             else:
                 seq["-" + row.setl_id] = undo[0]
     for cause_type, cause_id in stored:
-        check.breaches.append(f"{cause_type} entry {cause_id}: no such {cause_type} recorded")
+        check.breaches.append(f"凭证（{cause_type} {cause_id}）：没有对应的业务记录")
     return check, seq
 
 
@@ -135,12 +135,12 @@ def _accumulators(session: Session, settlements: list[m.Settlement], seq: dict[s
             for _, sign, row in sorted(events.pop(key, []), key=lambda event: event[0]):
                 replay = apply_delta(replay, delta_of(row.delta), sign)
         except KeyError as exc:
-            check.breaches.append(f"{key}: replay fails on admission {exc}")
+            check.breaches.append(f"{key}：按结算重算住院次数失败（{exc}）")
             continue
         if not same_state(replay, state_of(ys.state)):
-            check.breaches.append(f"{ys.psn_no}/{ys.insutype}/{ys.year}: stored accumulators ≠ replay of settlements")
+            check.breaches.append(f"{ys.psn_no}/{ys.insutype}/{ys.year}：年度累计与其结算重算不符")
     for key in events:
-        check.breaches.append(f"{key}: settlements without an accumulator row")
+        check.breaches.append(f"{key}：有结算但没有年度累计记录")
     return check
 
 
@@ -153,7 +153,7 @@ def _accounts(session: Session) -> Check:
     for party, balance in rows:
         check.checked += 1
         if int(balance) < 0:
-            check.breaches.append(f"account {party}: balance {int(balance)} fen")
+            check.breaches.append(f"个人账户 {party}：余额 {int(balance)} 分")
     return check
 
 
@@ -162,9 +162,9 @@ def _active_visits(session: Session, settlements: dict[str, m.Settlement], cance
     for visit in session.execute(select(m.ActiveVisit)).scalars():
         check.checked += 1
         if visit.setl_id not in settlements:
-            check.breaches.append(f"visit {visit.visit_key}: settlement {visit.setl_id} does not exist")
+            check.breaches.append(f"就诊 {visit.visit_key}：结算 {visit.setl_id} 不存在")
         elif visit.setl_id in cancelled:
-            check.breaches.append(f"visit {visit.visit_key}: settlement {visit.setl_id} is cancelled")
+            check.breaches.append(f"就诊 {visit.visit_key}：结算 {visit.setl_id} 已撤销")
     return check
 
 
@@ -178,7 +178,7 @@ def _posting_county(session: Session) -> Check:
         check.checked += int(count)
         held_above = fund == str(Fund.RISK_ADJUSTMENT) and len(county or "") == 6 and county.isdigit()
         if county not in known and not held_above:
-            check.breaches.append(f"{count} posting(s) of {fund} with county {county!r}: not a county of the store")
+            check.breaches.append(f"{fund} 有 {count} 条分录的区县 {county!r} 不是本统筹区的区县")
     return check
 
 
@@ -189,8 +189,7 @@ def _closed_months(session: Session) -> Check:
         late = session.execute(select(func.count()).select_from(m.JournalEntry).where(
             m.JournalEntry.booked_on <= close.period_end, m.JournalEntry.id > close.last_entry_id)).scalar_one()
         if late:
-            check.breaches.append(f"{late} entr(ies) booked on or before {close.period_end} written after the close "
-                                  f"of {close.month}")
+            check.breaches.append(f"{close.month} 月结后又写入了 {late} 张记账日期不晚于 {close.period_end} 的凭证")
     return check
 
 
@@ -203,10 +202,10 @@ def _clearing_runs(session: Session) -> Check:
     check.checked = len(paid)
     for entry_id, run in paid.items():
         if entry_id is not None and entry_id not in entries:
-            check.breaches.append(f"clearing run {run.fixmedins_code} {run.period}: entry {entry_id} missing")
+            check.breaches.append(f"清算单 {run.fixmedins_code} {run.period}：凭证 {entry_id} 不存在")
     for entry_id, cause_id in entries.items():
         if entry_id not in paid:
-            check.breaches.append(f"clearing entry {cause_id}: no paid clearing run")
+            check.breaches.append(f"清算凭证 {cause_id}：没有已支付的清算单")
     return check
 
 

@@ -38,7 +38,7 @@ Yuan = Annotated[int, BeforeValidator(_fen), PlainSerializer(fen_to_str, return_
 def _rate(value: object) -> Decimal:
     try:
         rate = to_decimal_rate(value)
-    except ValueError:
+    except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
         raise ValueError(f"比例须为 0 到 1 之间的小数，而不是 {value!r}") from None
     if not Decimal(0) <= rate <= Decimal(1):
         raise ValueError(f"比例须在 0 到 1 之间，现为 {value}")

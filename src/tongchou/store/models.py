@@ -66,6 +66,45 @@ class Employer(Base):
     county: Mapped[str] = mapped_column(ForeignKey("county.admdvs"))
 
 
+class Employment(Base):
+    """增减员: a person's employment by an employer, from joining to leaving, and the employee enrolment it opened."""
+
+    __tablename__ = "employment"
+    __table_args__ = (Index("ix_employment_employer", "employer", "psn_no"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    employer: Mapped[str] = mapped_column(ForeignKey("employer.code"))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    county: Mapped[str] = mapped_column(County)
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"))
+
+
+class Declaration(Base):
+    """缴费申报: an employer's declaration of an employee's base for a month, the two parts due, and what
+    the tax bureau collected (collected_on empty: declared but unpaid)."""
+
+    __tablename__ = "declaration"
+    __table_args__ = (UniqueConstraint("employer", "psn_no", "month"),
+                      CheckConstraint("base > 0 AND employer_part >= 0 AND individual_part >= 0", name="amounts"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    employer: Mapped[str] = mapped_column(ForeignKey("employer.code"))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    county: Mapped[str] = mapped_column(County)
+    wage: Mapped[int] = mapped_column(Money)
+    base: Mapped[int] = mapped_column(Money)
+    employer_part: Mapped[int] = mapped_column(Money)
+    individual_part: Mapped[int] = mapped_column(Money)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    declared_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    collected_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    late_fee: Mapped[Optional[int]] = mapped_column(Money)
+    collection_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contribution_line.id"))
+    created_at: Mapped[dt.datetime] = _created()
+
+
 class Insurer(Base):
     """An insurer that runs a layer (critical illness) bought by the fund."""
 

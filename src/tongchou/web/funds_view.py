@@ -21,6 +21,7 @@ from tongchou.funds.budget import POOL, time_progress
 from tongchou.funds.fund_rules import RiskAdjustmentRule
 from tongchou.funds.indicators import Indicator, ScopeFigures, indicators_of
 from tongchou.funds.wording import STATUS_NAMES
+from tongchou.documents import Document
 from tongchou.ledger.accounts import Fund
 from tongchou.ledger.balances import FundFigures, balances_on
 from tongchou.web import charts
@@ -168,9 +169,9 @@ def operation_report(store, start: dt.date, end: dt.date, county: str | None, na
 @dataclass
 class BudgetPage:
     year: int
-    budget: dict[str, Any] | None        # funds.documents statement, or None when no budget is entered
-    executions: list[dict[str, Any]]
-    risk: dict[str, Any] | None
+    budget: Document | None        # funds.documents statement, or None when no budget is entered
+    executions: list[Document]
+    risk: Document | None
     risk_rule: str | None
     risk_note: str | None = None  # why no statement is shown
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
