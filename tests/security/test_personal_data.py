@@ -51,6 +51,7 @@ def test_rotation_reencrypts_every_value_and_keeps_the_lookup_hash(loaded):
     report = rotate(loaded, rotated, batch=2)  # several batches
     assert report.rewritten["person.id_number_enc"] == 3 and report.rewritten["person.phone_enc"] == 1
     assert report.rewritten["institution.secret_enc"] == 2
+    assert report.rewritten["person.card_no_enc"] == 1 and report.rewritten["person.card_sn_enc"] == 1  # GX0001
     after = _values(loaded)
     for psn_no, (id_enc, phone_enc, digest) in after.items():
         assert rotated.is_current(id_enc) and rotated.is_current(phone_enc)

@@ -25,6 +25,8 @@ COLUMNS = (
     (m.Person, "psn_no", "id_number_enc", "person.id_number"),
     (m.Person, "psn_no", "phone_enc", "person.phone"),
     (m.Person, "psn_no", "address_enc", "person.address"),
+    (m.Person, "psn_no", "card_no_enc", "person.card_no"),
+    (m.Person, "psn_no", "card_sn_enc", "person.card_sn"),
     (m.PersonChange, "id", "old_enc", "person_change.value"),
     (m.PersonChange, "id", "new_enc", "person_change.value"),
     (m.Institution, "code", "secret_enc", "institution.secret"),
