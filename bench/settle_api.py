@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tongchou.client import HsaClient
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.policy.registry import default_policy_dir
 from tongchou.store.crypto import DataCipher
 from tongchou.region.fixture import load_fixture, parse_fixture

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.policy.registry import Registry, default_policy_dir
 from tongchou.settlement.service import SettlementService
 from tongchou.settlement.request import FeeLine, SettleRequest

@@ -14,7 +14,7 @@ from tongchou.api.app import ApiConfig, create_app
 from tongchou.client import HsaClient
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
-from tongchou.supervision.hook import SupervisionHook
+from tongchou.supervision.service import SupervisionHook
 from tongchou.supervision.rules import load_rules
 
 HOSPITAL, SECRET = "H37152500001", "a-secret-for-signing"

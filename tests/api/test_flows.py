@@ -15,7 +15,7 @@ from tests.api.flows import (
 from tongchou.clearing import service
 from tongchou.clearing.dip import catalogue_index
 from tongchou.clearing.rules import load_rules
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.store import models as m
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from tests.api import his
 from tests.api.flows import diagnosis, fee, inpatient_fee, ok, refused
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.store import models as m
 
 DAY = "2018-05-10"

@@ -11,7 +11,7 @@ from tests.employers.conftest import EMPLOYER, add_persons
 from tests.store.support import DATA, SEED_POLICIES, TEST_CIPHER
 from tongchou.cli import app
 from tongchou.employers.terms import default_terms_dir
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.policy.registry import default_policy_dir
 from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests.employers.conftest import EMPLOYER
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.ledger.accounts import Account, Fund, Title
-from tongchou.ledger.book import balance, personal_account_balance
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import balance, personal_account_balance
+from tongchou.ledger.service import verify
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from tests.store.support import TEST_CIPHER, request
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.ledger.accounts import Account, Fund, Title
-from tongchou.ledger.book import balance, personal_account_balance
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import balance, personal_account_balance
+from tongchou.ledger.service import verify
 from tongchou.policy.registry import Registry, default_policy_dir
 from tongchou.store import models as m
 from tongchou.errors import Conflict, InvalidRequest, Refused

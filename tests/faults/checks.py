@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from tests.faults.load import GENERAL_OUTPATIENT_CAP_FEN, Load, Sent, record
 from tongchou.audit.trail import verify as audit_verify
-from tongchou.ledger.verify import verify as ledger_verify
+from tongchou.ledger.service import verify as ledger_verify
 from tongchou.store.uow import Store
 
 

@@ -11,7 +11,7 @@ from tests.store.support import DATA, TEST_CIPHER, fee, request
 from tests.store.support import db_url, pg_session_url, registry, sqlite_template  # noqa: F401 — fixtures
 from tongchou.funds import service as ops
 from tongchou.funds import documents as views
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.region.fixture import load_file

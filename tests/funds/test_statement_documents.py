@@ -12,7 +12,7 @@ from tongchou.funds import documents as views
 from tongchou.funds import risk_adjustment as ra
 from tongchou.funds.budget import BudgetLine, Execution, FinalAccounts
 from tongchou.ledger.accounts import Flows
-from tongchou.ledger.balances import FundFigures
+from tongchou.ledger.figures import FundFigures
 
 NAMES = {"371525": "冠县", "371526": "莘县"}
 RESIDENT = "resident_pooled"

@@ -28,9 +28,9 @@ from tongchou.funds import documents as views
 from tongchou.funds.budget import BudgetLine, month_end
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.fund_rules import RiskAdjustmentRule
-from tongchou.ledger.book import entry_lines, record
+from tongchou.ledger.service import entry_lines, record
 from tongchou.ledger.postings import resident_contribution_entry
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.region.fixture import load_file

@@ -11,7 +11,7 @@ from tongchou.clearing.payment import DueKey, MonthlyPayment, YearEndPayment, pa
 from tongchou.funds.fund_errors import FundInputError
 from tongchou.funds.postings import legacy_opening_entry, movement_entry, premium_entry
 from tongchou.funds.subledger import CURRENT, LEGACY, Movement, Pocket
-from tongchou.ledger.balances import TitleSum, figures
+from tongchou.ledger.figures import TitleSum, figures
 from tongchou.ledger.postings import fund_totals
 
 D = dt.date(2021, 6, 30)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.store.support import TEST_CIPHER, fee, request
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.errors import Conflict

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.store.support import request
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.store import models as m
 from tongchou.store.uow import Store
 

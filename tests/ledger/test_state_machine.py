@@ -15,8 +15,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from tests.store.support import DATA, TEST_CIPHER, fee, request, seed_registry
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.ledger.accounts import Account, Fund, Title
-from tongchou.ledger.book import balance
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import balance
+from tongchou.ledger.service import verify
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.errors import Conflict, Refused

@@ -16,14 +16,14 @@ from sqlalchemy import select
 from tests.store.support import TEST_CIPHER
 from tongchou.errors import ServiceError
 from tongchou.generate.pipeline import GenerateOptions, generate
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.policy.registry import Registry
 from tongchou.settlement.history import SettlementHistory, read_visits
 from tongchou.settlement.request import FeeLine
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.supervision import models as sv
-from tongchou.supervision.hook import SupervisionHook
+from tongchou.supervision.service import SupervisionHook
 from tongchou.supervision.rules import load_rules
 from tongchou.store.testing import create_sqlite_database
 from tongchou.region.fixture import load_file

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.store.support import fee, request
-from tongchou.ledger.book import personal_account_balance
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import personal_account_balance
+from tongchou.ledger.service import verify
 from tongchou.store import models as m
 from tongchou.errors import Conflict, InvalidRequest, Refused
 

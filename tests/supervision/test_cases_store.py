@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from tests.store.support import fee, request
-from tongchou.ledger.verify import verify
+from tongchou.ledger.service import verify
 from tongchou.store import models as m
 from tongchou.errors import Refused
 from tongchou.supervision import models as sv
@@ -19,7 +19,7 @@ from tongchou.supervision.cases import CaseError
 from tongchou.supervision.credit import load_scoring, ratings, record_credit_events
 from tongchou.supervision.errors import SupervisionError
 from tongchou.supervision.findings import Finding
-from tongchou.supervision.hook import SupervisionHook
+from tongchou.supervision.service import SupervisionHook
 from tongchou.supervision.postings import DUE_TO_TREASURY, FINE_RECEIVABLE, RECOVERY_RECEIVABLE, TREASURY_FINES
 from tongchou.supervision.rules import load_rules
 from tongchou.supervision.service import CaseService, benefits_suspended, save_findings

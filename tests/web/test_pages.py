@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from tests.web.conftest import client_for, csrf_of, sign_in
-from tongchou.ledger.book import record
+from tongchou.ledger.service import record
 from tongchou.ledger.postings import resident_contribution_entry
 
 

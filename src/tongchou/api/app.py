@@ -208,7 +208,7 @@ def _supervision(config: ApiConfig):
     """The smart-audit screening run before and during settlement (policies/supervision/rules.yaml)."""
     if not config.screening:
         return None
-    from tongchou.supervision.hook import SupervisionHook
+    from tongchou.supervision.service import SupervisionHook
     from tongchou.supervision.rules import load_rules
 
     return SupervisionHook(load_rules())

@@ -14,7 +14,7 @@ from tongchou.api.envelope import ApiError, now_local
 from tongchou.api.jsonout import yuan
 from tongchou.api.tx_base import Call, Context, Reply, Transaction
 from tongchou.codes import Insutype
-from tongchou.ledger.book import personal_account_balance
+from tongchou.ledger.service import personal_account_balance
 from tongchou.store import models as m
 from tongchou.errors import ServiceError
 

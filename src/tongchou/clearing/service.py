@@ -37,7 +37,8 @@ from tongchou.clearing.rules import ClearingRules
 from tongchou.clearing.statement import DeclaredTotals
 from tongchou.clearing.yearend import MonthlySummary, YearEndSettlement, settle_year
 from tongchou.documents import to_json
-from tongchou.ledger.book import record, settlement_facts
+from tongchou.ledger.service import record
+from tongchou.ledger.postings import settlement_facts
 from tongchou.money import Fen
 from tongchou.store import models as m
 from tongchou.store.uow import Store

@@ -25,9 +25,9 @@ from tongchou.funds import documents as fund_views
 from tongchou.funds.budget import BudgetLine
 from tongchou.generate.pipeline import GenerateOptions, generate
 from tongchou.ledger.accounts import Title
-from tongchou.ledger.balances import title_sums
-from tongchou.ledger.book import record_many
-from tongchou.ledger.verify import Report, verify
+from tongchou.ledger.service import title_sums
+from tongchou.ledger.service import record_many
+from tongchou.ledger.service import Report, verify
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import Registry
 from tongchou.settlement.history import SettlementHistory, read_visits

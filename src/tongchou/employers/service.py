@@ -19,7 +19,7 @@ from tongchou.employers.terms import EmployerTerms, YearTerms, load_terms
 from tongchou.enrolment.rules import RuleError, date_text
 from tongchou.enrolment.service import EnrolmentService, new_batch
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
-from tongchou.ledger.book import record
+from tongchou.ledger.service import record
 from tongchou.ledger.postings import late_fee_entry
 from tongchou.money import Fen, MoneyError, to_fen, yuan_text
 from tongchou.policy.registry import Registry

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tongchou.codes import Insutype
 from tongchou.enrolment import rules
 from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text
-from tongchou.ledger.book import entry_lines, personal_account_balance, record
+from tongchou.ledger.service import entry_lines, personal_account_balance, record
 from tongchou.ledger.postings import (
     account_credit_entry, account_transfer_entry, employee_contribution_entry, relative_contribution_entry,
     resident_contribution_entry,

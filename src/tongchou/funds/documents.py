@@ -36,7 +36,7 @@ from tongchou.funds.budget import POOL, BudgetLine, CloseRow, Execution, FinalAc
 from tongchou.funds.operation import ADMIN_TIERS, EMPLOYEE, RESIDENT, SCHEME_NAMES, TIER_GROUPS
 from tongchou.funds.subledger import Flows
 from tongchou.ledger.accounts import FUND_NAMES, TITLE_NAMES, Fund, Title
-from tongchou.ledger.balances import FundFigures
+from tongchou.ledger.figures import FundFigures
 from tongchou.money import fen_to_str
 
 

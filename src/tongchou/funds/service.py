@@ -55,8 +55,9 @@ from tongchou.funds.postings import legacy_opening_entry, movement_entry, premiu
 from tongchou.funds.subledger import Flows, Movement, Pocket
 from tongchou.funds.transition import Arrear, HandoverPlan, handover_plan
 from tongchou.ledger.accounts import Fund, Title
-from tongchou.ledger.balances import REVENUE_TITLES, FundFigures, figures_between, revenue_by_county, title_sums
-from tongchou.ledger.book import closed_to, entry_lines, record
+from tongchou.ledger.figures import REVENUE_TITLES, FundFigures
+from tongchou.ledger.service import figures_between, revenue_by_county, title_sums
+from tongchou.ledger.service import closed_to, entry_lines, record
 from tongchou.ledger.postings import Entry
 from tongchou.money import Fen
 from tongchou.store import models as m

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tongchou.ledger.verify import MAX_SHOWN, verify
+from tongchou.ledger.service import MAX_SHOWN, verify
 from tongchou.store.uow import Store
 
 app = typer.Typer(help="基金账务", no_args_is_help=True)

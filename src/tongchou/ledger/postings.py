@@ -223,3 +223,20 @@ def opening_balance_entry(cause_id: str, county: str, booked_on: dt.date, psn_no
     acct = Fund.PERSONAL_ACCOUNT
     lines = move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
     return balanced_entry("opening_balance", cause_id, county, booked_on, lines, "个人账户期初余额")
+
+
+def first_open_day(closed: dt.date | None, day: dt.date) -> dt.date:
+    """`day`, or the first day after the closed months when `day` falls in one: a late settlement or a
+    correction is booked in the open month (the closed books stay as they were reported)."""
+    return day if closed is None or day > closed else closed + dt.timedelta(days=1)
+
+
+def settlement_facts(row, booked_on: dt.date | None = None) -> SettlementFacts:
+    """What the ledger needs of a stored settlement (a `store.models.Settlement` row), booked on its end date
+    unless another day is given."""
+    amounts = {name: getattr(row, name) for name in (*PAYMENT_FIELDS, "acct_pay", "acct_mulaid_pay")}
+    return SettlementFacts(setl_id=row.setl_id, insutype=row.insutype, med_type=row.med_type, county=row.county,
+                           fixmedins_code=row.fixmedins_code, psn_no=row.psn_no,
+                           booked_on=booked_on or row.enddate,
+                           amounts=amounts, mulaid_psn_no=row.mulaid_psn_no, mulaid_county=row.mulaid_county,
+                           hifmi_insurer=row.hifmi_insurer)

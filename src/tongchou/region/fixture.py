@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tongchou.codes import Insutype
-from tongchou.ledger.book import record_many
+from tongchou.ledger.service import record_many
 from tongchou.ledger.postings import opening_balance_entry
 from tongchou.money import yaml_fen
 from tongchou.persons.rules import id_number_warning

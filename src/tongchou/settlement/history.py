@@ -28,7 +28,8 @@ from tongchou.accumulators import state_json, state_of
 from tongchou.codes import Insutype
 from tongchou.errors import Conflict, InvalidRequest, ServiceError
 from tongchou.ledger.accounts import Fund, Title
-from tongchou.ledger.book import closed_to, first_open_day, record_many, settlement_facts
+from tongchou.ledger.service import closed_to, record_many
+from tongchou.ledger.postings import first_open_day, settlement_facts
 from tongchou.ledger.postings import settlement_entry
 from tongchou.money import to_fen
 from tongchou.policy.registry import Registry

@@ -1,4 +1,4 @@
-"""What settlement asks of supervision, declared here and implemented there (`supervision.hook.SupervisionHook`),
+"""What settlement asks of supervision, declared here and implemented there (`supervision.service.SupervisionHook`),
 so that settlement imports nothing of supervision: the service is given a hook, or none."""
 
 from __future__ import annotations

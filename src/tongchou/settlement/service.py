@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from tongchou.accumulators import apply_delta, delta_json, delta_of, state_json, state_of
 from tongchou.codes import Insutype
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
-from tongchou.ledger.book import closed_to, first_open_day, personal_account_balance, record, settlement_facts
+from tongchou.ledger.service import closed_to, personal_account_balance, record
+from tongchou.ledger.postings import first_open_day, settlement_facts
 from tongchou.ledger.postings import cancellation_entry, settlement_entry
 from tongchou.money import Fen, fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved

@@ -1,6 +1,6 @@
 """The fund pages' view models: dashboard, fund operation report, budgets and the risk adjustment fund.
 
-All figures come from the funds core and the ledger (`ledger.balances`, `funds.indicators`,
+All figures come from the funds core and the ledger (`ledger.service` and `ledger.figures`, `funds.indicators`,
 `funds.service`, `funds.operation`, `funds.documents`); this module only selects the scope
 (county users see their county, never the pool) and shapes what the templates show.
 """
@@ -23,7 +23,8 @@ from tongchou.funds.indicators import Indicator, ScopeFigures, indicators_of
 from tongchou.funds.wording import STATUS_NAMES
 from tongchou.documents import Document
 from tongchou.ledger.accounts import Fund
-from tongchou.ledger.balances import FundFigures, balances_on
+from tongchou.ledger.figures import FundFigures
+from tongchou.ledger.service import balances_on
 from tongchou.web import charts
 from tongchou.web.format import fund_name, pct_number, wan_number
 from tongchou.store.models import JournalEntry

@@ -1,7 +1,7 @@
 """Balances, revenue and spending per fund, per county and for the pool at any date, from the postings.
 
-The shell (`title_sums`) sums debits and credits per fund × county × title over entries booked in a
-date range; the core (`figures`) classifies the titles:
+The ledger service (`title_sums`) sums debits and credits per fund × county × title over entries booked
+in a date range; this module (`figures`, pure) classifies the titles:
 
 | class | titles | figure |
 | --- | --- | --- |
@@ -18,17 +18,12 @@ between two counties of a fund cancels in the pool.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from tongchou.ledger.accounts import Flows, Title
 from tongchou.money import Fen
-from tongchou.store import models as m
 
 POOL = "pool"
 
@@ -55,23 +50,7 @@ class TitleSum:
         return self.debit - self.credit
 
 
-def title_sums(session: Session, *, start: dt.date | None = None, end: dt.date | None = None,
-               cause_types: Iterable[str] | None = None, funds: Iterable[str] | None = None) -> list[TitleSum]:
-    """Σ debit and Σ credit per fund × county × title of the entries booked from `start` to `end` (inclusive)."""
-    query = (select(m.Posting.fund, m.Posting.county, m.Posting.title, func.sum(m.Posting.debit),
-                    func.sum(m.Posting.credit))
-             .join(m.JournalEntry, m.JournalEntry.id == m.Posting.entry_id)
-             .group_by(m.Posting.fund, m.Posting.county, m.Posting.title))
-    if start is not None:
-        query = query.where(m.JournalEntry.booked_on >= start)
-    if end is not None:
-        query = query.where(m.JournalEntry.booked_on <= end)
-    if cause_types is not None:
-        query = query.where(m.JournalEntry.cause_type.in_(list(cause_types)))
-    if funds is not None:
-        query = query.where(m.Posting.fund.in_([str(f) for f in funds]))
-    return [TitleSum(fund, county, title, int(debit or 0), int(credit or 0))
-            for fund, county, title, debit, credit in session.execute(query)]
+
 
 
 @dataclass(frozen=True)
@@ -151,28 +130,3 @@ def figures(before: list[TitleSum], during: list[TitleSum], *, county: str | Non
                 continue
             rows[key] = figures_of(key[0], key[1], b.get(key, []), d.get(key, []))
     return rows
-
-
-def figures_between(session: Session, start: dt.date, end: dt.date, *, county: str | None = None,
-                    funds: Iterable[str] | None = None) -> dict[tuple[str, str], FundFigures]:
-    """Flows of every fund per county and for the pool from `start` to `end` (a shell over `figures`)."""
-    funds = None if funds is None else list(funds)
-    before = title_sums(session, end=start - dt.timedelta(days=1), funds=funds)
-    during = title_sums(session, start=start, end=end, funds=funds)
-    return figures(before, during, county=county)
-
-
-def balances_on(session: Session, on: dt.date, *, county: str | None = None,
-                funds: Iterable[str] | None = None) -> dict[tuple[str, str], FundFigures]:
-    """Balances at the end of `on`, with the year's revenue and spending to that day."""
-    return figures_between(session, dt.date(on.year, 1, 1), on, county=county, funds=funds)
-
-
-def revenue_by_county(session: Session, start: dt.date, end: dt.date, funds: Iterable[str],
-                      cause_types: Iterable[str]) -> dict[tuple[str, str], Fen]:
-    """Revenue (credit − debit of the revenue titles) per (fund, county) of entries with these causes."""
-    totals: dict[tuple[str, str], Fen] = defaultdict(int)
-    for s in title_sums(session, start=start, end=end, cause_types=cause_types, funds=funds):
-        if s.title in REVENUE_TITLES:
-            totals[(s.fund, s.county)] -= s.net_debit
-    return dict(sorted(totals.items()))

@@ -1,6 +1,8 @@
-"""`tongchou ledger verify`: prove the books and the accumulators from the postings, in one snapshot.
+"""The ledger against the store — the one module of the package that touches it: record entries
+(append-only), sum postings into balances (classified by `figures`, pure), and `ledger verify`.
 
-Checks, each with its breaches:
+`verify` proves the books and the accumulators from the postings, in one snapshot. Checks, each with its
+breaches:
 1. `fund_balance`    — per fund, total debits = total credits;
 2. `entry_balance`   — every journal entry balances inside each fund it touches;
 3. `settlement_postings` — every settlement has its entry, equal line for line to what the posting
@@ -18,18 +20,147 @@ Checks, each with its breaches:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tongchou.accumulators import YearState, apply_delta, delta_of, same_state, state_of
 from tongchou.ledger.accounts import Account, Fund, Title
-from tongchou.ledger.book import settlement_facts
-from tongchou.ledger.postings import Line, settlement_entry
+from tongchou.ledger.figures import REVENUE_TITLES, FundFigures, TitleSum, figures
+from tongchou.ledger.postings import Entry, Line, settlement_entry, settlement_facts
+from tongchou.money import Fen
 from tongchou.store import models as m
+from tongchou.store.models import JournalEntry, LedgerClose, Posting
 from tongchou.store.uow import Store
+
+
+def record(session: Session, entry: Entry) -> int:
+    """Write an entry and its lines; returns the entry id. A second entry for the same cause fails
+    (unique cause), so a retried operation cannot post twice."""
+    connection = session.connection()
+    entry_id = connection.execute(_INSERT_ENTRY, {
+        "cause_type": entry.cause_type, "cause_id": entry.cause_id, "county": entry.county,
+        "booked_on": entry.booked_on, "memo": entry.memo}).scalar_one()
+    if entry.lines:
+        connection.execute(_INSERT_POSTINGS, [_row(entry_id, line) for line in entry.lines])
+    return entry_id
+
+
+_INSERT_ENTRY = insert(JournalEntry.__table__).returning(JournalEntry.__table__.c.id)
+_INSERT_POSTINGS = insert(Posting.__table__)
+
+
+def record_many(session: Session, entries: list[Entry]) -> list[int]:
+    """Write many entries in two statements (bulk history, fixtures); the same rows `record` writes."""
+    if not entries:
+        return []
+    ids = session.execute(
+        insert(JournalEntry.__table__).returning(JournalEntry.id, sort_by_parameter_order=True),
+        [{"cause_type": e.cause_type, "cause_id": e.cause_id, "county": e.county, "booked_on": e.booked_on,
+          "memo": e.memo} for e in entries],
+    ).scalars().all()
+    rows = [_row(entry_id, line) for entry_id, entry in zip(ids, entries, strict=True) for line in entry.lines]
+    if rows:
+        session.execute(insert(Posting.__table__), rows)
+    return list(ids)
+
+
+def _row(entry_id: int, line: Line) -> dict:
+    account = line.account
+    return {"entry_id": entry_id, "fund": str(account.fund), "title": str(account.title), "county": account.county,
+            "party": account.party, "debit": line.debit, "credit": line.credit}
+
+
+def balance(session: Session, account: Account) -> Fen:
+    """debits − credits of the account (negative for a credit balance)."""
+    debit, credit = session.execute(
+        select(func.coalesce(func.sum(Posting.debit), 0), func.coalesce(func.sum(Posting.credit), 0)).where(
+            Posting.fund == str(account.fund), Posting.title == str(account.title),
+            Posting.county == account.county, Posting.party == account.party)
+    ).one()
+    return int(debit) - int(credit)
+
+
+def personal_account_balance(session: Session, psn_no: str) -> Fen:
+    """What a person's account holds: credits − debits of its holder account, over every county."""
+    debit, credit = session.execute(
+        select(func.coalesce(func.sum(Posting.debit), 0), func.coalesce(func.sum(Posting.credit), 0)).where(
+            Posting.fund == str(Fund.PERSONAL_ACCOUNT), Posting.title == str(Title.ACCOUNT_HOLDER),
+            Posting.party == psn_no)
+    ).one()
+    return int(credit) - int(debit)
+
+
+def entry_lines(session: Session, cause_type: str, cause_id: str) -> tuple[int, list[Line]] | None:
+    """The stored entry of a cause and its lines, or None."""
+    entry_id = session.execute(
+        select(JournalEntry.id).where(JournalEntry.cause_type == cause_type, JournalEntry.cause_id == cause_id)
+    ).scalar_one_or_none()
+    if entry_id is None:
+        return None
+    rows = session.execute(select(Posting).where(Posting.entry_id == entry_id).order_by(Posting.id)).scalars()
+    return entry_id, [Line(Account(Fund(r.fund), Title(r.title), r.county, r.party), r.debit, r.credit) for r in rows]
+
+
+def closed_to(session: Session) -> dt.date | None:
+    """The end of the latest closed month (entries booked on or before it are refused), or None."""
+    return session.connection().execute(_CLOSED_TO).scalar_one_or_none()
+
+
+_CLOSED_TO = select(func.max(LedgerClose.__table__.c.period_end))
+
+
+# ---------------------------------------------------------------- balances
+
+def title_sums(session: Session, *, start: dt.date | None = None, end: dt.date | None = None,
+               cause_types: Iterable[str] | None = None, funds: Iterable[str] | None = None) -> list[TitleSum]:
+    """Σ debit and Σ credit per fund × county × title of the entries booked from `start` to `end` (inclusive)."""
+    query = (select(m.Posting.fund, m.Posting.county, m.Posting.title, func.sum(m.Posting.debit),
+                    func.sum(m.Posting.credit))
+             .join(m.JournalEntry, m.JournalEntry.id == m.Posting.entry_id)
+             .group_by(m.Posting.fund, m.Posting.county, m.Posting.title))
+    if start is not None:
+        query = query.where(m.JournalEntry.booked_on >= start)
+    if end is not None:
+        query = query.where(m.JournalEntry.booked_on <= end)
+    if cause_types is not None:
+        query = query.where(m.JournalEntry.cause_type.in_(list(cause_types)))
+    if funds is not None:
+        query = query.where(m.Posting.fund.in_([str(f) for f in funds]))
+    return [TitleSum(fund, county, title, int(debit or 0), int(credit or 0))
+            for fund, county, title, debit, credit in session.execute(query)]
+
+
+def figures_between(session: Session, start: dt.date, end: dt.date, *, county: str | None = None,
+                    funds: Iterable[str] | None = None) -> dict[tuple[str, str], FundFigures]:
+    """Flows of every fund per county and for the pool from `start` to `end` (a shell over `figures`)."""
+    funds = None if funds is None else list(funds)
+    before = title_sums(session, end=start - dt.timedelta(days=1), funds=funds)
+    during = title_sums(session, start=start, end=end, funds=funds)
+    return figures(before, during, county=county)
+
+
+def balances_on(session: Session, on: dt.date, *, county: str | None = None,
+                funds: Iterable[str] | None = None) -> dict[tuple[str, str], FundFigures]:
+    """Balances at the end of `on`, with the year's revenue and spending to that day."""
+    return figures_between(session, dt.date(on.year, 1, 1), on, county=county, funds=funds)
+
+
+def revenue_by_county(session: Session, start: dt.date, end: dt.date, funds: Iterable[str],
+                      cause_types: Iterable[str]) -> dict[tuple[str, str], Fen]:
+    """Revenue (credit − debit of the revenue titles) per (fund, county) of entries with these causes."""
+    totals: dict[tuple[str, str], Fen] = defaultdict(int)
+    for s in title_sums(session, start=start, end=end, cause_types=cause_types, funds=funds):
+        if s.title in REVENUE_TITLES:
+            totals[(s.fund, s.county)] -= s.net_debit
+    return dict(sorted(totals.items()))
+
+
+# ---------------------------------------------------------------- ledger verify
 
 MAX_SHOWN = 20
 
