@@ -7,7 +7,11 @@ import json
 
 from typer.testing import CliRunner
 
+from sqlalchemy import select
+
 from tongchou.cli import app
+from tongchou.store.uow import Store
+from tongchou.supervision.models import FindingRow
 
 
 def test_demo_builds_a_year_and_verifies_the_books(tmp_path):
@@ -20,3 +24,10 @@ def test_demo_builds_a_year_and_verifies_the_books(tmp_path):
     assert report["visits"]["inpatient"]["count"] > 0
     assert set(report["inpatient"]["by_tier"]) >= {"township", "county"}
     assert (tmp_path / "reports" / "fund-operation-h1.html").read_text(encoding="utf-8").count("echarts") > 0
+    # the planted supervision patterns are found by the year's screening and shown in the console
+    store = Store.open(f"sqlite:///{tmp_path / 'tongchou.db'}")
+    try:
+        rules = store.read(lambda s: set(s.execute(select(FindingRow.rule_id)).scalars()))
+    finally:
+        store.close()
+    assert len(rules) >= 2, rules

@@ -50,6 +50,8 @@ def _summary(result: DemoResult) -> None:
     table.add_row("拒付（说明原因）", f"{refused:,}")
     table.add_row("  其中：批量结算拒付", f"{counts.get('refused', 0):,}")
     table.add_row("  其中：实时接口拒付", f"{counts.get('live_refused', 0):,}")
+    if "findings" in counts:
+        table.add_row("事后智能审核疑点（见控制台“稽核监管”）", f"{counts['findings']:,}")
     table.add_row("总耗时（秒）", f"{sum(result.seconds.values()):.1f}")
     console.print(table)
     if result.report is not None:

@@ -25,17 +25,16 @@ from tongchou.funds import documents as fund_views
 from tongchou.funds.budget import BudgetLine
 from tongchou.generate.pipeline import GenerateOptions, generate
 from tongchou.ledger.accounts import Title
-from tongchou.ledger.service import title_sums
-from tongchou.ledger.service import record_many
-from tongchou.ledger.service import Report, verify
+from tongchou.ledger.service import Report, record_many, title_sums, verify
 from tongchou.money import fen_to_str
 from tongchou.policy.registry import Registry
 from tongchou.settlement.history import SettlementHistory, read_visits
 from tongchou.settlement.request import SettleRequest
+from tongchou.region.fixture import load_file
 from tongchou.store import models as m
 from tongchou.store.db import upgrade
-from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
+from tongchou.supervision.service import screen_stored
 
 YEAR = 2018
 POOL_FUNDS = {Insutype.RESIDENT: "resident_pooled", Insutype.EMPLOYEE: "employee_pooled"}
@@ -153,6 +152,9 @@ def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, 
         clearing.approve(store, "year_end", str(YEAR), "清算科")
         clearing.pay(store, "year_end", str(YEAR), dt.date(YEAR, 12, 31))
         fund_ops.close_month(store, f"{YEAR}-12", "财务科", fund_views.close_summary)
+    with steps.step("事后智能审核：按规则库筛查全年结算，疑点记入稽核监管"):
+        result.counts["findings"] = screen_stored(store, dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31),
+                                                  source=f"demo:{YEAR}", found_on=dt.date(YEAR, 12, 31))
     with steps.step("基金运行分析报告与预警"):
         result.counts["reports"] = _reports(result.db_url, options.out.resolve() / "reports")
     with steps.step("账务核验（ledger verify）"):

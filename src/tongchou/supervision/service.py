@@ -19,8 +19,10 @@ registration time of API visits where there is one.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import bindparam, func, select
@@ -77,6 +79,25 @@ def save_findings(store: Store, findings: Iterable[Finding], *, source: str, rul
         after = session.execute(select(func.count()).select_from(sv.FindingRow)).scalar_one()
         return run.id, int(after - before)
     return store.transaction(work)
+
+
+def screen_stored(store: Store, start: dt.date, end: dt.date, *, source: str, found_on: dt.date,
+                  reader: Store | None = None) -> int:
+    """事后筛查: the settlements ending from `start` to `end` (read through `reader`, e.g. a county-scoped
+    store; `store` by default) screened with the rule book; the findings are recorded. Returns how many
+    findings were new."""
+    from tongchou.store.export import claim_rows, write_parquet
+    from tongchou.supervision.batch import Inputs, run_batch
+    from tongchou.supervision.rules import load_rules
+
+    book = load_rules()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "claims.parquet"
+        (reader or store).read(lambda s: write_parquet(claim_rows(s, start, end), path))
+        result = run_batch(book, Inputs(path))
+    _run, added = save_findings(store, result.findings(), source=source, rules=book.name, counts=result.counts,
+                                skipped=result.skipped, found_on=found_on)
+    return added
 
 
 # ---------------------------------------------------------------- cases

@@ -5,8 +5,6 @@ page, which records its findings (the same run as `tongchou supervision screen -
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
@@ -47,20 +45,11 @@ async def screen(request: Request, current: Current = Depends(require("supervisi
     """Screen the year's settlements with the rule book; the findings are recorded (a finding already
     recorded is not added again)."""
     await checked_form(request, current)
-    from tongchou.store.export import claim_rows, write_parquet
-    from tongchou.supervision.batch import Inputs, run_batch
-    from tongchou.supervision.rules import load_rules
-    from tongchou.supervision.service import save_findings
+    from tongchou.supervision.service import screen_stored
 
     console = console_of(request)
     today = console.today()
-    book = load_rules()
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "claims.parquet"
-        store_for(request, current).read(
-            lambda s: write_parquet(claim_rows(s, dt.date(today.year, 1, 1), today), path))
-        result = run_batch(book, Inputs(path))
-    _run, added = save_findings(console.store, result.findings(), source=f"console:{today.year}", rules=book.name,
-                                counts=result.counts, skipped=result.skipped, found_on=today)
+    added = screen_stored(console.store, dt.date(today.year, 1, 1), today, source=f"console:{today.year}",
+                          found_on=today, reader=store_for(request, current))
     audit(request, current, "supervision.screen", object_type="sv_run", detail={"added": added, "year": today.year})
     return RedirectResponse(f"/supervision?added={added}", status_code=303)
