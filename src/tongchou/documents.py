@@ -420,3 +420,32 @@ FORMATS = tuple(RENDERERS)
 def render(doc: Document, fmt: str) -> str:
     """The document in one of FORMATS (md, html, json)."""
     return RENDERERS[fmt](doc)
+
+
+# ---------------------------------------------------------------- chart axes readable at 1366×768
+
+CHART_WIDTH = 520      # px: a chart in the two-column grid at 1366×768
+CHAR_WIDTH = 13        # px: a CJK character of the axis font (12px)
+
+
+def label_rotation(categories: list[str], width: int = CHART_WIDTH) -> int:
+    """0 when the labels fit side by side, else the angle that lets them pass (30° or 45°)."""
+    if not categories:
+        return 0
+    room = width / len(categories)
+    longest = max(text_width(c) for c in categories)
+    if longest <= room:
+        return 0
+    return 30 if longest <= room * 2 else 45
+
+
+def text_width(text: str) -> int:
+    return sum(CHAR_WIDTH if ord(ch) > 0x2E80 else CHAR_WIDTH // 2 + 1 for ch in text)
+
+
+def category_axis(categories: list[str], *, horizontal: bool = False, width: int = CHART_WIDTH) -> dict[str, Any]:
+    """Every label shown, turned when needed; on a horizontal chart the first category on top (reading order)."""
+    rotate = 0 if horizontal else label_rotation(categories, width)
+    return {"type": "category", "data": categories, "inverse": horizontal,
+            "axisLabel": {"interval": 0, "rotate": rotate, "hideOverlap": False},
+            "axisTick": {"alignWithLabel": True}}

@@ -235,10 +235,7 @@ ALLOWED_WORDS = {  # pure-letter words a page may show: sign-in names, a file fo
 NATIONAL_FIELDS = set(AMOUNT_LABELS) | {"refd_setl_flag", "enddate"}
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-:.]*")
 PERSON_PAGES = ["/persons/GX0001", "/persons/GX0002", "/settlements/S-A1", "/settlements/S-B1"]
-# the fund pages (dashboard, budgets; they still name `tongchou funds budget import` when no budget is
-# entered) are the funds work's (web/funds_view.py and its templates), checked there
-FUND_PAGES = {"/", "/budgets"}
-EVERY_PAGE = [path for path, _name, _charts in PAGES if path not in FUND_PAGES] + PERSON_PAGES + [
+EVERY_PAGE = [path for path, _name, _charts in PAGES] + PERSON_PAGES + [
     "/reimbursements/new", "/simulation", "/exports", "/persons/GX0001/enrol", "/persons/GX0001/filings/new"]
 
 
@@ -297,8 +294,8 @@ CHART_LABELS = """el => {
 }"""
 
 
-# the charts of web/charts.py (the fund report's charts come from funds/documents.py: the funds work's)
-@pytest.mark.parametrize("path", ["/simulation-result", "/"])
+# the charts of web/charts.py and of the fund report (funds/documents.py), both through documents.category_axis
+@pytest.mark.parametrize("path", ["/simulation-result", "/", "/reports/fund-operation"])
 def test_charts_have_labels_that_do_not_overlap(page, path):
     if path == "/simulation-result":
         test_run_a_simulation(page)

@@ -534,8 +534,8 @@ def bar_chart(title: str, unit: str, categories: list[str], series: list[tuple[s
         "title": {"text": title, "subtext": f"单位：{unit}", "left": "center"},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 62},
-        "grid": {"top": 100, "left": 70, "right": 30, "bottom": 60},
-        "xAxis": {"type": "category", "data": categories, "axisLabel": {"interval": 0}},
+        "grid": {"top": 100, "left": 70, "right": 30, "bottom": 30, "containLabel": True},
+        "xAxis": shared.category_axis(categories),
         "yAxis": value_axis(unit, series, mark_line),
         "series": chart_series,
     }

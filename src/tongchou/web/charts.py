@@ -14,43 +14,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tongchou.funds.documents import value_axis as funds_value_axis
-from tongchou.funds.documents import dumps
 from markupsafe import Markup
 
+from tongchou.documents import CHART_WIDTH, category_axis, text_width
+from tongchou.funds.documents import dumps
+from tongchou.funds.documents import value_axis as funds_value_axis
+
 PALETTE = ["#2f6fb0", "#c23531", "#2f8f4e", "#d48265", "#6e7074", "#546570"]
-CHART_WIDTH = 520      # px: a chart in the two-column grid at 1366×768
-CHAR_WIDTH = 13        # px: a CJK character of the axis font (12px)
-
-
-def label_rotation(categories: list[str], width: int = CHART_WIDTH) -> int:
-    """0 when the labels fit side by side, else the angle that lets them pass (30° or 45°)."""
-    if not categories:
-        return 0
-    room = width / len(categories)
-    longest = max(_text_width(c) for c in categories)
-    if longest <= room:
-        return 0
-    return 30 if longest <= room * 2 else 45
-
-
-def _text_width(text: str) -> int:
-    return sum(CHAR_WIDTH if ord(ch) > 0x2E80 else CHAR_WIDTH // 2 + 1 for ch in text)
-
-
-def category_axis(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
-    """Every label shown, turned when needed; on a horizontal chart the first category on top (reading order)."""
-    rotate = 0 if horizontal else label_rotation(categories)
-    return {"type": "category", "data": categories, "inverse": horizontal,
-            "axisLabel": {"interval": 0, "rotate": rotate, "hideOverlap": False},
-            "axisTick": {"alignWithLabel": True}}
-
-
 def legend_rows(names: list[str], width: int = CHART_WIDTH) -> int:
     """How many lines the legend takes (a marker and a gap beside each name)."""
     rows, used = 1, 0
     for name in names:
-        item = _text_width(name) + 40
+        item = text_width(name) + 40
         if used and used + item > width:
             rows, used = rows + 1, 0
         used += item
