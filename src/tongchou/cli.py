@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Literal
 
-import click
-import typer
-from typer.core import TyperGroup
+from tongchou import cli_text
+
+cli_text.install()  # before Click and Typer bind gettext: their usage errors and headings in Chinese
+
+import click  # noqa: E402
+import typer  # noqa: E402
+from typer._click.exceptions import UsageError  # noqa: E402  (the Click that Typer vendors raises these)
+from typer.core import TyperGroup  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class LazyGroup(TyperGroup):
 
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            raise UsageError(cli_text.usage_error(exc.format_message()), ctx=exc.ctx) from None
         except StoreMissing as exc:  # contracts.md "Store URLs": refused in Chinese, exit 1, no traceback
             typer.echo(f"{exc.field}：{exc.message}", err=True)
             raise typer.Exit(1) from None

@@ -51,3 +51,14 @@ def test_every_listed_command_loads_and_has_help():
         result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, (name, result.output)
         assert "Usage" in result.output
+
+
+def test_usage_errors_are_in_chinese():
+    """Typer's vendored Click says "Missing option '--input'."; the user reads it in Chinese, naming the option."""
+    done = subprocess.run([sys.executable, "-m", "tongchou.cli", "settle"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert done.returncode == 2
+    assert "缺少选项 '--input'" in done.stderr and "Missing" not in done.stderr and "错误" in done.stderr
+    unknown = subprocess.run([sys.executable, "-m", "tongchou.cli", "settle", "--bogus"], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert "没有选项：--bogus" in unknown.stderr
