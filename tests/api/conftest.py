@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from tests.store.support import *  # noqa: F401,F403 — db_url, store, registry on both engines
 from tests.store.support import TEST_CIPHER
 from tongchou.api.app import ApiConfig, create_app
+from tongchou.api.security import Credentials
 from tongchou.client import HsaClient
 from tongchou.settlement.service import SettlementService
 from tongchou.store.cache import Generations, ReferenceCache
@@ -37,8 +38,14 @@ def http(app):
 
 
 @pytest.fixture
-def hsa(http) -> HsaClient:
-    return HsaClient("http://testserver", HOSPITAL, SECRET, name="冠县人民医院", admdvs="371525", http=http)
+def hsa(request, http, store) -> HsaClient:
+    """Signed the hmac way, or — parametrized indirectly with "gateway" — the national gateway's way."""
+    signature = getattr(request, "param", "hmac")
+    secret = SECRET
+    if signature == "gateway":
+        secret = Credentials(store, TEST_CIPHER).rotate(HOSPITAL, grace_hours=0, signature="gateway")
+    return HsaClient("http://testserver", HOSPITAL, secret, name="冠县人民医院", admdvs="371525", http=http,
+                     signature=signature)
 
 
 @pytest.fixture

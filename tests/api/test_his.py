@@ -33,6 +33,7 @@ def visit_row(store, mdtrt_id: str) -> m.ApiVisit:
 
 # ---------------------------------------------------------------- the flows with every field, optional ones ""
 
+@pytest.mark.parametrize("hsa", ["hmac", "gateway"], indirect=True)
 def test_outpatient_flow_with_every_field_and_the_optional_ones_empty(hsa, store):
     ok(hsa.call("9001", {"signIn": {"opter_no": "0001", "mac": "", "ip": "127.0.0.1"}}))
     person = ok(hsa.call("1101", his.person_query()))
@@ -65,6 +66,7 @@ def _admit_with_fees(hsa, day: str = "2018-05-01") -> str:
     return mdtrt_id
 
 
+@pytest.mark.parametrize("hsa", ["hmac", "gateway"], indirect=True)
 def test_inpatient_2401_2301_2303_2304_2402_the_order_hospitals_use(hsa, store):
     mdtrt_id = _admit_with_fees(hsa)
     trial = ok(hsa.call("2303", his.inpatient_settlement(mdtrt_id, "6500.00"), inf_time="2018-05-09 16:00:00"))
@@ -92,6 +94,7 @@ def test_a_2402_after_the_settlement_on_another_day_is_refused_with_the_reason(h
     assert visit_row(store, mdtrt_id).info.get("2402") is None
 
 
+@pytest.mark.parametrize("hsa", ["hmac", "gateway"], indirect=True)
 def test_2304_with_dscgTime_then_2402(hsa, store):
     mdtrt_id = _admit_with_fees(hsa)
     ok(hsa.call("2304", his.inpatient_settlement(mdtrt_id, "6500.00", dscgTime="2018-05-08 10:00:00")))
@@ -99,6 +102,7 @@ def test_2304_with_dscgTime_then_2402(hsa, store):
     ok(hsa.call("2402", his.discharge(mdtrt_id, "2018-05-08", diseinfo=[diagnosis("J18.9", "肺炎", main=True)])))
 
 
+@pytest.mark.parametrize("hsa", ["hmac", "gateway"], indirect=True)
 def test_inpatient_2402_2303_2304_still_works_with_optional_fields_empty(hsa, store):
     mdtrt_id = _admit_with_fees(hsa)
     ok(hsa.call("2402", his.discharge(mdtrt_id, "2018-05-10")))
