@@ -427,3 +427,12 @@ def test_every_refusal_is_shown_on_the_page(page, baseline, candidate, year, exp
     page.wait_for_selector("#simulation-errors", timeout=60_000)
     assert expected in page.inner_text("#simulation-errors")
     shot(page, f"14c-simulation-refused-{year}")
+
+
+def test_an_e_certificate_is_shown_as_a_qr_code(page):
+    page.goto("/persons/GX0001")
+    page.click("form[action='/persons/GX0001/ecert'] button")
+    page.wait_for_selector("svg")
+    text = page.inner_text("body")
+    assert "5分钟" in text and "371525199001011234" not in page.content()
+    shot(page, "16-ecert")
