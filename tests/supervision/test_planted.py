@@ -27,8 +27,21 @@ def region(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scores(region):
-    measured, result = region_scores(BOOK, region)
+def screened(region):
+    return region_scores(BOOK, region)
+
+
+@pytest.fixture(scope="module")
+def findings_by_rule(screened):
+    found: dict[str, list] = {}
+    for f in screened[1].findings():
+        found.setdefault(f.rule_id, []).append(f)
+    return found
+
+
+@pytest.fixture(scope="module")
+def scores(screened):
+    measured, _result = screened
     report = os.environ.get("TONGCHOU_SUPERVISION_REPORT")
     if report:
         Path(report).write_text(json.dumps(measured, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -61,3 +74,10 @@ def test_shared_contact_groups_on_our_planted_set(tmp_path):
     assert s["recall"] == 1.0, s
     assert s["fp_rate"] <= BOOK.rule("shared_contact_group").max_false_positive_rate, s
     assert all("共用联系电话" in f.message for f in result.findings())
+
+
+def test_finding_messages_name_peer_groups_in_chinese(findings_by_rule):
+    outliers = findings_by_rule["outlier_institution"]
+    assert outliers and all("同级（" in f.message for f in outliers)
+    assert not any(word in f.message for f in outliers for word in ("village", "township", "county", "city",
+                                                                     "province", "outside"))

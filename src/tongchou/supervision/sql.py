@@ -13,6 +13,16 @@ Money stays integer fen (`amount_fen`); `yuan()` only formats it for the message
 
 from __future__ import annotations
 
+from tongchou.codes import AdminTier, HospLv
+
+
+def _peer_label_macro() -> str:
+    """`peer_label(p)`: a peer group (an admin tier or a hospital level) by its Chinese name (codes.py)."""
+    cases = " ".join(f"WHEN '{member.value}' THEN '{table.label_of(member.value)}'"
+                     for table in (AdminTier, HospLv) for member in table)
+    return f"CREATE OR REPLACE MACRO peer_label(p) AS CASE CAST(p AS VARCHAR) {cases} ELSE CAST(p AS VARCHAR) END;\n"
+
+
 MACROS = """
 CREATE OR REPLACE MACRO yuan(f) AS
     CASE WHEN f < 0 THEN '-' ELSE '' END || CAST(abs(f) // 100 AS VARCHAR) || '.' || lpad(CAST(abs(f) % 100 AS VARCHAR), 2, '0');
@@ -20,7 +30,7 @@ CREATE OR REPLACE MACRO num(x) AS
     CASE WHEN contains(CAST(x AS VARCHAR), '.') THEN rtrim(rtrim(CAST(x AS VARCHAR), '0'), '.') ELSE CAST(x AS VARCHAR) END;
 CREATE OR REPLACE MACRO fen(yuan_amount) AS CAST(round(yuan_amount * 100) AS BIGINT);
 CREATE OR REPLACE MACRO sex_name(s) AS CASE s WHEN '1' THEN '男性' WHEN '2' THEN '女性' ELSE s END;
-"""
+""" + _peer_label_macro()
 
 DUPLICATE_CHARGE = """
 WITH dup AS (
@@ -199,7 +209,7 @@ scored AS (
 SELECT NULL AS setl_id, []::VARCHAR[] AS related_setl_ids, NULL AS psn_no, fixmedins_code, NULL AS doctor_code,
        []::VARCHAR[] AS feedetl_sns, county, CAST(round((mean_fen - peer_mean) * n) AS BIGINT) AS amount_fen,
        format('机构{}次均住院费用{}元，同级（{}）其他{}家机构均值{}元、标准差{}元，高出{}个标准差（住院{}人次）。', fixmedins_code,
-              yuan(CAST(round(mean_fen) AS BIGINT)), peer, others, yuan(CAST(round(peer_mean) AS BIGINT)),
+              yuan(CAST(round(mean_fen) AS BIGINT)), peer_label(peer), others, yuan(CAST(round(peer_mean) AS BIGINT)),
               yuan(CAST(round(peer_sd) AS BIGINT)), round((mean_fen - peer_mean) / nullif(peer_sd, 0), 1), n) AS message,
        CAST(to_json({'peer': peer, 'admissions': n, 'z': round((mean_fen - peer_mean) / nullif(peer_sd, 0), 2)}) AS VARCHAR) AS evidence
 FROM scored
