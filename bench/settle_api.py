@@ -21,6 +21,7 @@ the same server. Both databases are dropped at the end. The last line is:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import base64
 import concurrent.futures as cf
 import itertools
@@ -43,6 +44,7 @@ from sqlalchemy.engine import make_url
 
 from tongchou.client import HsaClient
 from tongchou.ledger.service import verify
+from tongchou.persons.rules import check_character
 from tongchou.policy.registry import default_policy_dir
 from tongchou.store.crypto import DataCipher
 from tongchou.region.fixture import load_fixture, parse_fixture
@@ -55,8 +57,12 @@ DAY = "2018-06-15"
 
 
 def id_number(psn_no: str) -> str:
-    """The synthetic ID number of a bench person: 2201/2401 need a certificate of the person (docs/api.md)."""
-    return f"371525{int(psn_no[1:]):011d}X"
+    """The synthetic ID number of a bench person, unique, with a valid GB 11643 check character (2201/2401 need a
+    certificate of the person, docs/api.md): a thousand persons born on each day from 1990-01-01."""
+    n = int(psn_no[1:])
+    born = dt.date(1990, 1, 1) + dt.timedelta(days=n // 1000)
+    first17 = f"371525{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + check_character(first17)
 
 
 def region(persons: int) -> str:
