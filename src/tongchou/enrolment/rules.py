@@ -278,12 +278,80 @@ def overlapping(covers: list[Cover], start: dt.date, end: dt.date | None) -> Cov
     return None
 
 
+SCHEME_NAMES = {Insutype.EMPLOYEE: "职工医保", Insutype.RESIDENT: "城乡居民医保"}
+SHORT_NAMES = {Insutype.EMPLOYEE: "职工医保", Insutype.RESIDENT: "居民医保"}
+
+
+def scheme_name(insutype: str) -> str:
+    return SCHEME_NAMES.get(insutype, f"险种{insutype}")
+
+
+def check_not_insured_twice(covers: list[Cover], psn_no: str, insutype: str, start: dt.date,
+                            end: dt.date | None = None, field: str = "start") -> None:
+    """Cover in `insutype` is refused for days the person is insured in the other scheme, naming that
+    enrolment (one scheme at a time: the other cover is stopped, or the person switches, first)."""
+    other = overlapping([c for c in covers if c.insutype != insutype], start, end)
+    if other is not None:
+        span = f"至{date_text(other.end)}" if other.end else "起至今"
+        raise RuleError(field, f"参保人{psn_no}已参加{scheme_name(other.insutype)}（参保记录{other.enrolment_id}，"
+                               f"{date_text(other.start)}{span}），{date_text(start)}起不能同时参加"
+                               f"{scheme_name(insutype)}；请先办理{SHORT_NAMES.get(other.insutype, other.insutype)}停保。")
+
+
 def check_no_resident_cover(covers: list[Cover], psn_no: str, start: dt.date, end: dt.date | None = None,
                             field: str = "start") -> None:
-    """Cover in the employee scheme is refused for days the person is insured as a resident, naming that
-    enrolment (one scheme at a time: the resident cover is stopped first)."""
-    other = overlapping(covers, start, end)
-    if other is not None:
-        until = date_text(other.end) if other.end else "至今"
-        raise RuleError(field, f"参保人{psn_no}已参加城乡居民医保（参保记录{other.enrolment_id}，{date_text(other.start)}"
-                               f"至{until}），{date_text(start)}起不能同时参加职工医保；请先办理居民医保停保。")
+    """Employee cover is refused for days the person is insured as a resident (an employer's joining)."""
+    check_not_insured_twice(covers, psn_no, Insutype.EMPLOYEE, start, end, field)
+
+
+# ---------------------------------------------------------------- cover that changes (停保、续保、险种转换)
+
+def check_stop(cover: Cover, on: dt.date, field: str = "on") -> None:
+    """Cover stops on `on` (the last insured day): not before it began, not after it already ended."""
+    if on < cover.start:
+        raise RuleError(field, f"停保日期{date_text(on)}早于参保记录{cover.enrolment_id}的参保日期{date_text(cover.start)}。")
+    if cover.end is not None and on > cover.end:
+        raise RuleError(field, f"参保记录{cover.enrolment_id}已于{date_text(cover.end)}终止，"
+                               f"不能在{date_text(on)}停保。")
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """When resumed cover starts paying benefits, and why (Chinese)."""
+
+    benefit_start: dt.date
+    reason: str
+
+
+def resume_terms(insutype: str, stopped_on: dt.date, resume_on: dt.date, waiting_months: int | None,
+                 field: str = "on") -> Resumption:
+    """Cover resumed on `resume_on` after it stopped on `stopped_on` (its last insured day). Resumed the next
+    day, cover never lapsed: benefits at once. After a gap, the policy's waiting period runs from the resumption
+    (`waiting_months`: for residents the policy's late-payment waiting period; None where the policy sets none)."""
+    if resume_on <= stopped_on:
+        raise RuleError(field, f"续保日期{date_text(resume_on)}须晚于停保日期{date_text(stopped_on)}。")
+    scheme = scheme_name(insutype)
+    if resume_on == stopped_on + dt.timedelta(days=1):
+        return Resumption(resume_on, f"{scheme}停保次日续保，参保连续，{date_text(resume_on)}起享受待遇。")
+    gap = f"{scheme}于{date_text(stopped_on)}停保，{date_text(resume_on)}续保，中断参保"
+    if not waiting_months:
+        return Resumption(resume_on, f"{gap}；政策未设续保等待期，{date_text(resume_on)}起享受待遇。")
+    start = add_months(resume_on, waiting_months)
+    return Resumption(start, f"{gap}，自续保之日起满{waiting_months}个月，{date_text(start)}起享受待遇。")
+
+
+def switch_end(current: Cover, to_insutype: str, on: dt.date, field: str = "on") -> dt.date:
+    """Moving from `current` to the other scheme from `on`: the current cover ends the day before (no gap,
+    no overlap). Refused when `on` is not after the current cover began or after it ended."""
+    if to_insutype == current.insutype:
+        raise RuleError("to", f"参保人已参加{scheme_name(to_insutype)}，转换的险种须为另一险种。")
+    if to_insutype not in SCHEME_NAMES:
+        raise RuleError("to", f"险种{to_insutype}不是310（职工医保）或390（城乡居民医保）。")
+    last = on - dt.timedelta(days=1)
+    if last < current.start:
+        raise RuleError(field, f"转换日期{date_text(on)}须晚于参保记录{current.enrolment_id}的参保日期"
+                               f"{date_text(current.start)}。")
+    if current.end is not None and last > current.end:
+        raise RuleError(field, f"参保记录{current.enrolment_id}已于{date_text(current.end)}终止，"
+                               f"转换日期{date_text(on)}不能晚于其次日。")
+    return last

@@ -75,6 +75,36 @@ def _covering(session: Session, psn_no: str, insutype: str, start: dt.date, end:
         (m.Enrolment.end.is_(None)) | (m.Enrolment.end >= start))).scalars())
 
 
+def _cover(row: m.Enrolment) -> rules.Cover:
+    return rules.Cover(row.id, row.insutype, row.start, row.end)
+
+
+def _check_other_scheme(session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,
+                        field: str = "start") -> None:
+    """Every enrolment opened passes here: refused for days the person is insured in the other scheme."""
+    other = Insutype.RESIDENT if insutype == Insutype.EMPLOYEE else Insutype.EMPLOYEE
+    covers = [_cover(row) for row in _covering(session, psn_no, other, start, end or dt.date.max)]
+    try:
+        rules.check_not_insured_twice(covers, psn_no, insutype, start, end, field)
+    except RuleError as exc:
+        raise Conflict(exc.field, str(exc), "insured_twice") from None
+
+
+def _latest(session: Session, psn_no: str, insutype: str, ending_from: dt.date | None = None) -> m.Enrolment | None:
+    """The person's latest enrolment of the scheme (by start), only among those running on or after
+    `ending_from` when given."""
+    query = select(m.Enrolment).where(m.Enrolment.psn_no == psn_no, m.Enrolment.insutype == insutype)
+    if ending_from is not None:
+        query = query.where(m.Enrolment.end.is_(None) | (m.Enrolment.end >= ending_from))
+    return session.execute(query.order_by(m.Enrolment.start.desc(), m.Enrolment.id.desc()).limit(1)).scalar()
+
+
+def _scheme(insutype: str, field: str = "insutype") -> str:
+    if insutype not in (Insutype.EMPLOYEE, Insutype.RESIDENT):
+        raise InvalidRequest(field, f"险种{insutype or '（空）'}不是310（职工医保）或390（城乡居民医保）。")
+    return insutype
+
+
 def _rule_error(exc: RuleError) -> InvalidRequest:
     return InvalidRequest(exc.field, str(exc), "rule")
 
@@ -114,6 +144,7 @@ class EnrolmentService:
         start = max(dt.date(year, 1, 1), person.birth_date or dt.date(year, 1, 1)) if newborn else dt.date(year, 1, 1)
         if _covering(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31)):
             raise Conflict("year", f"参保人{psn_no}已参加{year}年度城乡居民医保。", "already_enrolled")
+        _check_other_scheme(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31), "year")
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.RESIDENT, county=person.county, tier=tier, start=start,
                                 end=dt.date(year, 12, 31), benefit_start=terms.benefit_start, kind=terms.kind,
                                 paid_on=paid_on, note=terms.reason)
@@ -215,12 +246,7 @@ class EnrolmentService:
         person = _person(session, psn_no)
         if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
             raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
-        resident = [rules.Cover(row.id, row.insutype, row.start, row.end)
-                    for row in _covering(session, psn_no, Insutype.RESIDENT, start, end or dt.date.max)]
-        try:
-            rules.check_no_resident_cover(resident, psn_no, start, end)
-        except RuleError as exc:
-            raise Conflict(exc.field, str(exc), "insured_twice") from None
+        _check_other_scheme(session, psn_no, Insutype.EMPLOYEE, start, end)
         if employer:
             person.employer = employer
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.EMPLOYEE, county=person.county, start=start, end=end,
@@ -297,6 +323,85 @@ class EnrolmentService:
             record(session, account_credit_entry(cause, person.county, booked_on, psn_no, amount))
             return amount
         return self.store.transaction(work)
+
+    # -------------------------------------------------- cover that changes (停保、续保、险种转换)
+
+    def stop(self, psn_no: str, insutype: str, on: dt.date) -> int:
+        """停保: the person's open enrolment of the scheme ends on `on` (the last insured day); returns its id."""
+        def work(session: Session) -> int:
+            _person(session, psn_no)
+            row = _latest(session, psn_no, _scheme(insutype), on)
+            if row is None:
+                raise NotFound("insutype", f"参保人{psn_no}在{date_text(on)}没有可停保的{rules.scheme_name(insutype)}"
+                                           "参保记录。", "not_enrolled")
+            try:
+                rules.check_stop(_cover(row), on)
+            except RuleError as exc:
+                raise _rule_error(exc) from None
+            row.end = on
+            session.flush()
+            return row.id
+        return self.store.transaction(work)
+
+    def resume(self, psn_no: str, insutype: str, on: dt.date) -> tuple[int, rules.Resumption]:
+        """续保: a new enrolment of the scheme from `on`, after the last one stopped; the policy's waiting period
+        when cover lapsed (docs/front-office.md). Resident cover runs to the end of the year, employee cover on."""
+        def work(session: Session) -> tuple[int, rules.Resumption]:
+            person = _person(session, psn_no)
+            last = _latest(session, psn_no, _scheme(insutype))
+            if last is None or last.end is None:
+                what = "没有停保记录" if last is None else f"参保记录{last.id}未停保"
+                raise Conflict("insutype", f"参保人{psn_no}的{rules.scheme_name(insutype)}{what}，不能续保。",
+                               "not_stopped")
+            if person.death_date is not None and on > person.death_date:
+                raise Refused("on", f"参保人{psn_no}已于{date_text(person.death_date)}死亡，不能续保。", "deceased")
+            contrib = _policy(self.registry, _pool_of(session, person.county), insutype, on).version.contributions
+            waiting = contrib.late_payment_waiting_months if contrib is not None else None
+            try:
+                terms = rules.resume_terms(insutype, last.end, on, waiting)
+            except RuleError as exc:
+                raise _rule_error(exc) from None
+            end = dt.date(on.year, 12, 31) if insutype == Insutype.RESIDENT else None
+            _check_other_scheme(session, psn_no, insutype, on, end, "on")
+            row = self._open(session, person, insutype, on, end, terms.benefit_start, "resume", terms.reason,
+                             last.tier)
+            return row.id, terms
+        return self.store.transaction(work)
+
+    def switch(self, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
+        """险种转换: the current scheme's enrolment ends the day before `on` and the other scheme's opens on `on`,
+        in one transaction (no gap, no overlap, no waiting period). Returns (ended id, opened id)."""
+        def work(session: Session) -> tuple[int, int]:
+            person = _person(session, psn_no)
+            source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
+            current = _latest(session, psn_no, source, on - dt.timedelta(days=1))
+            if current is None:
+                raise NotFound("psn_no", f"参保人{psn_no}在{date_text(on - dt.timedelta(days=1))}未参加"
+                                         f"{rules.scheme_name(source)}，无需转换，请直接参保。", "not_enrolled")
+            try:
+                current.end = rules.switch_end(_cover(current), to, on)
+            except RuleError as exc:
+                raise _rule_error(exc) from None
+            session.flush()
+            if to == Insutype.EMPLOYEE:
+                return current.id, self.enrol_employee_in(session, psn_no, on)
+            end = dt.date(on.year, 12, 31)
+            _check_other_scheme(session, psn_no, to, on, end, "on")
+            if _covering(session, psn_no, to, on, end):
+                raise Conflict("on", f"参保人{psn_no}在该期间已参加城乡居民医保。", "already_enrolled")
+            reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
+            return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
+        return self.store.transaction(work)
+
+    def _open(self, session: Session, person: m.Person, insutype: str, start: dt.date, end: dt.date | None,
+              benefit_start: dt.date, kind: str, note: str, tier: str | None) -> m.Enrolment:
+        row = m.Enrolment(psn_no=person.psn_no, insutype=insutype, county=person.county, tier=tier, start=start,
+                          end=end, benefit_start=benefit_start, kind=kind, paid_on=start, note=note)
+        session.add(row)
+        if insutype == Insutype.EMPLOYEE and session.get(m.PersonalAccount, person.psn_no) is None:
+            session.add(m.PersonalAccount(psn_no=person.psn_no, county=person.county, opened_on=start))
+        session.flush()
+        return row
 
     # -------------------------------------------------- transfer and filings
 
