@@ -349,10 +349,12 @@ class EnrolmentService:
         def work(session: Session) -> tuple[int, rules.Resumption]:
             person = _person(session, psn_no)
             last = _latest(session, psn_no, _scheme(insutype))
-            if last is None or last.end is None:
-                what = "没有停保记录" if last is None else f"参保记录{last.id}未停保"
-                raise Conflict("insutype", f"参保人{psn_no}的{rules.scheme_name(insutype)}{what}，不能续保。",
-                               "not_stopped")
+            scheme = rules.scheme_name(insutype)
+            if last is None:
+                raise NotFound("insutype", f"参保人{psn_no}从未参加{scheme}，不能续保，请办理参保。", "not_enrolled")
+            if last.end is None or last.end >= on:
+                raise Conflict("on", f"参保人{psn_no}在{date_text(on)}仍参加{scheme}（参保记录{last.id}），"
+                                     "无需续保。", "already_enrolled")
             if person.death_date is not None and on > person.death_date:
                 raise Refused("on", f"参保人{psn_no}已于{date_text(person.death_date)}死亡，不能续保。", "deceased")
             contrib = _policy(self.registry, _pool_of(session, person.county), insutype, on).version.contributions
