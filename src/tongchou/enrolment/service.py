@@ -376,6 +376,10 @@ class EnrolmentService:
         def work(session: Session) -> tuple[int, int]:
             person = _person(session, psn_no)
             source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
+            already = _covering(session, psn_no, to, on, on)
+            if already:
+                raise Conflict("to", f"参保人{psn_no}在{date_text(on)}已参加{rules.scheme_name(to)}（参保记录"
+                                     f"{already[0].id}），无需转换。", "already_enrolled")
             current = _latest(session, psn_no, source, on - dt.timedelta(days=1))
             if current is None:
                 raise NotFound("psn_no", f"参保人{psn_no}在{date_text(on - dt.timedelta(days=1))}未参加"
