@@ -144,7 +144,6 @@ class EnrolmentService:
         start = max(dt.date(year, 1, 1), person.birth_date or dt.date(year, 1, 1)) if newborn else dt.date(year, 1, 1)
         if _covering(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31)):
             raise Conflict("year", f"参保人{psn_no}已参加{year}年度城乡居民医保。", "already_enrolled")
-        _check_other_scheme(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31), "year")
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.RESIDENT, county=person.county, tier=tier, start=start,
                                 end=dt.date(year, 12, 31), benefit_start=terms.benefit_start, kind=terms.kind,
                                 paid_on=paid_on, note=terms.reason)
@@ -154,6 +153,9 @@ class EnrolmentService:
         session.flush()
         if terms.individual_due:
             self._collect_resident(session, person, terms, payer, batch)
+        # after the payment's own checks (a refused payer is the first thing the clerk hears); the transaction
+        # writes nothing when this refuses
+        _check_other_scheme(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31), "year")
         return EnrolOutcome(enrolment.id, terms)
 
     def _terms(self, person: m.Person, contrib: Contributions, year: int, paid_on: dt.date, tier: str | None,
