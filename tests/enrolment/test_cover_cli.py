@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from typer.testing import CliRunner
 
-from tests.store.support import DATA
+from tests.persons.test_cli import db  # noqa: F401 — the fixture: 冠县 loaded into a SQLite store
 from tongchou.cli import COMMANDS, app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> str:
-    monkeypatch.setenv("TONGCHOU_DATA_KEY", "a" * 43 + "=")
-    url = f"sqlite:///{tmp_path / 'cover.db'}"
-    result = runner.invoke(app, ["load", str(DATA / "guanxian.yaml"), "--db", url])
-    assert result.exit_code == 0, result.output
-    return url
 
 
 def run(*args: str):
