@@ -9,6 +9,7 @@ top-level group (`LazyGroup.invoke`). A text neither knows passes through unchan
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import re
 
@@ -75,3 +76,16 @@ def install() -> None:
     """Route gettext's module functions through the table (before Typer binds them)."""
     gettext.gettext = chinese
     gettext.ngettext = chinese_plural
+
+
+def day(text: str | None, field: str, *, today: bool = False) -> dt.date:
+    """A date typed as YYYY-MM-DD (today when none is given and `today`), or exit 2 naming the option."""
+    import typer  # here, not at the top: this module is imported before Typer binds gettext (see `install`)
+
+    if text is None and today:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        typer.secho(f"{field} 日期须为 YYYY-MM-DD 格式，收到“{text or ''}”。", fg="red", err=True)
+        raise typer.Exit(2) from None

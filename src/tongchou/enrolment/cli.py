@@ -8,6 +8,7 @@ from typing import Callable, Optional, TypeVar
 
 import typer
 
+from tongchou import cli_text
 from tongchou.enrolment.service import EnrolmentService
 from tongchou.errors import ServiceError
 from tongchou.policy.registry import Registry
@@ -38,12 +39,6 @@ def _run(db: str | None, policies: Path | None, work: Callable[[EnrolmentService
         store.close()
 
 
-def _day(text: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        err.print(f"[red]{field}[/red] 日期须为 YYYY-MM-DD 格式，收到“{text}”。")
-        raise typer.Exit(2) from None
 
 
 @app.command("stop")
@@ -53,7 +48,7 @@ def stop_command(psn_no: str = typer.Argument(..., help="个人编号"),
                  db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                  policies: Optional[Path] = typer.Option(None, "--policies", help=POLICIES_HELP)) -> None:
     """停保：参保人该险种的参保记录于停保日期终止（不早于参保日期）。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on")
     enrolment = _run(db, policies, lambda service: service.stop(psn_no, insutype, day))
     out.print(f"已停保：参保记录 {enrolment} 于 {day} 终止")
 
@@ -65,7 +60,7 @@ def resume_command(psn_no: str = typer.Argument(..., help="个人编号"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                    policies: Optional[Path] = typer.Option(None, "--policies", help=POLICIES_HELP)) -> None:
     """续保：自续保日期起重新参保；中断参保的，按政策的等待期享受待遇。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on")
     enrolment, terms = _run(db, policies, lambda service: service.resume(psn_no, insutype, day))
     out.print(f"已续保：参保记录 {enrolment}，{terms.reason}")
 
@@ -77,6 +72,6 @@ def switch_command(psn_no: str = typer.Argument(..., help="个人编号"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                    policies: Optional[Path] = typer.Option(None, "--policies", help=POLICIES_HELP)) -> None:
     """险种转换：原险种参保于转入日期前一日终止，新险种自转入日期起参保，不断档、不重叠。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on")
     ended, opened = _run(db, policies, lambda service: service.switch(psn_no, to, day))
     out.print(f"已转换：参保记录 {ended} 于 {day - dt.timedelta(days=1)} 终止，参保记录 {opened} 自 {day} 起参保")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
 import typer
 
+from tongchou import cli_text
 from tongchou.codes import PsnType
 from tongchou.errors import ServiceError
 from tongchou.persons.rules import RELATIONS
@@ -42,14 +42,6 @@ def _run(db: str | None, work: Callable[[PersonService], T]) -> T:
         store.close()
 
 
-def _day(text: str | None, field: str) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        err.print(f"[red]{field}[/red] 日期须为 YYYY-MM-DD 格式，收到“{text}”。")
-        raise typer.Exit(2) from None
 
 
 @app.command("register")
@@ -98,7 +90,7 @@ def change_command(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """变更姓名、手机号码或地址；原值与新值（加密保存、脱敏显示）记入变更历史。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on", today=True)
     _run(db, lambda service: service.change(psn_no, field, value, day, by))
     out.print(f"已变更 {psn_no} 的 {field}")
 
@@ -109,7 +101,7 @@ def household_create(head: str = typer.Argument(..., help="户主个人编号"),
                      by: str = typer.Option(BY_DEFAULT, "--by", help=BY_HELP),
                      db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """建立家庭户（户主须为城乡居民且不属于其他家庭户）。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on", today=True)
     number = _run(db, lambda service: service.create_household(head, day, by))
     out.print(f"已建立家庭户 {number}")
 
@@ -122,7 +114,7 @@ def household_add(household_no: str = typer.Argument(..., help="家庭户编号"
                   by: str = typer.Option(BY_DEFAULT, "--by", help=BY_HELP),
                   db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """成员入户（一人只能属于一个家庭户）。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on", today=True)
     _run(db, lambda service: service.add_member(household_no, psn_no, relation, day, by))
     out.print(f"{psn_no} 已加入家庭户 {household_no}")
 
@@ -134,7 +126,7 @@ def household_remove(household_no: str = typer.Argument(..., help="家庭户编�
                      by: str = typer.Option(BY_DEFAULT, "--by", help=BY_HELP),
                      db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """成员迁出（保留历史；户主最后迁出，家庭户随之注销）。"""
-    day = _day(on, "on")
+    day = cli_text.day(on, "on", today=True)
     _run(db, lambda service: service.remove_member(household_no, psn_no, day, by))
     out.print(f"{psn_no} 已迁出家庭户 {household_no}")
 
@@ -145,7 +137,7 @@ def death_command(psn_no: str = typer.Argument(..., help="个人编号"),
                   by: str = typer.Option(BY_DEFAULT, "--by", help=BY_HELP),
                   db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """登记死亡：参保关系于死亡次日终止；结束日期晚于死亡日期的费用不予结算。"""
-    day = _day(date, "date")
+    day = cli_text.day(date, "date", today=True)
     cut = _run(db, lambda service: service.record_death(psn_no, day, by))
     out.print(f"已登记 {psn_no} 于 {day} 死亡，终止参保记录 {len(cut)} 条")
 
@@ -160,7 +152,7 @@ def newborn_command(parent: str = typer.Option(..., "--parent", help="已参保�
                     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """新生儿登记：父母一方在出生之日须已参加本市医保（冠县政策明白纸：新生儿父母任何一方参加本市医保），
     随父母入户。"""
-    day = _day(birth_date, "birth_date")
+    day = cli_text.day(birth_date, "birth_date", today=True)
     psn_no = _run(db, lambda service: service.register_newborn(parent, name, day, sex, by, id_number))
     out.print(f"已登记新生儿，个人编号 {psn_no}")
 
