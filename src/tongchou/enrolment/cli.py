@@ -10,12 +10,8 @@ import typer
 
 from tongchou import cli_text
 from tongchou.enrolment.service import EnrolmentService
-from tongchou.errors import ServiceError
 from tongchou.policy.registry import Registry
-from tongchou.store.cli import DB_HELP, err, out
-from tongchou.store.config import database_url
-from tongchou.store.db import migrate_existing
-from tongchou.store.uow import Store
+from tongchou.store.cli import DB_HELP, out, run_in_store
 
 app = typer.Typer(help="参保关系变更：停保、续保、险种转换（职工医保310与城乡居民医保390）", no_args_is_help=True)
 T = TypeVar("T")
@@ -25,20 +21,7 @@ POLICIES_HELP = "政策目录（默认：内置 policies/）"
 
 
 def _run(db: str | None, policies: Path | None, work: Callable[[EnrolmentService], T]) -> T:
-    """Run the work against the store (schema brought up to date); a refusal is printed in Chinese naming the
-    field, exit status 2."""
-    url = database_url(db)
-    migrate_existing(url)
-    store = Store.open(url)
-    try:
-        return work(EnrolmentService(store, Registry.load(policies)))
-    except ServiceError as exc:
-        err.print(f"[red]{exc.field}[/red] {exc.message}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
-
-
+    return run_in_store(db, lambda store: EnrolmentService(store, Registry.load(policies)), work)
 
 
 @app.command("stop")

@@ -9,13 +9,9 @@ import typer
 
 from tongchou import cli_text
 from tongchou.codes import PsnType
-from tongchou.errors import ServiceError
 from tongchou.persons.rules import RELATIONS
 from tongchou.persons.service import PersonService, read_csv, write_errors
-from tongchou.store.cli import DB_HELP, err, out, require_file
-from tongchou.store.config import database_url
-from tongchou.store.db import migrate_existing
-from tongchou.store.uow import Store
+from tongchou.store.cli import DB_HELP, out, require_file, run_in_store
 
 app = typer.Typer(help="参保人与家庭户：登记、查询、变更、家庭户、死亡、新生儿、批量登记", no_args_is_help=True)
 household_app = typer.Typer(help="家庭户（城乡居民）：建户、入户、迁出", no_args_is_help=True)
@@ -28,20 +24,7 @@ BY_DEFAULT = "命令行"
 
 
 def _run(db: str | None, work: Callable[[PersonService], T]) -> T:
-    """Run the work against the store (its schema brought up to date); a refusal is printed in Chinese naming
-    the field, exit status 2."""
-    url = database_url(db)
-    migrate_existing(url)
-    store = Store.open(url)
-    try:
-        return work(PersonService(store))
-    except ServiceError as exc:
-        err.print(f"[red]{exc.field}[/red] {exc.message}")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
-
-
+    return run_in_store(db, PersonService, work)
 
 
 @app.command("register")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
 
-from tongchou.store.db import upgrade
+from tongchou.store.config import database_url
+from tongchou.store.db import migrate_existing, upgrade
 from tongchou.errors import ServiceError
 from tongchou.store.export import export_claims
 from tongchou.store.uow import Store
@@ -20,8 +21,25 @@ export_app = typer.Typer(help="导出", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(export_app, name="export")
 out = Console()
+S = TypeVar("S")
+T = TypeVar("T")
 err = Console(stderr=True)
 DB_HELP = "数据库地址，例如 postgresql+psycopg://postgres@127.0.0.1:5432/tongchou（默认：环境变量 TONGCHOU_DB 或 ./var/tongchou.db）；须已存在，只有 db upgrade、load、demo 会创建"
+
+
+def run_in_store(db: str | None, service_of: Callable[[Store], S], work: Callable[[S], T]) -> T:
+    """Run a matter against the store (its schema brought up to date, never created): a refusal is printed in
+    Chinese naming the field, exit status 2; nothing is half-written (the service's own transaction)."""
+    url = database_url(db)
+    migrate_existing(url)
+    store = Store.open(url)
+    try:
+        return work(service_of(store))
+    except ServiceError as exc:
+        err.print(f"[red]{exc.field}[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
 
 
 def require_file(path: Path, what: str) -> None:
