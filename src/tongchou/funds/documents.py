@@ -167,12 +167,19 @@ def visits_paragraph(figures: Mapping[str, Any], label: str, tiers: list[str], g
     return text + "。"
 
 
+def _with_comparison(paragraph, report: Mapping[str, Any], label: str, compare_label: str | None,
+                     tiers: list[str], groups: list[str]) -> list[str]:
+    """A section's paragraph for the period, and for the period compared with when there is one."""
+    paragraphs = [paragraph(report, label, tiers, groups)]
+    if report.get("compare") is not None:
+        paragraphs.append(paragraph(report["compare"], compare_label or "", tiers, groups))
+    return paragraphs
+
+
 def visits_section(report: Mapping[str, Any], label: str, compare_label: str | None) -> Section:
     tiers, groups = shown_tiers(report), shown_groups(report)
-    paragraphs = [visits_paragraph(report, label, tiers, groups)]
     previous = report.get("compare")
-    if previous is not None:
-        paragraphs.append(visits_paragraph(previous, compare_label or "", tiers, groups))
+    paragraphs = _with_comparison(visits_paragraph, report, label, compare_label, tiers, groups)
     header = ["类别", f"{label}人次", "占住院人次"]
     if previous is not None:
         header += [f"{compare_label}人次", "占住院人次", "增减人次", "增长率"]
@@ -224,10 +231,8 @@ def fund_paragraph(figures: Mapping[str, Any], label: str, tiers: list[str], gro
 
 def fund_section(report: Mapping[str, Any], label: str, compare_label: str | None) -> Section:
     tiers, groups = shown_tiers(report), shown_groups(report)
-    paragraphs = [fund_paragraph(report, label, tiers, groups)]
     previous = report.get("compare")
-    if previous is not None:
-        paragraphs.append(fund_paragraph(previous, compare_label or "", tiers, groups))
+    paragraphs = _with_comparison(fund_paragraph, report, label, compare_label, tiers, groups)
     has_usable = "funding" in report
     header = ["类别", f"{label}基金支出(万元)"] + (["占可用基金"] if has_usable else []) + ["占基金支出"]
     if previous is not None:
@@ -274,10 +279,8 @@ def average_paragraph(figures: Mapping[str, Any], label: str, tiers: list[str], 
 
 def average_section(report: Mapping[str, Any], label: str, compare_label: str | None) -> Section:
     tiers, groups = shown_tiers(report), shown_groups(report)
-    paragraphs = [average_paragraph(report, label, tiers, groups)]
     previous = report.get("compare")
-    if previous is not None:
-        paragraphs.append(average_paragraph(previous, compare_label or "", tiers, groups))
+    paragraphs = _with_comparison(average_paragraph, report, label, compare_label, tiers, groups)
     header = ["类别", f"{label}(元/人次)"]
     if previous is not None:
         header += [f"{compare_label}(元/人次)", "增减(元)", "增长率"]
