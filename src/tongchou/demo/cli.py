@@ -57,7 +57,7 @@ def _summary(result: DemoResult) -> None:
     if result.report is not None:
         for check in result.report.checks:
             mark = "[green]通过[/green]" if check.ok else "[red]未通过[/red]"
-            console.print(f"  ledger verify 账务核验 {check.name}: {mark}")
+            console.print(f"  账务核验（ledger verify）{check.description}：{mark}")
     console.print(f"数据库: {result.db_url}\n报告: {result.region.parent / 'reports'}")
 
 

@@ -8,6 +8,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from tongchou.access.permissions import load_roles
 from tongchou.access.users import AccessError, UserService
 from tongchou.api.app import create_app as create_api
 from tongchou.demo.pipeline import YEAR
@@ -22,6 +23,7 @@ DEMO_USERS = (
     ("admin", "city_admin", None, "市局管理员：全部页面"),
     ("fund", "city_fund_officer", None, "市局基金科：预算、报告、清算"),
     ("yuecheng", "county_clerk", "330602", "越城区经办：只见本区参保人与机构"),
+    ("yuecheng_review", "county_reviewer", "330602", "越城区复核员：复核超过限额的零星报销（双人复核）"),
     ("xinchang", "county_fund_officer", "330624", "新昌县基金岗：本县数字"),
     ("auditor", "auditor", None, "审计：只读，查看稽核发现"),
     ("supervisor", "supervisor", None, "监管：案件"),
@@ -52,8 +54,9 @@ def sign_in_table() -> Table:
     table = Table(title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
     for column in ("用户名", "角色", "说明"):
         table.add_column(column)
+    roles = load_roles()
     for username, role, _county, shown in DEMO_USERS:
-        table.add_row(username, role, shown)
+        table.add_row(username, roles.role(role).label, shown)
     return table
 
 
