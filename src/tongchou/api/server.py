@@ -5,7 +5,8 @@ that every worker process builds its own app, engine and caches.
 - `TONGCHOU_POLICY_DIR`: policy directory (default: the policies shipped with the package);
 - `TONGCHOU_API_RATE`, `TONGCHOU_API_BURST`: rate limit per institution and worker;
 - `TONGCHOU_API_POOL`: database connections per worker, and requests handled at once by a worker;
-- `TONGCHOU_DATA_KEY` / `TONGCHOU_DATA_KEY_FILE`: the data key (store.crypto).
+- `TONGCHOU_DATA_KEY` / `TONGCHOU_DATA_KEY_FILE`: the data key (store.crypto);
+- `TONGCHOU_STATEMENT_COUNTS`: a directory where each worker writes how many statements it sent (the bench).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp
 
 from tongchou.api.app import ApiConfig, create_app
 from tongchou.policy.registry import Registry
-from tongchou.store import models as m
+from tongchou.store import counting, models as m
 from tongchou.store.crypto import cipher_from_environment
 from tongchou.store.uow import Store
 
@@ -34,6 +35,7 @@ def division_of(store: Store) -> str:
 def app_from_environment() -> ASGIApp:
     pool = int(os.environ.get("TONGCHOU_API_POOL", "8"))
     store = Store.open(None, pool_size=pool)
+    counting.install(store.engine)  # only with TONGCHOU_STATEMENT_COUNTS set (the bench)
     policy_dir = os.environ.get(POLICY_DIR_ENV)
     registry = Registry.load(Path(policy_dir) if policy_dir else None)
     config = ApiConfig(division=division_of(store), rate=float(os.environ.get("TONGCHOU_API_RATE", "200")),
