@@ -34,6 +34,7 @@ from tongchou.api import messages, wire
 from tongchou.api.registry import TRANSACTIONS
 from tongchou.api.envelope import ApiError, answer, canonical_hash, first_problem, now_local, parse_json
 from tongchou.api.jsonout import dumps
+from tongchou.api.hot_path import NONCE_REPLAYED, HotPath, NotHere
 from tongchou.api.identity import DEFAULT_LOOKUP_QUOTA
 from tongchou.api.openapi import install_openapi
 from tongchou.api.security import Credentials, NonceBook, RateLimiter
@@ -73,6 +74,7 @@ class ApiConfig:
     screening: bool = True  # supervision's pre-/during-settlement rules: warnings, or refusals when blocking
     line_tolerance: Decimal = LINE_TOLERANCE  # yuan a fee line's total may differ from half-up(cnt × pric)
     lookup_quota: int = DEFAULT_LOOKUP_QUOTA  # 1101 look-ups a day per institution without its own quota
+    hot_path: bool = True  # on PostgreSQL, 2207/2304 by `api.hot_path` (two statements, in the event loop)
 
 
 class Gate:
@@ -99,7 +101,7 @@ class Gate:
         """Claim the nonce (ApiError 401 on a replay); the message already recorded under `msgid`, if any."""
         claim = self.nonces.claim(signed.institution, signed.nonce, time.time(), msgid)
         if not claim.claimed:
-            raise ApiError("请求重放：该 x-tif-nonce 已使用过。", "x-tif-nonce", 401)
+            raise ApiError(NONCE_REPLAYED, "x-tif-nonce", 401)
         return claim.message
 
 
@@ -151,11 +153,12 @@ def _validated(model: Any, raw: Any, prefix: str) -> Any:
 class HsaApi:
     """What the routes call: gate, parse, replay or handle, answer."""
 
-    def __init__(self, gate: Gate, context: Context, store: Store, config: ApiConfig):
+    def __init__(self, gate: Gate, context: Context, store: Store, config: ApiConfig, hot: HotPath | None = None):
         self.gate = gate
         self.context = context
         self.store = store
         self.config = config
+        self.hot = hot
         self._threads: anyio.CapacityLimiter | None = None
 
     @property
@@ -168,19 +171,38 @@ class HsaApi:
 
     def process(self, headers: dict[str, str], body: bytes, path_infno: str | None) -> tuple[int, dict[str, Any]]:
         received = now_local()
-        division = self.config.division
         try:
-            signed = self.gate.authenticate(headers, body)
-            envelope, parsed, input_hash = _parse_envelope(body, path_infno)
-            if envelope.fixmedins_code != signed.institution:
-                raise ApiError("定点医药机构编号与签名机构（x-tif-paasid）不一致，不能代其他机构办理。",
-                               "fixmedins_code", 403)
+            return self.admitted(*self.prepare(headers, body, path_infno), received)
+        except ApiError as exc:
+            return exc.status, answer(division=self.config.division, received=received, error=exc)
+
+    def prepare(self, headers: dict[str, str], body: bytes, path_infno: str | None
+                ) -> tuple[SignedRequest, wire.Envelope, Any, str]:
+        """Steps 1–5 of the module docstring: the signed request, its envelope, the infno's input and its hash."""
+        signed = self.gate.authenticate(headers, body)
+        envelope, parsed, input_hash = _parse_envelope(body, path_infno)
+        if envelope.fixmedins_code != signed.institution:
+            raise ApiError("定点医药机构编号与签名机构（x-tif-paasid）不一致，不能代其他机构办理。",
+                           "fixmedins_code", 403)
+        return signed, envelope, parsed, input_hash
+
+    def admitted(self, signed: SignedRequest, envelope: wire.Envelope, parsed: Any, input_hash: str,
+                 received: Any) -> tuple[int, dict[str, Any]]:
+        """Steps 6–7 (ORM path, in a worker thread): the nonce and the msgid's earlier answer, the transaction."""
+        try:
             stored = messages.stored_of(self.gate.admit(signed, envelope.msgid), self.context.cipher)
             call = Call(signed.institution, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
-            reply = self._run(call, stored)
-            return 200, answer(division=division, received=received, output=reply.output, warn=reply.warn)
+            return self.answered(call, lambda: self._run(call, stored))
         except ApiError as exc:
-            return exc.status, answer(division=division, received=received, error=exc)
+            return exc.status, answer(division=self.config.division, received=received, error=exc)
+
+    def answered(self, call: Call, run: Any) -> tuple[int, dict[str, Any]]:
+        try:
+            reply = run()
+            return 200, answer(division=self.config.division, received=call.received, output=reply.output,
+                               warn=reply.warn)
+        except ApiError as exc:
+            return exc.status, answer(division=self.config.division, received=call.received, error=exc)
 
     def _run(self, call: Call, stored: messages.Stored | None) -> Reply:
         try:
@@ -191,12 +213,44 @@ class HsaApi:
             except messages.Raced:
                 stored = messages.lookup(self.store, self.context.cipher, call.code, call.msgid)
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
-        except Forbidden as exc:
-            raise ApiError("该就诊或结算不属于本机构，不能办理。", exc.field, 403) from None
-        except ServiceError as exc:
-            raise ApiError(exc.message, _national(exc.field)) from None
-        except TooBusy:
-            raise ApiError("系统繁忙，请稍后重试（可用原报文ID重发）。", "msgid") from None
+        except (Forbidden, ServiceError, TooBusy) as exc:
+            raise refusal(exc) from None
+
+    async def handle(self, headers: dict[str, str], body: bytes, path_infno: str | None) -> tuple[int, dict[str, Any]]:
+        """A request with the hot path on: prepared in the event loop; 2207/2304 by `hot_path` without a thread,
+        every other call by `admitted` in a worker thread."""
+        received = now_local()
+        try:
+            prepared = self.prepare(headers, body, path_infno)
+        except ApiError as exc:
+            return exc.status, answer(division=self.config.division, received=received, error=exc)
+        signed, envelope, parsed, input_hash = prepared
+        if not self.hot.takes(envelope.infno, parsed):
+            return await anyio.to_thread.run_sync(self.admitted, *prepared, received, limiter=self.threads)
+        now = time.time()
+        if self.gate.nonces.purge_due():
+            await anyio.to_thread.run_sync(self.gate.nonces.purge, now, limiter=self.threads)
+        call = Call(signed.institution, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
+        try:
+            reply = await self.hot.settle(call, signed.nonce, now)
+        except NotHere:
+            return await anyio.to_thread.run_sync(self.answered, call, lambda: self._run(call, None),
+                                                  limiter=self.threads)
+        except ApiError as exc:
+            return exc.status, answer(division=self.config.division, received=received, error=exc)
+        except (Forbidden, ServiceError, TooBusy) as exc:
+            error = refusal(exc)
+            return error.status, answer(division=self.config.division, received=received, error=error)
+        return 200, answer(division=self.config.division, received=received, output=reply.output, warn=reply.warn)
+
+
+def refusal(exc: Exception) -> ApiError:
+    """A service's refusal as the API answers it."""
+    if isinstance(exc, Forbidden):
+        return ApiError("该就诊或结算不属于本机构，不能办理。", exc.field, 403)
+    if isinstance(exc, ServiceError):
+        return ApiError(exc.message, _national(exc.field))
+    return ApiError("系统繁忙，请稍后重试（可用原报文ID重发）。", "msgid")
 
 
 def _national(field: str | None) -> str | None:
@@ -224,8 +278,12 @@ def create_app(store: Store, registry: Registry, cipher: DataCipher, config: Api
     gate = Gate(credentials, NonceBook(store, WINDOW_SECONDS), RateLimiter(config.rate, config.burst), config)
     service = settlements or SettlementService(store, registry, supervision=_supervision(config),
                                                references=ReferenceCache(generations))
-    api = HsaApi(gate, Context(store, service, cipher, config.division, config.line_tolerance,
-                               lookup_quota=config.lookup_quota), store, config)
+    context = Context(store, service, cipher, config.division, config.line_tolerance, lookup_quota=config.lookup_quota)
+    hot = None
+    if config.hot_path and store.dialect == "postgresql" and not store.county:
+        conninfo = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        hot = HotPath(conninfo, context, size=config.threads, role=store.role, window=WINDOW_SECONDS)
+    api = HsaApi(gate, context, store, config, hot)
 
     docs = FastAPI(title="Tongchou 统筹 — 定点医药机构接口 (institution API)", version="1.0",
                    description=_DESCRIPTION, docs_url="/docs", redoc_url=None)
@@ -245,6 +303,13 @@ class HsaFront:
         self.docs = docs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self.api.hot is not None:
+            async def receive_and_close() -> Message:
+                message = await receive()
+                if message["type"] == "lifespan.shutdown":
+                    await self.api.hot.close()  # the hot path's connections end with the app
+                return message
+            return await self.docs(scope, receive_and_close, send)
         path_infno = _hsa_infno(scope)
         if path_infno is None:
             return await self.docs(scope, receive, send)
@@ -313,6 +378,8 @@ async def _handle(api: HsaApi, request: Request, path_infno: str | None) -> tupl
                                error=ApiError(f"请求超过 {api.config.max_body} 字节。", "(body)", 413))
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
+        if api.hot is not None:
+            return await api.handle(headers, bytes(body), path_infno)
         return await anyio.to_thread.run_sync(api.process, headers, bytes(body), path_infno, limiter=api.threads)
     except Exception:  # noqa: BLE001 — never a 5xx with internals: log it, answer -1
         log.exception("unexpected error on %s", request.url.path)

@@ -77,9 +77,17 @@ def issue_ecert_audited(session: Session, cipher: DataCipher, psn_no: str, actor
     return token
 
 
-def _ecert(session: Session, cipher: DataCipher, token: str, *, lock: bool = False) -> m.Ecert | None:
+def ecert_serial(cipher: DataCipher, token: str) -> str | None:
+    """The serial of a token whose MAC is right (None for a forged or malformed token: no look-up needed)."""
     serial, _, mac = token.strip().partition(".")
     if not serial or not mac or not hmac.compare_digest(_mac(cipher, serial), mac.lower()):
+        return None
+    return serial
+
+
+def _ecert(session: Session, cipher: DataCipher, token: str, *, lock: bool = False) -> m.Ecert | None:
+    serial = ecert_serial(cipher, token)
+    if serial is None:
         return None
     query = select(m.Ecert).where(m.Ecert.serial == serial)
     return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
@@ -155,14 +163,25 @@ def certificate_matches(session: Session, cipher: DataCipher, psn_no: str, cert:
     """Whether a certificate carried by a call of a visit (2202–2207, 2301–2305) is the visit person's: the ID
     number (02) or card number (03) of `psn_no`, or an e-certificate (01) bound to this visit."""
     if cert.kind == ECERT:
-        row = _ecert(session, cipher, cert.number)
-        return row is not None and (row.psn_no, row.fixmedins_code, row.mdtrt_id) == (psn_no, code, mdtrt_id)
-    column = {ID_CARD: (m.Person.id_number_hash, "person.id_number"),
-              SOCIAL_CARD: (m.Person.card_no_hash, "person.card_no")}.get(cert.kind)
+        return ecert_matches(_ecert(session, cipher, cert.number), psn_no, code, mdtrt_id)
+    column = _HASH_COLUMNS.get(cert.kind)
     if column is None:
         raise InvalidRequest("mdtrt_cert_type", "就诊凭证类型应为01（电子凭证）、02（身份证）或03（社保卡）。")
-    stored = session.execute(select(column[0]).where(m.Person.psn_no == psn_no)).scalar()
-    return stored is not None and stored == cipher.lookup_hash(cert.number, column[1])
+    return hash_matches(cipher, cert, session.execute(select(column[0]).where(m.Person.psn_no == psn_no)).scalar())
+
+
+_HASH_COLUMNS = {ID_CARD: (m.Person.id_number_hash, "person.id_number"),
+                 SOCIAL_CARD: (m.Person.card_no_hash, "person.card_no")}
+
+
+def ecert_matches(row, psn_no: str, code: str, mdtrt_id: str) -> bool:
+    """Whether an e-certificate row (None: no such token) is bound to this visit of this person."""
+    return row is not None and (row.psn_no, row.fixmedins_code, row.mdtrt_id) == (psn_no, code, mdtrt_id)
+
+
+def hash_matches(cipher: DataCipher, cert: Certificate, stored: str | None) -> bool:
+    """Whether an ID card (02) or card (03) certificate is the one whose look-up hash the person has stored."""
+    return stored is not None and stored == cipher.lookup_hash(cert.number, _HASH_COLUMNS[cert.kind][1])
 
 
 # ---------------------------------------------------------------- quota and audit

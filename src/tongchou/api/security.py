@@ -228,6 +228,13 @@ class NonceBook:
         claimed = connection.execute(insert_new("sqlite", m.ApiNonce.__table__, "nonce"), values).first() is not None
         return NonceClaim(claimed, connection.execute(messages.LOOKUP, {"code": code, "msgid": msgid}).first())
 
+    def purge_due(self) -> bool:
+        """Whether the next claim would purge the expired nonces (the hot path then purges in a thread)."""
+        return self.clock() - self._purged_at >= NONCE_PURGE_SECONDS
+
+    def purge(self, now: float) -> None:
+        self._maybe_purge(now)
+
     def _maybe_purge(self, now: float) -> None:
         with self._lock:
             if self.clock() - self._purged_at < NONCE_PURGE_SECONDS:

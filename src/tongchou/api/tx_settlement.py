@@ -87,27 +87,40 @@ def _billable(ctx: Context, session: Session, call: Call, inpatient: bool) -> tu
     require_kind(visit, INPATIENT if inpatient else "outpatient")
     _check_against_visit(ctx, session, call, visit)
     bill = visits.billable(session, visit, None if inpatient else data.chrg_bchno)
+    check_total(data, bill)
+    return visit, bill
+
+
+def check_total(data: Any, bill: Billable) -> None:
+    """The request's `medfee_sumamt` must be the total of the lines it settles."""
     if data.medfee_sumamt != bill.medfee_sumamt:
         raise ApiError(f"医疗费总额与已上传的费用明细不一致：请求 {fen_to_str(data.medfee_sumamt)} 元，"
                        f"明细合计 {fen_to_str(bill.medfee_sumamt)} 元。", "medfee_sumamt")
-    return visit, bill
 
 
 # ---------------------------------------------------------------- the request against its visit
 
 def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any) -> None:
     data = call.input.data
+    cert = identity.Certificate(data.mdtrt_cert_type, data.mdtrt_cert_no)
+    matches = identity.certificate_matches(session, ctx.cipher, visit.psn_no, cert, code=call.code,
+                                           mdtrt_id=visit.mdtrt_id)
+    institution = session.get(m.Institution, call.code)
+    check_visit_facts(call, visit, matches, _regions(session, visit.county),
+                      _regions(session, institution.county) if institution else ())
+
+
+def check_visit_facts(call: Call, visit: Any, certificate_matches: bool, insured: tuple[str, ...],
+                      treated: tuple[str, ...]) -> None:
+    """The request against its visit (module docstring), from the facts read: whether the certificate is the
+    person's, the division codes of the person's county and of the institution's (`regions_of`)."""
+    data = call.input.data
     if data.insutype != visit.insutype:
         raise InvalidRequest("insutype", f"险种类型与登记时（{visit.insutype}）不一致。")
-    cert = identity.Certificate(data.mdtrt_cert_type, data.mdtrt_cert_no)
-    if not identity.certificate_matches(session, ctx.cipher, visit.psn_no, cert, code=call.code,
-                                        mdtrt_id=visit.mdtrt_id):
+    if not certificate_matches:
         raise InvalidRequest("mdtrt_cert_no", "就诊凭证不属于本次就诊的参保人。", "certificate_of_other_person")
-    insured = _regions(session, visit.county)
     if call.envelope.insuplc_admdvs and call.envelope.insuplc_admdvs not in insured:
         raise InvalidRequest("insuplc_admdvs", f"参保地医保区划与本次就诊参保人的参保地（{'/'.join(insured)}）不一致。")
-    institution = session.get(m.Institution, call.code)
-    treated = _regions(session, institution.county) if institution else ()
     if call.envelope.mdtrtarea_admvs not in treated:
         raise InvalidRequest("mdtrtarea_admvs", f"就医地医保区划与本机构所在地（{'/'.join(treated)}）不一致。")
     if data.acct_used_flag == "1" and visit.insutype == Insutype.RESIDENT:
@@ -117,10 +130,15 @@ def _check_against_visit(ctx: Context, session: Session, call: Call, visit: Any)
         raise InvalidRequest("med_type", f"医疗类别与就诊信息上传（2203）时的{visit.med_type}不一致。")
 
 
+def regions_of(county: str, pool: str | None) -> tuple[str, ...]:
+    """A county's division codes: its own and its pool's (None: a county the store does not have)."""
+    return (county, pool) if pool is not None and pool != county else (county,)
+
+
 def _regions(session: Session, county: str) -> tuple[str, ...]:
     """A county's division codes: its own and its pool's."""
     row = session.get(m.CountyRow, county)
-    return (county, row.pool) if row is not None and row.pool != county else (county,)
+    return regions_of(county, row.pool if row is not None else None)
 
 
 # ---------------------------------------------------------------- request and answer

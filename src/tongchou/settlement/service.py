@@ -225,7 +225,7 @@ class SettlementService:
             state = self._state_of(session, req, lock=False)
             _ctx, adjudication, warnings = self._adjudicate(session, req, rows, state,
                                                             req.setl_id or "PRE-SETTLEMENT")
-            return _outcome_of(adjudication.settlement, committed=False, warnings=warnings)
+            return outcome_of(adjudication.settlement, committed=False, warnings=warnings)
         return self.store.read(compute)
 
     def settle_in(self, session: Session, req: SettleRequest) -> SettleOutcome:
@@ -243,7 +243,7 @@ class SettlementService:
                         ys_row.settlements + 1)
         booked_on = first_open_day(closed_to(session), row.enddate)
         record(session, settlement_entry(settlement_facts(row, booked_on)))
-        return _outcome_of(adjudication.settlement, warnings=warnings)
+        return outcome_of(adjudication.settlement, warnings=warnings)
 
     def _earlier_answer(self, session: Session, req: SettleRequest) -> SettleOutcome | None:
         """The first answer of the key, or None; refused when the key was reversed or used for another
@@ -251,15 +251,8 @@ class SettlementService:
         found = {row.what: row for row in session.connection().execute(
             _KEY_AND_ACTIVE, {"key": req.key, "visit_key": req.visit_key})}
         key = found.get("key")
-        if key is None:
-            if "active" in found:
-                raise Conflict("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算{found['active'].setl_id}，"
-                                           f"如需重新结算请先撤销。", "already_settled")
+        if not check_key_and_active(req, key, found.get("active")):
             return None
-        if key.kind == "reversal_mark":
-            raise Refused("key", f"交易{req.key}已被冲正，原交易不予办理。", "reversed")
-        if key.request_hash != req.fingerprint():
-            raise Conflict("key", f"交易{req.key}已办理，且本次请求内容与原请求不同，不予办理。", "key_conflict")
         row = session.execute(select(m.Settlement).where(m.Settlement.setl_id == key.setl_id)).scalar_one()
         return _outcome_of_row(row, replayed=True)
 
@@ -306,11 +299,20 @@ class SettlementService:
         """The context loaded, the adjudication, then smart-audit screening (which may refuse or warn)."""
         suspensions = (self.supervision.suspensions(session, [req.psn_no]).get(req.psn_no, ())
                        if self.supervision is not None else ())
+        review = ((lambda ctx, adjudication: self.supervision.review(session, req, ctx.person, adjudication.items))
+                  if self.supervision is not None else None)
+        return self.decide(req, rows, state, setl_id, suspensions, self._mutual_aid(session, req), review)
+
+    def decide(self, req: SettleRequest, rows: Rows, state: YearState, setl_id: str, suspensions: tuple[Any, ...],
+               mutual_aid: MutualAid | None,
+               review: Callable[[SettlementContext, Adjudication], tuple[str, ...]] | None
+               ) -> tuple[SettlementContext, Adjudication, tuple[str, ...]]:
+        """The one adjudication of every path, from the facts read (the API's hot path reads them in one
+        statement): the context, `adjudicate`, then the smart-audit screening `review` (which may refuse)."""
         ctx = context_of(rows, policy_in_force(self.registry, rows.pool, req.insutype, req.enddate), state, setl_id,
-                         suspensions=suspensions, mutual_aid=self._mutual_aid(session, req))
+                         suspensions=suspensions, mutual_aid=mutual_aid)
         adjudication = adjudicate(ctx, req)
-        warnings = (self.supervision.review(session, req, ctx.person, adjudication.items)
-                    if self.supervision is not None else ())
+        warnings = review(ctx, adjudication) if review is not None else ()
         return ctx, adjudication, warnings
 
     def _persist(self, session: Session, req: SettleRequest, ctx: SettlementContext, adjudication: Adjudication
@@ -428,12 +430,29 @@ _VISIT = select(_VISIT_TABLE.c.id, _VISIT_TABLE.c.psn_no).where(
 
 # ---------------------------------------------------------------- helpers
 
+def check_key_and_active(req: SettleRequest, key: Any | None, active: Any | None) -> bool:
+    """True when the request's key was settled already with the same request (its answer replays); False for a
+    new key on a visit without an active settlement; refused otherwise (reversed key, another request under the
+    key, or an active settlement of the visit). `key`: the request_key row (kind, request_hash, setl_id);
+    `active`: the active_visit row of `req.visit_key` (setl_id)."""
+    if key is None:
+        if active is not None:
+            raise Conflict("mdtrt_id", f"该就诊（{req.mdtrt_id}）已有有效结算{active.setl_id}，"
+                                       f"如需重新结算请先撤销。", "already_settled")
+        return False
+    if key.kind == "reversal_mark":
+        raise Refused("key", f"交易{req.key}已被冲正，原交易不予办理。", "reversed")
+    if key.request_hash != req.fingerprint():
+        raise Conflict("key", f"交易{req.key}已办理，且本次请求内容与原请求不同，不予办理。", "key_conflict")
+    return True
+
+
 def _amounts(source: Any) -> dict[str, Fen]:
     names = (*AMOUNT_FIELDS, "inscp_essential_amt", "acct_mulaid_pay")
     return {name: getattr(source, name) for name in names}
 
 
-def _outcome_of(settlement: EngineSettlement, committed: bool = True, warnings: tuple[str, ...] = ()
+def outcome_of(settlement: EngineSettlement, committed: bool = True, warnings: tuple[str, ...] = ()
                 ) -> SettleOutcome:
     return SettleOutcome(settlement.setl_id, _amounts(settlement), settlement.policy_id, settlement.benefit_line,
                          [explanation_step_json(step) for step in settlement.explanation], committed=committed,

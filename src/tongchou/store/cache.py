@@ -70,13 +70,7 @@ class ReferenceCache:
 
     def catalogue_in_force(self, session: Session, codes: Iterable[str], day: dt.date) -> dict[str, m.CatalogueItem]:
         """The catalogue entry of each code in force on the day (the latest one to start, if several)."""
-        found = {}
-        for code, versions in self._catalogue(session, set(codes)).items():
-            in_force = [row for row in versions if row.effective_from <= day
-                        and (row.effective_to is None or row.effective_to >= day)]
-            if in_force:
-                found[code] = in_force[-1]
-        return found
+        return catalogue_in_force(self._catalogue(session, set(codes)), day)
 
     def _catalogue(self, session: Session, codes: set[str]) -> dict[str, tuple[m.CatalogueItem, ...]]:
         """Every version of each code, oldest first; the codes not cached are read in one statement."""
@@ -117,6 +111,17 @@ class ReferenceCache:
             if cached.generation == generation:
                 cached.rows[key] = value
         return value
+
+
+def catalogue_in_force(versions: dict[str, Iterable[Any]], day: dt.date) -> dict[str, Any]:
+    """Of each code's versions (oldest first), the one in force on the day (the latest one to start, if several)."""
+    found = {}
+    for code, rows in versions.items():
+        in_force = [row for row in rows if row.effective_from <= day
+                    and (row.effective_to is None or row.effective_to >= day)]
+        if in_force:
+            found[code] = in_force[-1]
+    return found
 
 
 def _catalogue_versions(session: Session, codes: set[str]) -> dict[str, tuple[m.CatalogueItem, ...]]:

@@ -383,10 +383,13 @@ class SupervisionHook:
     def review(self, session: Session, req: Any, person: Any, items: Sequence[Any]) -> tuple[str, ...]:
         """The settlement service's screening of an adjudicated request: refuse on a blocking finding (Refused,
         naming the field), otherwise return the warnings for the institution (warn_msg)."""
-        screening = self.screen(session, req, person, items, begntime=getattr(req, "begntime", None))
-        if screening.blocking:
-            raise Refused(refusal_field(screening), screening.refusal(), refusal_code(screening))
-        return tuple(f.text for f in screening.warnings)
+        return _verdict(self.screen(session, req, person, items, begntime=getattr(req, "begntime", None)))
+
+    def review_history(self, req: Any, person: Any, items: Sequence[Any], history: list[PastVisit]) -> tuple[str, ...]:
+        """`review` with the person's history read by the caller (the API's hot path reads it in the same
+        statement as the rest of the settlement's facts, with `past_visits`); the request carries `begntime`."""
+        claim = self.claim_of(req, person, items, getattr(req, "begntime", None))
+        return _verdict(screen(self.book, claim, history, ("pre", "during")))
 
     def screen(self, session: Session, req: Any, person: Any, items: Sequence[Any] = (), *,
                begntime: dt.datetime | None = None, stages: Iterable[str] = ("pre", "during")) -> Screening:
@@ -448,23 +451,36 @@ def history_from_store(session: Session, psn_no: str, around: dt.date, lookback_
         rows = [r for r in rows if (r.fixmedins_code, r.mdtrt_id) != exclude]
     if not rows:
         return []
-    setl_ids = [r.setl_id for r in rows]
+    connection = session.connection()
+    codes = connection.execute(_DRUGS, {"setl_ids": [r.setl_id for r in rows]}).all()
+    times = {(v.fixmedins_code, v.mdtrt_id): v.begntime for v in connection.execute(
+        _REGISTERED, {"psn_no": psn_no, "mdtrt_ids": [r.mdtrt_id for r in rows]})}
+    return past_visits(rows, codes, times, book)
+
+
+def past_visits(rows: Iterable[Any], codes: Iterable[tuple[str, str]], times: Mapping[tuple[str, str], Any],
+                book: RuleBook | None) -> list[PastVisit]:
+    """The history of screening from the store's rows: settlements (the columns of `_HISTORY`), their fee
+    lines' (setl_id, code) and the API registration times by (fixmedins_code, mdtrt_id)."""
     prefixes: tuple[str, ...] = ()
     if book is not None:
         for rule in book.rules:
             if rule.id == "frequent_drug_purchase":
                 prefixes = tuple(rule.params.drug_code_prefixes)
     drugs: dict[str, set[str]] = {}
-    connection = session.connection()
-    for setl_id, code in connection.execute(_DRUGS, {"setl_ids": setl_ids}):
+    for setl_id, code in codes:
         if not prefixes or code.startswith(prefixes):
             drugs.setdefault(setl_id, set()).add(code)
-    times = {(v.fixmedins_code, v.mdtrt_id): v.begntime for v in connection.execute(
-        _REGISTERED, {"psn_no": psn_no, "mdtrt_ids": [r.mdtrt_id for r in rows]})}
     return [PastVisit(setl_id=r.setl_id, fixmedins_code=r.fixmedins_code, med_type=r.med_type, begndate=r.begndate,
                       enddate=r.enddate, begntime=times.get((r.fixmedins_code, r.mdtrt_id)), dise_code=r.dise_code,
                       medfee=r.medfee_sumamt, drug_codes=tuple(sorted(drugs.get(r.setl_id, ()))))
             for r in sorted(rows, key=lambda r: (r.begndate, r.setl_id))]
+
+
+def _verdict(screening: Screening) -> tuple[str, ...]:
+    if screening.blocking:
+        raise Refused(refusal_field(screening), screening.refusal(), refusal_code(screening))
+    return tuple(f.text for f in screening.warnings)
 
 
 def refusal_code(screening: Screening) -> str:

@@ -372,3 +372,25 @@ def billable_of(rows: Iterable[FeeRow], field: str, after_interim: bool = False)
         raise Refused(field, "没有可结算的费用明细，请先上传费用明细。", "no_fees")
     return Billable(tuple(row.id for row in rows), tuple(lines), sum(line.amount for line in lines),
                     max(row.fee_ocur_time for row in rows).date(), after_interim)
+
+
+def billable_from(live: Iterable[Any], mdtrt_id: str, chrg_bchno: str | None) -> Billable:
+    """The unsettled lines of a visit (inpatient, `chrg_bchno` None) or of a charge batch (outpatient), from the
+    visit's live lines (uploaded or settled, by id, with `setl_id`); refused when the visit or batch has an
+    active settlement and nothing left to settle."""
+    live = list(live)
+    if chrg_bchno is None:
+        rows = [row for row in live if row.status == UPLOADED]
+        after_interim = len(rows) < len(live)
+        scope = live
+    else:
+        scope = [row for row in live if row.chrg_bchno == chrg_bchno]
+        rows = [row for row in scope if row.status == UPLOADED]
+        after_interim = False
+    if not rows:
+        active = next((row.setl_id for row in scope if row.status == SETTLED and row.setl_id), None)
+        if active:
+            what = f"收费批次{chrg_bchno}" if chrg_bchno is not None else f"就诊（{mdtrt_id}）"
+            raise Conflict("chrg_bchno" if chrg_bchno is not None else "mdtrt_id",
+                           f"该{what}已有有效结算{active}，如需重新结算请先撤销。", "already_settled")
+    return billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id", after_interim)

@@ -152,9 +152,8 @@ def _has_settled_lines(session: Session, visit: m.ApiVisit) -> bool:
 
 _FEE_FACTS = select(*(_FEES.c[name] for name in (
     "id", "feedetl_sn", "init_feedetl_sn", "chrg_bchno", "code", "cnt", "pric", "amount", "restriction_met",
-    "status", "fee_ocur_time")))
+    "status", "fee_ocur_time", "setl_id")))
 _FEES_OF_VISIT = _FEE_FACTS.where(_FEES.c.visit_id == bindparam("visit_id")).order_by(_FEES.c.id)
-_UNSETTLED_OF_BATCH = _FEES_OF_VISIT.where(_FEES.c.status == UPLOADED, _FEES.c.chrg_bchno == bindparam("chrg_bchno"))
 _LIVE_OF_VISIT = _FEES_OF_VISIT.where(_FEES.c.status.in_((UPLOADED, SETTLED)))
 
 
@@ -211,27 +210,8 @@ def cancel_fees(session: Session, visit: m.ApiVisit, *, chrg_bchno: str | None =
 
 def billable(session: Session, visit: Any, chrg_bchno: str | None) -> Billable:
     """The unsettled lines of the visit (inpatient) or of a charge batch (outpatient)."""
-    after_interim = False
-    if chrg_bchno is None:
-        lines = session.connection().execute(_LIVE_OF_VISIT, {"visit_id": visit.id}).all()
-        rows = [row for row in lines if row.status == UPLOADED]
-        after_interim = len(rows) < len(lines)
-    else:
-        rows = session.connection().execute(_UNSETTLED_OF_BATCH, {"visit_id": visit.id, "chrg_bchno": chrg_bchno}).all()
-    if not rows:
-        _refuse_if_settled(session, visit, chrg_bchno)
-    return rules.billable_of(rows, "chrg_bchno" if chrg_bchno is not None else "mdtrt_id", after_interim)
-
-
-def _refuse_if_settled(session: Session, visit: Any, chrg_bchno: str | None) -> None:
-    query = select(m.ApiFee.setl_id).where(m.ApiFee.visit_id == visit.id, m.ApiFee.status == SETTLED)
-    if chrg_bchno is not None:
-        query = query.where(m.ApiFee.chrg_bchno == chrg_bchno)
-    active = session.execute(query.limit(1)).scalar()
-    if active:
-        what = f"收费批次{chrg_bchno}" if chrg_bchno is not None else f"就诊（{visit.mdtrt_id}）"
-        raise Conflict("chrg_bchno" if chrg_bchno is not None else "mdtrt_id",
-                       f"该{what}已有有效结算{active}，如需重新结算请先撤销。", "already_settled")
+    return rules.billable_from(session.connection().execute(_LIVE_OF_VISIT, {"visit_id": visit.id}).all(),
+                               visit.mdtrt_id, chrg_bchno)
 
 
 _MARK_SETTLED = update(_FEES).where(_FEES.c.id.in_(bindparam("ids", expanding=True)), _FEES.c.status == UPLOADED
