@@ -47,12 +47,12 @@ def make_app(store, registry, *, hot: bool):
 def _spy(monkeypatch) -> list[str]:
     """The infnos the hot path answered."""
     seen: list[str] = []
-    settle = HotPath.settle
+    serve = HotPath.serve
 
     async def spy(self, call, nonce, now):
         seen.append(call.infno)
-        return await settle(self, call, nonce, now)
-    monkeypatch.setattr(HotPath, "settle", spy)
+        return await serve(self, call, nonce, now)
+    monkeypatch.setattr(HotPath, "serve", spy)
     return seen
 
 
@@ -132,7 +132,8 @@ def test_the_hot_path_stores_and_answers_what_the_orm_path_does(store, registry,
     load_file(store, DATA / "guanxian.yaml", TEST_CIPHER)
     load_file(store, DATA / "changchun.yaml", TEST_CIPHER)
     hot_answers, hot_rows = _run(store, registry, True, monkeypatch)
-    assert seen == ["2207", "2304", "2304", "2304"]
+    assert [infno for infno in seen if infno in ("2207", "2304")] == ["2207", "2304", "2304", "2304"]
+    assert {"2201", "2204", "2401", "2301"} <= set(seen)  # every call of the two flows but 2203
     assert [a["infcode"] for a in hot_answers] == [0, 0, 0, 0]
     assert hot_answers == orm_answers
     assert hot_answers[3]["output"] == hot_answers[2]["output"]  # the retry
@@ -200,4 +201,4 @@ def test_a_replayed_nonce_is_refused_on_the_hot_path(store, registry, monkeypatc
         again = http.post("/api/hsa/2207", content=body, headers=headers)
     assert first["infcode"] == 0
     assert again.status_code == 401 and "x-tif-nonce" in again.json()["err_msg"]
-    assert seen == ["2207", "2207"]
+    assert seen.count("2207") == 2

@@ -232,7 +232,7 @@ class HsaApi:
             await anyio.to_thread.run_sync(self.gate.nonces.purge, now, limiter=self.threads)
         call = Call(signed.institution, envelope.msgid, envelope.infno, envelope, parsed, input_hash, received)
         try:
-            reply = await self.hot.settle(call, signed.nonce, now)
+            reply = await self.hot.serve(call, signed.nonce, now)
         except NotHere:
             return await anyio.to_thread.run_sync(self.answered, call, lambda: self._run(call, None),
                                                   limiter=self.threads)

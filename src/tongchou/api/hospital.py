@@ -103,6 +103,12 @@ def catalogue_codes(session: Session, code: str, lines: Iterable[tuple[str, str,
     maps = session.execute(select(m.MedinsItemMap).where(
         m.MedinsItemMap.fixmedins_code == code, m.MedinsItemMap.status == ACTIVE,
         m.MedinsItemMap.medins_list_codg.in_(own))).scalars().all() if own else []
+    return codes_by_maps(maps, lines)
+
+
+def codes_by_maps(maps: Iterable[Any], lines: list[tuple[str, str, dt.date]]) -> list[str]:
+    """`catalogue_codes` from the institution's active map rows of the lines' codes (medins_list_codg,
+    hilist_code, begndate, enddate)."""
     codes = []
     for index, (sent, medins, day) in enumerate(lines):
         on_day = {row.medins_list_codg: row.hilist_code for row in maps

@@ -43,12 +43,12 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from tongchou.accumulators import state_json, state_of
-from tongchou.api import identity, messages, tx_settlement
+from tongchou.api import hospital, identity, messages, tx_fees, tx_registration, tx_settlement
 from tongchou.api.envelope import ApiError
 from tongchou.api.jsonout import dumps
 from tongchou.api.tx_base import Call, Context, Reply
 from tongchou.codes import Insutype
-from tongchou.errors import Conflict, InvalidRequest
+from tongchou.errors import Conflict, InvalidRequest, Refused
 from tongchou.ledger.postings import first_open_day, settlement_entry, settlement_facts
 from tongchou.settlement.adjudication import Suspension
 from tongchou.settlement.service import Rows, check_key_and_active, fee_item_values, known, outcome_of, \
@@ -58,9 +58,9 @@ from tongchou.store import models as m
 from tongchou.store.cache import catalogue_in_force
 from tongchou.store.uow import TooBusy
 from tongchou.visits import rules
-from tongchou.visits.service import _own_visit
+from tongchou.visits.service import _own_visit, check_registration, registration_values, upload_plan
 
-HOT = frozenset({"2207", "2304"})
+HOT = frozenset({"2201", "2204", "2207", "2401", "2301", "2304"})
 ATTEMPTS = 12
 NONCE_REPLAYED = "请求重放：该 x-tif-nonce 已使用过。"
 
@@ -141,6 +141,43 @@ LEFT JOIN api_message AS m ON m.fixmedins_code = %(code)s AND m.msgid = %(msgid)
 """
 
 
+_MESSAGE = """
+SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, m.infno, m.input_hash, m.status, m.output, m.subject"""
+_CLAIM = """
+WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),
+claimed AS (INSERT INTO api_nonce (fixmedins_code, nonce, expires_at)
+            SELECT %(code)s, %(nonce)s, %(expires_at)s FROM async WHERE %(claim)s
+            ON CONFLICT DO NOTHING RETURNING nonce)"""
+_FROM_MESSAGE = """
+FROM (SELECT 1) AS one
+LEFT JOIN api_message AS m ON m.fixmedins_code = %(code)s AND m.msgid = %(msgid)s
+"""
+
+READ_REGISTER = _CLAIM + _MESSAGE + """,
+  (SELECT row_to_json(p) FROM (SELECT psn_no, county, id_number_hash, card_no_hash FROM person
+                               WHERE psn_no = %(psn_no)s) AS p) AS person,
+  EXISTS (SELECT 1 FROM enrolment WHERE psn_no = %(psn_no)s AND insutype = %(insutype)s) AS enrolled,
+  (SELECT mdtrt_id FROM api_visit WHERE fixmedins_code = %(code)s AND psn_no = %(psn_no)s AND kind = 'inpatient'
+   AND status = 'open' LIMIT 1) AS open_admission""" + _FROM_MESSAGE
+
+READ_UPLOAD = _CLAIM + """,
+visits AS (SELECT id, fixmedins_code, mdtrt_id, psn_no, insutype, kind, med_type, begntime, endtime, dise_codg,
+                  status, county, xmin::text AS version
+           FROM api_visit WHERE mdtrt_id = %(mdtrt_id)s),
+own AS (SELECT * FROM visits WHERE fixmedins_code = %(code)s ORDER BY id LIMIT 1),
+maps AS (SELECT medins_list_codg, hilist_code, begndate, enddate FROM medins_item_map
+         WHERE fixmedins_code = %(code)s AND status = %(active)s AND medins_list_codg = ANY(%(own_codes)s::text[]))
+""" + _MESSAGE + """,
+  (SELECT json_agg(visits) FROM visits) AS visits,
+  (SELECT json_agg(f ORDER BY f.id) FROM (
+     SELECT f.id, f.feedetl_sn, f.init_feedetl_sn, f.chrg_bchno, f.code, f.cnt, f.pric, f.amount, f.restriction_met,
+            f.status, f.fee_ocur_time, f.setl_id
+     FROM api_fee AS f JOIN own ON f.visit_id = own.id) AS f) AS fees,
+  (SELECT json_agg(maps) FROM maps) AS maps,
+  (SELECT json_agg(c ORDER BY c.code, c.effective_from) FROM catalogue_item AS c
+   WHERE c.code = ANY(%(codes)s::text[]) OR c.code IN (SELECT hilist_code FROM maps)) AS catalogue""" + _FROM_MESSAGE
+
+
 def _columns(table: Any, leave_out: tuple[str, ...]) -> str:
     return ", ".join(f'"{c.name}"' for c in table.columns if c.name not in leave_out)
 
@@ -183,6 +220,29 @@ ms AS (INSERT INTO api_message (fixmedins_code, msgid, infno, input_hash, status
 SELECT EXISTS (SELECT 1 FROM ys) AS done,
   (SELECT tongchou_refuse('fees_changed') FROM ys WHERE (SELECT count(*) FROM fs) <> %(fee_count)s) AS fees_guard,
   (SELECT tongchou_refuse('visit_of_other_person') FROM sv WHERE sv.psn_no <> %(psn_no)s) AS visit_guard
+"""
+
+
+_VISIT_COLUMNS = _columns(m.ApiVisit.__table__, ("id", "endtime"))
+_FEE_COLUMNS = _columns(m.ApiFee.__table__, ("id",))
+_INSERT_MESSAGE = """INSERT INTO api_message (fixmedins_code, msgid, infno, input_hash, status, output, subject)"""
+
+WRITE_REGISTER = f"""
+WITH v AS (INSERT INTO api_visit ({_VISIT_COLUMNS})
+           SELECT {_VISIT_COLUMNS} FROM json_populate_record(NULL::api_visit, %(visit)s::json) RETURNING id)
+{_INSERT_MESSAGE}
+SELECT %(code)s, %(msgid)s, %(infno)s, %(input_hash)s, 'done', %(output)s, %(subject)s FROM v
+RETURNING true AS done
+"""
+
+WRITE_UPLOAD = f"""
+WITH g AS (UPDATE api_visit SET dise_codg = COALESCE(%(dise_codg)s, dise_codg)
+           WHERE id = %(visit_id)s AND xmin::text = %(version)s RETURNING id),
+f AS (INSERT INTO api_fee ({_FEE_COLUMNS})
+      SELECT {", ".join("r." + c for c in _FEE_COLUMNS.split(", "))}
+      FROM json_populate_recordset(NULL::api_fee, %(rows)s::json) AS r, g),
+ms AS ({_INSERT_MESSAGE} SELECT %(code)s, %(msgid)s, %(infno)s, %(input_hash)s, 'done', %(output)s, NULL FROM g)
+SELECT EXISTS (SELECT 1 FROM g) AS done
 """
 
 
@@ -229,9 +289,10 @@ def _param(value: Any) -> str:
 class Plan:
     """What one call computed between its read and its write."""
 
+    write: str
     params: dict[str, Any]
     output: Any
-    warn: str | None
+    warn: str | None = None
 
 
 class HotPath:
@@ -249,8 +310,14 @@ class HotPath:
 
     @staticmethod
     def takes(infno: str, call_input: Any) -> bool:
-        """Whether the hot path takes this call (decided before its nonce is claimed)."""
-        return infno in HOT and getattr(call_input.data, "insutype", None) != Insutype.EMPLOYEE
+        """Whether the hot path takes this call (decided before its nonce is claimed): the calls of the two
+        flows, but an employee's settlement and a visit opened with an e-certificate."""
+        if infno in ("2207", "2304"):
+            return call_input.data.insutype != Insutype.EMPLOYEE
+        if infno in ("2201", "2401"):
+            node = call_input.data if infno == "2201" else call_input.mdtrtinfo
+            return node.mdtrt_cert_type in (identity.ID_CARD, identity.SOCIAL_CARD)
+        return infno in ("2204", "2301")
 
     async def _configure(self, connection: psycopg.AsyncConnection) -> None:
         set_json_loads(_loads, connection)
@@ -292,21 +359,14 @@ class HotPath:
                 await pool.check()
         raise AssertionError("unreachable")
 
-    async def settle(self, call: Call, nonce: str, now: float) -> Reply:
-        """2207 / 2304: the nonce claimed with the read; NotHere(claimed) for what the ORM path must do."""
-        data = call.input.data
-        inpatient = call.infno == "2304"
-        cert = identity.Certificate(data.mdtrt_cert_type, data.mdtrt_cert_no)
-        serial = identity.ecert_serial(self.context.cipher, cert.number) if cert.kind == identity.ECERT else None
-        prefix = f"{call.code}|{data.mdtrt_id}"
-        chrg_bchno = getattr(data, "chrg_bchno", None)
-        params = {"code": call.code, "nonce": nonce, "expires_at": int(now) + self.window, "msgid": call.msgid,
-                  "mdtrt_id": data.mdtrt_id, "key": call.key, "serial": serial or "",
-                  "visit_keys": [prefix] + ([f"{prefix}|{chrg_bchno}"] if chrg_bchno else []),
-                  "lookback": self._lookback()}
+    async def serve(self, call: Call, nonce: str, now: float) -> Reply:
+        """One call of the flows: the nonce claimed with the read; NotHere(claimed) for what the ORM path must do."""
+        read, params, plan = self._call_of(call)
+        params = {**params, "code": call.code, "nonce": nonce, "expires_at": int(now) + self.window,
+                  "msgid": call.msgid}
         claim = True
         for attempt in range(ATTEMPTS):
-            facts = await self._one(READ_SETTLE, {**params, "claim": claim})
+            facts = await self._one(read, {**params, "claim": claim})
             if claim and not facts["claimed"]:
                 raise ApiError(NONCE_REPLAYED, "x-tif-nonce", 401)
             claim = False
@@ -314,17 +374,40 @@ class HotPath:
                 stored = messages.stored_of(SimpleNamespace(**{k: facts[k] for k in (
                     "infno", "input_hash", "status", "output", "subject")}), self.context.cipher)
                 return Reply(messages.replay(stored, call.infno, call.input_hash))
-            plan = self._plan(call, facts, inpatient, cert)
+            planned = plan(call, facts)
             try:
-                done = await self._one(WRITE_SETTLE, plan.params)
+                done = await self._one(planned.write, planned.params)
             except psycopg.errors.UniqueViolation:
-                continue  # the msgid or the visit settled meanwhile: read again
+                continue  # the msgid (or the visit, or a line) recorded meanwhile: read again
             except psycopg.errors.RaiseException as exc:
-                raise _refusal(str(exc), data.mdtrt_id) from None
+                raise _refusal(str(exc), planned.params.get("mdtrt_id", "")) from None
             if done["done"]:
-                return Reply(plan.output, plan.warn)
-            await asyncio.sleep(min(0.005 * 2 ** attempt, 0.2) * random.random())  # the person's row moved
-        raise TooBusy(f"hot path: settlement failed {ATTEMPTS} times on a moving accumulator row")
+                return Reply(planned.output, planned.warn)
+            await asyncio.sleep(min(0.005 * 2 ** attempt, 0.2) * random.random())  # the row read moved
+        raise TooBusy(f"hot path: {call.infno} failed {ATTEMPTS} times on a moving row")
+
+    def _call_of(self, call: Call) -> tuple[str, dict[str, Any], Any]:
+        """The read statement of the call, its parameters, and the plan between the read and the write."""
+        if call.infno in ("2207", "2304"):
+            data = call.input.data
+            cert = identity.Certificate(data.mdtrt_cert_type, data.mdtrt_cert_no)
+            serial = identity.ecert_serial(self.context.cipher, cert.number) if cert.kind == identity.ECERT else None
+            prefix = f"{call.code}|{data.mdtrt_id}"
+            chrg_bchno = getattr(data, "chrg_bchno", None)
+            params = {"mdtrt_id": data.mdtrt_id, "key": call.key, "serial": serial or "",
+                      "visit_keys": [prefix] + ([f"{prefix}|{chrg_bchno}"] if chrg_bchno else []),
+                      "lookback": self._lookback()}
+            return READ_SETTLE, params, lambda c, facts: self._plan(c, facts, c.infno == "2304", cert)
+        if call.infno in ("2201", "2401"):
+            registration, node = tx_registration.registration_of(self.context, call)
+            return READ_REGISTER, {"psn_no": registration.psn_no, "insutype": registration.insutype}, \
+                lambda c, facts: self._plan_registration(c, facts, registration, node)
+        first = tx_fees.same_visit(call)
+        lines = tx_fees.catalogue_lines(call)
+        return READ_UPLOAD, {"mdtrt_id": first.mdtrt_id, "active": hospital.ACTIVE,
+                             "own_codes": sorted({c for sent, medins, _day in lines for c in (sent, medins)}),
+                             "codes": sorted({sent for sent, _medins, _day in lines})}, \
+            lambda c, facts: self._plan_upload(c, facts, first, lines)
 
     def _lookback(self) -> int:
         hook = self.context.settlements.supervision
@@ -411,7 +494,53 @@ class HotPath:
             "msgid": call.msgid, "infno": call.infno, "input_hash": call.input_hash,
             "output": ctx.cipher.encrypt(dumps(output).decode("utf-8"), messages.OUTPUT_COLUMN),
         }
-        return Plan(params, output, tx_settlement._warnings(data, outcome))
+        return Plan(WRITE_SETTLE, params, output, tx_settlement._warnings(data, outcome))
+
+
+def _registration_plan(self: HotPath, call: Call, facts: dict[str, Any], registration: Any, node: Any) -> Plan:
+    """2201 / 2401: the checks of `visits.register` and of the opening certificate (an ID card or card: the
+    hot path takes no e-certificate), the new visit and the answer."""
+    person = _typed(facts["person"])
+    check_registration(registration, person, facts["enrolled"], facts["open_admission"])
+    cert = identity.Certificate(node.mdtrt_cert_type, node.mdtrt_cert_no)
+    stored = person.id_number_hash if cert.kind == identity.ID_CARD else person.card_no_hash
+    if not identity.hash_matches(self.context.cipher, cert, stored):
+        raise Refused(identity.CERT_FIELD, "就诊凭证不属于本次就诊的参保人。", "certificate_mismatch")
+    values = registration_values(call.code, registration, person.county)
+    output = tx_registration.registration_output(call.infno, SimpleNamespace(**values))
+    return Plan(WRITE_REGISTER, {
+        "visit": _param(values), "code": call.code, "msgid": call.msgid, "infno": call.infno,
+        "input_hash": call.input_hash, "subject": values["mdtrt_id"],
+        "output": self.context.cipher.encrypt(dumps(output).decode("utf-8"), messages.OUTPUT_COLUMN)}, output)
+
+
+def _upload_plan(self: HotPath, call: Call, facts: dict[str, Any], first: Any, lines: list[Any]) -> Plan:
+    """2204 / 2301: the codes by the institution's map, the visit, `visits.upload_plan`, the answer."""
+    maps = [_typed(row, dates=("begndate", "enddate")) for row in facts["maps"] or []]
+    codes = hospital.codes_by_maps(maps, lines)
+    upload = tx_fees.upload_lines(self.context, call, codes)
+    visit = _own_visit([_typed(v, moments=("begntime", "endtime")) for v in facts["visits"] or []],
+                       call.code, first.mdtrt_id, first.psn_no)
+    tx_fees.check_kind(visit, call.infno == "2204")
+    versions: dict[str, list[Any]] = {}
+    for row in facts["catalogue"] or []:
+        row = _typed(row, dates=("effective_from", "effective_to"))
+        versions.setdefault(row.code, []).append(row)
+    existing = [_typed(f, moments=("fee_ocur_time",)) for f in facts["fees"] or []]
+    rows, results, disease = upload_plan(
+        visit, upload, existing,
+        lambda wanted, day: catalogue_in_force({c: v for c, v in versions.items() if c in wanted}, day),
+        self.context.line_tolerance)
+    output = tx_fees.upload_output(results)
+    return Plan(WRITE_UPLOAD, {
+        "visit_id": visit.id, "version": visit.version, "dise_codg": disease, "rows": _param(rows),
+        "code": call.code, "msgid": call.msgid, "infno": call.infno, "input_hash": call.input_hash,
+        "output": self.context.cipher.encrypt(dumps(output).decode("utf-8"), messages.OUTPUT_COLUMN),
+        "mdtrt_id": first.mdtrt_id}, output)
+
+
+HotPath._plan_registration = _registration_plan
+HotPath._plan_upload = _upload_plan
 
 
 def _history(rows: list[dict[str, Any]], exclude: tuple[str, str], hook: Any) -> list[Any]:

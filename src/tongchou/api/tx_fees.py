@@ -22,7 +22,8 @@ def _upload_line(ctx: Context, line: wire.FeeDetail, code: str) -> UploadLine:
         init_feedetl_sn=line.init_feedetl_sn, dise_codg=getattr(line, "dise_codg", None))
 
 
-def _upload(ctx: Context, call: Call, outpatient: bool) -> Reply:
+def same_visit(call: Call) -> Any:
+    """The lines of one upload must be of one visit and person: the first line."""
     lines: list[wire.FeeDetail] = call.input.feedetail
     first = lines[0]
     for index, line in enumerate(lines):
@@ -30,17 +31,38 @@ def _upload(ctx: Context, call: Call, outpatient: bool) -> Reply:
             raise ApiError("一次上传的费用明细应属于同一就诊ID。", f"feedetail[{index}].mdtrt_id")
         if line.psn_no != first.psn_no:
             raise ApiError("一次上传的费用明细应属于同一参保人。", f"feedetail[{index}].psn_no")
+    return first
+
+
+def catalogue_lines(call: Call) -> list[tuple[str, str, Any]]:
+    """(med_list_codg, medins_list_codg, fee day) of each line, for `hospital.catalogue_codes`."""
+    return [(line.med_list_codg, line.medins_list_codg, line.fee_ocur_time.date()) for line in call.input.feedetail]
+
+
+def upload_lines(ctx: Context, call: Call, codes: list[str]) -> list[UploadLine]:
+    return [_upload_line(ctx, line, code) for line, code in zip(call.input.feedetail, codes)]
+
+
+def check_kind(visit: Any, outpatient: bool) -> None:
+    if (visit.kind == INPATIENT) == outpatient:
+        raise InvalidRequest("feedetail[0].mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是"
+                             f"{'门诊' if outpatient else '住院'}就诊。")
+
+
+def upload_output(results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"result": [answers.fee_record(r) for r in results]}
+
+
+def _upload(ctx: Context, call: Call, outpatient: bool) -> Reply:
+    first = same_visit(call)
 
     def work(session: Session) -> dict[str, Any]:
-        codes = hospital.catalogue_codes(session, call.code, ((line.med_list_codg, line.medins_list_codg,
-                                                               line.fee_ocur_time.date()) for line in lines))
-        upload = [_upload_line(ctx, line, code) for line, code in zip(lines, codes)]
+        codes = hospital.catalogue_codes(session, call.code, catalogue_lines(call))
+        upload = upload_lines(ctx, call, codes)
         visit = visits.visit_facts(session, call.code, first.mdtrt_id, first.psn_no, lock=True)
-        if (visit.kind == INPATIENT) == outpatient:
-            raise InvalidRequest("feedetail[0].mdtrt_id", f"就诊ID {visit.mdtrt_id} 不是"
-                                 f"{'门诊' if outpatient else '住院'}就诊。")
+        check_kind(visit, outpatient)
         results = visits.upload_fees(session, visit, upload, ctx.settlements.references, ctx.line_tolerance)
-        return {"result": [answers.fee_record(r) for r in results]}
+        return upload_output(results)
     return ctx.write(call, work)
 
 

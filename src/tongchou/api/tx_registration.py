@@ -25,17 +25,39 @@ def _opened_with(ctx: Context, session: Session, call: Call, node: Any, mdtrt_id
                                opening=True)
 
 
-def register_outpatient(ctx: Context, call: Call) -> Reply:
-    data: wire.Register = call.input.data
-    registration = Registration(psn_no=data.psn_no, insutype=data.insutype, kind=OUTPATIENT,
-                                ipt_otp_no=data.ipt_otp_no, begntime=data.begntime, info=ctx.kept(data))
+def registration_of(ctx: Context, call: Call) -> tuple[Registration, Any]:
+    """2201 / 2401: the registration the call asks for, and the input node carrying its certificate."""
+    if call.infno == "2201":
+        data: wire.Register = call.input.data
+        return Registration(psn_no=data.psn_no, insutype=data.insutype, kind=OUTPATIENT, ipt_otp_no=data.ipt_otp_no,
+                            begntime=data.begntime, info=ctx.kept(data)), data
+    info: wire.Admission = call.input.mdtrtinfo
+    return Registration(
+        psn_no=info.psn_no, insutype=info.insutype, kind=INPATIENT, med_type=info.med_type, ipt_otp_no=info.ipt_no,
+        begntime=info.begntime, info=ctx.kept(info), diagnoses=_diagnoses(ctx, call),
+        dise_codg=info.dise_codg or info.dscg_maindiag_code, dise_name=info.dise_name or info.dscg_maindiag_name,
+        diag_code=info.dscg_maindiag_code, oprn_code=info.oprn_oprt_code), info
+
+
+def registration_output(infno: str, visit: Any) -> dict[str, Any]:
+    if infno == "2201":
+        return {"data": {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "ipt_otp_no": visit.ipt_otp_no,
+                         "exp_content": ""}}
+    return {"result": {"mdtrt_id": visit.mdtrt_id}}
+
+
+def _register(ctx: Context, call: Call) -> Reply:
+    registration, node = registration_of(ctx, call)
 
     def work(session: Session) -> dict[str, Any]:
         visit = visits.register(session, call.code, registration)
-        _opened_with(ctx, session, call, data, visit.mdtrt_id)
-        return {"data": {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "ipt_otp_no": visit.ipt_otp_no,
-                         "exp_content": ""}}
-    return ctx.write(call, work, lambda out: out["data"]["mdtrt_id"])
+        _opened_with(ctx, session, call, node, visit.mdtrt_id)
+        return registration_output(call.infno, visit)
+    return ctx.write(call, work, lambda out: (out.get("data") or out["result"])["mdtrt_id"])
+
+
+def register_outpatient(ctx: Context, call: Call) -> Reply:
+    return _register(ctx, call)
 
 
 def cancel_outpatient(ctx: Context, call: Call) -> Reply:
@@ -63,18 +85,7 @@ def outpatient_info(ctx: Context, call: Call) -> Reply:
 
 
 def admit(ctx: Context, call: Call) -> Reply:
-    info: wire.Admission = call.input.mdtrtinfo
-    registration = Registration(
-        psn_no=info.psn_no, insutype=info.insutype, kind=INPATIENT, med_type=info.med_type, ipt_otp_no=info.ipt_no,
-        begntime=info.begntime, info=ctx.kept(info), diagnoses=_diagnoses(ctx, call),
-        dise_codg=info.dise_codg or info.dscg_maindiag_code, dise_name=info.dise_name or info.dscg_maindiag_name,
-        diag_code=info.dscg_maindiag_code, oprn_code=info.oprn_oprt_code)
-
-    def work(session: Session) -> dict[str, Any]:
-        visit = visits.register(session, call.code, registration)
-        _opened_with(ctx, session, call, info, visit.mdtrt_id)
-        return {"result": {"mdtrt_id": visit.mdtrt_id}}
-    return ctx.write(call, work, lambda out: out["result"]["mdtrt_id"])
+    return _register(ctx, call)
 
 
 def discharge(ctx: Context, call: Call) -> Reply:

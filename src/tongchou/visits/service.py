@@ -43,23 +43,37 @@ def register(session: Session, code: str, registration: Registration) -> m.ApiVi
     r = registration
     connection = session.connection()
     person = connection.execute(_PERSON_ENROLLED, {"psn_no": r.psn_no, "insutype": r.insutype}).first()
-    if person is None:
-        raise NotFound("psn_no", f"参保人{r.psn_no}不存在。")
-    if not person.enrolled:
-        raise Refused("insutype", f"参保人{r.psn_no}未参加险种{r.insutype}。", "not_enrolled")
-    if r.kind == INPATIENT:
+    open_admission = None
+    if person is not None and person.enrolled and r.kind == INPATIENT:
         open_admission = session.execute(select(m.ApiVisit.mdtrt_id).where(
             m.ApiVisit.fixmedins_code == code, m.ApiVisit.psn_no == r.psn_no, m.ApiVisit.kind == INPATIENT,
-            m.ApiVisit.status == OPEN)).first()
-        if open_admission:
-            raise Conflict(r.number_field, f"参保人{r.psn_no}在本院已有未出院的住院登记（就诊ID {open_admission[0]}）。",
-                           "already_admitted")
-    values = dict(fixmedins_code=code, mdtrt_id=rules.new_mdtrt_id(), psn_no=r.psn_no, insutype=r.insutype,
-                  kind=r.kind, med_type=r.med_type, ipt_otp_no=r.ipt_otp_no, begntime=r.begntime,
-                  dise_codg=r.dise_codg, dise_name=r.dise_name, diag_code=r.diag_code, oprn_code=r.oprn_code,
-                  status=OPEN, diagnoses=list(r.diagnoses), info=r.info, county=person.county)
+            m.ApiVisit.status == OPEN)).scalar()
+    check_registration(r, person, bool(person and person.enrolled), open_admission)
+    values = registration_values(code, r, person.county)
     visit_id = connection.execute(_INSERT_VISIT, values).scalar_one()
     return m.ApiVisit(id=visit_id, **values)  # transient: the answer reads it, nothing writes it back
+
+
+def check_registration(registration: Registration, person: Any | None, enrolled: bool,
+                       open_admission: str | None) -> None:
+    """2201 / 2401 against what the store has: the person, enrolled in the scheme; one open admission per person
+    and institution (`open_admission`: the mdtrt_id of one, or None)."""
+    r = registration
+    if person is None:
+        raise NotFound("psn_no", f"参保人{r.psn_no}不存在。")
+    if not enrolled:
+        raise Refused("insutype", f"参保人{r.psn_no}未参加险种{r.insutype}。", "not_enrolled")
+    if r.kind == INPATIENT and open_admission:
+        raise Conflict(r.number_field, f"参保人{r.psn_no}在本院已有未出院的住院登记（就诊ID {open_admission}）。",
+                       "already_admitted")
+
+
+def registration_values(code: str, r: Registration, county: str) -> dict[str, Any]:
+    """The new visit's row (a new mdtrt_id)."""
+    return dict(fixmedins_code=code, mdtrt_id=rules.new_mdtrt_id(), psn_no=r.psn_no, insutype=r.insutype,
+                kind=r.kind, med_type=r.med_type, ipt_otp_no=r.ipt_otp_no, begntime=r.begntime,
+                dise_codg=r.dise_codg, dise_name=r.dise_name, diag_code=r.diag_code, oprn_code=r.oprn_code,
+                status=OPEN, diagnoses=list(r.diagnoses), info=r.info, county=county)
 
 
 def visit_of(session: Session, code: str, mdtrt_id: str, psn_no: str | None = None, *,
@@ -160,17 +174,32 @@ _LIVE_OF_VISIT = _FEES_OF_VISIT.where(_FEES.c.status.in_((UPLOADED, SETTLED)))
 def upload_fees(session: Session, visit: Any, lines: list[UploadLine], references: ReferenceCache,
                 tolerance: Decimal = rules.LINE_TOLERANCE) -> list[dict[str, Any]]:
     """2204 / 2301: store the lines and return their `result` records."""
+    existing = session.connection().execute(_FEES_OF_VISIT, {"visit_id": visit.id}).all()
+    rows, results, disease = upload_plan(
+        visit, lines, existing, lambda codes, day: references.catalogue_in_force(session, codes, day), tolerance)
+    connection = session.connection()
+    connection.execute(_FEES.insert(), rows)
+    if disease:
+        connection.execute(update(_VISITS).where(_VISITS.c.id == visit.id).values(dise_codg=disease))
+    return results
+
+
+def upload_plan(visit: Any, lines: list[UploadLine], existing_rows: Any, catalogue_on: Any,
+                tolerance: Decimal = rules.LINE_TOLERANCE) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """2204 / 2301 from what the store has: the visit, its lines so far (every status, by id) and
+    `catalogue_on(codes, day)` (the catalogue rows in force); the rows to insert, their `result` records and the
+    disease code an outpatient visit takes from its first lines (None: unchanged)."""
     rules.require_open(visit)
-    if visit.kind == INPATIENT and visit.status == DISCHARGED and _has_settled_lines(session, visit):
+    existing = {row.feedetl_sn: row for row in existing_rows}
+    if visit.kind == INPATIENT and visit.status == DISCHARGED and any(
+            row.status == SETTLED for row in existing.values()):
         raise Refused("mdtrt_id", f"就诊ID {visit.mdtrt_id} 已结算，不能再上传费用。", "settled")
     for index, line in enumerate(lines):
         rules.check_line_total(line, index, tolerance)
-    existing = {row.feedetl_sn: row for row in session.connection().execute(_FEES_OF_VISIT, {"visit_id": visit.id})}
     rules.check_batches(visit.kind, lines, existing)
     days = {line.fee_ocur_time.date() for line in lines}
     codes = {line.code for line in lines}
-    catalogue = {(code, day): entry for day in days
-                 for code, entry in references.catalogue_in_force(session, codes, day).items()}
+    catalogue = {(code, day): entry for day in days for code, entry in catalogue_on(codes, day).items()}
     rows, results = [], []
     for index, line in enumerate(lines):
         rules.check_new_serial(line, index, existing, (r["feedetl_sn"] for r in rows))
@@ -182,12 +211,8 @@ def upload_fees(session: Session, visit: Any, lines: list[UploadLine], reference
                      "fee_ocur_time": line.fee_ocur_time, "status": UPLOADED, "setl_id": None, "result": result,
                      "detail": line.detail})
         results.append(result)
-    connection = session.connection()
-    connection.execute(_FEES.insert(), rows)
     disease = next((line.dise_codg for line in lines if line.dise_codg), None)
-    if visit.kind == OUTPATIENT and not visit.dise_codg and disease:
-        connection.execute(update(_VISITS).where(_VISITS.c.id == visit.id).values(dise_codg=disease))
-    return results
+    return rows, results, disease if visit.kind == OUTPATIENT and not visit.dise_codg and disease else None
 
 
 def cancel_fees(session: Session, visit: m.ApiVisit, *, chrg_bchno: str | None = None,
