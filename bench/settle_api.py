@@ -438,6 +438,9 @@ def main() -> None:
     parser.add_argument("--baseline-ref", default=None,
                         help="also serve this git ref (a worktree of it, its own database) and offer each load "
                              "to it and to this checkout in turn, so both are measured in the same window")
+    parser.add_argument("--profile-load", type=float, default=None,
+                        help="record the service with py-spy (--py-spy) during the step of this offered load")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (pip install py-spy)")
     args = parser.parse_args()
 
     url = create_pg_database("tongchou_bench_api")
@@ -468,7 +471,11 @@ def main() -> None:
             live = list(targets)
             for offered in (float(x) for x in args.loads.split(",")):
                 for target in list(live):
+                    spy = (start_profile(args.py_spy, target, args.step_seconds)
+                           if args.profile_load == offered else None)
                     step = run_step(target, offered, args.step_seconds, args.persons, pool, counter)
+                    if spy is not None:
+                        print(finish_profile(spy, target), flush=True)
                     series.setdefault(target.name, []).append(step)
                     print(f"[{target.name}] offered {offered:6.1f}/s: completed {step.rate:6.1f}/s "
                           f"p50 {step.percentile(0.5):6.1f} ms p99 {step.percentile(0.99):7.1f} ms "
@@ -516,6 +523,42 @@ def main() -> None:
         if name != "this checkout":
             print(f"[{name}] {result}", flush=True)
     print(result)
+
+
+PARTS = (("SQLAlchemy", "/sqlalchemy/"), ("psycopg", "/psycopg"), ("pydantic", "/pydantic"),
+         ("uvicorn/HTTP", ("/uvicorn/", "/httptools/", "/h11/")), ("starlette/anyio", ("/starlette/", "/anyio/")),
+         ("asyncio", "/asyncio/"), ("json", "/json/"), ("cryptography", "/cryptography/"),
+         ("adjudication", ("tongchou/settlement/", "tongchou/accumulators")), ("supervision", "tongchou/supervision/"),
+         ("ledger", "tongchou/ledger/"), ("visits", "tongchou/visits/"), ("api", "tongchou/api/"))
+
+
+def start_profile(py_spy: str, target: Target, seconds: float) -> tuple[subprocess.Popen, Path]:
+    """py-spy on the server's processes for one step (raw collapsed stacks, with idle threads left out)."""
+    out = Path(tempfile.mkdtemp(prefix="tongchou-bench-spy-")) / "stacks.txt"
+    spy = subprocess.Popen([py_spy, "record", "--pid", str(target.server.pid), "--subprocesses", "--format", "raw",
+                            "--rate", "200", "--duration", str(int(seconds)), "--output", str(out), "--nonblocking"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return spy, out
+
+
+def finish_profile(spy: tuple[subprocess.Popen, Path], target: Target) -> str:
+    """The share of the busy samples whose stack passes through each part (inclusive: they overlap)."""
+    process, out = spy
+    process.wait(timeout=60)
+    samples: dict[str, int] = {name: 0 for name, _ in PARTS}
+    total = 0
+    for line in out.read_text().splitlines() if out.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        total += n
+        for name, marks in PARTS:
+            if any(mark in stack for mark in ((marks,) if isinstance(marks, str) else marks)):
+                samples[name] += n
+    shutil.rmtree(out.parent, ignore_errors=True)
+    if not total:
+        return f"[{target.name}] profile: no samples"
+    return (f"[{target.name}] profile ({total} busy samples; a sample counts for every part on its stack): "
+            + ", ".join(f"{name} {100 * n / total:.0f} %" for name, n in samples.items()))
 
 
 def _per(step: Step) -> str:

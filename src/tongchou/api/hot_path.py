@@ -330,7 +330,7 @@ class HotPath:
                 self._opening = asyncio.Lock()
             async with self._opening:
                 if self._pool is None:
-                    pool = AsyncConnectionPool(self.conninfo, min_size=1, max_size=self.size, open=False,
+                    pool = AsyncConnectionPool(self.conninfo, min_size=1, max_size=self.size, open=False, timeout=10,
                                                kwargs={"autocommit": True, "prepare_threshold": 0},
                                                configure=self._configure)
                     await pool.open()
