@@ -266,16 +266,37 @@ def _proc_stats() -> list[tuple[int, str, int, float]]:
     return found
 
 
-def cpu_by_part(server_group: int) -> dict[str, float]:
-    """CPU seconds so far of the load (this process), the service (its process group) and PostgreSQL."""
-    parts = {"client": 0.0, "service": 0.0, "postgres": 0.0}
+SHARED = ("walwriter", "checkpointer", "background writer", "autovacuum launcher", "logical replication launcher",
+          "archiver", "startup")
+
+
+def _title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def cpu_by_part(server_group: int, database: str) -> dict[str, float]:
+    """CPU seconds so far of the load (this process), the service (its process group), the PostgreSQL backends
+    of the bench's database, and the server's shared processes (WAL writer, checkpointer, … and the postmaster:
+    they work for every database on the shared server). Backends of other databases — other people's tests on
+    the shared server — are left out."""
+    parts = {"client": 0.0, "service": 0.0, "postgres": 0.0, "pg_shared": 0.0}
     for pid, command, group, seconds in _proc_stats():
         if pid == os.getpid():
             parts["client"] += seconds
         elif group == server_group:
             parts["service"] += seconds
         elif command.startswith("postgres"):
-            parts["postgres"] += seconds
+            title = _title(pid)
+            rest = title.removeprefix("postgres: ")
+            if rest == title:
+                parts["pg_shared"] += seconds  # the postmaster
+            elif database in rest.split()[:3]:
+                parts["postgres"] += seconds  # a backend (or autovacuum worker) of the bench's database
+            elif rest.startswith(SHARED):
+                parts["pg_shared"] += seconds
     return parts
 
 
@@ -285,7 +306,8 @@ def run_step(target: Target, offered: float, seconds: float, persons: int, pool:
     server_group = target.server.pid
     statements_before = counting.read_total(target.counts) if target.counts else None
     xacts_before = xacts(target.url)
-    before = cpu_by_part(server_group)
+    database = make_url(target.url).database
+    before = cpu_by_part(server_group, database)
     lock = threading.Lock()
 
     def flow(n: int) -> None:
@@ -314,7 +336,7 @@ def run_step(target: Target, offered: float, seconds: float, persons: int, pool:
         futures.append(pool.submit(flow, next(counter)))
     cf.wait(futures, timeout=seconds + 30)
     step.elapsed = max(time.perf_counter() - started, seconds)
-    after = cpu_by_part(server_group)
+    after = cpu_by_part(server_group, database)
     step.cpu = {part: (after[part] - before[part]) / step.elapsed for part in after}
     step.transactions = xacts(target.url) - xacts_before
     if target.counts:
@@ -481,7 +503,9 @@ def main() -> None:
                           f"p50 {step.percentile(0.5):6.1f} ms p99 {step.percentile(0.99):7.1f} ms "
                           f"errors {step.errors}  cores: " + " ".join(f"{part} {used:.2f}"
                                                                      for part, used in step.cpu.items())
-                          + f"  per settlement: {_per(step)}", flush=True)
+                          + f"  per settlement: {_per(step)}; cpu ms: "
+                          + " ".join(f"{part} {used / step.rate * 1000:.1f}" for part, used in step.cpu.items()
+                                     if step.rate), flush=True)
                     if step.percentile(0.5) > args.p99_ms or step.errors > step.offered * step.seconds * 0.1:
                         live.remove(target)  # past saturation
                 if not live:
@@ -525,9 +549,9 @@ def main() -> None:
     print(result)
 
 
-PARTS = (("SQLAlchemy", "/sqlalchemy/"), ("psycopg", "/psycopg"), ("pydantic", "/pydantic"),
-         ("uvicorn/HTTP", ("/uvicorn/", "/httptools/", "/h11/")), ("starlette/anyio", ("/starlette/", "/anyio/")),
-         ("asyncio", "/asyncio/"), ("json", "/json/"), ("cryptography", "/cryptography/"),
+PARTS = (("SQLAlchemy", "sqlalchemy/"), ("psycopg", ("psycopg/", "psycopg_pool/")), ("pydantic", "pydantic"),
+         ("uvicorn/HTTP", ("uvicorn/", "httptools/", "h11/")), ("starlette/anyio", ("starlette/", "anyio/")),
+         ("asyncio", "asyncio/"), ("json", "json/"), ("cryptography", "cryptography/"),
          ("adjudication", ("tongchou/settlement/", "tongchou/accumulators")), ("supervision", "tongchou/supervision/"),
          ("ledger", "tongchou/ledger/"), ("visits", "tongchou/visits/"), ("api", "tongchou/api/"))
 
@@ -554,7 +578,17 @@ def finish_profile(spy: tuple[subprocess.Popen, Path], target: Target) -> str:
         for name, marks in PARTS:
             if any(mark in stack for mark in ((marks,) if isinstance(marks, str) else marks)):
                 samples[name] += n
+    leaves: dict[str, int] = {}
+    for line in out.read_text().splitlines() if out.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        leaf = stack.rsplit(";", 1)[-1]
+        leaves[leaf] = leaves.get(leaf, 0) + int(count)
+    kept = Path(tempfile.gettempdir()) / f"tongchou-bench-stacks-{target.server.pid}.txt"
+    if out.exists():
+        shutil.copy(out, kept)
     shutil.rmtree(out.parent, ignore_errors=True)
+    print(f"[{target.name}] stacks kept in {kept}; hottest frames (self): " + "; ".join(
+        f"{leaf} {100 * n / max(total, 1):.1f} %" for leaf, n in sorted(leaves.items(), key=lambda x: -x[1])[:12]))
     if not total:
         return f"[{target.name}] profile: no samples"
     return (f"[{target.name}] profile ({total} busy samples; a sample counts for every part on its stack): "
@@ -571,12 +605,14 @@ def _per(step: Step) -> str:
 
 def cpu_budget(step: Step) -> str:
     """CPU per settlement (a whole flow of three calls) by part, and the CPU-bound ceiling of the machine's two
-    cores with the load here and with the load on another machine."""
+    cores with the load here and with the load on another machine (the shared PostgreSQL processes counted in,
+    though other people's databases use them too)."""
     per = {part: used / step.rate * 1000 for part, used in step.cpu.items()}
-    served = per["service"] + per["postgres"]
+    served = per["service"] + per["postgres"] + per["pg_shared"]
     return (f"cpu per settlement: client {per['client']:.1f} ms, service {per['service']:.1f} ms, "
-            f"postgres {per['postgres']:.1f} ms; two cores' ceiling {2000 / (served + per['client']):.0f}/s "
-            f"with the load here, {2000 / served:.0f}/s with the load on another machine")
+            f"postgres {per['postgres']:.1f} ms (+ shared {per['pg_shared']:.1f} ms); two cores' ceiling "
+            f"{2000 / (served + per['client']):.0f}/s with the load here, {2000 / served:.0f}/s with the load on "
+            "another machine")
 
 
 def _cipher() -> DataCipher:

@@ -320,7 +320,10 @@ class HotPath:
         return infno in ("2204", "2301")
 
     async def _configure(self, connection: psycopg.AsyncConnection) -> None:
+        """Each pooled connection: JSON with decimals; generic plans for the prepared statements (planning these
+        CTEs costs more than running them, and every parameter is a key: a custom plan gains nothing)."""
         set_json_loads(_loads, connection)
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
         if self.role:
             await connection.execute(f'SET ROLE "{self.role}"')
 
@@ -330,7 +333,8 @@ class HotPath:
                 self._opening = asyncio.Lock()
             async with self._opening:
                 if self._pool is None:
-                    pool = AsyncConnectionPool(self.conninfo, min_size=1, max_size=self.size, open=False, timeout=10,
+                    pool = AsyncConnectionPool(self.conninfo, min_size=1, max_size=self.size, open=False,
+                                               timeout=10,
                                                kwargs={"autocommit": True, "prepare_threshold": 0},
                                                configure=self._configure)
                     await pool.open()
