@@ -6,6 +6,7 @@ that every worker process builds its own app, engine and caches.
 - `TONGCHOU_API_RATE`, `TONGCHOU_API_BURST`: rate limit per institution and worker;
 - `TONGCHOU_API_POOL`: database connections per worker, and requests handled at once by a worker;
 - `TONGCHOU_DATA_KEY` / `TONGCHOU_DATA_KEY_FILE`: the data key (store.crypto);
+- `TONGCHOU_API_HOT_PATH`: `0` turns the hot path of PostgreSQL off (`api.hot_path`; every call by the ORM);
 - `TONGCHOU_STATEMENT_COUNTS`: a directory where each worker writes how many statements it sent (the bench).
 """
 
@@ -39,5 +40,6 @@ def app_from_environment() -> ASGIApp:
     policy_dir = os.environ.get(POLICY_DIR_ENV)
     registry = Registry.load(Path(policy_dir) if policy_dir else None)
     config = ApiConfig(division=division_of(store), rate=float(os.environ.get("TONGCHOU_API_RATE", "200")),
-                       burst=float(os.environ.get("TONGCHOU_API_BURST", "400")), threads=pool)
+                       burst=float(os.environ.get("TONGCHOU_API_BURST", "400")), threads=pool,
+                       hot_path=os.environ.get("TONGCHOU_API_HOT_PATH", "1") != "0")
     return create_app(store, registry, cipher_from_environment(), config)
