@@ -187,6 +187,31 @@ class HouseholdMember(Base):
     county: Mapped[str] = mapped_column(County)
 
 
+class DossierDocument(Base):
+    """档案: a document received for a front-office matter (APPEND-ONLY): what it is, the file and its digest,
+    who received it and when; `matter_ref` is the matter's own record, `subject_*` whose matter it is."""
+
+    __tablename__ = "dossier_document"
+    __table_args__ = (Index("ix_dossier_document_subject", "subject_type", "subject_id"),
+                      Index("ix_dossier_document_matter", "matter", "matter_ref"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    matter: Mapped[str] = mapped_column(String(40))
+    matter_name: Mapped[str] = mapped_column(String(40))
+    matter_ref: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(10))
+    subject_id: Mapped[str] = mapped_column(String(32))
+    county: Mapped[str] = mapped_column(County)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(120))
+    media_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    received_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+
+
 class FamilyRelation(Base):
     """`relative` is the `relation` (spouse, parent, child) of `psn_no`."""
 

@@ -122,10 +122,10 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _handlers(app)
     from tongchou.web import (
-        routes_auth, routes_exports, routes_funds, routes_institutions, routes_people, routes_policies,
+        attachments, routes_auth, routes_exports, routes_funds, routes_institutions, routes_people, routes_policies,
         routes_supervision,
     )
-    for module in (routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports,
+    for module in (attachments, routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports,
                    routes_supervision):
         app.include_router(module.router)
     return app
