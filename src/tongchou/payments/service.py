@@ -93,12 +93,14 @@ class PaymentView:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A manual reimbursement the fund owes a person that cannot be batched yet: no bank details recorded."""
+    """A manual reimbursement the fund owes a person and no payment pays yet: with the person's bank details
+    (`bank`: payee, bank, masked number) it goes into the next batch; without, it waits for them."""
 
     setl_id: str
     psn_no: str
     name: str
     amount: Fen
+    bank: BankView | None = None
 
 
 @dataclass(frozen=True)
@@ -202,17 +204,22 @@ class PaymentService:
 
     # -------------------------------------------------- payments
 
-    def waiting(self, county: str | None = None) -> list[Waiting]:
-        """Manual reimbursements owed to persons with no bank details recorded (cannot be batched yet)."""
+    def owed(self, county: str | None = None) -> list[Waiting]:
+        """Manual reimbursements owed to persons that no payment pays yet, with the bank details if recorded."""
         county = county or self.store.county
 
         def work(session: Session) -> list[Waiting]:
             out = []
             for claim, s, person in _unpaid_claims(session, county):
-                if _latest_bank(session, claim.psn_no) is None:
-                    out.append(Waiting(s.setl_id, claim.psn_no, person.name, _fund_total(s)))
+                bank = _latest_bank(session, claim.psn_no)
+                out.append(Waiting(s.setl_id, claim.psn_no, person.name, _fund_total(s),
+                                   _bank_view(bank) if bank else None))
             return out
         return self.store.read(work)
+
+    def waiting(self, county: str | None = None) -> list[Waiting]:
+        """Manual reimbursements owed to persons with no bank details recorded (cannot be batched yet)."""
+        return [w for w in self.owed(county) if w.bank is None]
 
     def payments(self, *, county: str | None = None, states: Iterable[str] | None = None,
                  psn_no: str | None = None) -> list[PaymentView]:

@@ -57,8 +57,9 @@ def _payments_page(request: Request, current: Current, status_code: int = 200, *
     names = store_for(request, current).read(queries.county_names)
     pending = payments.payments(states=[rules.PENDING])
     returned = [p for p in payments.payments(states=[rules.RETURNED]) if p.reissued_as is None]
+    owed = payments.owed()
     return render(request, current, "payments.html", status_code, pending=pending, returned=returned,
-                  waiting=payments.waiting(), batches=payments.batches(), county_names=names,
+                  ready=[w for w in owed if w.bank], waiting=[w for w in owed if not w.bank], batches=payments.batches(), county_names=names,
                   choose_county=scope is None, counties=names, states=rules.STATES,
                   return_codes=rules.RESULT_CODES, review_above=review.rule_of(request).threshold,
                   errors=extra.pop("errors", {}), **extra)
