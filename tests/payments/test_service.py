@@ -239,3 +239,20 @@ def test_a_county_scoped_service_sees_only_its_county(store, settlements, paymen
     with pytest.raises(NotFound):
         other.create_batch(D(2018, 12, 20), "clerk_b", "371525")
     assert other.batches() == []
+
+
+def test_on_postgresql_a_county_sees_only_its_own_payments(store, settlements, payments, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row-level security is PostgreSQL's")
+    from tongchou.store.uow import Store
+    manual(settlements, "PJ-RLS", "1800.00")
+    payments.set_bank_account("GX0001", "张三", "工行冠县支行", ACCOUNT, on=D(2018, 12, 20), by="clerk_a")
+    payments.create_batch(D(2018, 12, 20), "clerk_a", "371525")
+    for county, seen in (("371525", 1), ("371599", 0)):
+        scoped = Store.open(db_url, county=county, role="tongchou_app")
+        try:
+            assert scoped.read(lambda s: (len(s.execute(select(m.Payment)).all()),
+                                          len(s.execute(select(m.PaymentBatch)).all()),
+                                          len(s.execute(select(m.BankAccount)).all()))) == (seen, seen, seen)
+        finally:
+            scoped.close()

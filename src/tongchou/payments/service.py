@@ -553,10 +553,10 @@ class PaymentService:
             beneficiary = payer
 
         def after(session: Session) -> Fen:
-            person = _person(session, beneficiary)
+            payer_row = _person(session, payer, "payer")
             record_documents(session, Matter("account.family", "个人账户家庭共济缴费",
-                                             f"{family.cause_id(kind, beneficiary, year)}", "person", payer,
-                                             person.county), documents, received_on=on, received_by=entered_by)
+                                             family.cause_id(kind, beneficiary, year), "person", payer,
+                                             payer_row.county), documents, received_on=on, received_by=entered_by)
             return personal_account_balance(session, payer)
         balance = self.store.transaction(after)
         return FamilyOutcome(kind, payer, beneficiary, year, amount, balance)
