@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.store.support import TEST_CIPHER, fee
+from tests.store.support import DATA, TEST_CIPHER, fee
+from tongchou.region.fixture import load_file
 from tests.web.conftest import copy_region
 from tests.web.region import PASSWORD, TODAY
 from tests.web.test_browser import ARGS, CHROMIUM, VIEWPORT, _require_browser, ascii_words, serving
@@ -42,6 +43,7 @@ def served(region, tmp_path_factory):
                                           receipt)
         owed.append(reimbursement.settle_manual(c.settlements, req, "371525", "clerk_a",
                                                 reviewed_by="reviewer_a").setl_id)
+    load_file(store, DATA / "changchun.yaml", TEST_CIPHER)  # employees with accounts and a family (seed 003)
     payments = PaymentService(store, TEST_CIPHER)
     payments.set_bank_account("GX0001", "张三", "中国工商银行冠县支行", "6222021234567890123", on=TODAY, by="clerk_a")
     payments.set_bank_account("GX0004", "李四", "中国农业银行冠县支行", "6228480011112222333", on=TODAY, by="clerk_a")
@@ -164,5 +166,46 @@ def test_batch_return_and_reissue_in_the_browser(page, served, tmp_path):
     rows_text = page.inner_text("#batch-rows")
     assert "成功" in rows_text and "已重发" in rows_text
     shot(page, "07-batch-after-return")
+    report = verify(store)
+    assert report.ok, [(c.name, c.breaches) for c in report.checks if not c.ok]
+
+
+def test_the_account_pays_for_the_family_in_the_browser(served, page):
+    url, store, _owed = served
+    context = page.context.browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=url)
+    if True:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/login")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/")
+        page.goto("/persons/CC0001")
+        page.click("a[href='/persons/CC0001/family-payment']")
+        page.goto("/persons/CC0001/family-payment?year=2021")
+        assert fen(page.inner_text("#balance")) == 30_000
+        amounts = page.inner_text("#amounts")
+        assert "60.00" in amounts and "120.00" in amounts and "示例数值" in amounts
+        page.select_option("#f-kind", "resident")
+        page.select_option("#f-relative", "CC0003")
+        page.fill("#f-year", "2021")
+        page.fill("#f-paid_on", "2021-02-01")
+        no_english(page)
+        shot(page, "08-family-payment-form")
+        page.click("#family-form button[type=submit]")  # no resident policy of 长春 in this console: refused
+        assert page.locator(".error, .alert").count() >= 1
+        page.select_option("#f-kind", "long_term_care")
+        page.select_option("#f-relative", "")
+        page.click("#family-form button[type=submit]")
+        page.wait_for_selector("p.ok")
+        message = page.inner_text("p.ok")
+        assert "60.00元" in message and "账户余额240.00元" in message
+        shot(page, "09-family-payment-done")
+        page.goto("/persons/CC0001/family-payment?year=2021")
+        assert fen(page.inner_text("#balance")) == 24_000 and "本人长期护理保险缴费" in page.inner_text("#family-paid")
+        no_english(page)
+        shot(page, "10-family-payment-after")
+        context.close()
     report = verify(store)
     assert report.ok, [(c.name, c.breaches) for c in report.checks if not c.ok]
