@@ -238,7 +238,7 @@ TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-:.]*")
 PERSON_PAGES = ["/persons/GX0001", "/persons/GX0002", "/settlements/S-A1", "/settlements/S-B1"]
 EVERY_PAGE = [path for path, _name, _charts in PAGES] + PERSON_PAGES + [
     "/reimbursements/new", "/simulation", "/exports", "/persons/GX0001/enrol", "/persons/GX0001/filings/new",
-    "/payments", "/persons/GX0001/bank-account", "/persons/GX0001/family-payment"]
+    "/payments", "/persons/GX0001/bank-account", "/persons/GX0001/family-payment", "/persons/GX0001/account-payout"]
 
 
 def ascii_words(text: str) -> set[str]:

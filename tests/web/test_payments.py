@@ -176,3 +176,33 @@ def test_the_account_pays_for_the_family_in_the_console(console):
     assert stranger.status_code == 422 and "不是" in stranger.text and "配偶、父母或子女" in stranger.text
     assert "本人长期护理保险缴费" in admin.get("/persons/CC0001/family-payment").text
     books_ok(console)
+
+
+def test_an_account_payout_on_death_through_the_console(console):
+    store = console.state.console.store
+    load_file(store, DATA / "changchun.yaml", TEST_CIPHER)
+    admin = client_for(console)
+    sign_in(admin, "admin")
+    page = admin.get("/persons/CC0001/account-payout")
+    assert page.status_code == 200 and "死亡证明" in page.text and "继承权证明" in page.text and "300.00" in page.text
+    fields = {"reason": "death", "payee_name": "父亲之子", "bank_name": "中国工商银行南关支行", "account_no": ACCOUNT,
+              "doc_0_kind": "死亡证明", "doc_1_kind": "继承权证明"}
+    files = {"doc_0": ("死亡证明.pdf", PDF, "application/pdf"), "doc_1": ("继承.pdf", PDF + b" ", "application/pdf")}
+    missing = admin.post("/persons/CC0001/account-payout", data={"csrf_token": csrf_of(admin, "/payments"), **fields},
+                         files={"doc_0": files["doc_0"]})
+    assert missing.status_code == 422 and "请上传继承权证明。" in missing.text
+    alive = admin.post("/persons/CC0001/account-payout", data={"csrf_token": csrf_of(admin, "/payments"), **fields},
+                       files=files)
+    assert alive.status_code == 422 and "未登记死亡" in alive.text
+    store.transaction(lambda s: setattr(s.get(m.Person, "CC0001"), "death_date", dt.date(2018, 10, 5)))
+    ok = admin.post("/persons/CC0001/account-payout", data={"csrf_token": csrf_of(admin, "/payments"), **fields},
+                    files=files)
+    assert ok.status_code == 200 and "300.00元已转为应付" in ok.text and "6222***********0123" in ok.text
+    again = admin.post("/persons/CC0001/account-payout", data={"csrf_token": csrf_of(admin, "/payments"), **fields},
+                       files=files)
+    assert again.status_code == 409 and "无可支取" in again.text
+    batch = admin.post("/payments/batches", data={"csrf_token": csrf_of(admin, "/payments"), "county": "220102"},
+                       follow_redirects=False)
+    assert batch.status_code == 303
+    assert "300.00" in admin.get(batch.headers["location"]).text
+    books_ok(console)

@@ -309,3 +309,65 @@ async def family_pay(request: Request, psn_no: str, current: Current = Depends(r
                           f"{family.KINDS[kind].removeprefix('本人').removeprefix('为配偶、父母、子女缴纳')}"
                           f"{yuan(out.amount)}元，账户余额{yuan(out.balance_after)}元。",
                   back=f"/persons/{psn_no}")
+
+
+# ---------------------------------------------------------------- 个人账户支取
+
+PAYOUT_DOCUMENTS = {"death": ["死亡证明", "继承权证明"], "emigration": ["出国（境）定居证明"]}
+
+
+def _payout_page(request: Request, current: Current, person, reason: str, values: dict, errors: dict,
+                 status_code: int = 200):
+    from tongchou.ledger.service import personal_account_balance
+    balance = store_for(request, current).read(lambda s: personal_account_balance(s, person.psn_no))
+    bank = service_for(request, current).bank_account(person.psn_no)
+    return render(request, current, "account_payout.html", status_code, person=person, reason=reason,
+                  reasons=rules.PAYOUT_REASONS, kinds=PAYOUT_DOCUMENTS[reason], values=_echo(values), errors=errors,
+                  balance=balance, bank=bank, review_above=review.rule_of(request).threshold)
+
+
+@router.get("/persons/{psn_no}/account-payout")
+def payout_form(request: Request, psn_no: str, reason: str = "death",
+                current: Current = Depends(require("payment.manage"))):
+    person = _person_or_404(request, current, psn_no)
+    reason = reason if reason in rules.PAYOUT_REASONS else "death"
+    return _payout_page(request, current, person, reason, {}, {})
+
+
+@router.post("/persons/{psn_no}/account-payout")
+async def payout(request: Request, psn_no: str, current: Current = Depends(require("payment.manage"))):
+    form, documents, errors = await checked_upload(request, current)
+    reason = form.get("reason") if form.get("reason") in rules.PAYOUT_REASONS else "death"
+    kinds = PAYOUT_DOCUMENTS[reason]
+    received = {a.kind for a in documents}
+    for index, kind in enumerate(kinds):
+        if kind not in received and f"doc_{index}" not in errors:
+            errors[f"doc_{index}"] = f"请上传{kind}。"
+    person = _person_or_404(request, current, psn_no)
+    if errors:
+        return _payout_page(request, current, person, reason, form, errors, 422)
+    payee = None
+    if reason == "death" or any((form.get(k) or "").strip() for k in ("payee_name", "bank_name", "account_no")):
+        try:
+            payee = rules.bank_details(form.get("payee_name"), form.get("bank_name"), form.get("account_no"))
+        except ServiceError as exc:
+            return _payout_page(request, current, person, reason, form, {_field(exc, form): exc.message}, 422)
+    from tongchou.ledger.service import personal_account_balance
+    balance = store_for(request, current).read(lambda s: personal_account_balance(s, psn_no))
+    reviewed_by, errors = review.reviewer_of(request, current, form, person.county, "个人账户支取", balance)
+    if errors:
+        return _payout_page(request, current, person, reason, form, errors, 422)
+    try:
+        made = service_for(request, current).account_payout(
+            psn_no, reason, on=console_of(request).today(), entered_by=current.principal.username,
+            reviewed_by=reviewed_by, payee=payee, documents=documents)
+    except ServiceError as exc:
+        status = 409 if exc.code == "nothing_to_pay" else 422
+        return _payout_page(request, current, person, reason, form, {_field(exc, form): exc.message}, status)
+    audit(request, current, "payment.payout", object_type="payment", object_id=str(made.id),
+          detail={"psn_no": psn_no, "reason": reason, "amount": made.amount, "reviewed_by": reviewed_by})
+    from tongchou.web.format import yuan
+    return render(request, current, "done.html", title="个人账户支取已登记",
+                  message=f"{person.name}（{psn_no}）的个人账户余额{yuan(made.amount)}元已转为应付（代发号{made.id}），"
+                          f"将随下一个代发批次支付给{made.payee_name}（{made.bank_name}，{made.account_masked}）。",
+                  back="/payments")
