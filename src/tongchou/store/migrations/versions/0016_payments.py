@@ -8,7 +8,7 @@
 
 County-scoped under row-level security like `person` (0008).
 
-Revision ID: 0019
+Revision ID: 0016
 Revises: 0015
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
