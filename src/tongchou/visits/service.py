@@ -185,7 +185,8 @@ def upload_fees(session: Session, visit: Any, lines: list[UploadLine], reference
 
 
 def upload_plan(visit: Any, lines: list[UploadLine], existing_rows: Any, catalogue_on: Any,
-                tolerance: Decimal = rules.LINE_TOLERANCE) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+                tolerance: Decimal = rules.LINE_TOLERANCE
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
     """2204 / 2301 from what the store has: the visit, its lines so far (every status, by id) and
     `catalogue_on(codes, day)` (the catalogue rows in force); the rows to insert, their `result` records and the
     disease code an outpatient visit takes from its first lines (None: unchanged)."""
