@@ -202,3 +202,30 @@ def test_a_replayed_nonce_is_refused_on_the_hot_path(store, registry, monkeypatc
     assert first["infcode"] == 0
     assert again.status_code == 401 and "x-tif-nonce" in again.json()["err_msg"]
     assert seen.count("2207") == 2
+
+
+def test_the_hot_path_runs_as_the_app_role_under_row_level_security(store, registry, db_url, monkeypatch):
+    """A store with the app role (`SET ROLE tongchou_app` on each of the hot path's connections): the flows work
+    under the row-level security policies, as on the ORM path."""
+    from tongchou.store.uow import Store
+
+    roles: list[str] = []
+    serve = HotPath.serve
+
+    async def spy(self, call, nonce, now):
+        reply = await serve(self, call, nonce, now)
+        roles.append((await self._one("SELECT current_user AS who", {}))["who"])
+        return reply
+    monkeypatch.setattr(HotPath, "serve", spy)
+    app_store = Store.open(db_url, role="tongchou_app")
+    try:
+        with TestClient(make_app(app_store, registry, hot=True)) as http:
+            hsa = HsaClient("http://testserver", HOSPITAL, SECRET, name="冠县人民医院", admdvs="371525", http=http)
+            mdtrt_id = register(hsa)
+            ok(hsa.call("2204", {"feedetail": [fee("F1", mdtrt_id, "T000002", "300.00")]}))
+            info = ok(hsa.call("2207", settle_input(mdtrt_id, "300.00")))["setlinfo"]
+    finally:
+        app_store.close()
+    assert roles == ["tongchou_app"] * 3
+    assert info["medfee_sumamt"] == Decimal("300.00")
+    assert verify(store).ok
