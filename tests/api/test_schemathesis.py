@@ -87,7 +87,7 @@ def test_the_api_conforms_to_its_openapi_document(case, client):
 
 
 ENVELOPE_FIELDS = (*wire.Envelope.model_fields, "(body)")
-FIELD = re.compile(r"^(input(\.[A-Za-z_]+|\[\d+\])+|[a-z_]+[A-Za-z_]*)：")
+FIELD = re.compile(r"^(input(\.[A-Za-z_]+|\[\d+\])+|[a-z_]+[A-Za-z_]*|\(body\))：")
 
 
 def _names_a_field(message: str) -> bool:
