@@ -142,10 +142,10 @@ def _employer(session: Session, code: str, field: str = "employer", county: str 
     return row
 
 
-def _person(session: Session, psn_no: str) -> m.Person:
+def _person(session: Session, psn_no: str, county: str | None = None) -> m.Person:
     person = session.get(m.Person, psn_no)
     if person is None:
-        raise NotFound("psn_no", f"参保人{psn_no}不存在。")
+        raise NotFound("psn_no", f"参保人{psn_no}不存在。" if not county else f"参保人{psn_no}不存在或不属于本区县。")
     return person
 
 
@@ -292,7 +292,7 @@ class EmployerService:
 
         def work(session: Session) -> int:
             employer = _employer(session, code, county=self.store.county)
-            person = _person(session, psn_no)
+            person = _person(session, psn_no, self.store.county)
             if self.store.county and person.county != self.store.county:
                 raise Refused("psn_no", f"参保人{psn_no}不属于本区县，由其参保地区县经办。", "other_county")
             if _pool_of(session, person.county) != _pool_of(session, employer.county):
@@ -336,7 +336,7 @@ class EmployerService:
         except RuleError as exc:
             raise _rule_error(exc) from None
         employer = _employer(session, code, county=self.store.county)
-        person = _person(session, psn_no)
+        person = _person(session, psn_no, self.store.county)
         if self.store.county and person.county != self.store.county:
             raise Refused("psn_no", f"参保人{psn_no}不属于本区县，由其参保地区县经办。", "other_county")
         employed = session.execute(select(m.Employment).where(
