@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -185,7 +185,7 @@ def numbered(rows: Iterable[Any]) -> list[tuple[int, dict[str, Any]]]:
 def _require(raw: Mapping[str, Any], columns: tuple[str, ...]) -> None:
     missing = [column for column in columns if not str(raw.get(column) or "").strip()]
     if missing:
-        raise InvalidRequest(missing[0], f"缺少{missing[0]}（{COLUMN_NAMES[missing[0]]}）。")
+        raise InvalidRequest(missing[0], f"缺少{COLUMN_NAMES[missing[0]]}（{missing[0]}）。")
 
 
 def _amount(value: Any, field: str, name: str) -> Fen:
@@ -219,8 +219,10 @@ class EmployerService:
 
     # -------------------------------------------------- registration
 
-    def register(self, code: str, name: str, county: str) -> EmployerView:
-        """An employer by its unified social credit code (checked), its name and its county of the pool."""
+    def register(self, code: str, name: str, county: str, *,
+                 after: Callable[[Session, EmployerView], None] | None = None) -> EmployerView:
+        """An employer by its unified social credit code (checked), its name and its county of the pool.
+        `after(session, view)` runs in the same transaction (the documents received saved with the matter)."""
         name, county = normalized(name), normalized(county)
         try:
             code = rules.checked_credit_code(normalized(code))
@@ -240,9 +242,12 @@ class EmployerService:
             if existing is not None:
                 raise Conflict("code", f"统一社会信用代码{code}已登记（{existing.name}），一个代码只登记一个单位。",
                                "already_registered")
-            session.add(m.Employer(code=code, name=name.strip(), county=county))
+            session.add(m.Employer(code=code, name=name, county=county))
             session.flush()
-            return EmployerView(code, name.strip(), county)
+            view = EmployerView(code, name, county)
+            if after:
+                after(session, view)
+            return view
         return self.store.transaction(work)
 
     def show(self, code: str) -> EmployerSummary:
@@ -285,9 +290,11 @@ class EmployerService:
 
     # -------------------------------------------------- joining and leaving (增减员)
 
-    def join(self, code: str, psn_no: str, joined_on: dt.date) -> int:
+    def join(self, code: str, psn_no: str, joined_on: dt.date, *,
+             after: Callable[[Session, int], None] | None = None) -> int:
         """增员: the person is employed from `joined_on` and enrolled in the employee scheme through
-        `EnrolmentService.enrol_employee` in the same transaction. Returns the enrolment's id."""
+        `EnrolmentService.enrol_employee` in the same transaction. Returns the enrolment's id (also given to
+        `after(session, enrolment_id)`, run in the same transaction)."""
         psn_no = normalized(psn_no)
 
         def work(session: Session) -> int:
@@ -303,14 +310,18 @@ class EmployerService:
             session.add(m.Employment(employer=employer.code, psn_no=psn_no, county=person.county, joined_on=joined_on,
                                      enrolment_id=enrolment_id))
             session.flush()
+            if after:
+                after(session, enrolment_id)
             return enrolment_id
         return self.store.transaction(work)
 
-    def leave(self, code: str, psn_no: str, left_on: dt.date) -> None:
-        """减员: the employment and the employee enrolment it opened end on `left_on` (the last insured day)."""
+    def leave(self, code: str, psn_no: str, left_on: dt.date, *,
+              after: Callable[[Session, int], None] | None = None) -> int:
+        """减员: the employment and the employee enrolment it opened end on `left_on` (the last insured day).
+        Returns the enrolment's id (also given to `after(session, enrolment_id)`, in the same transaction)."""
         psn_no = normalized(psn_no)
 
-        def work(session: Session) -> None:
+        def work(session: Session) -> int:
             employer = _employer(session, code, county=self.store.county)
             employment = _open_employment(session, employer.code, psn_no)
             if employment is None:
@@ -321,7 +332,10 @@ class EmployerService:
                 raise _rule_error(exc) from None
             employment.left_on = left_on
             self.enrolment.end_employee_enrolment_in(session, employment.enrolment_id, left_on)
-        self.store.transaction(work)
+            if after:
+                after(session, employment.enrolment_id)
+            return employment.enrolment_id
+        return self.store.transaction(work)
 
     # -------------------------------------------------- declarations (缴费申报)
 
