@@ -343,3 +343,58 @@ def test_the_employer_page_shows_parts_arrears_and_the_late_fee_as_of_today(app,
     assert cells[3] == f"{(march[0][1] + march[1][1]) / 100:,.2f}" == "460.00"
     assert cells[4:] == ["2021-03-15", "0.00", f"{unpaid / 100:,.2f}", f"{fee / 100:,.2f}"]
     assert "欠费107天" in page and "欠费15天" in page  # June was due on 15 June
+
+
+# ---------------------------------------------------------------- collections and arrears
+
+def reconcile(c, text: str, batch_no="TAX-2021-04", received_on="2021-04-20", filename="tax.csv"):
+    return post(c, "/employers/collections", "/employers/collections/new",
+                {"batch_no": batch_no, "received_on": received_on}, docs=(),
+                batch=(filename, text.encode("utf-8"), "text/csv"))
+
+
+TAX_HEADER = "统一社会信用代码,个人编号,费款所属期,单位缴费,个人缴费,滞纳金,缴费日期\n"
+
+
+def test_a_collection_batch_books_matching_lines_and_holds_the_others_with_the_reason(app, with_staff):
+    declare(with_staff, HEADER + f"{EMPLOYER_A},CC0101,2021-03,5000.00\n{EMPLOYER_A},CC0103,2021-03,5000.00\n")
+    text = TAX_HEADER + (f"{EMPLOYER_A},CC0101,2021-03,350.00,100.00,6.75,2021-04-14\n"   # 30 days late: 6.75
+                         f"{EMPLOYER_A},CC0103,2021-03,300.00,100.00,,2021-03-15\n"       # employer part short
+                         f"{EMPLOYER_A},CC0104,2021-03,350.00,100.00,,2021-03-15\n")      # not declared
+    response = reconcile(with_staff, text)
+    assert response.status_code == 200
+    outcome = re.sub(r"\s+", "", re.search(r'id="outcome">(.*?)</div>', response.text, re.S).group(1))
+    assert outcome == "批次TAX-2021-04：入账<strong>1</strong>行，征收费款450.00元，滞纳金6.75元；挂起<strong>2</strong>行。"
+    held = re.findall(r'<tr><td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>', response.text)
+    assert held == [("3", "单位缴费", "CC0103"), ("4", "费款所属期", "CC0104")]
+    assert "单位缴费300.00元与应缴350.00元不符" in response.text and "未找到" in response.text
+    page = with_staff.get(f"/employers/{EMPLOYER_A}").text
+    assert "已征收（2021-04-14）" in page and "6.75" in page
+    again = reconcile(with_staff, text)
+    assert again.status_code == 409 and "批次TAX-2021-04已导入" in error_of(again.text, "batch_no")
+    assert value_of(again.text, "batch_no") == "TAX-2021-04"
+    assert [e.outcome for e in events(app, "employer.reconcile")] == ["ok", "refused"]
+    assert store_of(app).read(lambda s: s.execute(select(func.count()).where(
+        m.Declaration.collected_on.is_not(None))).scalar_one()) == 1
+
+
+def test_a_collection_form_with_nothing_in_it(app, with_staff):
+    response = post(with_staff, "/employers/collections", "/employers/collections/new",
+                    {"batch_no": "", "received_on": "2021/04/20"}, docs=())
+    assert response.status_code == 422
+    assert error_of(response.text, "batch_no") == "请填写税务批次号。"
+    assert "接收日期格式不正确" in error_of(response.text, "received_on")
+    assert "请选择批量文件" in error_of(response.text, "batch")
+
+
+def test_arrears_and_the_late_fee_as_of_a_date(app, with_staff):
+    declare(with_staff, HEADER + f"{EMPLOYER_A},CC0101,2021-03,5000.00\n")
+    page = with_staff.get("/employers/arrears?as_of=2021-04-14").text
+    # 350.00 + 100.00 unpaid, 16 March … 14 April = 30 days × 0.05 % = 6.75
+    assert "截至2021-04-14：欠费450.00元，滞纳金6.75元。" in page
+    assert with_staff.get("/employers/arrears?as_of=2021-03-15").text.count("没有欠费") == 1
+    bad = with_staff.get("/employers/arrears?as_of=2021-13-01")
+    assert bad.status_code == 422 and "计算日期格式不正确" in error_of(bad.text, "as_of")
+    clerk_b = client(app, "clerk_b")
+    assert "没有欠费" in clerk_b.get("/employers/arrears?as_of=2021-04-14").text  # 南关区's employer is not 朝阳区's
+    assert events(app, "employer.arrears")
