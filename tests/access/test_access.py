@@ -22,7 +22,7 @@ from tongchou.store.uow import Store
 
 ROLE_NAMES = {"city_admin", "city_fund_officer", "county_clerk", "county_reviewer", "county_fund_officer", "auditor",
               "supervisor"}
-WRITES = {"person.enrol", "person.file", "reimbursement.manual", "simulation.run"}
+WRITES = {"person.enrol", "person.file", "reimbursement.manual", "simulation.run", "employer.manage", "employer.reconcile"}
 
 
 def test_roles_are_data_with_declared_permissions():

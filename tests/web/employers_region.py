@@ -21,9 +21,11 @@ TODAY = dt.date(2021, 6, 30)
 COUNTY_A, COUNTY_B = "220102", "220104"  # 南关区, 朝阳区
 EMPLOYER_A = "91220102MA0000000E"  # check character E (tests/employers/test_rules.py)
 EMPLOYER_B = "91220104MA0000001E"
-USERS = {"admin": ("city_admin", None), "fund": ("city_fund_officer", None), "auditor": ("auditor", None),
-         "clerk_a": ("county_clerk", COUNTY_A), "clerk_b": ("county_clerk", COUNTY_B),
-         "reviewer_a": ("county_reviewer", COUNTY_A)}
+USERS = {  # username: (role, county, display name)
+    "admin": ("city_admin", None, "王管理"), "fund": ("city_fund_officer", None, "李财务"),
+    "auditor": ("auditor", None, "赵审计"), "clerk_a": ("county_clerk", COUNTY_A, "张经办"),
+    "clerk_b": ("county_clerk", COUNTY_B, "孙经办"), "reviewer_a": ("county_reviewer", COUNTY_A, "钱复核"),
+}
 NEWCOMERS = {  # psn_no: (name, county)
     "CC0101": ("刘一", COUNTY_A), "CC0103": ("陈二", COUNTY_A), "CC0104": ("周三", COUNTY_A),
     "CC0201": ("吴四", COUNTY_B),
@@ -59,8 +61,8 @@ def build(directory: Path) -> tuple[str, Registry, dict]:
         load_file(store, DATA / "changchun.yaml", TEST_CIPHER)
         store.transaction(_persons)
         users = UserService(store)
-        for name, (role, county) in USERS.items():
-            users.add(name, PASSWORD, role, display_name=f"测试{name}", county=county)
+        for name, (role, county, display) in USERS.items():
+            users.add(name, PASSWORD, role, display_name=display, county=county)
     finally:
         store.close()
     return url, registry(directory / "policies"), terms(directory / "employers")

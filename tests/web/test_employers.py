@@ -307,7 +307,7 @@ def test_an_xlsx_batch_gives_its_errors_file_in_xlsx(app, with_staff):
     response = declare(with_staff, out.getvalue(), filename="四月申报.xlsx")
     assert response.status_code == 200 and "入库<strong>1</strong>行" in response.text
     link = re.search(r'id="errors-file" href="([^"]+)"', response.text).group(1)
-    assert "四月申报.errors.xlsx" in response.text
+    assert 'download="四月申报_错误行.xlsx"' in response.text
     sheet = load_workbook(io.BytesIO(with_staff.get(link).content)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == ["行号", "统一社会信用代码", "个人编号", "费款所属期", "申报工资", "错误列", "错误"]

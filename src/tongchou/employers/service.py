@@ -163,7 +163,7 @@ def _day(value: Any, field: str) -> dt.date:
     try:
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidRequest(field, f"日期应为 YYYY-MM-DD，而不是{value!r}。") from None
+        raise InvalidRequest(field, f"日期应写为“年-月-日”（如 2021-04-15），而不是“{value}”。") from None
 
 
 def normalized(value: Any) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from urllib.parse import quote
 
@@ -27,6 +27,8 @@ from tongchou import sheets
 from tongchou.access.sessions import Current
 from tongchou.dossier.service import DossierService, Matter, record
 from tongchou.employers import documents as batch
+from tongchou.employers import rules as credit_code
+from tongchou.enrolment.rules import RuleError
 from tongchou.employers.service import Arrear, DeclarationView, EmployerService, normalized
 from tongchou.errors import NotFound, ServiceError
 from tongchou.web import queries
@@ -120,6 +122,11 @@ async def register(request: Request, current: Current = Depends(require("employe
     code = reader.text("code", "统一社会信用代码", max_length=40)
     name = reader.text("name", "单位名称", max_length=200)
     county = reader.choice("county", "所在区县", counties)
+    if code and "code" not in reader.errors:  # the code's own rule now, so that every error shows at once
+        try:
+            credit_code.checked_credit_code(normalized(code))
+        except RuleError as exc:
+            reader.errors["code"] = str(exc)
     errors = {**reader.errors, **errors}
 
     def again(status: int, errors: dict):
@@ -217,7 +224,7 @@ async def collections(request: Request, current: Current = Depends(require("empl
         return page(409 if exc.code == "duplicate_batch" else 422, {_field(exc.field, COLLECTION_FIELDS): exc.message})
     download = None
     if outcome.held_rows:
-        download = _keep_file(request, current, upload.filename, "held", batch.errors_sheet(sheet, found, outcome.held_rows),
+        download = _keep_file(request, current, upload.filename, "挂起行", batch.errors_sheet(sheet, found, outcome.held_rows),
                               sheet.fmt)
     audit(request, current, "employer.reconcile", object_type="contribution_batch", object_id=batch_no,
           detail={"lines": len(rows), "accepted": outcome.accepted, "held": len(outcome.held_rows),
@@ -243,9 +250,9 @@ def _keep_file(request: Request, current: Current, filename: str | None, suffix:
         files.pop(next(iter(files)))
     token = secrets.token_urlsafe(16)
     stem = PurePath(filename or "批量文件").stem or "批量文件"
-    name = f"{stem}.{suffix}.{fmt}"
+    name = f"{stem}_{suffix}.{fmt}"
     files[token] = {"owner": current.principal.username, "filename": name, "content": content, "fmt": fmt}
-    return {"url": f"/employers/batch-files/{token}", "filename": name}
+    return {"url": f"/employers/batch-files/{token}", "filename": name, "format": fmt.upper()}
 
 
 async def _upload(request: Request) -> UploadFile | None:
@@ -277,7 +284,9 @@ def employer_page(request: Request, code: str, done: str = "", current: Current 
     today = _today(request)
     arrears = {(a.declaration.psn_no, a.declaration.month): a
                for a in service_for(request, current).arrears(today, summary.employer.code)}
-    docs = DossierService(store_for(request, current)).of_subject("employer", summary.employer.code)
+    who = {u.username: u.display_name for u in console_of(request).users.list()}
+    docs = [replace(d, received_by=who.get(d.received_by, d.received_by))  # the clerk by name, not by sign-in
+            for d in DossierService(store_for(request, current)).of_subject("employer", summary.employer.code)]
     names = store_for(request, current).read(queries.county_names)
     person_names = {e.psn_no: e.name for e in summary.employments}
     audit(request, current, "employer.view", object_type="employer", object_id=summary.employer.code)
@@ -451,7 +460,7 @@ async def declare(request: Request, code: str, current: Current = Depends(requir
     outcome = service_for(request, current).declare_rows(rows, declared_on, employer=e.code)
     download = None
     if outcome.errors:
-        download = _keep_file(request, current, upload.filename, "errors",
+        download = _keep_file(request, current, upload.filename, "错误行",
                               batch.errors_sheet(sheet, found, outcome.errors), sheet.fmt)
     if outcome.applied:
         digest = hashlib.sha256(b"".join(str(r.values).encode() for r in rows)).hexdigest()[:12]
