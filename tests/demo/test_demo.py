@@ -34,7 +34,7 @@ def test_demo_builds_a_year_and_verifies_the_books(tmp_path):
 
 
 def test_the_demo_declares_and_collects_december_through_the_employer_service(tmp_path):
-    """越城区's employers declare December through `EmployerService.declare_rows` and the tax bureau's batch is
+    """越城区's five largest employers declare December through `EmployerService.declare_rows` and the tax bureau's batch is
     reconciled through `reconcile`: the declarations are there, all but every 50th collected, late fees booked."""
     from rich.console import Console
 
