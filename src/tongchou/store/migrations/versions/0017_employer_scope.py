@@ -4,7 +4,7 @@ registers only the employers of the county (the service checks the same on SQLit
 (`tongchou.county` unset or empty) sees every employer.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
