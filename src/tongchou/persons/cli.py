@@ -10,7 +10,7 @@ import typer
 from tongchou import cli_text
 from tongchou.codes import PsnType
 from tongchou.persons.rules import RELATIONS
-from tongchou.persons.service import PersonService, read_csv, write_errors
+from tongchou.persons.service import PersonService, YearEndService, read_csv, write_errors
 from tongchou.store.cli import DB_HELP, out, require_file, run_in_store
 
 app = typer.Typer(help="参保人与家庭户：登记、查询、变更、家庭户、死亡、新生儿、批量登记", no_args_is_help=True)
@@ -157,3 +157,41 @@ def import_command(file: Path = typer.Argument(..., help="批量登记文件（C
         write_errors(target, report)
         out.print(f"错误行已写入 {target}")
         raise typer.Exit(1)
+
+
+@app.command("year-end")
+def year_end_command(year: int = typer.Argument(..., help="结转的年度，如 2018（须在该年结束以后办理）"),
+                     dry_run: bool = typer.Option(False, "--dry-run", help="只计算、列出，不记账、不写入"),
+                     within: int = typer.Option(30, "--within", help="次年初若干天内到期的备案一并列入续办清单（天）"),
+                     renewals: Optional[Path] = typer.Option(None, "--renewals", help="续办清单写入的CSV文件"),
+                     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+                     policies: Optional[Path] = typer.Option(None, "--policies", help="政策目录（默认：内置 policies/）")
+                     ) -> None:
+    """年度结转：个人账户按政策利率结转计息（余额×利率，四舍五入到分，记账并附说明），新年度累计从零开始，
+    列出年底到期（或次年初将到期）须续办的门诊慢特病、转诊备案。可重复运行：已办的不再重复。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tongchou.filings.documents import renewal_csv, renewal_rows
+    from tongchou.money import fen_to_str
+    from tongchou.policy.registry import Registry
+
+    with Progress(TextColumn("个人账户计息"), BarColumn(), MofNCompleteColumn(), console=out) as bar:
+        task = bar.add_task("accounts", total=None)
+
+        def work(service: YearEndService):
+            return service.run(year, dry_run=dry_run, within_days=within,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = run_in_store(db, lambda store: YearEndService(store, Registry.load(policies)), work)
+    head = "（试算，未记账）" if dry_run else ""
+    out.print(f"{year}年度结转{head}：个人账户 {report.accounts} 户，本次计息 {len(report.credited)} 户，"
+              f"利息合计 {fen_to_str(report.interest_total)} 元；此前已计息 {report.already} 户，"
+              f"余额为零 {report.nothing} 户，政策未规定利率 {len(report.no_rate)} 户")
+    out.print(f"{year + 1}年度累计：新建 {report.states_opened} 条（从零开始），已有 {report.states_existing} 条")
+    out.print(f"须续办的备案 {len(report.renewals)} 件")
+    for row in renewal_rows(report.renewals)[:20]:
+        out.print("  " + " ".join(row))
+    if len(report.renewals) > 20:
+        out.print(f"  ……另有 {len(report.renewals) - 20} 件，见续办清单文件")
+    if renewals is not None:
+        renewals.write_text("\ufeff" + renewal_csv(report.renewals), encoding="utf-8")
+        out.print(f"续办清单已写入 {renewals}")

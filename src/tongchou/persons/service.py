@@ -14,17 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import state_json
 from tongchou.enrolment.rules import date_text
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
-from tongchou.persons import rules
+from tongchou.filings.service import FilingService
+from tongchou.ledger.accounts import Fund, Title
+from tongchou.ledger.postings import account_interest_entry, first_open_day
+from tongchou.ledger.service import closed_to, entry_lines, record
+from tongchou.persons import rules, yearend
 from tongchou.persons.rules import Cover, PersonRuleError, Registration
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
-from tongchou.store.uow import Store
+from tongchou.policy.registry import NoPolicy
+from tongchou.store.uow import Store, insert_new
 
 ID_COLUMN, PHONE_COLUMN, ADDRESS_COLUMN, CHANGE_COLUMN = (
     "person.id_number", "person.phone", "person.address", "person_change.value")
@@ -416,3 +422,128 @@ def write_errors(path: Path, report: ImportReport) -> None:
             text = "；".join(f"{rules.COLUMN_LABELS.get(column, column)}（{column}）：{message}"
                             for column, message in errors)
             writer.writerow([line, *(row.get(c, "") for c in rules.REGISTRATION_COLUMNS), text])
+
+
+# ---------------------------------------------------------------- the year end for persons (年度结转)
+
+
+@dataclass
+class YearEndReport:
+    """What the year end did (or, dry, would do)."""
+
+    year: int
+    dry_run: bool
+    accounts: int = 0
+    credited: list[tuple[str, int, int]] = field(default_factory=list)  # (psn_no, balance, interest) this run
+    already: int = 0  # accounts whose interest for the year was booked by an earlier run
+    nothing: int = 0  # a balance of zero or less: no interest
+    no_rate: list[str] = field(default_factory=list)  # accounts whose pool's policy sets no interest rate
+    states_opened: int = 0  # new year's accumulators opened empty this run
+    states_existing: int = 0  # already there (opened earlier, or a settlement of the new year came first)
+    renewals: list = field(default_factory=list)  # filings.service.RenewalView
+
+    @property
+    def interest_total(self) -> int:
+        return sum(amount for _, _, amount in self.credited)
+
+
+class YearEndService:
+    """The year end for persons: interest on personal accounts, the new year's accumulators, and the filings to
+    renew. Safe to run again after a crash: each account is its own transaction and its interest entry has a
+    unique cause (`account_interest`, `psn:year`), so a second run books nothing twice; the new year's
+    accumulator rows are inserted only where missing."""
+
+    def __init__(self, store: Store, registry, today: Callable[[], dt.date] = dt.date.today):
+        self.store = store
+        self.registry = registry
+        self.today = today
+
+    def accounts(self) -> list[tuple[str, str]]:
+        """(psn_no, county) of every personal account the store's scope sees."""
+        def work(session: Session) -> list[tuple[str, str]]:
+            query = select(m.PersonalAccount.psn_no, m.PersonalAccount.county).order_by(m.PersonalAccount.psn_no)
+            if self.store.county:
+                query = query.where(m.PersonalAccount.county == self.store.county)
+            return [tuple(row) for row in session.execute(query).all()]
+        return self.store.read(work)
+
+    def _rate(self, session: Session, county: str, year: int):
+        pool_row = session.get(m.CountyRow, county)
+        pool = pool_row.pool if pool_row else county
+        try:
+            account = self.registry.resolve(pool, "310", yearend.year_end(year)).version.personal_account
+        except NoPolicy:
+            return None
+        return account.interest.rate if account is not None and account.interest is not None else None
+
+    def run(self, year: int, *, dry_run: bool = False, within_days: int = 30,
+            progress: Callable[[int, int], None] | None = None) -> YearEndReport:
+        why = yearend.check_year_over(year, self.today())
+        if why:
+            raise Refused("year", why, "year_not_over")
+        report = YearEndReport(year, dry_run)
+        accounts = self.accounts()
+        report.accounts = len(accounts)
+        end = yearend.year_end(year)
+        for done, (psn_no, county) in enumerate(accounts, 1):
+            def one(session: Session, psn_no=psn_no, county=county) -> None:
+                cause = yearend.cause_id(psn_no, year)
+                if entry_lines(session, yearend.CAUSE, cause) is not None:
+                    report.already += 1
+                    return
+                rate = self._rate(session, county, year)
+                if rate is None:
+                    report.no_rate.append(psn_no)
+                    return
+                balance = _balance_on(session, psn_no, end)
+                amount = yearend.interest(balance, rate)
+                if amount == 0:
+                    report.nothing += 1
+                    return
+                report.credited.append((psn_no, balance, amount))
+                if not dry_run:
+                    record(session, account_interest_entry(cause, county, first_open_day(closed_to(session), end),
+                                                           psn_no, amount,
+                                                           yearend.interest_memo(year, balance, rate, amount)))
+            (self.store.read if dry_run else self.store.transaction)(one)
+            if progress:
+                progress(done, len(accounts))
+        report.states_opened, report.states_existing = self._open_states(year + 1, dry_run)
+        report.renewals = FilingService(self.store, self.registry, self.today).renewals(year, within_days)
+        return report
+
+    def _open_states(self, year: int, dry_run: bool) -> tuple[int, int]:
+        """The new year's accumulators, opened empty for everyone insured on 1 January (ON CONFLICT DO NOTHING:
+        a row already there — opened earlier or by a settlement — is left as it is)."""
+        first = dt.date(year, 1, 1)
+
+        def work(session: Session) -> tuple[int, int]:
+            query = (select(m.Enrolment.psn_no, m.Enrolment.insutype, m.Person.county)
+                     .join(m.Person, m.Person.psn_no == m.Enrolment.psn_no)
+                     .where(m.Enrolment.start <= first, (m.Enrolment.end.is_(None)) | (m.Enrolment.end >= first))
+                     .distinct())
+            if self.store.county:
+                query = query.where(m.Person.county == self.store.county)
+            wanted = {(psn, insutype): county for psn, insutype, county in session.execute(query).all()}
+            have = {(psn, insutype) for psn, insutype in session.execute(
+                select(m.YearStateRow.psn_no, m.YearStateRow.insutype).where(m.YearStateRow.year == year)).all()}
+            missing = [key for key in wanted if key not in have]
+            if missing and not dry_run:
+                empty = state_json(yearend.fresh_state(), year)
+                statement = insert_new(session.connection().dialect.name, m.YearStateRow.__table__, "psn_no")
+                for start in range(0, len(missing), 1000):
+                    session.execute(statement, [{"psn_no": psn, "insutype": insutype, "year": year,
+                                                 "county": wanted[(psn, insutype)], "state": empty, "settlements": 0}
+                                                for psn, insutype in missing[start:start + 1000]])
+            return len(missing), len(wanted) - len(missing)
+        return (self.store.read if dry_run else self.store.transaction)(work)
+
+
+def _balance_on(session: Session, psn_no: str, day: dt.date) -> int:
+    """The account's balance at the end of `day`: credits − debits of its holder account booked on or before it."""
+    debit, credit = session.execute(
+        select(func.coalesce(func.sum(m.Posting.debit), 0), func.coalesce(func.sum(m.Posting.credit), 0))
+        .join(m.JournalEntry, m.JournalEntry.id == m.Posting.entry_id)
+        .where(m.Posting.fund == str(Fund.PERSONAL_ACCOUNT), m.Posting.title == str(Title.ACCOUNT_HOLDER),
+               m.Posting.party == psn_no, m.JournalEntry.booked_on <= day)).one()
+    return int(credit) - int(debit)
