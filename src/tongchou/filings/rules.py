@@ -111,6 +111,7 @@ class Application:
     received_by: str
     decided_on: dt.date | None = None
     decided_by: str | None = None
+    received_user: str | None = None  # the console user who received it (None: the command line)
 
 
 def check_no_pending(pending: Sequence[Application], dise_code: str) -> None:
@@ -121,13 +122,16 @@ def check_no_pending(pending: Sequence[Application], dise_code: str) -> None:
                                     f"{date_text(a.received_on)}受理），不能重复申报。", "already_applied")
 
 
-def check_decision(application: Application, decided_by: str, decided_on: dt.date) -> None:
-    """Only a pending application is decided, by someone other than who received it, not before it came in."""
+def check_decision(application: Application, decided_by: str, decided_on: dt.date,
+                   decided_user: str | None = None) -> None:
+    """Only a pending application is decided, by someone other than who received it (the same console user, or
+    the same name), not before it came in."""
     if application.state != "received":
         done = "审批通过" if application.state == "approved" else "驳回"
         raise Conflict("application", f"申请第{application.id}号已于{date_text(application.decided_on)}{done}，"
                                       f"不能再次审批。", "already_decided")
-    if decided_by.strip() == application.received_by.strip():
+    same_user = decided_user is not None and decided_user == application.received_user
+    if same_user or decided_by.strip() == application.received_by.strip():
         raise Refused("decided_by", f"审批人不能是受理人本人（申请第{application.id}号由{application.received_by}受理），"
                                     f"须由县医保经办机构的另一人审批。", "same_person")
     if decided_on < application.received_on:

@@ -76,6 +76,21 @@ class RenewalView:
     pending: bool  # an application for the same disease is waiting for approval
 
 
+@dataclass(frozen=True)
+class FilingView:
+    """An approved filing as a person's page shows it: the disease by name, the state on the day."""
+
+    id: int
+    kind: str
+    kind_label: str
+    dise_name: str
+    target: str | None
+    approved_on: dt.date
+    valid_from: dt.date
+    valid_to: dt.date | None
+    state_label: str  # 有效 / 已到期 / 尚未生效
+
+
 def disease_label(version: Version, code: str) -> str:
     disease = find_disease(version, code)
     if disease is None:
@@ -140,12 +155,15 @@ class FilingService:
     # -------------------------------------------------- the matters
 
     def apply(self, psn_no: str, dise: str, received_at: str, received_on: dt.date, received_by: str, *,
-              documents: Sequence[Attachment] = (), document_kinds: Iterable[str] | None = None) -> int:
+              documents: Sequence[Attachment] = (), document_kinds: Iterable[str] | None = None,
+              user: str | None = None) -> int:
         """Receive an application at a township health centre inside a window, with the documents the policy
         requires (`documents` saved to the dossier; `document_kinds` — the command line — names paper documents
         seen but not scanned). Returns the application's number."""
         if not (received_by or "").strip():
             raise InvalidRequest("received_by", "请填写受理人。")
+        if received_on > self.today():
+            raise InvalidRequest("received_on", f"受理日期{date_text(received_on)}晚于今天。")
 
         def work(session: Session) -> int:
             person = self._person(session, psn_no)
@@ -168,7 +186,8 @@ class FilingService:
             row = m.FilingApplication(
                 psn_no=psn_no, kind="chronic", insutype=insutype, dise_code=disease.code,
                 dise_name=disease_label(version, disease.code), county=person.county, window=window.name,
-                received_on=received_on, received_at=received_at, received_by=received_by.strip(), state="received")
+                received_on=received_on, received_at=received_at, received_by=received_by.strip(), received_user=user,
+                state="received")
             session.add(row)
             session.flush()
             if documents:
@@ -184,12 +203,15 @@ class FilingService:
             raise NotFound("application", f"门诊慢特病申请第{application_id}号不存在（或不在您的管辖范围内）。")
         return row
 
-    def approve(self, application_id: int, decided_by: str, decided_on: dt.date) -> int:
+    def approve(self, application_id: int, decided_by: str, decided_on: dt.date, *, user: str | None = None) -> int:
         """The county branch approves: the filing is written, valid for the policy's period from the approval
         date. Returns the filing's id."""
+        if decided_on > self.today():
+            raise InvalidRequest("decided_on", f"审批日期{date_text(decided_on)}晚于今天。")
+
         def work(session: Session) -> int:
             row = self._application_row(session, application_id)
-            rules.check_decision(_application(row), decided_by, decided_on)
+            rules.check_decision(_application(row), decided_by, decided_on, user)
             _, _, terms = self._version(self._pool(session, row.county), row.insutype, row.received_on)
             valid_from, valid_to = rules.validity(terms, decided_on)
             filing = m.Filing(psn_no=row.psn_no, kind=row.kind, dise_code=row.dise_code, approved_on=decided_on,
@@ -197,17 +219,20 @@ class FilingService:
             session.add(filing)
             session.flush()
             row.state, row.decided_on, row.decided_by, row.filing_id = "approved", decided_on, decided_by.strip(), filing.id
+            row.decided_user = user
             session.flush()
             return filing.id
         return self.store.transaction(work)
 
-    def reject(self, application_id: int, decided_by: str, decided_on: dt.date, reason: str) -> None:
+    def reject(self, application_id: int, decided_by: str, decided_on: dt.date, reason: str, *,
+               user: str | None = None) -> None:
         text = rules.check_reason(reason)
 
         def work(session: Session) -> None:
             row = self._application_row(session, application_id)
-            rules.check_decision(_application(row), decided_by, decided_on)
+            rules.check_decision(_application(row), decided_by, decided_on, user)
             row.state, row.decided_on, row.decided_by, row.reason = "rejected", decided_on, decided_by.strip(), text
+            row.decided_user = user
             session.flush()
         self.store.transaction(work)
 
@@ -258,6 +283,24 @@ class FilingService:
             return out
         return self.store.read(work)
 
+    def person_filings(self, psn_no: str, today: dt.date) -> list[FilingView]:
+        """The person's approved filings, newest first, each with its state on `today`."""
+        def work(session: Session) -> list[FilingView]:
+            person = self._person(session, psn_no)
+            pool = self._pool(session, person.county)
+            rows = session.execute(select(m.Filing).where(m.Filing.psn_no == psn_no)
+                                   .order_by(m.Filing.valid_from.desc(), m.Filing.id.desc())).scalars().all()
+            out = []
+            for f in rows:
+                held = Held(f.id, f.psn_no, f.kind, f.dise_code, f.valid_from, f.valid_to)
+                state = ("尚未生效" if today < f.valid_from else
+                         "已到期" if f.valid_to is not None and f.valid_to < today else "有效")
+                out.append(FilingView(f.id, f.kind, rules.KINDS.get(f.kind, f.kind),
+                                      self._dise_name(pool, held, f.valid_from), f.target, f.approved_on,
+                                      f.valid_from, f.valid_to, state))
+            return out
+        return self.store.read(work)
+
     def _dise_name(self, pool: str, filing: Held, on: dt.date) -> str:
         if filing.kind != "chronic" or not filing.dise_code:
             return "—"
@@ -273,7 +316,7 @@ class FilingService:
 
 def _application(row: m.FilingApplication) -> Application:
     return Application(row.id, row.psn_no, row.dise_code, row.dise_name, row.state, row.received_on, row.received_by,
-                       row.decided_on, row.decided_by)
+                       row.decided_on, row.decided_by, row.received_user)
 
 
 def _view(a: m.FilingApplication, name: str, institution: str, filing: m.Filing | None) -> ApplicationView:

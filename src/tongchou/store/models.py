@@ -279,10 +279,12 @@ class FilingApplication(Base):
     window: Mapped[str] = mapped_column(String(40))
     received_on: Mapped[dt.date] = mapped_column(Date)
     received_at: Mapped[str] = mapped_column(ForeignKey("institution.code"))
-    received_by: Mapped[str] = mapped_column(String(64))
+    received_by: Mapped[str] = mapped_column(String(64))  # the name of who received it
+    received_user: Mapped[Optional[str]] = mapped_column(String(64))  # their console user (None: command line)
     state: Mapped[str] = mapped_column(String(10))
     decided_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     decided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    decided_user: Mapped[Optional[str]] = mapped_column(String(64))
     reason: Mapped[Optional[str]] = mapped_column(Text)
     filing_id: Mapped[Optional[int]] = mapped_column(Id, ForeignKey("filing.id"))
     created_at: Mapped[dt.datetime] = _created()

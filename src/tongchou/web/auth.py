@@ -26,6 +26,7 @@ SESSION_COOKIE = "tongchou_session"
 NAV = (  # path, label, permission
     ("/", "基金概况", "dashboard.view"),
     ("/persons", "参保人查询", "person.view"),
+    ("/filings", "慢特病申报", "person.view"),
     ("/reimbursements/new", "零星报销", "reimbursement.manual"),
     ("/institutions", "定点医药机构", "institution.view"),
     ("/reports/fund-operation", "基金运行分析", "report.view"),

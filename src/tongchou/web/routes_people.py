@@ -20,7 +20,9 @@ from tongchou.api import identity
 from tongchou.audit import trail
 from tongchou.codes import Insutype, MedType
 from tongchou.money import to_fen
+from tongchou.dossier.service import DossierService
 from tongchou.errors import ServiceError
+from tongchou.filings.service import FilingService
 from tongchou.web import policy_view, queries, reimbursement
 from tongchou.access.users import SignInRefused
 from tongchou.web.auth import (
@@ -122,8 +124,12 @@ def person_page(request: Request, psn_no: str, current: Current = Depends(requir
     names = store.read(queries.county_names)
     institutions = store.read(lambda s: queries.institution_names(s, {x.fixmedins_code for x in file.settlements}))
     phone = console.cipher.decrypt(person.phone_enc, "person.phone")
+    filings = FilingService(store, console.registry, console.today)
     audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no)
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
+                  filings=filings.person_filings(psn_no, console.today()),
+                  applications=filings.applications(psn_no=psn_no),
+                  docs=DossierService(store).of_subject("person", psn_no),
                   phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,
                   today=console.today(), state_rows=_state_rows(file.year_states, state_names(console.registry)),
                   may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
