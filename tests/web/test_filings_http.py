@@ -79,7 +79,7 @@ def test_the_other_county_does_not_see_the_application(console):
 def test_the_renewal_list_and_its_csv(console):
     admin = _client(console, "admin")
     page = admin.get("/filings/renewals?year=2018&within=30")
-    assert page.status_code == 200 and "GX0001" in page.text and "年底前已到期" in page.text
+    assert page.status_code == 200 and "GX0001" in page.text and "年底到期" in page.text
     csv = admin.get("/filings/renewals.csv?year=2018&within=30")
     assert csv.status_code == 200 and csv.content.startswith("\ufeff个人编号,姓名".encode())
     assert "GX0001,张三" in csv.text

@@ -14,8 +14,14 @@ RENEWAL_COLUMNS = ("个人编号", "姓名", "区县", "备案类型", "病种",
 
 
 def renewal_status(view) -> str:
+    """年底到期 / 已于2018年6月30日到期 / 将于次年1月20日到期（还有20天）."""
     r = view.renewal
-    return "年底前已到期" if r.lapsed else f"将于次年{r.filing.valid_to.month}月{r.filing.valid_to.day}日到期（还有{r.days_left}天）"
+    end = r.filing.valid_to
+    if r.days_left == 0:
+        return "年底到期"
+    if r.lapsed:
+        return f"已于{date_text(end)}到期"
+    return f"将于次年{end.month}月{end.day}日到期（还有{r.days_left}天）"
 
 
 def renewal_rows(views: Iterable) -> list[list[str]]:
