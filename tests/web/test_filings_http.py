@@ -82,7 +82,7 @@ def test_the_renewal_list_and_its_csv(console):
     assert page.status_code == 200 and "GX0001" in page.text and "年底到期" in page.text
     csv = admin.get("/filings/renewals.csv?year=2018&within=30")
     assert csv.status_code == 200 and csv.content.startswith("\ufeff个人编号,姓名".encode())
-    assert "GX0001,张三" in csv.text
+    assert "GX0001,张三,冠县,门诊慢特病备案" in csv.text
     assert admin.get("/filings/renewals?year=abc").status_code == 422
 
 

@@ -28,7 +28,7 @@ def renewal_rows(views: Iterable) -> list[list[str]]:
     rows = []
     for v in views:
         f = v.renewal.filing
-        rows.append([f.psn_no, v.name, v.county, KINDS.get(f.kind, f.kind), v.dise_name,
+        rows.append([f.psn_no, v.name, v.county_name or v.county, KINDS.get(f.kind, f.kind), v.dise_name,
                      f.valid_from.isoformat(), f.valid_to.isoformat() if f.valid_to else "长期",
                      renewal_status(v), "已重新申报，待审批" if v.pending else "须到乡镇卫生院重新申报"])
     return rows

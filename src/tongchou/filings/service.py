@@ -74,6 +74,7 @@ class RenewalView:
     county: str
     dise_name: str
     pending: bool  # an application for the same disease is waiting for approval
+    county_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,13 +274,15 @@ class FilingService:
             held = [Held(f.id, f.psn_no, f.kind, f.dise_code, f.valid_from, f.valid_to) for f, _ in rows]
             pending = {(a.psn_no, a.dise_code) for a in session.execute(
                 select(m.FilingApplication).where(m.FilingApplication.state == "received")).scalars()}
+            county_names = dict(session.execute(select(m.CountyRow.admdvs, m.CountyRow.name)).all())
             out = []
             for renewal in rules.renewals(held, year, within_days):
                 f = renewal.filing
                 pool = self._pool(session, counties[f.psn_no])
                 out.append(RenewalView(renewal, names[f.psn_no], counties[f.psn_no],
                                        self._dise_name(pool, f, dt.date(year, 12, 31)),
-                                       (f.psn_no, f.dise_code) in pending))
+                                       (f.psn_no, f.dise_code) in pending,
+                                       county_names.get(counties[f.psn_no], counties[f.psn_no])))
             return out
         return self.store.read(work)
 
