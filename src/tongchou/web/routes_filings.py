@@ -122,9 +122,10 @@ async def _decide(request: Request, application: int, current: Current, approve:
         return render(request, current, "done.html", 422, title="未能办理", message=exc.message, back="/filings")
     [view] = [a for a in service.applications() if a.id == application]
     audit(request, current, FILING_APPROVE if approve else FILING_REJECT, object_type="person",
-          object_id=view.psn_no, detail={"application": application, "reason": view.reason})
+          object_id=view.psn_no, detail={"application": application, "filing": filing if approve else None,
+                                         "reason": view.reason})
     if approve:
-        message = (f"申请第{application}号（{view.name}，{view.dise_name}）已审批通过，备案{filing}有效期"
+        message = (f"申请第{application}号（{view.name}，{view.dise_name}）已审批通过，门诊慢特病备案已生效，有效期"
                    f"{view.valid_from.isoformat()}至{view.valid_to.isoformat()}。")
     else:
         message = f"申请第{application}号（{view.name}，{view.dise_name}）已驳回：{view.reason}"
