@@ -131,3 +131,7 @@ def test_renewals_list_what_lapses_at_the_year_end(store, filings, enrolments):
     listed = {(v.renewal.filing.psn_no, v.renewal.lapsed) for v in filings.renewals(2018, within_days=90)}
     assert ("GX0001", True) in listed and ("GX0002", False) in listed  # fixture filing ends 31 Dec 2018
     assert "GX0002" not in {v.renewal.filing.psn_no for v in filings.renewals(2018, within_days=30)}
+    # GX0001's filing names its disease (高血压病三期) by name; a new application by code is its renewal
+    apply(filings, psn_no="GX0001", dise="GX-MB17", received_on=D(2018, 9, 20))
+    [gx1] = [v for v in filings.renewals(2018, within_days=30) if v.renewal.filing.psn_no == "GX0001"]
+    assert gx1.pending and gx1.dise_name == "高血压病三期（有心、脑、肾并发症之一）" and gx1.county_name == "冠县"

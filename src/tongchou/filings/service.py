@@ -271,7 +271,9 @@ class FilingService:
             rows = session.execute(query).all()
             names = {f.psn_no: name for f, name in rows}
             counties = {f.psn_no: f.county for f, _ in rows}
-            held = [Held(f.id, f.psn_no, f.kind, f.dise_code, f.valid_from, f.valid_to) for f, _ in rows]
+            # a filing names its disease by the policy's code or (loaded, migrated) by its name: one key for both
+            held = [Held(f.id, f.psn_no, f.kind, self._dise_key(self._pool(session, f.county), f.dise_code, f.valid_from),
+                         f.valid_from, f.valid_to) for f, _ in rows]
             pending = {(a.psn_no, a.dise_code) for a in session.execute(
                 select(m.FilingApplication).where(m.FilingApplication.state == "received")).scalars()}
             county_names = dict(session.execute(select(m.CountyRow.admdvs, m.CountyRow.name)).all())
@@ -303,6 +305,19 @@ class FilingService:
                                       f.valid_from, f.valid_to, state))
             return out
         return self.store.read(work)
+
+    def _dise_key(self, pool: str, dise: str | None, on: dt.date) -> str | None:
+        """The policy's code of a disease named by code or name (as settlement matches it), else as written."""
+        if not dise:
+            return dise
+        for insutype in ("390", "310"):
+            try:
+                disease = find_disease(self.registry.resolve(pool, insutype, on).version, dise)
+            except NoPolicy:
+                continue
+            if disease is not None:
+                return disease.code
+        return dise
 
     def _dise_name(self, pool: str, filing: Held, on: dt.date) -> str:
         if filing.kind != "chronic" or not filing.dise_code:
