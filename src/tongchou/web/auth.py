@@ -28,6 +28,7 @@ NAV = (  # path, label, permission
     ("/persons", "参保人查询", "person.view"),
     ("/filings", "慢特病申报", "person.view"),
     ("/reimbursements/new", "零星报销", "reimbursement.manual"),
+    ("/payments", "代发", "payment.manage"),
     ("/institutions", "定点医药机构", "institution.view"),
     ("/reports/fund-operation", "基金运行分析", "report.view"),
     ("/budgets", "预算与调剂金", "budget.view"),

@@ -5,7 +5,7 @@ application writes none.
 `filing_application` is county-scoped under row-level security like `filing` (0008).
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
