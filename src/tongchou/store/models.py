@@ -262,7 +262,7 @@ class Filing(Base):
 
 class FilingApplication(Base):
     """门诊慢特病申报: received at a township health centre inside a window (state received), then approved (the
-    `filing` it wrote) or rejected with its reason by the county branch (migration 0021)."""
+    `filing` it wrote) or rejected with its reason by the county branch (migration 0017)."""
 
     __tablename__ = "filing_application"
     __table_args__ = (CheckConstraint("kind IN ('chronic', 'referral')", name="kind"),

@@ -4,7 +4,7 @@ application writes none.
 
 `filing_application` is county-scoped under row-level security like `filing` (0008).
 
-Revision ID: 0021
+Revision ID: 0017
 Revises: 0016
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
