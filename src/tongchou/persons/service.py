@@ -412,9 +412,13 @@ class PersonService:
         batch = [(line, dict(row)) for line, row in rows]
 
         def work(session: Session) -> None:
-            allowed = _pool_counties(session) if counties is None else list(counties)
+            pool = _pool_counties(session)
             for line, row in batch:
-                registration, errors = rules.check_registration(row, allowed, self.today())
+                registration, errors = rules.check_registration(row, pool, self.today())
+                county = (row.get("county") or "").strip()
+                if counties is not None and county in pool and county not in counties:
+                    errors.append(("county", f"区县{county}不在您可办理的范围（{'、'.join(counties)}）内。"))
+                    registration = None
                 if registration is None:
                     report.refused.append((line, row, errors))
                     continue
