@@ -410,13 +410,16 @@ class EnrolmentService:
         except RuleError as exc:
             raise _rule_error(exc) from None
         session.flush()
+        reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
         if to == Insutype.EMPLOYEE:
-            return current.id, self.enrol_employee_in(session, psn_no, on)
+            opened = session.get(m.Enrolment, self.enrol_employee_in(session, psn_no, on))
+            opened.kind, opened.note = "switch", reason  # the history says how the cover began
+            session.flush()
+            return current.id, opened.id
         end = dt.date(on.year, 12, 31)
         _check_other_scheme(session, psn_no, to, on, end, "on")
         if _covering(session, psn_no, to, on, end):
             raise Conflict("on", f"参保人{psn_no}在该期间已参加城乡居民医保。", "already_enrolled")
-        reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
         return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
 
     def _open(self, session: Session, person: m.Person, insutype: str, start: dt.date, end: dt.date | None,
