@@ -58,7 +58,7 @@ def client_as(console, username: str):
 
 def post(client, path: str, data: dict, files: dict | None = None, token: str | None = None):
     """A multipart form as the page sends it: the CSRF token, the fields, the documents (`doc_0` …)."""
-    token = token or csrf_of(client, path if not path.endswith(("/add", "/remove", "/create")) else "/")
+    token = token or csrf_of(client, path if not path.endswith("/create") else "/")
     parts = {name: (filename, content, "application/octet-stream") for name, (filename, content) in (files or {}).items()}
     return client.post(path, data={"csrf_token": token, **data}, files=parts or {"_none": ("", b"", "text/plain")},
                        follow_redirects=False)

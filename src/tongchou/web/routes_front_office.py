@@ -332,6 +332,15 @@ def household_page(request: Request, psn_no: str, current: Current = Depends(req
     return _household_page(request, current, person, {"on": console_of(request).today().isoformat()}, {})
 
 
+@router.get("/persons/{psn_no}/household/{action}")
+def household_form(request: Request, psn_no: str, action: str, current: Current = Depends(require("person.change"))):
+    if action not in ("add", "remove"):
+        raise HTTPException(404)
+    person = person_in_scope(request, current, psn_no, "household.view")
+    return _household_page(request, current, person, {"on": console_of(request).today().isoformat()}, {},
+                           which=action)
+
+
 @router.post("/persons/{psn_no}/household/{action}")
 async def household(request: Request, psn_no: str, action: str,
                     current: Current = Depends(require("person.change"))):
