@@ -79,6 +79,24 @@ def _cover(row: m.Enrolment) -> rules.Cover:
     return rules.Cover(row.id, row.insutype, row.start, row.end)
 
 
+def _month_start(month: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidRequest("month", f"费款所属期应写为 YYYY-MM，而不是{month!r}。") from None
+
+
+def _until_death(person: m.Person, start: dt.date, end: dt.date | None, field: str) -> dt.date | None:
+    """The end of a cover opening on `start`: never after a recorded date of death (the last day covered);
+    a cover starting after it is refused."""
+    died = person.death_date
+    if died is None:
+        return end
+    if start > died:
+        raise Refused(field, f"参保人{person.psn_no}已于{date_text(died)}死亡，{date_text(start)}起不能参保。", "deceased")
+    return died if end is None else min(end, died)
+
+
 def _check_other_scheme(session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,
                         field: str = "start") -> None:
     """Every enrolment opened passes here: refused for days the person is insured in the other scheme."""
@@ -154,7 +172,8 @@ class EnrolmentService:
         if _covering(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31)):
             raise Conflict("year", f"参保人{psn_no}已参加{year}年度城乡居民医保。", "already_enrolled")
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.RESIDENT, county=person.county, tier=tier, start=start,
-                                end=dt.date(year, 12, 31), benefit_start=terms.benefit_start, kind=terms.kind,
+                                end=_until_death(person, start, dt.date(year, 12, 31), "year"),
+                                benefit_start=terms.benefit_start, kind=terms.kind,
                                 paid_on=paid_on, note=terms.reason)
         session.add(enrolment)
         self._birth_year_enrolment(session, person, terms, tier)
@@ -258,6 +277,7 @@ class EnrolmentService:
         if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
             raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
         _check_other_scheme(session, psn_no, Insutype.EMPLOYEE, start, end)
+        end = _until_death(person, start, end, "start")
         if employer:
             person.employer = employer
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.EMPLOYEE, county=person.county, start=start, end=end,
@@ -269,13 +289,15 @@ class EnrolmentService:
         return enrolment.id
 
     def end_employee_enrolment_in(self, session: Session, enrolment_id: int, end: dt.date) -> None:
-        """An employee leaves: the enrolment ends on `end` (the last insured day); the account stays."""
+        """An employee leaves: the enrolment ends on `end` (the last insured day); the account stays. A cover
+        that already ended earlier (a stop, a switch, a death) is never lengthened by the leaving."""
         enrolment = session.get(m.Enrolment, enrolment_id)
         if enrolment is None or enrolment.insutype != Insutype.EMPLOYEE:
             raise NotFound("enrolment_id", f"职工医保参保记录{enrolment_id}不存在。")
         if end < enrolment.start:
             raise InvalidRequest("left_on", f"终止日期{date_text(end)}早于参保日期{date_text(enrolment.start)}。")
-        enrolment.end = end
+        if enrolment.end is None or end < enrolment.end:
+            enrolment.end = end
         session.flush()
 
     def record_employee_contribution(self, psn_no: str, month: str, base: Fen, employer: Fen, individual: Fen,
@@ -291,7 +313,8 @@ class EnrolmentService:
         person = _person(session, psn_no)
         if session.get(m.PersonalAccount, psn_no) is None:
             raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
-        resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, paid_on)
+        period = _month_start(month)  # 费款所属期: the month's policy splits it, whenever it is paid
+        resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, period)
         try:
             to_account, to_pool = rules.employee_contribution_split(resolved.version.personal_account, base, individual)
         except RuleError as exc:
@@ -303,7 +326,7 @@ class EnrolmentService:
         batch = batch or new_batch(session, "counter", paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
         line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=Insutype.EMPLOYEE,
-                                  year=paid_on.year, kind="employee", base=base, amount=employer + individual,
+                                  year=period.year, kind="employee", base=base, amount=employer + individual,
                                   paid_on=paid_on, status="accepted", county=person.county,
                                   raw={"month": month, "employer": employer, "individual": individual})
         session.add(line)
@@ -425,7 +448,8 @@ class EnrolmentService:
     def _open(self, session: Session, person: m.Person, insutype: str, start: dt.date, end: dt.date | None,
               benefit_start: dt.date, kind: str, note: str, tier: str | None) -> m.Enrolment:
         row = m.Enrolment(psn_no=person.psn_no, insutype=insutype, county=person.county, tier=tier, start=start,
-                          end=end, benefit_start=benefit_start, kind=kind, paid_on=start, note=note)
+                          end=_until_death(person, start, end, "on"), benefit_start=benefit_start, kind=kind,
+                          paid_on=start, note=note)
         session.add(row)
         if insutype == Insutype.EMPLOYEE and session.get(m.PersonalAccount, person.psn_no) is None:
             session.add(m.PersonalAccount(psn_no=person.psn_no, county=person.county, opened_on=start))
