@@ -465,3 +465,19 @@ def test_a_batch_without_a_file_is_refused(console):
     response = clerk.post("/persons/import", data={"csrf_token": csrf_of(clerk, "/persons/import")},
                           files={"_none": ("", b"", "text/plain")})
     assert response.status_code == 422 and "请选择批量登记文件" in error_of(response.text, "file")
+
+
+def test_the_errors_file_fixed_can_be_sent_again(console):
+    clerk = client_as(console, "clerk_a")
+    page = upload(clerk, "名单.csv", csv_bytes(batch_rows()[:3])).text  # header, a good row, a wrong check digit
+    back = clerk.get(re.search(r'id="errors-file" href="([^"]+)"', page).group(1)).content.decode("utf-8-sig")
+    fixed = back.replace("371525199001011235", with_check("37152519900101123"))
+    again = upload(clerk, "名单.errors.csv", fixed.encode("utf-8-sig")).text  # 行号 and 错误 are ignored
+    assert re.search(r'id="count-registered">1<', again) and re.search(r'id="count-refused">0<', again)
+
+
+def test_a_search_in_full_width_digits_finds_the_person(console):
+    clerk = client_as(console, "clerk_a")
+    assert post(clerk, "/persons/register", register_form(), ID_DOC).status_code == 303
+    found = clerk.post("/persons/search", data={"q": A1.translate(FULL_WIDTH), "csrf_token": csrf_of(clerk)}).text
+    assert 'href="/persons/37152500000001"' in found and A1 not in found

@@ -57,7 +57,7 @@ class Matter:
     code: str  # the audit action and the dossier's matter code
     name: str  # 参保登记
     documents: tuple[str, ...]  # the documents the matter expects (each required)
-    permission: str
+    permission: str  # the permission its page requires (roles.yaml)
 
 
 MATTERS = {matter.code: matter for matter in (
@@ -148,11 +148,6 @@ def done(request: Request, current: Current, title: str, message: str, back: str
     return render(request, current, "done.html", title=title, message=message, back=back)
 
 
-async def read_matter_form(request: Request, current: Current, matter: Matter):
-    fields, documents, errors = await checked_upload(request, current, matter.documents)
-    return fields, documents, errors
-
-
 # ---------------------------------------------------------------- 参保登记
 
 def _register_page(request: Request, current: Current, values: dict, errors: dict, status: int = 200):
@@ -171,7 +166,7 @@ def register_form(request: Request, current: Current = Depends(require("person.r
 @router.post("/persons/register")
 async def register(request: Request, current: Current = Depends(require("person.register"))):
     matter = MATTERS["person.register"]
-    form, documents, errors = await read_matter_form(request, current, matter)
+    form, documents, errors = await checked_upload(request, current, matter.documents)
     counties = counties_in_scope(request, current)
     row = {k: (form.get(k) or "").strip() for k in person_rules.REGISTRATION_COLUMNS}
     if row["county"] and row["county"] not in counties:
@@ -211,7 +206,7 @@ def change_form(request: Request, psn_no: str, current: Current = Depends(requir
 @router.post("/persons/{psn_no}/change")
 async def change(request: Request, psn_no: str, current: Current = Depends(require("person.change"))):
     matter = MATTERS["person.change"]
-    form, documents, errors = await read_matter_form(request, current, matter)
+    form, documents, errors = await checked_upload(request, current, matter.documents)
     person = person_in_scope(request, current, psn_no, matter.code)
     reader = Reader(form)
     field = reader.choice("field", "变更项目", CHANGE_FIELDS)
@@ -249,7 +244,7 @@ def death_form(request: Request, psn_no: str, current: Current = Depends(require
 @router.post("/persons/{psn_no}/death")
 async def death(request: Request, psn_no: str, current: Current = Depends(require("person.change"))):
     matter = MATTERS["person.death"]
-    form, documents, errors = await read_matter_form(request, current, matter)
+    form, documents, errors = await checked_upload(request, current, matter.documents)
     person = person_in_scope(request, current, psn_no, matter.code)
     reader = Reader(form)
     day = reader.date("death_date", "死亡日期")
@@ -287,7 +282,7 @@ def newborn_form(request: Request, psn_no: str, current: Current = Depends(requi
 @router.post("/persons/{psn_no}/newborn")
 async def newborn(request: Request, psn_no: str, current: Current = Depends(require("person.register"))):
     matter = MATTERS["person.newborn"]
-    form, documents, errors = await read_matter_form(request, current, matter)
+    form, documents, errors = await checked_upload(request, current, matter.documents)
     parent = person_in_scope(request, current, psn_no, matter.code)
     reader = Reader(form)
     name = reader.text("name", "新生儿姓名", max_length=50)
@@ -347,7 +342,7 @@ async def household(request: Request, psn_no: str, action: str,
     if action not in ("create", "add", "remove"):
         raise HTTPException(404)
     matter = MATTERS[f"household.{action}"]
-    form, documents, errors = await read_matter_form(request, current, matter)
+    form, documents, errors = await checked_upload(request, current, matter.documents)
     person = person_in_scope(request, current, psn_no, matter.code)
     reader = Reader(form)
     on = reader.date("on", "日期")
@@ -418,7 +413,7 @@ async def cover(request: Request, psn_no: str, action: str, current: Current = D
     if action not in COVER_TITLES:
         raise HTTPException(404)
     matter = MATTERS[f"cover.{action}"]
-    form, documents, errors = await read_matter_form(request, current, matter)
+    form, documents, errors = await checked_upload(request, current, matter.documents)
     person = person_in_scope(request, current, psn_no, matter.code)
     reader = Reader(form)
     on = reader.date("on", {"stop": "停保日期", "resume": "续保日期", "switch": "转换日期"}[action])
