@@ -53,6 +53,8 @@ COMMANDS: dict[str, Lazy] = {
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "cover": Lazy("参保关系变更：停保、续保、险种转换（职工医保与城乡居民医保）", "tongchou.enrolment.cli:app"),
     "employer": Lazy("用人单位（职工医保）：登记、增减员、缴费申报、欠费与滞纳金、税务征收对账", "tongchou.employers.cli:app"),
+    "payment": Lazy("代发与个人账户家庭共济：银行账户、代发批次、银行回盘、退回重发、个人账户支取、家庭共济缴费",
+                    "tongchou.payments.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),
     "ecert": Lazy("医保电子凭证：为参保人签发（5分钟内出示，绑定所开就诊）", "tongchou.api.cli:ecert_app"),
     "console": Lazy("医保局控制台（网页）：启动服务、管理用户", "tongchou.web.cli:app"),

@@ -33,6 +33,7 @@ NAV = (  # path, label, permission
     ("/persons/register", "参保登记", "person.register"),
     ("/persons/import", "批量登记", "person.register"),
     ("/reimbursements/new", "零星报销", "reimbursement.manual"),
+    ("/payments", "代发", "payment.manage"),
     ("/institutions", "定点医药机构", "institution.view"),
     ("/reports/fund-operation", "基金运行分析", "report.view"),
     ("/budgets", "预算与调剂金", "budget.view"),

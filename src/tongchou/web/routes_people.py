@@ -24,13 +24,11 @@ from tongchou.errors import ServiceError
 from tongchou.dossier.service import DossierService
 from tongchou.persons.rules import CHANGEABLE, RELATIONS, half_width, is_resident
 from tongchou.persons.service import PersonService
-from tongchou.web import policy_view, queries, reimbursement
-from tongchou.access.users import SignInRefused
+from tongchou.web import policy_view, queries, reimbursement, review
 from tongchou.web.auth import (
-    actor_of, audit, checked_form, client_ip, console_of, is_cross_county, is_htmx, person_counties, person_scope,
+    actor_of, audit, checked_form, console_of, is_cross_county, is_htmx, person_counties, person_scope,
     person_store_for, render, require, store_for,
 )
-from tongchou.web.format import yuan
 from tongchou.web.forms import FormErrors, Reader
 
 router = APIRouter()
@@ -384,24 +382,8 @@ def _store_errors(request: Request, current: Current, req: reimbursement.ManualR
 
 
 def _reviewer(request: Request, current: Current, form: dict, person) -> tuple[str | None, dict[str, str]]:
-    """The reviewer who approved (双人复核), or the field's error."""
-    console = console_of(request)
-    username = (form.get("review_username") or "").strip()
-    password = form.get("review_password") or ""
-    limit = yuan(console.reimbursement_limits.review_above)
-    if not username or not password:
-        return None, {"review_username": f"合计超过{limit}元，须由复核人（另一名有复核权限的工作人员）填写用户名和密码复核。"}
-    if username == current.principal.username:
-        return None, {"review_username": "复核人须为经办人以外的另一人（双人复核）。"}
-    try:
-        reviewer = console.users.authenticate(username, password, ip=client_ip(request))
-    except SignInRefused as exc:
-        return None, {"review_password": f"复核人身份核验未通过：{exc.message}"}
-    if not reviewer.can("reimbursement.review"):
-        return None, {"review_username": f"{reviewer.display_name}（{reviewer.role.label}）没有零星报销复核权限。"}
-    if not reviewer.sees_county(person.county):
-        return None, {"review_username": f"{reviewer.display_name}不能复核其他区县参保人的报销。"}
-    return reviewer.username, {}
+    """The reviewer who approved (双人复核, `web/review.py`: one rule for every matter moving money), or the error."""
+    return review.reviewer_of(request, current, form, person.county, "零星报销")
 
 
 @router.post("/reimbursements")
