@@ -231,6 +231,7 @@ def test_no_script_errors(page):
 ALLOWED_WORDS = {  # pure-letter words a page may show: sign-in names, a file format, names the seeds use
     "admin", "CSV", "XX", "CT", "HTTPS", "ID",
     "XLSX", "PDF", "JPEG", "PNG", "TIFF", "OFD", "MB", "KB",  # file formats and sizes the upload forms name
+    "Excel", "xlsx",  # the batch registration page: “CSV或Excel（.xlsx）文件”
 }
 # a national field name shown beside its Chinese name (the clearing statement: “统筹基金支付 hifp_pay”)
 NATIONAL_FIELDS = set(AMOUNT_LABELS) | {"refd_setl_flag", "enddate"}
@@ -239,7 +240,12 @@ PERSON_PAGES = ["/persons/GX0001", "/persons/GX0002", "/settlements/S-A1", "/set
 EVERY_PAGE = [path for path, _name, _charts in PAGES] + PERSON_PAGES + [
     "/reimbursements/new", "/simulation", "/exports", "/persons/GX0001/enrol", "/persons/GX0001/filings/new",
     "/payments", "/persons/GX0001/bank-account", "/persons/GX0001/family-payment", "/persons/GX0001/account-payout",
-    "/persons/GX0001/filings/apply", "/filings", "/filings/renewals?year=2018"]
+    "/persons/GX0001/filings/apply", "/filings", "/filings/renewals?year=2018",
+    # the front office of persons (issue 19)
+    "/persons/register", "/persons/import", "/persons/GX0003/change", "/persons/GX0003/death",
+    "/persons/GX0003/newborn", "/persons/GX0003/household", "/persons/GX0003/household/add",
+    "/persons/GX0003/household/remove", "/persons/GX0003/cover/stop", "/persons/GX0003/cover/resume",
+    "/persons/GX0003/cover/switch"]
 
 
 def ascii_words(text: str) -> set[str]:

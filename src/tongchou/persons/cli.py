@@ -10,7 +10,8 @@ import typer
 from tongchou import cli_text
 from tongchou.codes import PsnType
 from tongchou.persons.rules import RELATIONS
-from tongchou.persons.service import PersonService, YearEndService, read_csv, write_errors
+from tongchou.persons.service import PersonService, YearEndService, errors_file
+from tongchou.sheets import read_sheet
 from tongchou.store.cli import DB_HELP, out, require_file, run_in_store
 
 app = typer.Typer(help="参保人与家庭户：登记、查询、变更、家庭户、死亡、新生儿、批量登记", no_args_is_help=True)
@@ -141,20 +142,22 @@ def newborn_command(parent: str = typer.Option(..., "--parent", help="已参保�
 
 
 @app.command("import")
-def import_command(file: Path = typer.Argument(..., help="批量登记文件（CSV，UTF-8，首行为列名）"),
-                   errors: Optional[Path] = typer.Option(None, "--errors", help="错误行写入的文件（默认：原文件名加 .errors.csv）"),
+def import_command(file: Path = typer.Argument(..., help="批量登记文件（CSV 或 Excel .xlsx，首行为列名）"),
+                   errors: Optional[Path] = typer.Option(
+                       None, "--errors", help="错误行写入的文件（默认：原文件名加 .errors.csv 或 .errors.xlsx，与原文件格式相同）"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """批量参保登记：列 id_number,name,phone,address,county,psn_type（或其中文列名）。逐行校验，
-    正确的行登记，错误的行连同按列说明的错误写入错误文件；一行要么全部登记，要么不登记。"""
+    正确的行登记，错误的行连同按列说明的错误写入错误文件（与原文件同为 CSV 或 xlsx）；一行要么全部登记，要么不登记。"""
     require_file(file, "批量登记文件")
-    target = errors or file.with_suffix(".errors.csv")
 
     def work(service: PersonService):
-        return service.import_rows(read_csv(file))
-    report = _run(db, work)
+        sheet = read_sheet(file.name, file.read_bytes())  # a refused file is said like any refusal (exit 2)
+        return sheet, service.import_sheet(sheet)
+    sheet, report = _run(db, work)
+    target = errors or file.with_name(f"{file.stem}.errors.{sheet.fmt}")
     out.print(f"已登记 {len(report.registered)} 人，错误 {len(report.refused)} 行")
     if report.refused:
-        write_errors(target, report)
+        target.write_bytes(errors_file(report, sheet.header, sheet.fmt))
         out.print(f"错误行已写入 {target}")
         raise typer.Exit(1)
 

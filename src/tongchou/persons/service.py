@@ -8,11 +8,9 @@ does; a person is found by the keyed look-up hash of the ID number.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +25,7 @@ from tongchou.ledger.postings import account_interest_entry, first_open_day
 from tongchou.ledger.service import closed_to, entry_lines, record
 from tongchou.persons import rules, yearend
 from tongchou.persons.rules import Cover, PersonRuleError, Registration
+from tongchou.sheets import Sheet, column_map, write_sheet
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
 from tongchou.policy.registry import NoPolicy
@@ -35,6 +34,12 @@ from tongchou.store.uow import Store, insert_new
 ID_COLUMN, PHONE_COLUMN, ADDRESS_COLUMN, CHANGE_COLUMN = (
     "person.id_number", "person.phone", "person.address", "person_change.value")
 NEWBORN_PSN_TYPE = "1401"  # 学生儿童
+Also = Callable[[Session, str], object]  # (session, the matter's record): saved in the matter's transaction
+
+
+def _also(also: Also | None, session: Session, ref: str) -> None:
+    if also is not None:
+        also(session, ref)
 
 
 @dataclass(frozen=True)
@@ -125,9 +130,14 @@ class PersonService:
 
     # -------------------------------------------------- registration
 
-    def register(self, row: Mapping[str, str | None]) -> str:
-        """Register a person from a form (id_number, name, phone, address, county, psn_type); the person number."""
-        return self.store.transaction(lambda s: self._register(s, row))
+    def register(self, row: Mapping[str, str | None], *, also: Also | None = None) -> str:
+        """Register a person from a form (id_number, name, phone, address, county, psn_type); the person number.
+        `also(session, psn_no)` runs in the same transaction (e.g. the documents received, kept with it)."""
+        def work(session: Session) -> str:
+            psn_no = self._register(session, row)
+            _also(also, session, psn_no)
+            return psn_no
+        return self.store.transaction(work)
 
     def _register(self, session: Session, row: Mapping[str, str | None]) -> str:
         registration, errors = rules.check_registration(row, _pool_counties(session), self.today())
@@ -184,7 +194,8 @@ class PersonService:
                 p.death_date, household.household_no if household else None, members, changes)
         return self.store.read(read)
 
-    def change(self, psn_no: str, field_name: str, value: str, on: dt.date, by: str) -> None:
+    def change(self, psn_no: str, field_name: str, value: str, on: dt.date, by: str, *,
+               also: Also | None = None) -> None:
         """Change the name, phone or address; the old and new values go to the change history."""
         try:
             new = rules.check_change(field_name, value)
@@ -197,10 +208,13 @@ class PersonService:
             if old == new:
                 raise InvalidRequest("value", f"新的{rules.CHANGEABLE[field_name]}与原值相同。")
             self._set(p, field_name, new)
-            session.add(m.PersonChange(
+            row = m.PersonChange(
                 psn_no=psn_no, field=field_name, old_enc=self.cipher.encrypt(old, CHANGE_COLUMN),
                 new_enc=self.cipher.encrypt(new, CHANGE_COLUMN), old_masked=rules.masked(field_name, old),
-                new_masked=rules.masked(field_name, new), changed_on=on, changed_by=by, county=p.county))
+                new_masked=rules.masked(field_name, new), changed_on=on, changed_by=by, county=p.county)
+            session.add(row)
+            session.flush()
+            _also(also, session, f"person_change:{row.id}")
         self.store.transaction(work)
 
     def _current(self, p: m.Person, field_name: str) -> str | None:
@@ -221,18 +235,26 @@ class PersonService:
 
     # -------------------------------------------------- households
 
-    def create_household(self, head: str, on: dt.date, by: str) -> str:
+    def create_household(self, head: str, on: dt.date, by: str, *, also: Also | None = None) -> str:
         """A household under its head (a resident in no other household); its number."""
         def work(session: Session) -> str:
-            return _new_household(session, self._resident_without_household(session, head, "head"), on, by).household_no
+            number = _new_household(session, self._resident_without_household(session, head, "head"), on,
+                                    by).household_no
+            _also(also, session, number)
+            return number
         return self.store.transaction(work)
 
-    def add_member(self, household_no: str, psn_no: str, relation: str, on: dt.date, by: str) -> None:
+    def add_member(self, household_no: str, psn_no: str, relation: str, on: dt.date, by: str, *,
+                   also: Also | None = None) -> None:
         try:
             code = rules.relation_code(relation)
         except PersonRuleError as exc:
             raise _invalid(exc) from None
-        self.store.transaction(lambda s: self._add_member(s, household_no, psn_no, code, on, by))
+
+        def work(session: Session) -> None:
+            self._add_member(session, household_no, psn_no, code, on, by)
+            _also(also, session, household_no)
+        self.store.transaction(work)
 
     def _add_member(self, session: Session, household_no: str, psn_no: str, relation: str, on: dt.date,
                     by: str) -> None:
@@ -242,7 +264,8 @@ class PersonService:
                                       recorded_by=by, county=p.county))
         session.flush()
 
-    def remove_member(self, household_no: str, psn_no: str, on: dt.date, by: str) -> None:
+    def remove_member(self, household_no: str, psn_no: str, on: dt.date, by: str, *,
+                      also: Also | None = None) -> None:
         """A member leaves (the membership is closed, not deleted); the head leaves last, closing the household."""
         def work(session: Session) -> None:
             household = self._open_household(session, household_no)
@@ -259,6 +282,7 @@ class PersonService:
             membership.left_on = on
             if not others:
                 household.closed_on = on
+            _also(also, session, household_no)
         self.store.transaction(work)
 
     def _open_household(self, session: Session, household_no: str) -> m.Household:
@@ -284,7 +308,7 @@ class PersonService:
 
     # -------------------------------------------------- death
 
-    def record_death(self, psn_no: str, death_date: dt.date, by: str) -> list[int]:
+    def record_death(self, psn_no: str, death_date: dt.date, by: str, *, also: Also | None = None) -> list[int]:
         """Record the death; the person's enrolments end on the date of death (cover ends the day after).
         The enrolments cut, by id."""
         def work(session: Session) -> list[int]:
@@ -305,13 +329,14 @@ class PersonService:
             membership = _membership(session, psn_no)
             if membership is not None and membership.relation != "head":
                 membership.left_on = death_date
+            _also(also, session, psn_no)
             return sorted(cut)
         return self.store.transaction(work)
 
     # -------------------------------------------------- newborns
 
     def register_newborn(self, parent: str, name: str, birth_date: dt.date, sex: str, by: str,
-                         id_number: str | None = None) -> str:
+                         id_number: str | None = None, *, also: Also | None = None) -> str:
         """A newborn of an insured parent: registered in the parent's county as 学生儿童, recorded as the parent's
         child, and entered in the parent's household (one is created under a resident parent when there is none;
         an employee's newborn without a household stays out of one until a resident household takes it)."""
@@ -328,10 +353,23 @@ class PersonService:
                     raise PersonRuleError("id_number", "公民身份号码中的出生日期或性别与登记的不一致。")
             except PersonRuleError as exc:
                 raise _invalid(exc) from None
+            self._check_not_registered(session, parent, name_ok, birth_date)
             psn_no = self._insert_newborn(session, mother_or_father, name_ok, birth_date, sex, facts)
             self._newborn_household(session, mother_or_father, psn_no, birth_date, by)
+            _also(also, session, psn_no)
             return psn_no
         return self.store.transaction(work)
+
+    def _check_not_registered(self, session: Session, parent: str, name: str, birth_date: dt.date) -> None:
+        """A child of the parent with the same name and birth date is the same newborn (twins have two names):
+        a second registration — a resubmitted form — is refused naming the first."""
+        same = session.scalars(select(m.Person.psn_no).join(
+            m.FamilyRelation, (m.FamilyRelation.relative == m.Person.psn_no) & (m.FamilyRelation.psn_no == parent)
+            & (m.FamilyRelation.relation == "child")).where(m.Person.name == name, m.Person.birth_date == birth_date)
+        ).first()
+        if same is not None:
+            raise Conflict("name", f"{name}（{date_text(birth_date)}出生）已作为参保人{parent}的子女登记为参保人{same}，"
+                                   "不能重复登记。", "already_registered")
 
     def _insert_newborn(self, session: Session, parent: m.Person, name: str, birth_date: dt.date, sex: str,
                         facts: rules.IdFacts | None) -> str:
@@ -361,15 +399,32 @@ class PersonService:
 
     # -------------------------------------------------- batch
 
-    def import_rows(self, rows: Iterable[Mapping[str, str | None]], first_line: int = 2) -> ImportReport:
-        """Register every good row (each whole, in its own savepoint); return the bad ones with their errors."""
+    def import_sheet(self, sheet: Sheet, *, counties: Sequence[str] | None = None) -> ImportReport:
+        """Register every good row of a batch file (`sheets.read_sheet`: CSV or XLSX; columns by code or Chinese
+        label), each whole in its own savepoint; return the bad ones with their errors by column. `counties`:
+        the counties rows may register into (the console's county scope; default every county of the store) —
+        a row of another county is refused naming its county."""
+        found = column_map(sheet.header, rules.COLUMN_LABELS, required=REQUIRED_COLUMNS)
+        rows = [(row.line, {code: row.values.get(cell, "") for code, cell in found.items()}) for row in sheet.rows]
+        report = self.import_rows(rows, counties=counties)
+        as_given = {row.line: row.values for row in sheet.rows}  # the errors file gives rows back as they came
+        report.refused = [(line, as_given[line], errors) for line, _row, errors in report.refused]
+        return report
+
+    def import_rows(self, rows: Iterable[tuple[int, Mapping[str, str | None]]], *,
+                    counties: Sequence[str] | None = None) -> ImportReport:
+        """Register every good (line, row) (each whole, in its own savepoint); return the bad ones with their errors."""
         report = ImportReport()
-        batch = [dict(row) for row in rows]
+        batch = [(line, dict(row)) for line, row in rows]
 
         def work(session: Session) -> None:
-            counties = _pool_counties(session)
-            for line, row in enumerate(batch, start=first_line):
-                registration, errors = rules.check_registration(row, counties, self.today())
+            pool = _pool_counties(session)
+            for line, row in batch:
+                registration, errors = rules.check_registration(row, pool, self.today())
+                county = (row.get("county") or "").strip()
+                if counties is not None and county in pool and county not in counties:
+                    errors.append(("county", f"区县{county}不在您可办理的范围（{'、'.join(counties)}）内。"))
+                    registration = None
                 if registration is None:
                     report.refused.append((line, row, errors))
                     continue
@@ -384,44 +439,16 @@ class PersonService:
         return report
 
 
-# ---------------------------------------------------------------- CSV files
+# ---------------------------------------------------------------- batch files
 
 ERROR_COLUMN = "错误"
+LINE_COLUMN = "行号"
+REQUIRED_COLUMNS = ("id_number", "name", "county", "psn_type")  # phone and address may be absent
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """A registration batch: a header row naming the columns (rules.REGISTRATION_COLUMNS, by code or by their
-    Chinese labels), one person a row; UTF-8 with or without a byte-order mark."""
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        raise InvalidRequest("file", "暂不支持 Excel 文件（未安装 openpyxl），请另存为 CSV（UTF-8）后导入。")
-    try:
-        return _read_rows(path)
-    except UnicodeDecodeError:
-        raise InvalidRequest("file", "批量文件须为 UTF-8 编码的 CSV。") from None
-
-
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    by_label = {label: code for code, label in rules.COLUMN_LABELS.items()}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = [(name or "").strip() for name in (reader.fieldnames or [])]
-        missing = [c for c in rules.REGISTRATION_COLUMNS
-                   if c not in header and rules.COLUMN_LABELS[c] not in header and c not in ("phone", "address")]
-        if missing:
-            raise InvalidRequest(missing[0], f"批量文件缺少“{rules.COLUMN_LABELS[missing[0]]}”（{missing[0]}）列。")
-        return [{by_label.get(k.strip(), k.strip()): (v or "").strip() for k, v in row.items() if k}
-                for row in reader]
-
-
-def write_errors(path: Path, report: ImportReport) -> None:
-    """The refused rows as they came, with a column saying what is wrong with each, by column."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["行号", *rules.REGISTRATION_COLUMNS, ERROR_COLUMN])
-        for line, row, errors in report.refused:
-            text = "；".join(f"{rules.COLUMN_LABELS.get(column, column)}（{column}）：{message}"
-                            for column, message in errors)
-            writer.writerow([line, *(row.get(c, "") for c in rules.REGISTRATION_COLUMNS), text])
+def error_text(errors: Iterable[tuple[str, str]]) -> str:
+    """Each error of a row as 列名（column）：message, joined."""
+    return "；".join(f"{rules.COLUMN_LABELS.get(column, column)}（{column}）：{message}" for column, message in errors)
 
 
 # ---------------------------------------------------------------- the year end for persons (年度结转)
@@ -547,3 +574,12 @@ def _balance_on(session: Session, psn_no: str, day: dt.date) -> int:
         .where(m.Posting.fund == str(Fund.PERSONAL_ACCOUNT), m.Posting.title == str(Title.ACCOUNT_HOLDER),
                m.Posting.party == psn_no, m.JournalEntry.booked_on <= day)).one()
     return int(credit) - int(debit)
+
+
+def errors_file(report: ImportReport, header: Sequence[str], fmt: str) -> bytes:
+    """The refused rows as they came (行号, the file's own columns, 错误 — each error as 列名（column）：message),
+    written in the format received (`sheets.write_sheet`: CSV with BOM, or XLSX); fixed, it can be sent again
+    (行号 and 错误 are ignored on reading)."""
+    columns = [c for c in header if c not in (LINE_COLUMN, ERROR_COLUMN)]
+    rows = [[line, *(row.get(c, "") or "" for c in columns), error_text(errors)] for line, row, errors in report.refused]
+    return write_sheet([LINE_COLUMN, *columns, ERROR_COLUMN], rows, fmt)
