@@ -31,6 +31,7 @@ USERS = {  # username: (role, county)
     "county_fund": ("county_fund_officer", COUNTY_A),
     "auditor": ("auditor", None),
     "supervisor": ("supervisor", None),
+    "desk_a": ("service_desk", COUNTY_A),  # 综合柜员（全城通办）
 }
 ID_NUMBERS = ("371525199001011234", "371525195001011111", "37152520000101999X")
 EMPLOYER = "91371525MA00000018"  # a registered employer of 冠县 with no employee (the employer pages open)

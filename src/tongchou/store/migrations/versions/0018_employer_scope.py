@@ -3,16 +3,16 @@ row-level security like `employment` and `declaration` (0013), so that a county 
 registers only the employers of the county (the service checks the same on SQLite). A city-wide session
 (`tongchou.county` unset or empty) sees every employer.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
