@@ -18,7 +18,6 @@ from tongchou.employers.documents import COLLECTION_LABELS, COLLECTION_REQUIRED,
 from tongchou.employers.service import EmployerService
 from tongchou.generate.pipeline import GenerateOptions, generate
 from tongchou.ledger.service import verify
-from tongchou.persons import rules as person_rules
 from tongchou.persons.service import PersonService
 from tongchou.policy.registry import Registry
 from tongchou.region.fixture import load_file
@@ -77,11 +76,8 @@ def test_the_registration_batch_loads_back_through_the_person_service(region, tm
         load_file(store, counties_only, TEST_CIPHER)
         sheet = sheets.read_sheet("person-registration.csv",
                                   (region / "batches" / "person-registration.csv").read_bytes())
-        found = sheets.column_map(sheet.header, person_rules.COLUMN_LABELS, required=("id_number", "name", "county",
-                                                                                       "psn_type"))
-        rows = [{code: row.values.get(cell, "") for code, cell in found.items()} for row in sheet.rows]
-        assert rows
-        report = PersonService(store, TEST_CIPHER, today=lambda: dt.date(2018, 12, 31)).import_rows(rows)
-        assert report.refused == [] and len(report.registered) == len(rows)
+        assert sheet.rows
+        report = PersonService(store, TEST_CIPHER, today=lambda: dt.date(2018, 12, 31)).import_sheet(sheet)
+        assert report.refused == [] and len(report.registered) == len(sheet.rows)
     finally:
         store.close()
