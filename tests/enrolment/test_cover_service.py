@@ -58,11 +58,11 @@ def test_stop_and_resume_refusals_change_nothing(store, enrolments):
 def test_switch_from_resident_to_employee_has_no_gap_and_no_overlap(store, enrolments):
     ended, opened = enrolments.switch("GX0001", "310", D(2018, 6, 1))
     assert rows(store, "GX0001") == [("390", D(2018, 1, 1), D(2018, 5, 31), D(2018, 1, 1), "on_time"),
-                                     ("310", D(2018, 6, 1), None, D(2018, 6, 1), "on_time")]
+                                     ("310", D(2018, 6, 1), None, D(2018, 6, 1), "switch")]
     assert store.read(lambda s: s.get(m.PersonalAccount, "GX0001") is not None)
     ended2, opened2 = enrolments.switch("GX0001", "390", D(2018, 10, 1))
     assert ended2 == opened
-    assert rows(store, "GX0001")[1:] == [("310", D(2018, 6, 1), D(2018, 9, 30), D(2018, 6, 1), "on_time"),
+    assert rows(store, "GX0001")[1:] == [("310", D(2018, 6, 1), D(2018, 9, 30), D(2018, 6, 1), "switch"),
                                          ("390", D(2018, 10, 1), D(2018, 12, 31), D(2018, 10, 1), "switch")]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -125,6 +125,15 @@ def _scheme(insutype: str, field: str = "insutype") -> str:
 
 def _rule_error(exc: RuleError) -> InvalidRequest:
     return InvalidRequest(exc.field, str(exc), "rule")
+
+
+Also = Callable[[Session, int], object]
+
+
+def _also(also: Also | None, session: Session, record_id: int) -> None:
+    """What the caller saves with the matter in its transaction (the documents received, docs/front-office.md)."""
+    if also is not None:
+        also(session, record_id)
 
 
 def new_batch(session: Session, source: str, received_on: dt.date, county: str | None,
@@ -351,8 +360,9 @@ class EnrolmentService:
 
     # -------------------------------------------------- cover that changes (停保、续保、险种转换)
 
-    def stop(self, psn_no: str, insutype: str, on: dt.date) -> int:
-        """停保: the person's open enrolment of the scheme ends on `on` (the last insured day); returns its id."""
+    def stop(self, psn_no: str, insutype: str, on: dt.date, *, also: Also | None = None) -> int:
+        """停保: the person's open enrolment of the scheme ends on `on` (the last insured day); returns its id.
+        `also(session, enrolment id)` runs in the same transaction (the console saves the documents received)."""
         def work(session: Session) -> int:
             _person(session, psn_no)
             row = _latest(session, psn_no, _scheme(insutype), on)
@@ -365,10 +375,12 @@ class EnrolmentService:
                 raise _rule_error(exc) from None
             row.end = on
             session.flush()
+            _also(also, session, row.id)
             return row.id
         return self.store.transaction(work)
 
-    def resume(self, psn_no: str, insutype: str, on: dt.date) -> tuple[int, rules.Resumption]:
+    def resume(self, psn_no: str, insutype: str, on: dt.date, *, also: Also | None = None
+               ) -> tuple[int, rules.Resumption]:
         """续保: a new enrolment of the scheme from `on`, after the last one stopped; the policy's waiting period
         when cover lapsed (docs/front-office.md). Resident cover runs to the end of the year, employee cover on."""
         def work(session: Session) -> tuple[int, rules.Resumption]:
@@ -392,37 +404,46 @@ class EnrolmentService:
             _check_other_scheme(session, psn_no, insutype, on, end, "on")
             row = self._open(session, person, insutype, on, end, terms.benefit_start, "resume", terms.reason,
                              last.tier)
+            _also(also, session, row.id)
             return row.id, terms
         return self.store.transaction(work)
 
-    def switch(self, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
+    def switch(self, psn_no: str, to: str, on: dt.date, *, also: Also | None = None) -> tuple[int, int]:
         """险种转换: the current scheme's enrolment ends the day before `on` and the other scheme's opens on `on`,
         in one transaction (no gap, no overlap, no waiting period). Returns (ended id, opened id)."""
         def work(session: Session) -> tuple[int, int]:
-            person = _person(session, psn_no)
-            source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
-            already = _covering(session, psn_no, to, on, on)
-            if already:
-                raise Conflict("to", f"参保人{psn_no}在{date_text(on)}已参加{rules.scheme_name(to)}（参保记录"
-                                     f"{already[0].id}），无需转换。", "already_enrolled")
-            current = _latest(session, psn_no, source, on - dt.timedelta(days=1))
-            if current is None:
-                raise NotFound("psn_no", f"参保人{psn_no}在{date_text(on - dt.timedelta(days=1))}未参加"
-                                         f"{rules.scheme_name(source)}，无需转换，请直接参保。", "not_enrolled")
-            try:
-                current.end = rules.switch_end(_cover(current), to, on)
-            except RuleError as exc:
-                raise _rule_error(exc) from None
-            session.flush()
-            if to == Insutype.EMPLOYEE:
-                return current.id, self.enrol_employee_in(session, psn_no, on)
-            end = dt.date(on.year, 12, 31)
-            _check_other_scheme(session, psn_no, to, on, end, "on")
-            if _covering(session, psn_no, to, on, end):
-                raise Conflict("on", f"参保人{psn_no}在该期间已参加城乡居民医保。", "already_enrolled")
-            reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
-            return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
+            ended, opened = self._switch(session, psn_no, to, on)
+            _also(also, session, opened)
+            return ended, opened
         return self.store.transaction(work)
+
+    def _switch(self, session: Session, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
+        person = _person(session, psn_no)
+        source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
+        already = _covering(session, psn_no, to, on, on)
+        if already:
+            raise Conflict("to", f"参保人{psn_no}在{date_text(on)}已参加{rules.scheme_name(to)}（参保记录"
+                                 f"{already[0].id}），无需转换。", "already_enrolled")
+        current = _latest(session, psn_no, source, on - dt.timedelta(days=1))
+        if current is None:
+            raise NotFound("psn_no", f"参保人{psn_no}在{date_text(on - dt.timedelta(days=1))}未参加"
+                                     f"{rules.scheme_name(source)}，无需转换，请直接参保。", "not_enrolled")
+        try:
+            current.end = rules.switch_end(_cover(current), to, on)
+        except RuleError as exc:
+            raise _rule_error(exc) from None
+        session.flush()
+        reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
+        if to == Insutype.EMPLOYEE:
+            opened = session.get(m.Enrolment, self.enrol_employee_in(session, psn_no, on))
+            opened.kind, opened.note = "switch", reason  # the history says how the cover began
+            session.flush()
+            return current.id, opened.id
+        end = dt.date(on.year, 12, 31)
+        _check_other_scheme(session, psn_no, to, on, end, "on")
+        if _covering(session, psn_no, to, on, end):
+            raise Conflict("on", f"参保人{psn_no}在该期间已参加城乡居民医保。", "already_enrolled")
+        return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
 
     def _open(self, session: Session, person: m.Person, insutype: str, start: dt.date, end: dt.date | None,
               benefit_start: dt.date, kind: str, note: str, tier: str | None) -> m.Enrolment:

@@ -274,6 +274,15 @@ def opening_balance_entry(cause_id: str, county: str, booked_on: dt.date, psn_no
     return balanced_entry("opening_balance", cause_id, county, booked_on, lines, "个人账户期初余额")
 
 
+def account_interest_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen,
+                           memo: str) -> Entry:
+    """The year-end interest credited to a personal account (年度结转计息): the interest the personal-account
+    fund's bank earned becomes the holder's."""
+    acct = Fund.PERSONAL_ACCOUNT
+    lines = move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
+    return balanced_entry("account_interest", cause_id, county, booked_on, lines, memo)
+
+
 def first_open_day(closed: dt.date | None, day: dt.date) -> dt.date:
     """`day`, or the first day after the closed months when `day` falls in one: a late settlement or a
     correction is booked in the open month (the closed books stay as they were reported)."""

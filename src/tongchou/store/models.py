@@ -260,6 +260,36 @@ class Filing(Base):
     county: Mapped[str] = mapped_column(County)
 
 
+class FilingApplication(Base):
+    """门诊慢特病申报: received at a township health centre inside a window (state received), then approved (the
+    `filing` it wrote) or rejected with its reason by the county branch (migration 0017)."""
+
+    __tablename__ = "filing_application"
+    __table_args__ = (CheckConstraint("kind IN ('chronic', 'referral')", name="kind"),
+                      CheckConstraint("state IN ('received', 'approved', 'rejected')", name="state"),
+                      Index("ix_filing_application_person", "psn_no", "kind"),
+                      Index("ix_filing_application_queue", "county", "state"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    kind: Mapped[str] = mapped_column(String(10))
+    insutype: Mapped[str] = mapped_column(String(3))
+    dise_code: Mapped[str] = mapped_column(String(100))
+    dise_name: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(County)
+    window: Mapped[str] = mapped_column(String(40))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    received_at: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    received_by: Mapped[str] = mapped_column(String(64))  # the name of who received it
+    received_user: Mapped[Optional[str]] = mapped_column(String(64))  # their console user (None: command line)
+    state: Mapped[str] = mapped_column(String(10))
+    decided_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    decided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    decided_user: Mapped[Optional[str]] = mapped_column(String(64))
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    filing_id: Mapped[Optional[int]] = mapped_column(Id, ForeignKey("filing.id"))
+    created_at: Mapped[dt.datetime] = _created()
+
+
 # ---------------------------------------------------------------- contributions and accounts
 
 class ContributionBatch(Base):

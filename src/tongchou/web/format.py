@@ -30,7 +30,8 @@ AMOUNT_LABELS = {
     "acct_mulaid_pay": "其中家庭共济账户支付", "psn_cash_pay": "个人现金支出", "hosp_part_amt": "医院负担金额",
 }
 FILING_KINDS = {"chronic": "门诊慢特病备案", "referral": "转诊备案"}
-ENROLMENT_KINDS = {"on_time": "按时缴费", "late": "中途参保（有等待期）", "newborn": "新生儿", "employee": "职工参保"}
+ENROLMENT_KINDS = {"on_time": "按时缴费", "late": "中途参保（有等待期）", "newborn": "新生儿", "employee": "职工参保",
+                   "resume": "续保", "switch": "险种转换"}
 CONTRIBUTION_STATUS = {"accepted": "已入账", "held": "挂起待处理"}
 CONTRIBUTION_KINDS = {"individual": "个人缴费", "employer": "单位缴费", "employee": "职工医保缴费（单位和个人）",
                       "account_payment": "个人账户代缴", "subsidy": "财政补助", "personal": "个人缴费",
