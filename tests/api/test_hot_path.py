@@ -229,3 +229,34 @@ def test_the_hot_path_runs_as_the_app_role_under_row_level_security(store, regis
     assert roles == ["tongchou_app"] * 3
     assert info["medfee_sumamt"] == Decimal("300.00")
     assert verify(store).ok
+
+
+@pytest.mark.parametrize("hot", [False, True], ids=["orm", "hot"])
+def test_a_pending_chronic_filing_application_refuses_on_both_paths(store, registry, monkeypatch, hot):
+    """The person's filing applications (门诊慢特病申报) reach the adjudication on both paths: pending, a chronic
+    visit is refused; approved, it is paid."""
+    from tongchou.filings.service import FilingService
+
+    filings = FilingService(store, registry, today=lambda: dt.date(2018, 12, 31))
+    number = filings.apply("GX0002", "冠心病", TOWNSHIP, dt.date(2018, 3, 5), "张卫生院",
+                           document_kinds=["近三年住院病历及相关检查单据", "医保卡", "居民身份证"], documents=[])
+    seen = _spy(monkeypatch)
+    cert = {"mdtrt_cert_type": "02", "mdtrt_cert_no": "371525195001011111", "psn_no": "GX0002"}
+
+    def chronic_visit(clinic, day: str) -> dict[str, Any]:
+        mdtrt_id = ok(clinic.call("2201", {"data": {
+            **cert, "insutype": "390", "begntime": f"{day} 09:00:00", "ipt_otp_no": "OP0002", "atddr_no": "DR01",
+            "dr_name": "王医生", "dept_code": "D01", "dept_name": "内科", "caty": "A03"}}))["data"]["mdtrt_id"]
+        outpatient_info(clinic, mdtrt_id, psn_no="GX0002", med_type="14", dise_codg="GX-MB21", day=day)
+        ok(clinic.call("2204", {"feedetail": [fee("C1", mdtrt_id, "T000002", "500.00", psn_no="GX0002", day=day)]}))
+        return clinic.call("2207", settle_input(mdtrt_id, "500.00", med_type="14", **cert))
+
+    with TestClient(make_app(store, registry, hot=hot)) as http:
+        clinic = _township(http)
+        pending = chronic_visit(clinic, "2018-03-10")
+        filings.approve(number, "李县医保", dt.date(2018, 3, 20))
+        paid = chronic_visit(clinic, "2018-03-25")
+    assert pending["infcode"] == -1 and "门诊慢特病备案尚未审批通过" in pending["err_msg"]
+    assert ok(paid)["setlinfo"]["hifp_pay"] == Decimal("325.00")
+    assert (seen.count("2207") == 2) == hot
+    assert verify(store).ok

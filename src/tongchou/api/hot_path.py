@@ -7,7 +7,8 @@ no rule of its own. For one call:
 1. **one read** (`READ_SETTLE`, autocommit, prepared): the nonce claimed (`synchronous_commit` off for that
    statement alone, as `api.security` does), the message already recorded under the msgid, and every fact the
    call needs as JSON — the visit(s) of the mdtrt_id, the person, the institution and the counties' pools, the
-   live fee lines and the catalogue versions of their codes, enrolments, filings, the person's accumulator rows
+   live fee lines and the catalogue versions of their codes, enrolments, filings and filing applications, the
+   person's accumulator rows
    with their row versions (`xmin`), the request key and active settlement, benefit suspensions, the screening
    history and the end of the closed months;
 2. in Python, the same functions as the ORM path (`tx_settlement.check_visit_facts`, `rules.billable_from`,
@@ -111,6 +112,10 @@ SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, m.infno, m.input_hash, m.statu
   (SELECT json_agg(json_build_object('kind', f.kind, 'dise_code', f.dise_code, 'approved_on', f.approved_on,
                                      'valid_from', f.valid_from, 'valid_to', f.valid_to) ORDER BY f.id)
    FROM filing AS f JOIN own ON f.psn_no = own.psn_no) AS filings,
+  (SELECT json_agg(json_build_object('kind', a.kind, 'dise_code', a.dise_code, 'state', a.state,
+                                     'received_on', a.received_on, 'decided_on', a.decided_on,
+                                     'reason', a.reason) ORDER BY a.id)
+   FROM filing_application AS a JOIN own ON a.psn_no = own.psn_no) AS applications,
   (SELECT json_agg(json_build_object('year', y.year, 'state', y.state, 'settlements', y.settlements,
                                      'version', y.xmin::text))
    FROM year_state AS y JOIN own ON y.psn_no = own.psn_no AND y.insutype = own.insutype) AS year_states,
@@ -455,7 +460,8 @@ class HotPath:
                     [_typed(e, dates=("start", "end", "benefit_start")) for e in facts["enrolments"] or []],
                     [_typed(f, dates=("approved_on", "valid_from", "valid_to")) for f in facts["filings"] or []],
                     catalogue_in_force({c: v for c, v in versions.items() if c in codes}, req.enddate)
-                    if req.items else {})
+                    if req.items else {},
+                    [_typed(a, dates=("received_on", "decided_on")) for a in facts["applications"] or []])
         year = next((y for y in facts["year_states"] or [] if y["year"] == req.enddate.year), None)
         active = [a for a in facts["active"] or [] if a["visit_key"] == req.visit_key]
         if check_key_and_active(req, _typed(facts["request_key"]), _typed(active[0]) if active else None):
