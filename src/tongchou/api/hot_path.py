@@ -8,9 +8,8 @@ no rule of its own. For one call:
    statement alone, as `api.security` does), the message already recorded under the msgid, and every fact the
    call needs as JSON — the visit(s) of the mdtrt_id, the person, the institution and the counties' pools, the
    live fee lines and the catalogue versions of their codes, enrolments, filings and filing applications, the
-   person's accumulator rows
-   with their row versions (`xmin`), the request key and active settlement, benefit suspensions, the screening
-   history and the end of the closed months;
+   person's accumulator rows with their row versions (`xmin`), the request key and active settlement, benefit
+   suspensions, the screening history and the end of the closed months;
 2. in Python, the same functions as the ORM path (`tx_settlement.check_visit_facts`, `rules.billable_from`,
    `SettlementService.decide` → the one `adjudicate`, supervision's `review_history`, `settlement_values`,
    the ledger's `settlement_entry`, the answer of `tx_settlement`);
