@@ -382,7 +382,7 @@ def start_server(url: str, port: int, workers: int, policies: Path, source: Path
                "--port", str(port), "--workers", str(workers), "--policy-dir", str(policies)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a busy shared machine: importing and migrating can take a minute
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
@@ -391,7 +391,7 @@ def start_server(url: str, port: int, workers: int, policies: Path, source: Path
             time.sleep(0.3)
         if server.poll() is not None:
             raise RuntimeError(f"tongchou serve exited: {server.stderr.read().decode()[-2000:]}")
-    raise RuntimeError("tongchou serve did not start within 60 s")
+    raise RuntimeError("tongchou serve did not start within 180 s")
 
 
 def stop_server(server: subprocess.Popen) -> None:
