@@ -380,7 +380,8 @@ def start_server(url: str, port: int, workers: int, policies: Path, source: Path
         env[counting.ENV] = str(counts)
     command = [str(Path(sys.executable).parent / "tongchou"), "serve", "--db", url, "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--policy-dir", str(policies)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    log = tempfile.NamedTemporaryFile(prefix="tongchou-bench-serve-", suffix=".log", delete=False)
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log,  # a file: never a full pipe
                               start_new_session=True)
     deadline = time.monotonic() + 180  # a busy shared machine: importing and migrating can take a minute
     while time.monotonic() < deadline:
@@ -390,8 +391,8 @@ def start_server(url: str, port: int, workers: int, policies: Path, source: Path
         except httpx.HTTPError:
             time.sleep(0.3)
         if server.poll() is not None:
-            raise RuntimeError(f"tongchou serve exited: {server.stderr.read().decode()[-2000:]}")
-    raise RuntimeError("tongchou serve did not start within 180 s")
+            raise RuntimeError(f"tongchou serve exited: {Path(log.name).read_text()[-2000:]}")
+    raise RuntimeError(f"tongchou serve did not start within 180 s: {Path(log.name).read_text()[-2000:]}")
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -481,7 +482,10 @@ def main() -> None:
         if checkout is not None:
             base_url = baseline_database(checkout, args.persons)
             port = free_port()
-            server = start_server(base_url, port, args.workers, policies, source=checkout / "src")
+            base_policies = checkout / "bench-policies"  # the baseline's own policy, as its code reads it
+            base_policies.mkdir()
+            shutil.copy(checkout / "policies" / "guanxian-2018-resident.yaml", base_policies)
+            server = start_server(base_url, port, args.workers, base_policies, source=checkout / "src")
             targets.append(Target(f"baseline {args.baseline_ref}", server, base_url, None, Light(port), bodies))
         port = free_port()
         server = start_server(url, port, args.workers, policies, counts=counts)
