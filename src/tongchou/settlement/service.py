@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from tongchou.accumulators import apply_delta, delta_json, delta_of, state_json, state_of
 from tongchou.codes import Insutype
+from tongchou.enrolment.service import contribution_history
+from tongchou.enrolment.years import History
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.ledger.service import closed_to, personal_account_balance, record
 from tongchou.ledger.postings import first_open_day, settlement_facts
@@ -108,6 +110,7 @@ class Rows:
     enrolments: Iterable[Any]  # the person's enrolments in the request's scheme, oldest first
     filings: Iterable[Any]
     catalogue: Mapping[str, Any]  # code → the catalogue row in force on the request's end date
+    history: History | None = None  # the contribution history (contribution years); None: the stored years
 
 
 def known(req: SettleRequest, person: Any, institution: Any) -> None:
@@ -139,7 +142,7 @@ def context_of(rows: Rows, policy: Resolved | NoPolicyInForce, state: YearState,
         enrolments=tuple(Enrolled(e.insutype, e.start, e.end, e.benefit_start, e.tier) for e in rows.enrolments),
         filings=tuple(Filing(f.kind, f.dise_code, f.approved_on, f.valid_from, f.valid_to) for f in rows.filings),
         catalogue={code: catalogue_entry(row) for code, row in rows.catalogue.items()},
-        policy=policy, state=state, suspensions=tuple(suspensions), mutual_aid=mutual_aid)
+        policy=policy, state=state, suspensions=tuple(suspensions), mutual_aid=mutual_aid, history=rows.history)
 
 
 def catalogue_entry(row: Any) -> CatalogueEntry:
@@ -270,11 +273,14 @@ class SettlementService:
         known(req, person, institution)
         county = self.references.county(session, person.county)
         connection = session.connection()
-        return Rows(person, institution, county.pool if county else person.county,
-                    connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all(),
+        enrolments = connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all()
+        cover = [(e.start, e.end) for e in enrolments] if req.insutype == Insutype.RESIDENT else []
+        return Rows(person, institution, county.pool if county else person.county, enrolments,
                     connection.execute(_FILINGS, {"psn_no": req.psn_no}).all(),
                     self.references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
-                    if req.items else {})
+                    if req.items else {},
+                    contribution_history(session, req.psn_no, opening_years=person.contribution_years or 0,
+                                         resident_cover=cover))
 
     def _state_of(self, session: Session, req: SettleRequest, *, lock: bool, stored: dict | None = None
                   ) -> YearState:
