@@ -400,6 +400,16 @@ class EnrolmentService:
             return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
         return self.store.transaction(work)
 
+    def open_in(self, session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,
+                kind: str, note: str) -> int:
+        """An enrolment opened by another matter (a transfer into the pool) inside its transaction: refused for
+        days the person is insured in either scheme, naming that enrolment; benefits from `start`."""
+        person = _person(session, psn_no)
+        _check_other_scheme(session, psn_no, _scheme(insutype), start, end)
+        if _covering(session, psn_no, insutype, start, end or dt.date.max):
+            raise Conflict("start", f"参保人{psn_no}在该期间已参加{rules.scheme_name(insutype)}。", "already_enrolled")
+        return self._open(session, person, insutype, start, end, start, kind, note, None).id
+
     def _open(self, session: Session, person: m.Person, insutype: str, start: dt.date, end: dt.date | None,
               benefit_start: dt.date, kind: str, note: str, tier: str | None) -> m.Enrolment:
         row = m.Enrolment(psn_no=person.psn_no, insutype=insutype, county=person.county, tier=tier, start=start,
