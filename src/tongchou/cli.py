@@ -52,6 +52,7 @@ COMMANDS: dict[str, Lazy] = {
     "clearing": Lazy("清算：月结单、DIP、总额预算、按人头付费", "tongchou.clearing.cli:app"),
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "cover": Lazy("参保关系变更：停保、续保、险种转换（职工医保与城乡居民医保）", "tongchou.enrolment.cli:app"),
+    "transfer": Lazy("关系转移接续：参保凭证、转出本统筹区、转入本统筹区", "tongchou.transfers.cli:app"),
     "employer": Lazy("用人单位（职工医保）：登记、增减员、缴费申报、欠费与滞纳金、税务征收对账", "tongchou.employers.cli:app"),
     "institution": Lazy("定点医药机构", "tongchou.api.cli:institution_app"),
     "ecert": Lazy("医保电子凭证：为参保人签发（5分钟内出示，绑定所开就诊）", "tongchou.api.cli:ecert_app"),

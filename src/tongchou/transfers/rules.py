@@ -277,6 +277,8 @@ def parse_certificate_file(filename: str, content: bytes) -> dict[str, Any]:
         raise RuleError("file", f"参保凭证文件“{filename}”不是有效的JSON：{exc}") from None
     if not isinstance(data, dict):
         raise RuleError("file", f"参保凭证文件“{filename}”应为一个JSON对象。")
+    if isinstance(data.get("certificate"), dict):  # the JSON rendering of the certificate document
+        data = data["certificate"]
     return fields_of_certificate(data, None)
 
 
