@@ -60,12 +60,18 @@ class TransferView:
     balance: Fen
     certificate: dict[str, Any]
     recorded_by: str
+    recognised_months: tuple[int, int] | None = None  # in: (total, continuous) recognised from the certificate
 
 
-def _view(row: m.Transfer) -> TransferView:
+def _view(row: m.Transfer, session: Session | None = None) -> TransferView:
+    recognised = None
+    if session is not None and row.direction == "in":
+        found = session.execute(select(m.RecognisedYears.total_months, m.RecognisedYears.continuous_months).where(
+            m.RecognisedYears.transfer_id == row.id)).first()
+        recognised = (found[0], found[1]) if found else None
     return TransferView(row.id, row.direction, row.psn_no, row.county, row.pool_code, row.pool_name,
                         row.transfer_date, list(row.insutypes or []), row.balance, dict(row.certificate or {}),
-                        row.recorded_by)
+                        row.recorded_by, recognised)
 
 
 def _rule(exc: RuleError) -> InvalidRequest:
@@ -291,5 +297,5 @@ class TransferService:
             row = session.get(m.Transfer, transfer_id)
             if row is None:
                 raise NotFound("transfer_id", f"转移记录{transfer_id}不存在。")
-            return _view(row)
+            return _view(row, session)
         return self.store.read(work)

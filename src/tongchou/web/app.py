@@ -123,10 +123,10 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
     _handlers(app)
     from tongchou.web import (
         attachments, routes_auth, routes_exports, routes_funds, routes_institutions, routes_people, routes_policies,
-        routes_supervision,
+        routes_supervision, routes_transfers,
     )
     for module in (attachments, routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports,
-                   routes_supervision):
+                   routes_supervision, routes_transfers):
         app.include_router(module.router)
     return app
 

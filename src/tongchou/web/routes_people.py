@@ -123,7 +123,11 @@ def person_page(request: Request, psn_no: str, current: Current = Depends(requir
     institutions = store.read(lambda s: queries.institution_names(s, {x.fixmedins_code for x in file.settlements}))
     phone = console.cipher.decrypt(person.phone_enc, "person.phone")
     audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no)
+    from tongchou.transfers.service import TransferService
+    transfers = TransferService(store, console.registry, console.cipher, console.today)
+    years = transfers.contribution_years(psn_no, console.today())
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
+                  years=years, transfers=transfers.transfers_of(psn_no),
                   phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,
                   today=console.today(), state_rows=_state_rows(file.year_states, state_names(console.registry)),
                   may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
