@@ -56,7 +56,8 @@ def certificate_document(cert: Mapping[str, Any], *, preview: bool = False) -> D
                      (c.get("period"), _yuan(c.get("base")), _yuan(c.get("amount")), _day(c.get("paid_on")))
                      for c in scheme.get("contributions") or ())
         blocks: list = [periods]
-        blocks.append(Table(f"{name}缴费记录（按{'年度' if resident else '月'}）", columns, rows) if rows else
+        numeric = (False, True, False) if resident else (False, True, True, False)
+        blocks.append(Table(f"{name}缴费记录（按{'年度' if resident else '月'}）", columns, rows, numeric) if rows else
                       Paragraph(f"{name}在本系统中没有缴费记录（年限为建账前或转入时认定的）。"))
         blocks.append(Paragraph(f"累计缴费年限{years_text(total)}（{total}个月），连续缴费年限{years_text(continuous)}"
                                 f"（{continuous}个月），计至{_day(scheme.get('ended_on') or cert.get('transfer_date'))}。"))

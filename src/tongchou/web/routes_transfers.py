@@ -37,7 +37,8 @@ def service_for(request: Request, current: Current) -> TransferService:
 
 
 def _actor_name(current: Current) -> str:
-    return current.principal.username[:64]
+    """Who handled it, as the certificate names them (the audit trail has the sign-in name)."""
+    return (current.principal.display_name or current.principal.username)[:64]
 
 
 # ---------------------------------------------------------------- 转出
