@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Date, Integer, String, cast, func, literal, null, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tongchou.codes import Insutype
@@ -530,27 +530,35 @@ PAID_KINDS = ("individual", "account_payment", "employee")  # a resident's payme
 # account) and an employee's month; subsidies and held lines are not the person's contribution
 
 
-def _history_rows(psn_nos: list[str], with_cover: bool):
+def _history_rows(psn_nos: list[str] | None, with_cover: bool):
     """One statement: the accepted contributions, the years recognised, the transfers and (`with_cover`) the
-    resident enrolments of the persons — every branch on an indexed `psn_no`."""
+    resident enrolments of the persons — every branch on an indexed `psn_no`. `psn_nos` None: one person, bound
+    as `:psn_no` (the statement is built once, for the settlement's hot path)."""
     line, rec, tr, en = (m.ContributionLine.__table__, m.RecognisedYears.__table__, m.Transfer.__table__,
                          m.Enrolment.__table__)
+
+    def of(column):
+        return column == bindparam("psn_no") if psn_nos is None else column.in_(psn_nos)
+
     none_int, none_date, none_text = cast(null(), Integer), cast(null(), Date), cast(null(), String)
     branches = [
         select(literal("line").label("what"), line.c.psn_no, line.c.insutype, line.c.year.label("n1"),
                none_int.label("n2"), m.ContributionLine.raw["month"].as_string().label("text"),
                none_date.label("d1"), none_date.label("d2"))
-        .where(line.c.psn_no.in_(psn_nos), line.c.status == "accepted", line.c.kind.in_(PAID_KINDS)),
+        .where(of(line.c.psn_no), line.c.status == "accepted", line.c.kind.in_(PAID_KINDS)),
         select(literal("recognised"), rec.c.psn_no, rec.c.insutype, rec.c.total_months, rec.c.continuous_months,
-               rec.c.source, rec.c.ended_on, none_date).where(rec.c.psn_no.in_(psn_nos)),
+               rec.c.source, rec.c.ended_on, none_date).where(of(rec.c.psn_no)),
         select(literal("transfer"), tr.c.psn_no, none_text, none_int, none_int, tr.c.direction, tr.c.transfer_date,
-               none_date).where(tr.c.psn_no.in_(psn_nos)),
+               none_date).where(of(tr.c.psn_no)),
     ]
     if with_cover:
         branches.append(select(literal("cover"), en.c.psn_no, en.c.insutype, none_int, none_int, en.c.kind,
-                               en.c.start, en.c.end).where(en.c.psn_no.in_(psn_nos),
-                                                           en.c.insutype == Insutype.RESIDENT))
+                               en.c.start, en.c.end).where(of(en.c.psn_no), en.c.insutype == Insutype.RESIDENT))
     return union_all(*branches)
+
+
+_HISTORY = _history_rows(None, False)
+_HISTORY_WITH_COVER = _history_rows(None, True)
 
 
 def _history_of(rows: list, opening: int, cover: list[tuple[dt.date, dt.date | None]] | None) -> years.History:
@@ -560,18 +568,18 @@ def _history_of(rows: list, opening: int, cover: list[tuple[dt.date, dt.date | N
     outs: list[dt.date] = []
     ins: list[dt.date] = []
     periods = list(cover or [])
-    for row in rows:
-        if row.what == "line":
-            if row.insutype == Insutype.RESIDENT and row.n1 is not None:
-                paid_years.add(int(row.n1))
-            elif row.insutype == Insutype.EMPLOYEE and row.text:
-                months.add(years.month_of(str(row.text)))
-        elif row.what == "recognised":
-            recognised.append(years.Recognised(row.insutype, int(row.n1), int(row.n2), row.d1, row.text or ""))
-        elif row.what == "transfer":
-            (outs if row.text == "out" else ins).append(row.d1)
-        elif row.what == "cover" and cover is None:
-            periods.append((row.d1, row.d2))
+    for what, _psn, insutype, n1, n2, text, d1, d2 in rows:
+        if what == "line":
+            if insutype == Insutype.RESIDENT and n1 is not None:
+                paid_years.add(int(n1))
+            elif insutype == Insutype.EMPLOYEE and text:
+                months.add(years.month_of(text))
+        elif what == "recognised":
+            recognised.append(years.Recognised(insutype, int(n1), int(n2), d1, text or ""))
+        elif what == "transfer":
+            (outs if text == "out" else ins).append(d1)
+        elif what == "cover" and cover is None:
+            periods.append((d1, d2))
     superseded = None
     if ins and outs:
         last_in = max(ins)
@@ -590,7 +598,8 @@ def contribution_history(session: Session, psn_no: str, *, opening_years: int | 
         opening_years = session.execute(select(m.Person.contribution_years).where(
             m.Person.psn_no == psn_no)).scalar() or 0
     cover = list(resident_cover) if resident_cover is not None else None
-    rows = session.execute(_history_rows([psn_no], cover is None)).all()
+    statement = _HISTORY if cover is not None else _HISTORY_WITH_COVER
+    rows = session.connection().execute(statement, {"psn_no": psn_no}).all()
     return _history_of(rows, opening_years, cover)
 
 
@@ -601,7 +610,7 @@ def contribution_histories(session: Session, persons: Mapping[str, int],
     numbers = list(persons)
     for start in range(0, len(numbers), 500):
         for row in session.execute(_history_rows(numbers[start:start + 500], False)).all():
-            grouped[row.psn_no].append(row)
+            grouped[row[1]].append(row)
     return {psn: _history_of(rows, persons[psn], list(resident_cover.get(psn, ()))) for psn, rows in grouped.items()}
 
 
