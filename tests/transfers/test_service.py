@@ -166,3 +166,13 @@ def test_out_and_back_in(store, enrolments, transfers):
     assert (years.total_months, years.continuous_months) == (5, 5)
     assert store.read(lambda s: personal_account_balance(s, "CC0001")) == 5_000
     books_ok(store)
+
+
+def test_transfers_and_years_recognised_are_append_only(store, transfers):
+    from sqlalchemy import text
+
+    transfers.transfer_in("CC0003", IN_FIELDS, key="a", by="clerk")
+    for table in ("transfer", "recognised_years"):
+        for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with pytest.raises(Exception, match="append-only"):
+                store.transaction(lambda s: s.execute(text(statement)))
