@@ -21,8 +21,9 @@ from tongchou.region.fixture import load_file
 from tongchou.store.uow import Store
 
 ROLE_NAMES = {"city_admin", "city_fund_officer", "county_clerk", "county_reviewer", "county_fund_officer", "auditor",
-              "supervisor"}
-WRITES = {"person.enrol", "person.file", "reimbursement.manual", "simulation.run"}
+              "supervisor", "service_desk"}
+WRITES = {"person.enrol", "person.file", "reimbursement.manual", "simulation.run", "person.register", "person.change",
+          "cover.change", "person.anycounty", "employer.manage", "employer.reconcile"}
 
 
 def test_roles_are_data_with_declared_permissions():
@@ -30,7 +31,10 @@ def test_roles_are_data_with_declared_permissions():
     assert set(book.roles) == ROLE_NAMES
     assert not book.roles["auditor"].permissions & WRITES  # read-only
     assert {r for r, role in book.roles.items() if role.scope == COUNTY} == {"county_clerk", "county_reviewer",
-                                                                                   "county_fund_officer"}
+                                                                                   "county_fund_officer", "service_desk"}
+    # 全城通办 reaches the persons of the pool, never its finance (docs/front-office.md)
+    assert not book.roles["service_desk"].permissions & {"report.view", "budget.view", "clearing.view",
+                                                         "reimbursement.manual", "person.enrol", "export.claims"}
     assert all(p in book.permissions for role in book.roles.values() for p in role.permissions)
 
 

@@ -31,3 +31,26 @@ def test_demo_builds_a_year_and_verifies_the_books(tmp_path):
     finally:
         store.close()
     assert len(rules) >= 2, rules
+
+
+def test_the_demo_declares_and_collects_december_through_the_employer_service(tmp_path):
+    """越城区's five largest employers declare December through `EmployerService.declare_rows` and the tax bureau's batch is
+    reconciled through `reconcile`: the declarations are there, all but every 50th collected, late fees booked."""
+    from rich.console import Console
+
+    from tongchou.demo.pipeline import DemoOptions, run_demo
+    from tongchou.store import models as m
+
+    result = run_demo(DemoOptions(out=tmp_path, insured=2000, live_visits=0), Console(quiet=True))
+    assert result.report.ok
+    counts = result.counts
+    assert counts["declarations"] > 0 and counts["declarations_refused"] == 0 and counts["collection_held"] == 0
+    assert counts["collected"] == counts["declarations"] - counts["declarations"] // 50
+    store = Store.open(result.db_url)
+    try:
+        rows = store.read(lambda s: s.execute(select(m.Declaration.employer, m.Declaration.month,
+                                                     m.Declaration.collected_on)).all())
+    finally:
+        store.close()
+    assert {employer[2:8] for employer, _, _ in rows} == {"330602"} and {month for _, month, _ in rows} == {"2018-12"}
+    assert sum(1 for *_, collected in rows if collected is None) == counts["declarations"] // 50

@@ -53,9 +53,9 @@ def test_register_join_declare_pay_late_and_verify(env, tmp_path):
                      f"{EMPLOYER},CC0101,2021-13,5000.00\n", encoding="utf-8")
     declared = run(env, "declare", str(batch), "--on", "2021-03-05")
     assert declared.exit_code == 1 and "入库1行，错误1行" in declared.output
-    errors = (tmp_path / "march.errors.csv").read_text(encoding="utf-8").splitlines()
-    assert errors[0] == "行号,employer,psn_no,month,wage,错误列,错误"
-    assert errors[1].startswith(f"2,{EMPLOYER},CC0101,2021-13,5000.00,month,费款所属期应写为")
+    errors = (tmp_path / "march.errors.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert errors[0] == "行号,employer,psn_no,month,wage,错误列,错误"  # 行号: the line in the file, the header is 1
+    assert errors[1].startswith(f"3,{EMPLOYER},CC0101,2021-13,5000.00,month,费款所属期应写为")
     arrears = run(env, "arrears", "--as-of", "2021-04-14")
     assert arrears.exit_code == 0 and "2021-03" in arrears.output and "30" in arrears.output
     fee = run(env, "late-fee", EMPLOYER, "--as-of", "2021-04-14")
@@ -83,3 +83,34 @@ def test_errors_are_chinese_and_name_the_field(env):
     assert missing.exit_code == 2 and "employer" in missing.output and "未登记" in missing.output
     day = run(env, "leave", EMPLOYER, "CC0101", "--on", "2021/06/30")
     assert day.exit_code == 2 and "--on" in day.output and "YYYY-MM-DD" in day.output
+
+
+def test_an_xlsx_batch_with_chinese_headers_and_its_errors_file_in_xlsx(env, tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    assert run(env, "register", EMPLOYER, "--name", "长春某机械厂", "--county", "220102").exit_code == 0
+    assert run(env, "join", EMPLOYER, "CC0101", "--on", "2021-01-01").exit_code == 0
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["统一社会信用代码", "个人编号", "费款所属期", "申报工资"])
+    sheet.append([EMPLOYER, "CC0101", "2021-03", 5000])         # a number as Excel stores it
+    sheet.append([EMPLOYER, "CC0101", "2021-04", "5000.123"])   # three decimals
+    sheet.append([EMPLOYER, "CC0101", "2021-03", "6000"])       # the same month again
+    batch = tmp_path / "april.xlsx"
+    book.save(batch)
+    declared = run(env, "declare", str(batch), "--on", "2021-04-05")
+    assert declared.exit_code == 1 and "申报3行：入库1行，错误2行" in declared.output
+    errors = load_workbook(tmp_path / "april.errors.xlsx").active
+    rows = [[cell.value for cell in row] for row in errors.iter_rows()]
+    assert rows[0] == ["行号", "统一社会信用代码", "个人编号", "费款所属期", "申报工资", "错误列", "错误"]
+    assert rows[1][:6] == ["3", EMPLOYER, "CC0101", "2021-04", "5000.123", "申报工资"]
+    assert rows[2][:6] == ["4", EMPLOYER, "CC0101", "2021-03", "6000", "费款所属期"] and "与第2行重复" in rows[2][6]
+    paid = Workbook()
+    paid.active.append(["employer", "psn_no", "month", "employer_part", "individual_part", "late_fee", "paid_on"])
+    paid.active.append([EMPLOYER, "CC0101", "2021-03", 350, 100, 0, "2021-03-15"])
+    paid.active.append([EMPLOYER, "CC0101", "2021-05", 350, 100, 0, "2021-05-15"])
+    paid.save(tmp_path / "tax.xlsx")
+    reconciled = run(env, "reconcile", str(tmp_path / "tax.xlsx"), "--batch-no", "TAX-X", "--received-on", "2021-04-20")
+    assert reconciled.exit_code == 0 and "入账1行，滞纳金0.00元，挂起1行" in reconciled.output
+    held = [[c.value for c in row] for row in load_workbook(tmp_path / "tax.held.xlsx").active.iter_rows()]
+    assert held[1][0] == "3" and held[1][-2] == "month" and "未找到" in held[1][-1]

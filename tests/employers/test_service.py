@@ -216,3 +216,47 @@ def test_on_postgresql_a_county_sees_only_its_own_employments_and_declarations(e
                                           len(s.execute(select(m.Declaration)).all()))) == (seen, seen)
         finally:
             scoped.close()
+
+
+def test_a_county_scoped_service_handles_only_employers_and_persons_of_its_county(employers, store, registry, terms,
+                                                                                  db_url):
+    from tongchou.employers.service import EmployerService
+    other = "91220104MA0000001E"
+    employers.register(other, "朝阳区某商店", "220104")
+    role = {"role": "tongchou_app"} if db_url.startswith("postgresql") else {}
+    scoped = Store.open(db_url, county="220104", **role)
+    try:
+        service = EmployerService(scoped, registry, terms)
+        assert [row.code for row in service.search()] == [other]
+        with pytest.raises(NotFound) as err:
+            service.show(EMPLOYER)
+        assert err.value.field == "code" and "不属于本区县" in err.value.message
+        with pytest.raises(NotFound):
+            service.join(EMPLOYER, "CC0101", D(2021, 3, 1))
+        with pytest.raises((Refused, NotFound)) as refused:  # NotFound on PostgreSQL: the person is not visible
+            service.join(other, "CC0101", D(2021, 3, 1))  # CC0101 is of 220102
+        assert refused.value.field == "psn_no" and "不属于本区县" in refused.value.message
+        with pytest.raises(Refused) as refused:
+            service.register("91220102MA000000G0", "南关区某厂", "220102")
+        assert refused.value.field == "county"
+        outcome = service.declare_rows([{"employer": EMPLOYER, "psn_no": "CC0101", "month": "2021-03", "wage": "5000"}],
+                                       D(2021, 3, 5))
+        assert [(e.column, "不属于本区县" in e.message) for e in outcome.errors] == [("employer", True)]
+    finally:
+        scoped.close()
+
+
+@pytest.mark.parametrize("wage, expected", [("５０００．００", 35_000), ("5,000.00", 35_000), (" 5000 ", 35_000)])
+def test_full_width_digits_and_separators_are_read_as_typed(employers, wage, expected):
+    employers.join(EMPLOYER, "CC0101", D(2021, 1, 1))
+    outcome = employers.declare_rows([{"employer": EMPLOYER.lower(), "psn_no": "ＣＣ０１０１", "month": "２０２１－０３",
+                                       "wage": wage}], D(2021, 3, 5))
+    assert [(d.psn_no, d.month, d.employer_part) for d in outcome.applied] == [("CC0101", "2021-03", expected)]
+
+
+def test_duplicated_rows_of_one_batch_the_first_applied_the_second_refused_naming_the_first(employers):
+    employers.join(EMPLOYER, "CC0101", D(2021, 1, 1))
+    row = {"employer": EMPLOYER, "psn_no": "CC0101", "month": "2021-03", "wage": "5000"}
+    outcome = employers.declare_rows([row, {**row, "wage": "6000"}], D(2021, 3, 5))
+    assert len(outcome.applied) == 1 and [(e.row, e.column) for e in outcome.errors] == [(2, "month")]
+    assert "与第1行重复" in outcome.errors[0].message

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tongchou.errors import Conflict, InvalidRequest, NotFound
+from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.store import models as m
 
 D = dt.date
@@ -58,11 +58,11 @@ def test_stop_and_resume_refusals_change_nothing(store, enrolments):
 def test_switch_from_resident_to_employee_has_no_gap_and_no_overlap(store, enrolments):
     ended, opened = enrolments.switch("GX0001", "310", D(2018, 6, 1))
     assert rows(store, "GX0001") == [("390", D(2018, 1, 1), D(2018, 5, 31), D(2018, 1, 1), "on_time"),
-                                     ("310", D(2018, 6, 1), None, D(2018, 6, 1), "on_time")]
+                                     ("310", D(2018, 6, 1), None, D(2018, 6, 1), "switch")]
     assert store.read(lambda s: s.get(m.PersonalAccount, "GX0001") is not None)
     ended2, opened2 = enrolments.switch("GX0001", "390", D(2018, 10, 1))
     assert ended2 == opened
-    assert rows(store, "GX0001")[1:] == [("310", D(2018, 6, 1), D(2018, 9, 30), D(2018, 6, 1), "on_time"),
+    assert rows(store, "GX0001")[1:] == [("310", D(2018, 6, 1), D(2018, 9, 30), D(2018, 6, 1), "switch"),
                                          ("390", D(2018, 10, 1), D(2018, 12, 31), D(2018, 10, 1), "switch")]
 
 
@@ -92,3 +92,22 @@ def test_insured_twice_is_refused_wherever_an_enrolment_opens(store, enrolments)
         enrolments.resume("GX0001", "390", D(2018, 11, 1))
     assert err.value.field == "on" and "已参加职工医保" in err.value.message
     assert [r[2] for r in rows(store, "GX0001")] == [D(2018, 8, 31), None]
+
+
+def test_no_cover_opens_after_a_recorded_death_and_none_runs_past_it(store, enrolments, registry):
+    from tongchou.persons.service import PersonService
+    from tests.store.support import TEST_CIPHER
+    persons = PersonService(store, TEST_CIPHER, today=lambda: D(2021, 12, 31))
+    persons.record_death("CC0005", D(2021, 3, 1), "测试")
+    before = rows(store, "CC0005")
+    with pytest.raises(Refused) as err:
+        enrolments.resume("CC0005", "310", D(2021, 4, 1))
+    assert err.value.field == "on" and "已于2021年3月1日死亡" in err.value.message
+    with pytest.raises(Refused) as err:
+        enrolments.enrol_employee("CC0005", D(2021, 4, 1))
+    assert err.value.field == "start" and "2021年4月1日起不能参保" in err.value.message
+    assert rows(store, "CC0005") == before
+    # an employee cover opened retroactively, before the death, ends on the date of death
+    enrolments.stop("CC0005", "310", D(2021, 1, 31))
+    enrolments.resume("CC0005", "310", D(2021, 2, 1))
+    assert rows(store, "CC0005")[-1][1:3] == (D(2021, 2, 1), D(2021, 3, 1))

@@ -91,6 +91,16 @@ def test_employee_contribution_credits_two_percent_to_the_account(store, enrolme
     assert_books_ok(store)
 
 
+def test_a_month_paid_in_the_next_year_is_split_by_its_own_month_s_policy(store, enrolments):
+    # the test registry holds the 长春 employee policy of 2021 only: December 2021 paid in January 2022 is
+    # split by the 2021 policy (the month it belongs to, 费款所属期) and counted in 2021
+    credited = enrolments.record_employee_contribution("CC0001", "2021-12", 500_000, 40_000, 10_000, D(2022, 1, 20))
+    assert credited == 10_000
+    line = store.read(lambda s: s.scalars(select(m.ContributionLine).where(m.ContributionLine.psn_no == "CC0001")).one())
+    assert (line.year, line.paid_on) == (2021, D(2022, 1, 20))
+    assert_books_ok(store)
+
+
 def test_a_month_of_employee_contribution_is_recorded_once(store, enrolments):
     enrolments.record_employee_contribution("CC0001", "2021-03", 500_000, 40_000, 10_000, D(2021, 3, 15))
     with pytest.raises(Conflict) as err:

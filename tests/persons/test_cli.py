@@ -102,7 +102,7 @@ def test_import_applies_good_rows_and_writes_the_bad_ones_back(db, tmp_path):
     assert "已登记 2 人，错误 1 行" in result.output
     with (tmp_path / "batch.errors.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 1 and rows[0]["行号"] == "3" and rows[0]["id_number"] == "371525199001011234"
+    assert len(rows) == 1 and rows[0]["行号"] == "3" and rows[0]["公民身份号码"] == "371525199001011234"
     error = rows[0]["错误"]
     for column in ("公民身份号码（id_number）", "姓名（name）", "手机号码（phone）", "区县（county）"):
         assert column in error
@@ -117,12 +117,25 @@ def test_import_refuses_a_file_without_a_required_column(db, tmp_path):
     assert result.exit_code == 2 and "county" in result.output and "区县" in result.output
 
 
-def test_import_refuses_excel_and_other_encodings_in_chinese(db, tmp_path):
+def test_import_reads_xlsx_and_writes_the_errors_back_as_xlsx(db, tmp_path):
+    from openpyxl import Workbook, load_workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["公民身份号码", "姓名", "区县", "人员类别"])
+    sheet.append([A, "孙八", "371525", "1501"])
+    sheet.append(["371525199001011235", "错号", "371525", "1501"])
+    source = tmp_path / "batch.xlsx"
+    book.save(source)
+    result = run("import", str(source), "--db", db)
+    assert result.exit_code == 1 and "已登记 1 人，错误 1 行" in result.output, result.output
+    back = load_workbook(tmp_path / "batch.errors.xlsx").active
+    rows = [[c.value for c in row] for row in back.iter_rows()]
+    assert rows[0] == ["行号", "公民身份号码", "姓名", "区县", "人员类别", "错误"]
+    assert rows[1][:3] == ["3", "371525199001011235", "错号"] and "校验码错误" in rows[1][5]
+
+
+def test_import_refuses_a_broken_excel_file_in_chinese(db, tmp_path):
     excel = tmp_path / "batch.xlsx"
     excel.write_bytes(b"PK\x03\x04")
     result = run("import", str(excel), "--db", db)
-    assert result.exit_code == 2 and "file" in result.output and "CSV" in result.output
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("公民身份号码,姓名,区县,人员类别\n".encode("gbk"))
-    result = run("import", str(gbk), "--db", db)
-    assert result.exit_code == 2 and "UTF-8" in result.output
+    assert result.exit_code == 2 and "file" in result.output and "不是有效的Excel" in result.output

@@ -182,10 +182,39 @@ def test_a_newborns_id_number_must_agree_with_the_birth(store, persons):
 def test_a_batch_applies_the_good_rows_and_returns_the_bad_ones_by_column(store, persons):
     rows = [form(), form("371525199001011234"), form(with_check("37152519851111002"), phone="1"),
             form(A, name="重复"), form(B, county="371599")]
-    report = persons.import_rows(rows)
+    report = persons.import_rows(enumerate(rows, start=2))
     assert [line for line, _ in report.registered] == [2, 6]
     assert [(line, [c for c, _ in errors]) for line, _, errors in report.refused] == [
         (3, ["id_number"]), (4, ["phone"]), (5, ["id_number"])]
     assert "37152500000001" in report.refused[2][2][0][1]  # the duplicate names the other person
     assert store.read(lambda s: s.scalars(select(m.Person.psn_no).where(
         m.Person.psn_no.like("3715%"))).all()) == ["37152500000001", "37159900000001"]
+
+
+def test_full_width_digits_in_an_id_number_are_read_as_digits_and_found_as_the_same_person(store, persons):
+    full = A.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    psn_no = persons.register(form(full, phone="１３９１２３４５６７８"))
+    with pytest.raises(Conflict, match=psn_no):
+        persons.register(form(A, name="重复"))
+    assert persons.show(psn_no).phone == "139****5678"
+
+
+def test_a_newborn_registered_twice_is_refused_naming_the_first(store, persons):
+    first = persons.register_newborn("GX0001", "张小双", D(2018, 6, 1), "1", "王科员")
+    with pytest.raises(Conflict, match=first):
+        persons.register_newborn("GX0001", "张小双", D(2018, 6, 1), "1", "王科员")
+    assert persons.register_newborn("GX0001", "张小对", D(2018, 6, 1), "2", "王科员") != first  # a twin
+
+
+def test_a_batch_sheet_maps_chinese_headers_and_returns_the_rows_as_given(store, persons):
+    from tongchou.persons.service import errors_file
+    from tongchou.sheets import read_sheet
+    content = ("公民身份号码,姓名,区县,人员类别,备注\n" + f"{A},孙八,371525,1501,甲\n" + "371525199001011235,错号,371525,1501,乙\n"
+               ).encode("gb18030")
+    sheet = read_sheet("batch.csv", content)
+    report = persons.import_sheet(sheet)
+    assert [line for line, _ in report.registered] == [2]
+    assert report.refused[0][0] == 3 and report.refused[0][1]["备注"] == "乙"
+    back = read_sheet("errors.csv", errors_file(report, sheet.header, "csv"))
+    assert back.header == ("行号", "公民身份号码", "姓名", "区县", "人员类别", "备注", "错误")
+    assert back.rows[0].values["行号"] == "3" and "校验码" in back.rows[0].values["错误"]

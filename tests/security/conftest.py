@@ -21,7 +21,8 @@ from tongchou.web.app import create_app
 APP_ROLE = "tongchou_app"
 COUNTY_A, COUNTY_B = "371525", "371599"
 USERS = {"admin": ("city_admin", None), "clerk_a": ("county_clerk", COUNTY_A),
-         "clerk_b": ("county_clerk", COUNTY_B), "auditor": ("auditor", None)}
+         "clerk_b": ("county_clerk", COUNTY_B), "auditor": ("auditor", None),
+         "desk_a": ("service_desk", COUNTY_A)}  # 综合柜员（全城通办）
 
 
 def app_store(db_url: str) -> Store:

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from tests.security.conftest import APP_ROLE, COUNTY_A, COUNTY_B, app_store
 from tests.store.support import TEST_CIPHER
 from tests.web.conftest import client_for, csrf_of, sign_in
+from tests.web.region import PASSWORD
+from tongchou.access.users import UserService
 from tongchou.audit.models import AuditEvent
 from tongchou.store import models as m
 from tongchou.store.export import export_claims
@@ -108,6 +110,31 @@ def test_the_own_countys_clerk_works_under_the_scope(scope_region):
     assert {"person.enrol", "person.file", "reimbursement.manual", "settlement.view"} <= set(actions)
 
 
+def test_a_chronic_filing_is_applied_and_approved_under_the_scope(scope_region):
+    """门诊慢特病申报 through the scoped services (on PostgreSQL under RLS): the application, its documents and the
+    approval in county A; county B's reviewer sees none of it."""
+    app, owner = scope_region
+    for name, county in (("reviewer_a", COUNTY_A), ("reviewer_b", COUNTY_B)):
+        UserService(owner).add(name, PASSWORD, "county_reviewer", county=county)
+    clerk = _client(app, "clerk_a")
+    token = csrf_of(clerk, "/persons/GX0001/filings/apply")
+    kinds = ["近三年住院病历及相关检查单据", "医保卡", "居民身份证"]
+    data = {"csrf_token": token, "dise_code": "GX-MB21", "received_at": "H37152500002", "received_on": "2018-09-20",
+            **{f"doc_{i}_kind": kind for i, kind in enumerate(kinds)}}
+    files = {f"doc_{i}": (f"{i}.pdf", b"%PDF-1.4 " + bytes([i]), "application/pdf") for i in range(3)}
+    response = clerk.post("/persons/GX0001/filings/apply", data=data, files=files)
+    assert response.status_code == 200 and "已受理" in response.text, response.text
+    other = _client(app, "reviewer_b")
+    assert "张三" not in other.get("/filings").text
+    assert other.post("/filings/1/approve", data={"csrf_token": csrf_of(other, "/filings")}).status_code == 422
+    reviewer = _client(app, "reviewer_a")
+    page = reviewer.get("/filings").text
+    assert "张三" in page and page.count("/dossier/") == 3
+    response = reviewer.post("/filings/1/approve", data={"csrf_token": csrf_of(reviewer, "/filings")})
+    assert response.status_code == 200 and "已审批通过" in response.text
+    assert owner.read(lambda s: s.get(m.FilingApplication, 1).state) == "approved"
+
+
 def test_export_service_is_limited_to_the_county(scope_region, tmp_path):
     _app, owner = scope_region
     out = tmp_path / "claims.csv"
@@ -190,7 +217,7 @@ def test_rls_policies_cover_the_county_tables(scope_region, db_url):
     finally:
         engine.dispose()
     assert {"person", "enrolment", "filing", "settlement", "fee_item", "visit", "institution", "journal_entry",
-            "posting", "year_state", "console_manual_claim"} <= enabled
+            "posting", "year_state", "console_manual_claim", "filing_application"} <= enabled
     assert roles == {APP_ROLE}
 
 

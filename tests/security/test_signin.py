@@ -17,7 +17,9 @@ from tongchou.access.headers import HEADERS
 from tongchou.access.models import ConsoleSession, ConsoleUser
 
 POSTS = ["/logout", "/persons/search", "/persons/GX0001/enrol", "/persons/GX0001/filings", "/persons/GX0001/unmask",
-         "/reimbursements", "/exports/claims.csv"]
+         "/reimbursements", "/exports/claims.csv", "/persons/register", "/persons/import", "/persons/GX0001/change",
+         "/persons/GX0001/death", "/persons/GX0001/newborn", "/persons/GX0001/household/create",
+         "/persons/GX0001/cover/stop", "/persons/GX0001/cover/switch"]
 
 
 def test_passwords_are_argon2id_with_at_least_the_owasp_minimum():

@@ -10,8 +10,8 @@ import pytest
 from tongchou.errors import InvalidRequest, Refused
 from tongchou.policy.registry import Registry
 from tongchou.settlement.adjudication import (
-    CatalogueEntry, Enrolled, Insured, Institution, MutualAid, NoPolicyInForce, SettlementContext, Suspension,
-    adjudicate, suspension_on,
+    CatalogueEntry, Enrolled, Filing, FilingApplied, Insured, Institution, MutualAid, NoPolicyInForce,
+    SettlementContext, Suspension, adjudicate, suspension_on,
 )
 from tongchou.accumulators import YearState
 from tongchou.settlement.request import FeeLine, SettleRequest
@@ -93,6 +93,27 @@ def test_a_chronic_visit_without_its_filing_is_paid_by_no_fund(context):
     result = adjudicate(context, request(med_type="14", dise_code="高血压"))
     assert not result.eligible and result.settlement.hifp_pay == 0
     assert result.settlement.psn_part_amt == 300000
+
+
+def test_a_chronic_visit_while_its_filing_waits_or_after_it_lapsed_is_refused(context):
+    chronic = request(med_type="14", dise_code="GX-MB21")  # 冠心病, ending 10 May 2018
+    pending = replace(context, applications=(FilingApplied("chronic", "GX-MB21", "received", D(2018, 3, 5)),))
+    with pytest.raises(Refused) as err:
+        adjudicate(pending, chronic)
+    assert (err.value.field, err.value.code) == ("dise_code", "filing_pending")
+    assert err.value.message.startswith("门诊慢特病备案尚未审批通过（申请于2018年3月5日受理）")
+    other = replace(context, applications=(FilingApplied("chronic", "GX-MB17", "received", D(2018, 3, 5)),))
+    assert not adjudicate(other, chronic).eligible  # another disease's application: no filing, no fund
+    by_name = replace(pending, filings=(Filing("chronic", "冠心病", D(2018, 3, 20), D(2018, 3, 20), D(2019, 3, 19)),))
+    assert adjudicate(by_name, chronic).eligible  # approved (by name or code): paid
+    lapsed = replace(context, filings=(Filing("chronic", "GX-MB21", D(2017, 5, 1), D(2017, 5, 1), D(2018, 4, 30)),))
+    assert refusal(lapsed, chronic) == ("dise_code", "filing_expired")
+    later = replace(context, filings=(Filing("chronic", "GX-MB21", D(2018, 6, 1), D(2018, 6, 1), D(2019, 5, 31)),))
+    early = adjudicate(later, chronic)
+    assert not early.eligible and any("备案生效之前" in s.text for s in early.settlement.explanation)
+    rejected = replace(context, applications=(FilingApplied("chronic", "GX-MB21", "rejected", D(2018, 3, 5),
+                                                            D(2018, 3, 21), "病历不全"),))
+    assert any("被驳回：病历不全" in s.text for s in adjudicate(rejected, chronic).settlement.explanation)
 
 
 def test_mutual_aid_needs_a_relation_the_policy_allows(context):

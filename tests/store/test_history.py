@@ -19,7 +19,7 @@ from tongchou.generate.pipeline import GenerateOptions, generate
 from tongchou.ledger.service import verify
 from tongchou.policy.registry import Registry
 from tongchou.settlement.history import SettlementHistory, read_visits
-from tongchou.settlement.request import FeeLine
+from tongchou.settlement.request import FeeLine, SettleRequest
 from tongchou.settlement.service import SettlementService
 from tongchou.store import models as m
 from tongchou.supervision import models as sv
@@ -145,6 +145,9 @@ def refusal_claims(requests) -> tuple[list, dict[str, str]]:
     waiting = next(r for r in requests if r.insutype == "390" and r.psn_no != base.psn_no)
     suspended = next(r for r in requests if r.psn_no not in {base.psn_no, waiting.psn_no})
     deceased = next(r for r in requests if r.psn_no not in {base.psn_no, waiting.psn_no, suspended.psn_no})
+    used = {base.psn_no, waiting.psn_no, suspended.psn_no, deceased.psn_no}
+    pending = next(r for r in requests if r.insutype == "390" and r.psn_no not in used)
+    lapsed = next(r for r in requests if r.insutype == "390" and r.psn_no not in used | {pending.psn_no})
 
     def claim(key: str, source=base, **changes):
         return replace(source, key=key, setl_id=key, mdtrt_id=key, **changes)
@@ -164,15 +167,21 @@ def refusal_claims(requests) -> tuple[list, dict[str, str]]:
         "R-INSTITUTION": (claim("R-INSTITUTION", fixmedins_code="NOWHERE"), "unknown_institution"),
         "R-SUSPENDED": (claim("R-SUSPENDED", source=suspended), "benefits_suspended"),
         "R-DECEASED": (claim("R-DECEASED", source=deceased), "deceased"),
+        "R-FILING-PENDING": (claim("R-FILING-PENDING", source=pending, med_type="14", dise_code="高血压"),
+                             "filing_pending"),
+        "R-FILING-EXPIRED": (claim("R-FILING-EXPIRED", source=lapsed, med_type="14", dise_code="高血压"),
+                             "filing_expired"),
     }
     # settled, not refused: a chronic-disease visit without its filing is paid by no fund (eligible = False)
     filing = claim("F-NO-FILING", med_type="14", dise_code="高血压")
     return [c for c, _ in claims.values()] + [filing], {key: code for key, (_, code) in claims.items()}
 
 
-def prepare(store: Store, waiting_psn: str, suspended_psn: str, deceased: tuple[str, dt.date]) -> None:
+def prepare(store: Store, waiting_psn: str, suspended_psn: str, deceased: tuple[str, dt.date],
+            pending: SettleRequest, lapsed: SettleRequest) -> None:
     """The same facts in both stores: an institution whose agreement ended, a person still in the waiting
-    period, a person whose benefits were suspended, a person who died the day before a claim ended."""
+    period, a person whose benefits were suspended, a person who died the day before a claim ended, a chronic
+    filing still waiting for approval and one that lapsed the day before a claim ended."""
     def work(session):
         county = session.execute(select(m.CountyRow.admdvs)).scalars().first()
         session.add(m.Institution(code=EXITED, name="已退出协议医院", hosp_lv=2, admin_tier="county", county=county,
@@ -183,6 +192,15 @@ def prepare(store: Store, waiting_psn: str, suspended_psn: str, deceased: tuple[
                                             valid_to=dt.date(2099, 12, 31), reason="欺诈骗保"))
         psn_no, claim_end = deceased
         session.get(m.Person, psn_no).death_date = claim_end - dt.timedelta(days=1)
+        person = session.get(m.Person, pending.psn_no)
+        session.add(m.FilingApplication(psn_no=pending.psn_no, kind="chronic", insutype="390", dise_code="高血压",
+                                        dise_name="高血压", county=person.county, window="上半年申报期",
+                                        received_on=pending.enddate - dt.timedelta(days=3),
+                                        received_at=pending.fixmedins_code, received_by="受理人", state="received"))
+        person = session.get(m.Person, lapsed.psn_no)
+        session.add(m.Filing(psn_no=lapsed.psn_no, kind="chronic", dise_code="高血压", approved_on=dt.date(2017, 1, 1),
+                             valid_from=dt.date(2017, 1, 1), valid_to=lapsed.enddate - dt.timedelta(days=1),
+                             county=person.county))
     store.transaction(work)
 
 
@@ -196,8 +214,10 @@ def test_history_and_the_service_refuse_the_same_claims_for_the_same_reasons(reg
     requests = visits[:150] + crafted
     live, bulk = copy_of(loaded_template, tmp_path, "live.db"), copy_of(loaded_template, tmp_path, "bulk.db")
     hook = SuspensionsOnly(load_rules())
+    pending = next(c for c in crafted if c.key == "R-FILING-PENDING")
+    lapsed = next(c for c in crafted if c.key == "R-FILING-EXPIRED")
     for store in (live, bulk):
-        prepare(store, waiting, suspended, (deceased.psn_no, deceased.enddate))
+        prepare(store, waiting, suspended, (deceased.psn_no, deceased.enddate), pending, lapsed)
 
     service = SettlementService(live, registry, supervision=hook)
     live_refused = {}

@@ -70,3 +70,20 @@ def csrf_of(client: TestClient, path: str = "/") -> str:
     import re
     page = client.get(path).text
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+@pytest.fixture(scope="session")
+def employers_region(tmp_path_factory):
+    """The 长春 region of the employer pages (tests/web/employers_region.py)."""
+    from tests.web.employers_region import build
+    return build(tmp_path_factory.mktemp("employers-region"))
+
+
+@pytest.fixture
+def employers_console(employers_region, tmp_path, clock):
+    from tests.web.employers_region import TODAY
+    url, registry, terms = employers_region
+    store = Store.open(copy_region((url, registry), tmp_path))
+    app = create_app(store, registry, cipher=TEST_CIPHER, today=lambda: TODAY, now=clock, employer_terms=terms)
+    yield app
+    store.close()

@@ -31,8 +31,10 @@ USERS = {  # username: (role, county)
     "county_fund": ("county_fund_officer", COUNTY_A),
     "auditor": ("auditor", None),
     "supervisor": ("supervisor", None),
+    "desk_a": ("service_desk", COUNTY_A),  # 综合柜员（全城通办）
 }
 ID_NUMBERS = ("371525199001011234", "371525195001011111", "37152520000101999X")
+EMPLOYER = "91371525MA00000018"  # a registered employer of 冠县 with no employee (the employer pages open)
 
 
 def registry(directory: Path) -> Registry:
@@ -59,6 +61,8 @@ def build(directory: Path) -> tuple[str, Registry]:
                               begin="2018-06-18"))
         settle.settle(request("S-B1", "GX0002", items=[fee("T000002", "5400.00"), fee("T000003", "200.00")],
                               day="2018-04-02", begin="2018-03-28"))
+        from tongchou.employers.service import EmployerService
+        EmployerService(store, reg, {}).register(EMPLOYER, "冠县某食品厂", COUNTY_A)
         users = UserService(store)
         for name, (role, county) in USERS.items():
             users.add(name, PASSWORD, role, display_name=f"测试{name}", county=county)

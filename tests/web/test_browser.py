@@ -230,13 +230,26 @@ def test_no_script_errors(page):
 
 ALLOWED_WORDS = {  # pure-letter words a page may show: sign-in names, a file format, names the seeds use
     "admin", "CSV", "XX", "CT", "HTTPS", "ID",
+    "XLSX", "PDF", "JPEG", "PNG", "TIFF", "OFD", "MB", "KB", "UTF",  # file formats and sizes the upload forms name
+    "Excel", "xlsx",  # the batch registration page: “CSV或Excel（.xlsx）文件”
 }
 # a national field name shown beside its Chinese name (the clearing statement: “统筹基金支付 hifp_pay”)
 NATIONAL_FIELDS = set(AMOUNT_LABELS) | {"refd_setl_flag", "enddate"}
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-:.]*")
 PERSON_PAGES = ["/persons/GX0001", "/persons/GX0002", "/settlements/S-A1", "/settlements/S-B1"]
 EVERY_PAGE = [path for path, _name, _charts in PAGES] + PERSON_PAGES + [
-    "/reimbursements/new", "/simulation", "/exports", "/persons/GX0001/enrol", "/persons/GX0001/filings/new"]
+    "/reimbursements/new", "/simulation", "/exports", "/persons/GX0001/enrol", "/persons/GX0001/filings/new",
+    "/payments", "/persons/GX0001/bank-account", "/persons/GX0001/family-payment", "/persons/GX0001/account-payout",
+    "/persons/GX0001/filings/apply", "/filings", "/filings/renewals?year=2018",
+    # the front office of persons (issue 19)
+    "/persons/register", "/persons/import", "/persons/GX0003/change", "/persons/GX0003/death",
+    "/persons/GX0003/newborn", "/persons/GX0003/household", "/persons/GX0003/household/add",
+    "/persons/GX0003/household/remove", "/persons/GX0003/cover/stop", "/persons/GX0003/cover/resume",
+    "/persons/GX0003/cover/switch",
+    # the employer pages (issue 19; filled in with declarations and collections by test_employers_browser.py)
+    "/employers", "/employers/new", "/employers/91371525MA00000018", "/employers/91371525MA00000018/join",
+    "/employers/91371525MA00000018/leave", "/employers/91371525MA00000018/declarations/new",
+    "/employers/collections/new", "/employers/arrears"]
 
 
 def ascii_words(text: str) -> set[str]:
@@ -436,3 +449,96 @@ def test_an_e_certificate_is_shown_as_a_qr_code(page):
     text = page.inner_text("body")
     assert "5分钟" in text and "371525199001011234" not in page.content()
     shot(page, "16-ecert")
+
+
+# ---------------------------------------------------------------- 门诊慢特病申报: apply → approve → the person page
+
+SHOTS = Path("/tmp/fo-filings-shots")
+FILING_DOCS = ["近三年住院病历及相关检查单据", "医保卡", "居民身份证"]
+
+
+def _sign_in_as(page, username: str) -> None:
+    page.goto("/")
+    if page.locator("form[action='/logout'] button").count():
+        page.click("form[action='/logout'] button")
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def _filing_shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    shot(page, f"17-{name}")
+
+
+def test_a_chronic_filing_applied_at_the_health_centre_and_approved_by_the_county(page):
+    import datetime as dt
+
+    from tongchou.access.users import UserService
+
+    users = UserService(STORES["served"])
+    users.add("township_wang", PASSWORD, "county_clerk", display_name="王芳", county="371525")
+    users.add("county_li", PASSWORD, "county_reviewer", display_name="李强", county="371525")
+
+    _sign_in_as(page, "township_wang")
+    page.goto("/persons/GX0001")
+    page.click("a[href='/persons/GX0001/filings/apply']")
+    page.wait_for_url("**/filings/apply")
+    rule = page.inner_text("section.rule")
+    assert "上半年申报期（2018年3月1日至3月31日）" in rule and "今天不在申报期内" in rule
+    page.select_option("#f-dise_code", label="冠心病")
+    page.select_option("#f-received_at", label="冠县某镇卫生院")
+    page.fill("#f-received_on", "2018-09-20")
+    for index, kind in enumerate(FILING_DOCS[:2]):  # the ID card is missing
+        page.set_input_files(f"#f-doc_{index}", files=[{"name": f"{index}.pdf", "mimeType": "application/pdf",
+                                                        "buffer": b"%PDF-1.4 page " + bytes([index])}])
+    page.click("#filing-apply button[type=submit]")
+    page.wait_for_selector("#e-doc_2")
+    assert page.inner_text("#e-doc_2") == "请上传居民身份证。"
+    assert ascii_words(page.inner_text("body")) == set()
+    for index, kind in enumerate(FILING_DOCS):
+        page.set_input_files(f"#f-doc_{index}", files=[{"name": f"{index}.pdf", "mimeType": "application/pdf",
+                                                        "buffer": b"%PDF-1.4 page " + bytes([index])}])
+    page.select_option("#f-dise_code", label="冠心病")
+    page.select_option("#f-received_at", label="冠县某镇卫生院")
+    page.fill("#f-received_on", "2018-09-20")
+    _filing_shot(page, "01-apply")
+    page.click("#filing-apply button[type=submit]")
+    page.wait_for_selector("p.ok")
+    assert "门诊慢特病申报已受理" in page.inner_text("main") and "材料3份已存档" in page.inner_text("main")
+
+    _sign_in_as(page, "county_li")
+    page.goto("/filings")
+    card = page.locator("article.application").first
+    text = card.inner_text()
+    assert "张三" in text and "冠心病" in text and "王芳" in text and "下半年申报期" in text
+    assert card.locator("a[href^='/dossier/']").count() == 3
+    assert ascii_words(page.inner_text("body")) == set()
+    _filing_shot(page, "02-queue")
+    card.locator("form[action$='/approve'] button").click()
+    page.wait_for_selector("p.ok")
+    approved_on = TODAY  # the console's today; valid for 12 months from it (the example policy)
+    valid_to = approved_on.replace(year=approved_on.year + 1) - dt.timedelta(days=1)
+    assert f"有效期{approved_on.isoformat()}至{valid_to.isoformat()}" in page.inner_text("main")
+    _filing_shot(page, "03-approved")
+
+    page.goto("/persons/GX0001")
+    row = page.locator("#filings tbody tr", has_text="冠心病")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == "门诊慢特病备案" and cells[3] == approved_on.isoformat()
+    assert cells[4] == f"{approved_on.isoformat()}至{valid_to.isoformat()}" and cells[5] == "有效"
+    applied = page.locator("#applications tbody tr").first.inner_text()
+    assert "已审批通过" in applied and "王芳" in applied and "李强" in applied
+    assert page.locator("table.dossier tbody tr", has_text="门诊慢特病申报").count() == 3
+    assert ascii_words(page.inner_text("body")) == set()
+    page.locator("#filings").scroll_into_view_if_needed()
+    _filing_shot(page, "04-person")
+
+    page.goto("/filings/renewals?year=2018&within=30")
+    listed = page.locator("#renewals tbody tr").all_inner_texts()
+    assert any("张三" in r and "高血压病三期" in r for r in listed)  # the fixture's filing ends 31 December
+    _filing_shot(page, "05-renewals")
+    _sign_in_as(page, "admin")

@@ -1,7 +1,7 @@
 """Data-key rotation: re-encrypt every encrypted column under the current key, in batches.
 
 `rotate(store, cipher)` walks each encrypted column (persons' ID numbers, phones and addresses, the values
-of their changes, institutions' API secrets, the API's older credentials), a batch of rows per transaction, and re-seals every value
+of their changes, bank account numbers for payments (代发), institutions' API secrets, the API's older credentials), a batch of rows per transaction, and re-seals every value
 not yet under `cipher`'s current key; `cipher` must still read the old values (`DataCipher.rotated`
 or `TONGCHOU_PREVIOUS_DATA_KEYS`). It can be interrupted and run again: done rows are skipped. The
 look-up hashes are not touched (they derive from the separate look-up key). Each run is recorded in
@@ -31,6 +31,8 @@ COLUMNS = (
     (m.PersonChange, "id", "new_enc", "person_change.value"),
     (m.Institution, "code", "secret_enc", "institution.secret"),
     (m.ApiCredential, "id", "secret_enc", "institution.secret"),
+    (m.BankAccount, "id", "account_no_enc", "bank_account.account_no"),
+    (m.Payment, "id", "account_no_enc", "payment.account_no"),
 )
 
 

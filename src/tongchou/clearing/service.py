@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
+from tongchou.access.models import ManualClaim
 from tongchou.clearing import dip as dip_core
 from tongchou.clearing.documents import statement_document
 from tongchou.clearing.errors import ClearingInputError
@@ -74,15 +75,18 @@ def load_plan(session: Session, year: int) -> ClearingPlan:
 # ---------------------------------------------------------------- events
 
 def _events(session: Session, end: dt.date) -> list[tuple[m.Settlement, int, dt.date]]:
-    """Settlement events booked up to `end` not yet taken into a run: (settlement, sign, booked on)."""
+    """Settlement events booked up to `end` not yet taken into a run: (settlement, sign, booked on).
+    A manual reimbursement (零星报销, a `console_manual_claim` row) is left out: the person paid the institution
+    in full, and the fund pays the person through a bank payment file (代发, `tongchou.payments`)."""
     entry = m.JournalEntry
+    manual = ~exists().where(ManualClaim.setl_id == m.Settlement.setl_id)
     settled = (select(m.Settlement, entry.booked_on)
                .join(entry, and_(entry.cause_type == "settlement", entry.cause_id == m.Settlement.setl_id))
-               .where(entry.booked_on <= end,
+               .where(entry.booked_on <= end, manual,
                       ~exists().where(m.ClearingItem.setl_id == m.Settlement.setl_id, m.ClearingItem.sign == 1)))
     cancelled = (select(m.Settlement, entry.booked_on)
                  .join(entry, and_(entry.cause_type == "cancellation", entry.cause_id == m.Settlement.setl_id))
-                 .where(entry.booked_on <= end,
+                 .where(entry.booked_on <= end, manual,
                         ~exists().where(m.ClearingItem.setl_id == m.Settlement.setl_id, m.ClearingItem.sign == -1)))
     events = [(row, 1, booked) for row, booked in session.execute(settled)]
     events += [(row, -1, booked) for row, booked in session.execute(cancelled)]

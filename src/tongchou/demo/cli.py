@@ -43,6 +43,7 @@ def _summary(result: DemoResult) -> None:
     counts = result.counts
     refused = counts.get("refused", 0) + counts.get("live_refused", 0)
     rows = [("claims", "就诊/住院（生成）"), ("fee_lines", "费用明细行"), ("contribution_entries", "征缴凭证"),
+            ("declarations", "缴费申报（12月，越城区5家单位，见控制台“用人单位”）"), ("collected", "税务征收对账入账"),
             ("settled", "批量结算"), ("live", "实时接口结算")]
     for key, label in rows:
         if key in counts:

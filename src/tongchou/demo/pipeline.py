@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 import zlib
+from collections import Counter
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -127,9 +128,11 @@ def run_demo(options: DemoOptions, console: Console) -> DemoResult:
 
 def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, steps: Steps, result: DemoResult,
           console: Console) -> None:
+    with steps.step(f"用人单位缴费申报与税务征收对账（{YEAR}年12月，{DECLARING_NAME}{DECLARING_EMPLOYERS}家单位，经用人单位服务）"):
+        declared = _declarations(store, registry, region, result)
     with steps.step("征缴入账（个人缴费、单位缴费、财政补助）"):
         counties = store.read(lambda s: dict(s.execute(select(m.Person.psn_no, m.Person.county)).all()))
-        entries = contribution_entries(region / "contributions.parquet", counties)
+        entries = contribution_entries(region / "contributions.parquet", counties, declared)
         store.transaction(lambda s: record_many(s, entries))
         result.counts["contribution_entries"] = len(entries)
     requests = sorted(read_visits(region / "visits.jsonl"), key=lambda r: (r.enddate, r.begndate, r.key))
@@ -159,6 +162,44 @@ def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, 
         result.counts["reports"] = _reports(result.db_url, options.out.resolve() / "reports")
     with steps.step("账务核验（ledger verify）"):
         result.report = verify(store)
+
+
+DECLARING_COUNTY, DECLARING_NAME = "330602", "越城区"  # the demo county clerk's (yuecheng)
+DECLARING_EMPLOYERS = 5  # its largest employers (one transaction a row: the whole region would take minutes)
+UNCOLLECTED_EVERY = 50  # of the month's collection lines, every 50th is not yet collected on 31 December
+
+
+def _declarations(store: Store, registry: Registry, region: Path, result: DemoResult) -> dict[str, tuple[int, int]]:
+    """The December declarations of 越城区's five largest employers through `EmployerService.declare_rows`, read from the
+    generated batch (batches/declarations-2018-12.csv), and the tax bureau's collection batch
+    (batches/tax-collections-2018-12.csv) through `EmployerService.reconcile` — every 50th line held back: not
+    yet collected on 31 December, so the console shows arrears and a late fee accruing. Returns the parts of
+    each employee's December declaration (psn_no → (employer, employee part), fen): the year's contribution
+    history then covers the other months (`revenue.contribution_entries`), and what was declared but not
+    collected is not income."""
+    from tongchou import sheets
+    from tongchou.employers.documents import (COLLECTION_LABELS, COLLECTION_REQUIRED, DECLARATION_LABELS,
+                                              batch_rows)
+    from tongchou.employers.service import EmployerService
+
+    def rows(name: str, labels, required):
+        path = region / "batches" / name
+        return batch_rows(sheets.read_sheet(path.name, path.read_bytes()), labels, required, path.name)[1]
+
+    december = rows(f"declarations-{YEAR}-12.csv", DECLARATION_LABELS, DECLARATION_LABELS)
+    sizes = Counter(row.values["employer"] for row in december if row.values["employer"][2:8] == DECLARING_COUNTY)
+    chosen = {code for code, _ in sizes.most_common(DECLARING_EMPLOYERS)}
+
+    service = EmployerService(store, registry)
+    declarations = service.declare_rows([row for row in december if row.values["employer"] in chosen],
+                                        dt.date(YEAR, 12, 5))
+    lines = [line for line in rows(f"tax-collections-{YEAR}-12.csv", COLLECTION_LABELS, COLLECTION_REQUIRED)
+             if line.values["employer"] in chosen]
+    collected = service.reconcile(f"SW{YEAR}12-{DECLARING_COUNTY}", dt.date(YEAR, 12, 31),
+                                  [line for n, line in enumerate(lines, 1) if n % UNCOLLECTED_EVERY])
+    result.counts.update(declarations=len(declarations.applied), declarations_refused=len(declarations.errors),
+                         collected=collected.accepted, collection_held=len(collected.held), late_fees=collected.late_fees)
+    return {d.psn_no: (d.employer_part, d.individual_part) for d in declarations.applied}
 
 
 def _settle_history(store: Store, registry: Registry, requests: list[SettleRequest], console: Console):

@@ -32,9 +32,14 @@ NEED_FUNDED = {Fund.MEDICAL_ASSISTANCE: "医疗救助资金（财政按需安排
 NEED_MARGIN_PERCENT = 110
 
 
-def contribution_entries(path: Path, counties: dict[str, str]) -> list[Entry]:
+def contribution_entries(path: Path, counties: dict[str, str],
+                         declared: dict[str, tuple[Fen, Fen]] | None = None) -> list[Entry]:
     """One entry per person and year (individual share, employer share, account part), and per county and
-    year the residents' fiscal subsidies and the critical illness transfer. `counties` maps psn_no → county."""
+    year the residents' fiscal subsidies and the critical illness transfer. `counties` maps psn_no → county.
+    `declared`: employees whose December went through the employer's declaration (psn_no → its employer and
+    employee parts, fen): their history entry is the year less those parts (the collection, when the tax
+    bureau collected it, was booked by the reconciliation)."""
+    declared = declared or {}
     entries: list[Entry] = []
     subsidies: dict[tuple[str, int], int] = defaultdict(int)
     residents: dict[tuple[str, int], int] = defaultdict(int)
@@ -51,7 +56,11 @@ def contribution_entries(path: Path, counties: dict[str, str]) -> list[Entry]:
             first_paid[(county, year)] = min(paid_on, first_paid.get((county, year), paid_on))
         else:
             individual, to_account = to_fen(row["individual_amt"]), to_fen(row["account_credit"])
-            entries.append(employee_contribution_entry(cause, county, paid_on, psn_no, to_fen(row["employer_amt"]),
+            employer = to_fen(row["employer_amt"])
+            if psn_no in declared:  # December was declared (and collected, or not yet) through the services
+                employer = max(employer - declared[psn_no][0], 0)
+                individual = max(individual - declared[psn_no][1], 0)
+            entries.append(employee_contribution_entry(cause, county, paid_on, psn_no, employer,
                                                        min(to_account, individual), max(individual - to_account, 0)))
     for (county, year), amount in sorted(subsidies.items()):
         entries.append(resident_contribution_entry(f"history:subsidy:{county}:{year}", county,

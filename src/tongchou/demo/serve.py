@@ -24,6 +24,7 @@ DEMO_USERS = (
     ("fund", "city_fund_officer", None, "市局基金科：预算、报告、清算"),
     ("yuecheng", "county_clerk", "330602", "越城区经办：只见本区参保人与机构"),
     ("yuecheng_review", "county_reviewer", "330602", "越城区复核员：复核超过限额的零星报销（双人复核）"),
+    ("yuecheng_desk", "service_desk", "330602", "越城区综合柜员（全城通办）：办理全市任一区县参保人的前台业务，基金与报表仍限越城区"),
     ("xinchang", "county_fund_officer", "330624", "新昌县基金岗：本县数字"),
     ("auditor", "auditor", None, "审计：只读，查看稽核发现"),
     ("supervisor", "supervisor", None, "监管：案件"),

@@ -97,5 +97,14 @@ class DossierService:
             return _view(row), row.content
         return self.store.read(work)
 
+    def content_with_county(self, document_id: int) -> tuple[DocumentView, bytes, str]:
+        """`content` and the county of the document (the console checks 全城通办's pool with it)."""
+        def work(session: Session) -> tuple[DocumentView, bytes, str]:
+            row = session.get(m.DossierDocument, document_id)
+            if row is None or not self._in_scope(row.county):
+                raise NotFound("document_id", f"档案材料{document_id}不存在（或不在您的管辖范围内）。")
+            return _view(row), row.content, row.county
+        return self.store.read(work)
+
     def _in_scope(self, county: str) -> bool:
         return not self.store.county or county == self.store.county

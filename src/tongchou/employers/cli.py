@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 from typing import Optional
@@ -60,12 +59,16 @@ def _run(work):
         _fail(exc.field, exc.message)
 
 
-def _rows(path: Path, option: str) -> tuple[list[str], list[dict[str, str]]]:
+def _sheet(path: Path, option: str, labels, required):
+    """The batch file read by `tongchou.sheets` (CSV or XLSX), its columns mapped by code or Chinese label."""
+    from tongchou import sheets
+    from tongchou.employers.documents import batch_rows
+
     if not path.is_file():
         _fail(option, f"文件不存在：{path}")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
+    sheet = _run(lambda: sheets.read_sheet(path.name, path.read_bytes()))
+    found, rows = _run(lambda: batch_rows(sheet, labels, required, path.name))
+    return sheet, found, rows
 
 
 POLICIES = typer.Option(None, "--policies", help="政策目录（默认 policies/，缴费申报规则在其 employers/ 下）")
@@ -123,23 +126,24 @@ def leave_command(code: str = typer.Argument(..., help="统一社会信用代码
 
 
 @app.command("declare")
-def declare_command(file: Path = typer.Argument(..., help="申报文件 CSV：employer, psn_no, month, wage（元）"),
+def declare_command(file: Path = typer.Argument(..., help="申报文件 CSV 或 XLSX：employer（统一社会信用代码）, psn_no（个人编号）, "
+                                                          "month（费款所属期）, wage（申报工资，元）"),
                     on: Optional[str] = typer.Option(None, "--on", help="申报日期（默认今天）"),
-                    errors: Optional[Path] = typer.Option(None, "--errors", help="错误行输出文件（默认 FILE.errors.csv）"),
+                    errors: Optional[Path] = typer.Option(None, "--errors", help="错误行输出文件（默认 FILE.errors.csv 或 FILE.errors.xlsx）"),
                     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                     policies: Optional[Path] = POLICIES) -> None:
     """按月申报缴费基数（批量）：逐行校验，正确行入库，错误行连同出错的列写入错误文件。"""
-    from tongchou.employers.documents import errors_csv
+    from tongchou.employers.documents import DECLARATION_LABELS, column_label, errors_sheet
 
     day = _day(on, "--on")
-    columns, rows = _rows(file, "FILE")
+    sheet, found, rows = _sheet(file, "FILE", DECLARATION_LABELS, DECLARATION_LABELS)
     outcome = _run(lambda: _service(db, policies).declare_rows(rows, day))
     out.print(f"申报{len(rows)}行：入库{len(outcome.applied)}行，错误{len(outcome.errors)}行")
     if outcome.errors:
-        target = errors or file.with_suffix(".errors.csv")
-        target.write_text(errors_csv(columns, outcome.errors), encoding="utf-8")
+        target = errors or file.with_suffix(f".errors.{sheet.fmt}")
+        target.write_bytes(errors_sheet(sheet, found, outcome.errors))
         for error in outcome.errors:
-            err.print(f"第{error.row}行 {error.column}：{error.message}")
+            err.print(f"第{error.row}行 {column_label(error.column, found)}：{error.message}")
         out.print(f"错误行已写入 {target}")
         raise typer.Exit(1)
 
@@ -179,17 +183,24 @@ def late_fee_command(code: str = typer.Argument(..., help="统一社会信用代
 
 
 @app.command("reconcile")
-def reconcile_command(file: Path = typer.Argument(..., help="税务征收批次 CSV：employer, psn_no, month, employer_part, "
+def reconcile_command(file: Path = typer.Argument(..., help="税务征收批次 CSV 或 XLSX：employer, psn_no, month, employer_part, "
                                                             "individual_part, late_fee, paid_on（金额为元）"),
                       batch_no: str = typer.Option(..., "--batch-no", help="税务批次号"),
                       received_on: Optional[str] = typer.Option(None, "--received-on", help="接收日期（默认今天）"),
+                      held: Optional[Path] = typer.Option(None, "--held", help="挂起行输出文件（默认 FILE.held.csv 或 FILE.held.xlsx）"),
                       db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                       policies: Optional[Path] = POLICIES) -> None:
     """税务征收对账：与申报相符的入账（缴费与滞纳金），不符的挂起并注明原因。"""
+    from tongchou.employers.documents import COLLECTION_LABELS, COLLECTION_REQUIRED, column_label, errors_sheet
+
     day = _day(received_on, "--received-on")
-    _, rows = _rows(file, "FILE")
+    sheet, found, rows = _sheet(file, "FILE", COLLECTION_LABELS, COLLECTION_REQUIRED)
     outcome = _run(lambda: _service(db, policies).reconcile(batch_no, day, rows))
     out.print(f"批次{outcome.batch_no}：入账{outcome.accepted}行，滞纳金{fen_to_str(outcome.late_fees)}元，"
               f"挂起{len(outcome.held)}行")
-    for number, reason in outcome.held:
-        err.print(f"第{number}行挂起：{reason}")
+    for error in outcome.held_rows:
+        err.print(f"第{error.row}行挂起 {column_label(error.column, found)}：{error.message}")
+    if outcome.held_rows:
+        target = held or file.with_suffix(f".held.{sheet.fmt}")
+        target.write_bytes(errors_sheet(sheet, found, outcome.held_rows))
+        out.print(f"挂起行已写入 {target}")

@@ -1,25 +1,49 @@
-"""What the employers package renders: the errors file of a declaration batch and the late-fee notice."""
+"""What the employers package reads and renders: the batch files (the declaration batch and the tax bureau's
+collection batch, CSV or XLSX through `tongchou.sheets`, columns named by code or Chinese label), the errors
+file of a batch in the format it came in, and the late-fee notice."""
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
+from tongchou import sheets
 from tongchou.enrolment.rules import date_text
 from tongchou.money import fen_to_str, yuan_text
 
 ERROR_COLUMNS = ("错误列", "错误")
+DECLARATION_LABELS = {"employer": "统一社会信用代码", "psn_no": "个人编号", "month": "费款所属期", "wage": "申报工资"}
+COLLECTION_LABELS = {"employer": "统一社会信用代码", "psn_no": "个人编号", "month": "费款所属期",
+                     "employer_part": "单位缴费", "individual_part": "个人缴费", "late_fee": "滞纳金",
+                     "paid_on": "缴费日期"}
+COLLECTION_REQUIRED = ("employer", "psn_no", "month", "employer_part", "individual_part", "paid_on")
+LABELS = {**DECLARATION_LABELS, **COLLECTION_LABELS}
 
 
-def errors_csv(columns: Sequence[str], errors: Iterable) -> str:
-    """The bad rows as received, each with the column at fault and the reason: correct and send again."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["行号", *columns, *ERROR_COLUMNS])
+def batch_rows(sheet: sheets.Sheet, labels: Mapping[str, str], required: Iterable[str],
+               filename: str = "") -> tuple[dict[str, str], list[sheets.SheetRow]]:
+    """(code → the header cell naming it, the rows keyed by code with their line in the file); a required
+    column missing is refused naming it (`file`)."""
+    found = sheets.column_map(sheet.header, labels, required=required, filename=filename)
+    return found, [sheets.SheetRow(row.line, {code: row.values.get(cell, "") for code, cell in found.items()})
+                   for row in sheet.rows]
+
+
+def column_label(code: str, found: Mapping[str, str] | None = None) -> str:
+    """The column a clerk sees: as the file names it, else its Chinese label."""
+    return (found or {}).get(code) or LABELS.get(code, code or "—")
+
+
+def errors_sheet(sheet: sheets.Sheet, found: Mapping[str, str], errors: Iterable) -> bytes:
+    """The refused rows as received (every column of the file), each with 行号, the column at fault as the
+    file names it and the reason, in the format the batch came in."""
+    by_line = {row.line: row for row in sheet.rows}
+    rows = []
     for error in errors:
-        writer.writerow([error.row, *(error.raw.get(column, "") for column in columns), error.column, error.message])
-    return out.getvalue()
+        original = by_line.get(error.row)
+        cells = [original.values.get(cell, "") for cell in sheet.header] if original else \
+            [error.raw.get(cell, "") for cell in sheet.header]
+        rows.append([error.row, *cells, column_label(error.column, found), error.message])
+    return sheets.write_sheet(["行号", *sheet.header, *ERROR_COLUMNS], rows, sheet.fmt)
 
 
 def late_fee_notice(employer: str, name: str, as_of, arrears: Sequence) -> str:

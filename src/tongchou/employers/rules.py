@@ -51,7 +51,7 @@ MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def parse_month(text: str, field: str = "month") -> tuple[int, int]:
     found = MONTH.match(str(text).strip())
     if not found:
-        raise RuleError(field, f"费款所属期应写为 YYYY-MM（如 2021-03），而不是{text!r}。")
+        raise RuleError(field, f"费款所属期应写为“年-月”（如 2021-03），而不是“{text}”。")
     return int(found.group(1)), int(found.group(2))
 
 

@@ -313,6 +313,8 @@ def check_stop(cover: Cover, on: dt.date, field: str = "on") -> None:
     if cover.end is not None and on > cover.end:
         raise RuleError(field, f"参保记录{cover.enrolment_id}已于{date_text(cover.end)}终止，"
                                f"不能在{date_text(on)}停保。")
+    if cover.end is not None and on == cover.end:  # also what a resubmitted stop meets: never applied twice
+        raise RuleError(field, f"参保记录{cover.enrolment_id}的终止日期已是{date_text(on)}，无需停保。")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import Date, Integer, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
@@ -79,6 +79,24 @@ def _cover(row: m.Enrolment) -> rules.Cover:
     return rules.Cover(row.id, row.insutype, row.start, row.end)
 
 
+def _month_start(month: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidRequest("month", f"费款所属期应写为 YYYY-MM，而不是{month!r}。") from None
+
+
+def _until_death(person: m.Person, start: dt.date, end: dt.date | None, field: str) -> dt.date | None:
+    """The end of a cover opening on `start`: never after a recorded date of death (the last day covered);
+    a cover starting after it is refused."""
+    died = person.death_date
+    if died is None:
+        return end
+    if start > died:
+        raise Refused(field, f"参保人{person.psn_no}已于{date_text(died)}死亡，{date_text(start)}起不能参保。", "deceased")
+    return died if end is None else min(end, died)
+
+
 def _check_other_scheme(session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,
                         field: str = "start") -> None:
     """Every enrolment opened passes here: refused for days the person is insured in the other scheme."""
@@ -107,6 +125,15 @@ def _scheme(insutype: str, field: str = "insutype") -> str:
 
 def _rule_error(exc: RuleError) -> InvalidRequest:
     return InvalidRequest(exc.field, str(exc), "rule")
+
+
+Also = Callable[[Session, int], object]
+
+
+def _also(also: Also | None, session: Session, record_id: int) -> None:
+    """What the caller saves with the matter in its transaction (the documents received, docs/front-office.md)."""
+    if also is not None:
+        also(session, record_id)
 
 
 def new_batch(session: Session, source: str, received_on: dt.date, county: str | None,
@@ -145,7 +172,8 @@ class EnrolmentService:
         if _covering(session, psn_no, Insutype.RESIDENT, start, dt.date(year, 12, 31)):
             raise Conflict("year", f"参保人{psn_no}已参加{year}年度城乡居民医保。", "already_enrolled")
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.RESIDENT, county=person.county, tier=tier, start=start,
-                                end=dt.date(year, 12, 31), benefit_start=terms.benefit_start, kind=terms.kind,
+                                end=_until_death(person, start, dt.date(year, 12, 31), "year"),
+                                benefit_start=terms.benefit_start, kind=terms.kind,
                                 paid_on=paid_on, note=terms.reason)
         session.add(enrolment)
         self._birth_year_enrolment(session, person, terms, tier)
@@ -248,6 +276,7 @@ class EnrolmentService:
         if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
             raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
         _check_other_scheme(session, psn_no, Insutype.EMPLOYEE, start, end)
+        end = _until_death(person, start, end, "start")
         if employer:
             person.employer = employer
         enrolment = m.Enrolment(psn_no=psn_no, insutype=Insutype.EMPLOYEE, county=person.county, start=start, end=end,
@@ -259,13 +288,15 @@ class EnrolmentService:
         return enrolment.id
 
     def end_employee_enrolment_in(self, session: Session, enrolment_id: int, end: dt.date) -> None:
-        """An employee leaves: the enrolment ends on `end` (the last insured day); the account stays."""
+        """An employee leaves: the enrolment ends on `end` (the last insured day); the account stays. A cover
+        that already ended earlier (a stop, a switch, a death) is never lengthened by the leaving."""
         enrolment = session.get(m.Enrolment, enrolment_id)
         if enrolment is None or enrolment.insutype != Insutype.EMPLOYEE:
             raise NotFound("enrolment_id", f"职工医保参保记录{enrolment_id}不存在。")
         if end < enrolment.start:
             raise InvalidRequest("left_on", f"终止日期{date_text(end)}早于参保日期{date_text(enrolment.start)}。")
-        enrolment.end = end
+        if enrolment.end is None or end < enrolment.end:
+            enrolment.end = end
         session.flush()
 
     def record_employee_contribution(self, psn_no: str, month: str, base: Fen, employer: Fen, individual: Fen,
@@ -281,7 +312,8 @@ class EnrolmentService:
         person = _person(session, psn_no)
         if session.get(m.PersonalAccount, psn_no) is None:
             raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
-        resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, paid_on)
+        period = _month_start(month)  # 费款所属期: the month's policy splits it, whenever it is paid
+        resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, period)
         try:
             to_account, to_pool = rules.employee_contribution_split(resolved.version.personal_account, base, individual)
         except RuleError as exc:
@@ -293,7 +325,7 @@ class EnrolmentService:
         batch = batch or new_batch(session, "counter", paid_on, person.county)
         line_no = session.execute(select(func.count()).where(m.ContributionLine.batch_id == batch.id)).scalar_one()
         line = m.ContributionLine(batch_id=batch.id, line_no=line_no + 1, psn_no=psn_no, insutype=Insutype.EMPLOYEE,
-                                  year=paid_on.year, kind="employee", base=base, amount=employer + individual,
+                                  year=period.year, kind="employee", base=base, amount=employer + individual,
                                   paid_on=paid_on, status="accepted", county=person.county,
                                   raw={"month": month, "employer": employer, "individual": individual})
         session.add(line)
@@ -327,8 +359,9 @@ class EnrolmentService:
 
     # -------------------------------------------------- cover that changes (停保、续保、险种转换)
 
-    def stop(self, psn_no: str, insutype: str, on: dt.date) -> int:
-        """停保: the person's open enrolment of the scheme ends on `on` (the last insured day); returns its id."""
+    def stop(self, psn_no: str, insutype: str, on: dt.date, *, also: Also | None = None) -> int:
+        """停保: the person's open enrolment of the scheme ends on `on` (the last insured day); returns its id.
+        `also(session, enrolment id)` runs in the same transaction (the console saves the documents received)."""
         def work(session: Session) -> int:
             _person(session, psn_no)
             row = _latest(session, psn_no, _scheme(insutype), on)
@@ -341,10 +374,12 @@ class EnrolmentService:
                 raise _rule_error(exc) from None
             row.end = on
             session.flush()
+            _also(also, session, row.id)
             return row.id
         return self.store.transaction(work)
 
-    def resume(self, psn_no: str, insutype: str, on: dt.date) -> tuple[int, rules.Resumption]:
+    def resume(self, psn_no: str, insutype: str, on: dt.date, *, also: Also | None = None
+               ) -> tuple[int, rules.Resumption]:
         """续保: a new enrolment of the scheme from `on`, after the last one stopped; the policy's waiting period
         when cover lapsed (docs/front-office.md). Resident cover runs to the end of the year, employee cover on."""
         def work(session: Session) -> tuple[int, rules.Resumption]:
@@ -368,36 +403,17 @@ class EnrolmentService:
             _check_other_scheme(session, psn_no, insutype, on, end, "on")
             row = self._open(session, person, insutype, on, end, terms.benefit_start, "resume", terms.reason,
                              last.tier)
+            _also(also, session, row.id)
             return row.id, terms
         return self.store.transaction(work)
 
-    def switch(self, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
+    def switch(self, psn_no: str, to: str, on: dt.date, *, also: Also | None = None) -> tuple[int, int]:
         """险种转换: the current scheme's enrolment ends the day before `on` and the other scheme's opens on `on`,
         in one transaction (no gap, no overlap, no waiting period). Returns (ended id, opened id)."""
         def work(session: Session) -> tuple[int, int]:
-            person = _person(session, psn_no)
-            source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
-            already = _covering(session, psn_no, to, on, on)
-            if already:
-                raise Conflict("to", f"参保人{psn_no}在{date_text(on)}已参加{rules.scheme_name(to)}（参保记录"
-                                     f"{already[0].id}），无需转换。", "already_enrolled")
-            current = _latest(session, psn_no, source, on - dt.timedelta(days=1))
-            if current is None:
-                raise NotFound("psn_no", f"参保人{psn_no}在{date_text(on - dt.timedelta(days=1))}未参加"
-                                         f"{rules.scheme_name(source)}，无需转换，请直接参保。", "not_enrolled")
-            try:
-                current.end = rules.switch_end(_cover(current), to, on)
-            except RuleError as exc:
-                raise _rule_error(exc) from None
-            session.flush()
-            if to == Insutype.EMPLOYEE:
-                return current.id, self.enrol_employee_in(session, psn_no, on)
-            end = dt.date(on.year, 12, 31)
-            _check_other_scheme(session, psn_no, to, on, end, "on")
-            if _covering(session, psn_no, to, on, end):
-                raise Conflict("on", f"参保人{psn_no}在该期间已参加城乡居民医保。", "already_enrolled")
-            reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
-            return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
+            ended, opened = self._switch(session, psn_no, to, on)
+            _also(also, session, opened)
+            return ended, opened
         return self.store.transaction(work)
 
     def open_in(self, session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,
@@ -409,11 +425,39 @@ class EnrolmentService:
         if _covering(session, psn_no, insutype, start, end or dt.date.max):
             raise Conflict("start", f"参保人{psn_no}在该期间已参加{rules.scheme_name(insutype)}。", "already_enrolled")
         return self._open(session, person, insutype, start, end, start, kind, note, None).id
+    def _switch(self, session: Session, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
+        person = _person(session, psn_no)
+        source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
+        already = _covering(session, psn_no, to, on, on)
+        if already:
+            raise Conflict("to", f"参保人{psn_no}在{date_text(on)}已参加{rules.scheme_name(to)}（参保记录"
+                                 f"{already[0].id}），无需转换。", "already_enrolled")
+        current = _latest(session, psn_no, source, on - dt.timedelta(days=1))
+        if current is None:
+            raise NotFound("psn_no", f"参保人{psn_no}在{date_text(on - dt.timedelta(days=1))}未参加"
+                                     f"{rules.scheme_name(source)}，无需转换，请直接参保。", "not_enrolled")
+        try:
+            current.end = rules.switch_end(_cover(current), to, on)
+        except RuleError as exc:
+            raise _rule_error(exc) from None
+        session.flush()
+        reason = f"由{rules.scheme_name(source)}转入（参保记录{current.id}），参保连续，{date_text(on)}起享受待遇。"
+        if to == Insutype.EMPLOYEE:
+            opened = session.get(m.Enrolment, self.enrol_employee_in(session, psn_no, on))
+            opened.kind, opened.note = "switch", reason  # the history says how the cover began
+            session.flush()
+            return current.id, opened.id
+        end = dt.date(on.year, 12, 31)
+        _check_other_scheme(session, psn_no, to, on, end, "on")
+        if _covering(session, psn_no, to, on, end):
+            raise Conflict("on", f"参保人{psn_no}在该期间已参加城乡居民医保。", "already_enrolled")
+        return current.id, self._open(session, person, to, on, end, on, "switch", reason, None).id
 
     def _open(self, session: Session, person: m.Person, insutype: str, start: dt.date, end: dt.date | None,
               benefit_start: dt.date, kind: str, note: str, tier: str | None) -> m.Enrolment:
         row = m.Enrolment(psn_no=person.psn_no, insutype=insutype, county=person.county, tier=tier, start=start,
-                          end=end, benefit_start=benefit_start, kind=kind, paid_on=start, note=note)
+                          end=_until_death(person, start, end, "on"), benefit_start=benefit_start, kind=kind,
+                          paid_on=start, note=note)
         session.add(row)
         if insutype == Insutype.EMPLOYEE and session.get(m.PersonalAccount, person.psn_no) is None:
             session.add(m.PersonalAccount(psn_no=person.psn_no, county=person.county, opened_on=start))

@@ -26,10 +26,13 @@ def generate_command(
     person_cap: int = typer.Option(DEFAULT_PERSON_CAP, "--fixture-persons",
                                    help="at most this many persons in fixture.yaml (all are in persons.parquet)"),
     policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="where the 绍兴 example policies are"),
+    batches_xlsx: bool = typer.Option(False, "--batches-xlsx",
+                                      help="also write the bureau's batches (batches/) as XLSX, beside the CSV"),
 ) -> None:
     """生成合成统筹区（绍兴市六区县）：参保人、机构、目录、一年的就诊与费用明细，按篇8校准。"""
     options = GenerateOptions(out=out, insured=insured, seed=seed, year=year, settle=settle, csv=csv,
-                              person_cap=person_cap, policy_dir=policy_dir, progress=err.is_terminal)
+                              person_cap=person_cap, policy_dir=policy_dir, progress=err.is_terminal,
+                              batches_xlsx=batches_xlsx)
     try:
         summary = generate(options, err)
     except (FileNotFoundError, LookupError) as exc:

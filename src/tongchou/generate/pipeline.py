@@ -46,6 +46,7 @@ class GenerateOptions:
     person_cap: int = DEFAULT_PERSON_CAP
     policy_dir: Path | None = None
     progress: bool = True
+    batches_xlsx: bool = False          # the bureau's batches (batches/) also as XLSX
 
 
 class Stages:
@@ -168,6 +169,9 @@ def write_all(g: Generated, options: GenerateOptions, stages: Stages, registry: 
         persons = write_fixture(out / "fixture.yaml", g.pop, g.inst, g.cat, g.seed, options.person_cap)
         individual, subsidy = _contribution_rates(registry, g.year)
         write_side_tables(g, out, individual, subsidy)
+    with stages.stage("写出 batches/（参保登记、缴费申报、税务征收批次）"):
+        from tongchou.generate.batches import write_batches
+        batches = write_batches(g.pop, out / "batches", xlsx=options.batches_xlsx)
     with stages.stage("写出 planted.json 与 calibration.json"):
         truth = planted_json(g, feedetl_sns(g).to_pylist())
         _write_json(out / "planted.json", truth)
@@ -175,7 +179,7 @@ def write_all(g: Generated, options: GenerateOptions, stages: Stages, registry: 
         _write_json(out / "calibration.json", calib)
     return {"insured": g.pop.n, "claims": g.n_claims, "fee_lines": len(g.lines["claim"]),
             "fixture_persons": persons, "settled": g.settlement is not None, "planted_cases": len(truth["cases"]),
-            "calibration_within": calib["all_within"]}
+            "calibration_within": calib["all_within"], "batches": batches}
 
 
 def _write_json(path: Path, obj: Any) -> None:

@@ -154,9 +154,18 @@ def _employers(rng: np.random.Generator, county_idx: np.ndarray, psn_type: np.nd
             else:
                 names.extend(f"{cname}{AGENCIES[k % len(AGENCIES)]}" + (f"第{k // len(AGENCIES) + 1}分局" if k >= len(AGENCIES) else "")
                              for k in range(count))
-            codes.extend(f"E{admdvs}{start - _first_of(counties, admdvs) + k + 1:05d}" for k in range(count))
+            # a unified social credit code (GB 32100): 91 enterprise or 11 agency, the county, MA + a sequence,
+            # the check character (employers.rules)
+            prefix = "91" if kind == "1101" else "11"
+            codes.extend(credit_code(f"{prefix}{admdvs}MA{start - _first_of(counties, admdvs) + k + 1:07d}")
+                         for k in range(count))
             counties.extend([admdvs] * count)
     return employer, {"code": codes, "name": names, "county": counties}
+
+
+def credit_code(first17: str) -> str:
+    from tongchou.employers.rules import credit_code_check_character
+    return first17 + credit_code_check_character(first17)
 
 
 def _first_of(counties: list[str], admdvs: str) -> int:

@@ -26,6 +26,7 @@ class Fund(StrEnum):
     RISK_ADJUSTMENT = "risk_adjustment"          # 风险调剂金
     OTHER = "other"                              # 其他支付 (hifes_pay, oth_pay)
     TREASURY_FINES = "treasury_fines"            # 代收罚没款（应缴国库，非基金收入）
+    LONG_TERM_CARE = "long_term_care"            # 长期护理保险基金 (issue 19 item 5: paid from the account)
 
 
 FUND_NAMES = {
@@ -40,6 +41,7 @@ FUND_NAMES = {
     Fund.RISK_ADJUSTMENT: "风险调剂金",
     Fund.OTHER: "其他支付",
     Fund.TREASURY_FINES: "代收罚没款（应缴国库）",
+    Fund.LONG_TERM_CARE: "长期护理保险基金",
 }
 
 
@@ -72,6 +74,8 @@ class Title(StrEnum):
     RECOVERY_RECEIVABLE = "recovery_receivable"        # 应收追回款 — asset, party = institution or person
     FINE_RECEIVABLE = "fine_receivable"                # 应收罚款 — asset, party
     DUE_TO_TREASURY = "due_to_treasury"                # 应缴国库款 — liability
+    # added with the payments to persons (docs/front-office.md 代发)
+    DUE_TO_PERSON = "due_to_person"                    # 应付参保人（代发） — liability, party = person
     # added with the transfer of the relationship (docs/ledger.md "Transfers between pools")
     DUE_TO_OTHER_POOL = "due_to_other_pool"            # 应付其他统筹区转移款 — liability, party = the pool's admdvs
     RECEIVABLE_FROM_OTHER_POOL = "receivable_from_other_pool"  # 应收其他统筹区转移款 — asset, party = the pool
@@ -81,7 +85,7 @@ DEBIT_NORMAL = frozenset({Title.BANK, Title.EXPENSE_BENEFIT, Title.EXPENSE_TRANS
                           Title.BANK_DEPOSIT, Title.BANK_LEGACY, Title.EXPENSE_PREMIUM,
                           Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE, Title.RECEIVABLE_FROM_OTHER_POOL})
 PARTY_TITLES = frozenset({Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER, Title.ACCOUNT_HOLDER,
-                          Title.QUALITY_RESERVE, Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE,
+                          Title.QUALITY_RESERVE, Title.DUE_TO_PERSON, Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE,
                           Title.DUE_TO_OTHER_POOL, Title.RECEIVABLE_FROM_OTHER_POOL})
 TITLE_NAMES = {
     Title.BANK: "银行存款", Title.DUE_TO_INSTITUTION: "应付定点医药机构", Title.DUE_TO_INSURER: "应付（应收）承办保险机构",
@@ -93,6 +97,7 @@ TITLE_NAMES = {
     Title.OPENING_BALANCE: "期初结余", Title.REVENUE_INTEREST: "利息收入", Title.REVENUE_OTHER: "其他收入",
     Title.EXPENSE_PREMIUM: "购买大病保险支出", Title.QUALITY_RESERVE: "质量保证金",
     Title.RECOVERY_RECEIVABLE: "应收追回款", Title.FINE_RECEIVABLE: "应收罚款", Title.DUE_TO_TREASURY: "应缴国库款",
+    Title.DUE_TO_PERSON: "应付参保人（代发）",
     Title.DUE_TO_OTHER_POOL: "应付其他统筹区转移款", Title.RECEIVABLE_FROM_OTHER_POOL: "应收其他统筹区转移款",
 }
 SUBSIDY_TITLES = {

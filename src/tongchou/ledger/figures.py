@@ -5,7 +5,7 @@ in a date range; this module (`figures`, pure) classifies the titles:
 
 | class | titles | figure |
 | --- | --- | --- |
-| in the pool (net assets of the county's sub-ledger) | bank, bank_deposit, due_to_institution, due_to_insurer, account_holder, quality_reserve | balance = Σ (debit − credit) |
+| in the pool (net assets of the county's sub-ledger) | bank, bank_deposit, due_to_institution, due_to_insurer, account_holder, quality_reserve, due_to_person | balance = Σ (debit − credit) |
 | legacy (not yet handed over) | bank_legacy | legacy = Σ (debit − credit) |
 | revenue | revenue_employer, revenue_individual, revenue_subsidy_*, revenue_interest, revenue_other | Σ (credit − debit) |
 | expenditure | expense_benefit, expense_premium | Σ (debit − credit) |
@@ -28,7 +28,7 @@ from tongchou.money import Fen
 POOL = "pool"
 
 POOL_TITLES = frozenset({Title.BANK, Title.BANK_DEPOSIT, Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER,
-                         Title.ACCOUNT_HOLDER, Title.QUALITY_RESERVE})
+                         Title.ACCOUNT_HOLDER, Title.QUALITY_RESERVE, Title.DUE_TO_PERSON})
 LEGACY_TITLES = frozenset({Title.BANK_LEGACY})
 REVENUE_TITLES = frozenset({Title.REVENUE_EMPLOYER, Title.REVENUE_INDIVIDUAL, Title.REVENUE_SUBSIDY_CENTRAL,
                             Title.REVENUE_SUBSIDY_PROVINCIAL, Title.REVENUE_SUBSIDY_CITY,

@@ -242,11 +242,69 @@ def relative_contribution_entry(cause_id: str, booked_on: dt.date, payer: str, p
     return balanced_entry("contribution", cause_id, relative_county, booked_on, lines, "个人账户代缴近亲属居民医保")
 
 
+def account_contribution_entry(cause_id: str, booked_on: dt.date, payer: str, payer_county: str, fund: Fund,
+                               county: str, amount: Fen, memo: str) -> Entry:
+    """The personal account pays a contribution into another fund (家庭共济, seed 003): the person's own
+    large-expense supplement (`large_expense`) or long-term care (`long_term_care`) contribution — out of
+    the payer's account, into that fund's individual contribution revenue."""
+    if fund == Fund.PERSONAL_ACCOUNT:
+        raise PostingError("fund", "an account cannot pay a contribution into the personal account fund")
+    acct = Fund.PERSONAL_ACCOUNT
+    lines = [
+        *move(amount, Account(acct, Title.ACCOUNT_HOLDER, payer_county, payer), Account(acct, Title.BANK, payer_county)),
+        *move(amount, Account(fund, Title.BANK, county), Account(fund, Title.REVENUE_INDIVIDUAL, county)),
+    ]
+    return balanced_entry("contribution", cause_id, county, booked_on, lines, memo)
+
+
+# ---------------------------------------------------------------- payments to persons (代发)
+
+def payable_to_person_entry(cause_id: str, booked_on: dt.date, psn_no: str, county: str,
+                            owed_by: Mapping[Fund, Account], amounts: Mapping[Fund, Fen], memo: str) -> Entry:
+    """What a fund owes a person becomes payable to the person (应付参保人): per fund, Dr the account that
+    held it (`owed_by[fund]`: what was due to the institution for a manual reimbursement, the person's account
+    balance for an account payout) Cr `<fund>/due_to_person/<psn>`."""
+    lines: list[Line] = []
+    for fund, amount in sorted(amounts.items()):
+        lines.extend(move(amount, owed_by[fund], Account(fund, Title.DUE_TO_PERSON, county, psn_no), str(fund)))
+    return balanced_entry("payment_payable", cause_id, county, booked_on, lines, memo)
+
+
+def payment_sent_entry(cause_id: str, booked_on: dt.date, psn_no: str, county: str,
+                       amounts: Mapping[Fund, Fen], memo: str) -> Entry:
+    """A payment sent to the bank in a batch file (已发): per fund Dr due_to_person/<psn> Cr bank."""
+    lines: list[Line] = []
+    for fund, amount in sorted(amounts.items()):
+        lines.extend(move(amount, Account(fund, Title.DUE_TO_PERSON, county, psn_no), Account(fund, Title.BANK, county),
+                          str(fund)))
+    return balanced_entry("payment_sent", cause_id, county, booked_on, lines, memo)
+
+
+def payment_returned_entry(cause_id: str, booked_on: dt.date, psn_no: str, county: str,
+                           amounts: Mapping[Fund, Fen], memo: str) -> Entry:
+    """A payment the bank returned (退回): the money back in the bank and payable to the person again —
+    the exact opposite of its sent entry (Dr bank Cr due_to_person/<psn>)."""
+    lines: list[Line] = []
+    for fund, amount in sorted(amounts.items()):
+        lines.extend(move(amount, Account(fund, Title.BANK, county), Account(fund, Title.DUE_TO_PERSON, county, psn_no),
+                          str(fund)))
+    return balanced_entry("payment_return", cause_id, county, booked_on, lines, memo)
+
+
 def opening_balance_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen) -> Entry:
     """An account balance carried over from before the store (fixture, migration of a legacy system)."""
     acct = Fund.PERSONAL_ACCOUNT
     lines = move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
     return balanced_entry("opening_balance", cause_id, county, booked_on, lines, "个人账户期初余额")
+
+
+def account_interest_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen,
+                           memo: str) -> Entry:
+    """The year-end interest credited to a personal account (年度结转计息): the interest the personal-account
+    fund's bank earned becomes the holder's."""
+    acct = Fund.PERSONAL_ACCOUNT
+    lines = move(amount, Account(acct, Title.BANK, county), Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
+    return balanced_entry("account_interest", cause_id, county, booked_on, lines, memo)
 
 
 def first_open_day(closed: dt.date | None, day: dt.date) -> dt.date:

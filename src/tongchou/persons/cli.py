@@ -10,7 +10,8 @@ import typer
 from tongchou import cli_text
 from tongchou.codes import PsnType
 from tongchou.persons.rules import RELATIONS
-from tongchou.persons.service import PersonService, read_csv, write_errors
+from tongchou.persons.service import PersonService, YearEndService, errors_file
+from tongchou.sheets import read_sheet
 from tongchou.store.cli import DB_HELP, out, require_file, run_in_store
 
 app = typer.Typer(help="参保人与家庭户：登记、查询、变更、家庭户、死亡、新生儿、批量登记", no_args_is_help=True)
@@ -141,19 +142,59 @@ def newborn_command(parent: str = typer.Option(..., "--parent", help="已参保�
 
 
 @app.command("import")
-def import_command(file: Path = typer.Argument(..., help="批量登记文件（CSV，UTF-8，首行为列名）"),
-                   errors: Optional[Path] = typer.Option(None, "--errors", help="错误行写入的文件（默认：原文件名加 .errors.csv）"),
+def import_command(file: Path = typer.Argument(..., help="批量登记文件（CSV 或 Excel .xlsx，首行为列名）"),
+                   errors: Optional[Path] = typer.Option(
+                       None, "--errors", help="错误行写入的文件（默认：原文件名加 .errors.csv 或 .errors.xlsx，与原文件格式相同）"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """批量参保登记：列 id_number,name,phone,address,county,psn_type（或其中文列名）。逐行校验，
-    正确的行登记，错误的行连同按列说明的错误写入错误文件；一行要么全部登记，要么不登记。"""
+    正确的行登记，错误的行连同按列说明的错误写入错误文件（与原文件同为 CSV 或 xlsx）；一行要么全部登记，要么不登记。"""
     require_file(file, "批量登记文件")
-    target = errors or file.with_suffix(".errors.csv")
 
     def work(service: PersonService):
-        return service.import_rows(read_csv(file))
-    report = _run(db, work)
+        sheet = read_sheet(file.name, file.read_bytes())  # a refused file is said like any refusal (exit 2)
+        return sheet, service.import_sheet(sheet)
+    sheet, report = _run(db, work)
+    target = errors or file.with_name(f"{file.stem}.errors.{sheet.fmt}")
     out.print(f"已登记 {len(report.registered)} 人，错误 {len(report.refused)} 行")
     if report.refused:
-        write_errors(target, report)
+        target.write_bytes(errors_file(report, sheet.header, sheet.fmt))
         out.print(f"错误行已写入 {target}")
         raise typer.Exit(1)
+
+
+@app.command("year-end")
+def year_end_command(year: int = typer.Argument(..., help="结转的年度，如 2018（须在该年结束以后办理）"),
+                     dry_run: bool = typer.Option(False, "--dry-run", help="只计算、列出，不记账、不写入"),
+                     within: int = typer.Option(30, "--within", help="次年初若干天内到期的备案一并列入续办清单（天）"),
+                     renewals: Optional[Path] = typer.Option(None, "--renewals", help="续办清单写入的CSV文件"),
+                     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+                     policies: Optional[Path] = typer.Option(None, "--policies", help="政策目录（默认：内置 policies/）")
+                     ) -> None:
+    """年度结转：个人账户按政策利率结转计息（余额×利率，四舍五入到分，记账并附说明），新年度累计从零开始，
+    列出年底到期（或次年初将到期）须续办的门诊慢特病、转诊备案。可重复运行：已办的不再重复。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tongchou.filings.documents import renewal_csv, renewal_rows
+    from tongchou.money import fen_to_str
+    from tongchou.policy.registry import Registry
+
+    with Progress(TextColumn("个人账户计息"), BarColumn(), MofNCompleteColumn(), console=out) as bar:
+        task = bar.add_task("accounts", total=None)
+
+        def work(service: YearEndService):
+            return service.run(year, dry_run=dry_run, within_days=within,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = run_in_store(db, lambda store: YearEndService(store, Registry.load(policies)), work)
+    head = "（试算，未记账）" if dry_run else ""
+    out.print(f"{year}年度结转{head}：个人账户 {report.accounts} 户，本次计息 {len(report.credited)} 户，"
+              f"利息合计 {fen_to_str(report.interest_total)} 元；此前已计息 {report.already} 户，"
+              f"余额为零 {report.nothing} 户，政策未规定利率 {len(report.no_rate)} 户")
+    out.print(f"{year + 1}年度累计：新建 {report.states_opened} 条（从零开始），已有 {report.states_existing} 条")
+    out.print(f"须续办的备案 {len(report.renewals)} 件")
+    for row in renewal_rows(report.renewals)[:20]:
+        out.print("  " + " ".join(row))
+    if len(report.renewals) > 20:
+        out.print(f"  ……另有 {len(report.renewals) - 20} 件，见续办清单文件")
+    if renewals is not None:
+        renewals.write_text("\ufeff" + renewal_csv(report.renewals), encoding="utf-8")
+        out.print(f"续办清单已写入 {renewals}")

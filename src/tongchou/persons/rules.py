@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -29,7 +30,12 @@ class PersonRuleError(ValueError):
 
 # weight of position i (1..17) is 2^(18-i) mod 11; the check character is (12 - S mod 11) mod 11, "X" for 10
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+def half_width(text: str | None) -> str:
+    """Full-width digits and letters (０-９, Ｘ, as a Chinese input method may type them) as ASCII (NFKC)."""
+    return unicodedata.normalize("NFKC", text or "").strip()
 
 
 def check_character(first17: str) -> str:
@@ -50,7 +56,7 @@ class IdFacts:
 
 def id_number_facts(text: str, field: str = "id_number") -> IdFacts:
     """The facts of a valid ID number; refused when its form, birth date or check character is wrong."""
-    number = (text or "").strip().upper()
+    number = half_width(text).upper()
     if not ID_RE.match(number):
         raise PersonRuleError(field, "公民身份号码须为18位（前17位为数字，末位为数字或X）。")
     try:
@@ -83,11 +89,11 @@ def check_birth_facts(facts: IdFacts, today: dt.date, field: str = "id_number") 
 
 # ---------------------------------------------------------------- other fields
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def check_phone(text: str, field: str = "phone") -> str:
-    phone = (text or "").strip()
+    phone = half_width(text)
     if not PHONE_RE.match(phone):
         raise PersonRuleError(field, "手机号码须为11位、以1开头、第二位为3至9的数字。")
     return phone

@@ -8,27 +8,38 @@ does; a person is found by the keyed look-up hash of the ID number.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tongchou.accumulators import state_json
 from tongchou.enrolment.rules import date_text
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
-from tongchou.persons import rules
+from tongchou.filings.service import FilingService
+from tongchou.ledger.accounts import Fund, Title
+from tongchou.ledger.postings import account_interest_entry, first_open_day
+from tongchou.ledger.service import closed_to, entry_lines, record
+from tongchou.persons import rules, yearend
 from tongchou.persons.rules import Cover, PersonRuleError, Registration
+from tongchou.sheets import Sheet, column_map, write_sheet
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
-from tongchou.store.uow import Store
+from tongchou.policy.registry import NoPolicy
+from tongchou.store.uow import Store, insert_new
 
 ID_COLUMN, PHONE_COLUMN, ADDRESS_COLUMN, CHANGE_COLUMN = (
     "person.id_number", "person.phone", "person.address", "person_change.value")
 NEWBORN_PSN_TYPE = "1401"  # 学生儿童
+Also = Callable[[Session, str], object]  # (session, the matter's record): saved in the matter's transaction
+
+
+def _also(also: Also | None, session: Session, ref: str) -> None:
+    if also is not None:
+        also(session, ref)
 
 
 @dataclass(frozen=True)
@@ -119,9 +130,14 @@ class PersonService:
 
     # -------------------------------------------------- registration
 
-    def register(self, row: Mapping[str, str | None]) -> str:
-        """Register a person from a form (id_number, name, phone, address, county, psn_type); the person number."""
-        return self.store.transaction(lambda s: self._register(s, row))
+    def register(self, row: Mapping[str, str | None], *, also: Also | None = None) -> str:
+        """Register a person from a form (id_number, name, phone, address, county, psn_type); the person number.
+        `also(session, psn_no)` runs in the same transaction (e.g. the documents received, kept with it)."""
+        def work(session: Session) -> str:
+            psn_no = self._register(session, row)
+            _also(also, session, psn_no)
+            return psn_no
+        return self.store.transaction(work)
 
     def _register(self, session: Session, row: Mapping[str, str | None]) -> str:
         registration, errors = rules.check_registration(row, _pool_counties(session), self.today())
@@ -178,7 +194,8 @@ class PersonService:
                 p.death_date, household.household_no if household else None, members, changes)
         return self.store.read(read)
 
-    def change(self, psn_no: str, field_name: str, value: str, on: dt.date, by: str) -> None:
+    def change(self, psn_no: str, field_name: str, value: str, on: dt.date, by: str, *,
+               also: Also | None = None) -> None:
         """Change the name, phone or address; the old and new values go to the change history."""
         try:
             new = rules.check_change(field_name, value)
@@ -191,10 +208,13 @@ class PersonService:
             if old == new:
                 raise InvalidRequest("value", f"新的{rules.CHANGEABLE[field_name]}与原值相同。")
             self._set(p, field_name, new)
-            session.add(m.PersonChange(
+            row = m.PersonChange(
                 psn_no=psn_no, field=field_name, old_enc=self.cipher.encrypt(old, CHANGE_COLUMN),
                 new_enc=self.cipher.encrypt(new, CHANGE_COLUMN), old_masked=rules.masked(field_name, old),
-                new_masked=rules.masked(field_name, new), changed_on=on, changed_by=by, county=p.county))
+                new_masked=rules.masked(field_name, new), changed_on=on, changed_by=by, county=p.county)
+            session.add(row)
+            session.flush()
+            _also(also, session, f"person_change:{row.id}")
         self.store.transaction(work)
 
     def _current(self, p: m.Person, field_name: str) -> str | None:
@@ -215,18 +235,26 @@ class PersonService:
 
     # -------------------------------------------------- households
 
-    def create_household(self, head: str, on: dt.date, by: str) -> str:
+    def create_household(self, head: str, on: dt.date, by: str, *, also: Also | None = None) -> str:
         """A household under its head (a resident in no other household); its number."""
         def work(session: Session) -> str:
-            return _new_household(session, self._resident_without_household(session, head, "head"), on, by).household_no
+            number = _new_household(session, self._resident_without_household(session, head, "head"), on,
+                                    by).household_no
+            _also(also, session, number)
+            return number
         return self.store.transaction(work)
 
-    def add_member(self, household_no: str, psn_no: str, relation: str, on: dt.date, by: str) -> None:
+    def add_member(self, household_no: str, psn_no: str, relation: str, on: dt.date, by: str, *,
+                   also: Also | None = None) -> None:
         try:
             code = rules.relation_code(relation)
         except PersonRuleError as exc:
             raise _invalid(exc) from None
-        self.store.transaction(lambda s: self._add_member(s, household_no, psn_no, code, on, by))
+
+        def work(session: Session) -> None:
+            self._add_member(session, household_no, psn_no, code, on, by)
+            _also(also, session, household_no)
+        self.store.transaction(work)
 
     def _add_member(self, session: Session, household_no: str, psn_no: str, relation: str, on: dt.date,
                     by: str) -> None:
@@ -236,7 +264,8 @@ class PersonService:
                                       recorded_by=by, county=p.county))
         session.flush()
 
-    def remove_member(self, household_no: str, psn_no: str, on: dt.date, by: str) -> None:
+    def remove_member(self, household_no: str, psn_no: str, on: dt.date, by: str, *,
+                      also: Also | None = None) -> None:
         """A member leaves (the membership is closed, not deleted); the head leaves last, closing the household."""
         def work(session: Session) -> None:
             household = self._open_household(session, household_no)
@@ -253,6 +282,7 @@ class PersonService:
             membership.left_on = on
             if not others:
                 household.closed_on = on
+            _also(also, session, household_no)
         self.store.transaction(work)
 
     def _open_household(self, session: Session, household_no: str) -> m.Household:
@@ -278,7 +308,7 @@ class PersonService:
 
     # -------------------------------------------------- death
 
-    def record_death(self, psn_no: str, death_date: dt.date, by: str) -> list[int]:
+    def record_death(self, psn_no: str, death_date: dt.date, by: str, *, also: Also | None = None) -> list[int]:
         """Record the death; the person's enrolments end on the date of death (cover ends the day after).
         The enrolments cut, by id."""
         def work(session: Session) -> list[int]:
@@ -299,13 +329,14 @@ class PersonService:
             membership = _membership(session, psn_no)
             if membership is not None and membership.relation != "head":
                 membership.left_on = death_date
+            _also(also, session, psn_no)
             return sorted(cut)
         return self.store.transaction(work)
 
     # -------------------------------------------------- newborns
 
     def register_newborn(self, parent: str, name: str, birth_date: dt.date, sex: str, by: str,
-                         id_number: str | None = None) -> str:
+                         id_number: str | None = None, *, also: Also | None = None) -> str:
         """A newborn of an insured parent: registered in the parent's county as 学生儿童, recorded as the parent's
         child, and entered in the parent's household (one is created under a resident parent when there is none;
         an employee's newborn without a household stays out of one until a resident household takes it)."""
@@ -322,10 +353,23 @@ class PersonService:
                     raise PersonRuleError("id_number", "公民身份号码中的出生日期或性别与登记的不一致。")
             except PersonRuleError as exc:
                 raise _invalid(exc) from None
+            self._check_not_registered(session, parent, name_ok, birth_date)
             psn_no = self._insert_newborn(session, mother_or_father, name_ok, birth_date, sex, facts)
             self._newborn_household(session, mother_or_father, psn_no, birth_date, by)
+            _also(also, session, psn_no)
             return psn_no
         return self.store.transaction(work)
+
+    def _check_not_registered(self, session: Session, parent: str, name: str, birth_date: dt.date) -> None:
+        """A child of the parent with the same name and birth date is the same newborn (twins have two names):
+        a second registration — a resubmitted form — is refused naming the first."""
+        same = session.scalars(select(m.Person.psn_no).join(
+            m.FamilyRelation, (m.FamilyRelation.relative == m.Person.psn_no) & (m.FamilyRelation.psn_no == parent)
+            & (m.FamilyRelation.relation == "child")).where(m.Person.name == name, m.Person.birth_date == birth_date)
+        ).first()
+        if same is not None:
+            raise Conflict("name", f"{name}（{date_text(birth_date)}出生）已作为参保人{parent}的子女登记为参保人{same}，"
+                                   "不能重复登记。", "already_registered")
 
     def _insert_newborn(self, session: Session, parent: m.Person, name: str, birth_date: dt.date, sex: str,
                         facts: rules.IdFacts | None) -> str:
@@ -355,15 +399,32 @@ class PersonService:
 
     # -------------------------------------------------- batch
 
-    def import_rows(self, rows: Iterable[Mapping[str, str | None]], first_line: int = 2) -> ImportReport:
-        """Register every good row (each whole, in its own savepoint); return the bad ones with their errors."""
+    def import_sheet(self, sheet: Sheet, *, counties: Sequence[str] | None = None) -> ImportReport:
+        """Register every good row of a batch file (`sheets.read_sheet`: CSV or XLSX; columns by code or Chinese
+        label), each whole in its own savepoint; return the bad ones with their errors by column. `counties`:
+        the counties rows may register into (the console's county scope; default every county of the store) —
+        a row of another county is refused naming its county."""
+        found = column_map(sheet.header, rules.COLUMN_LABELS, required=REQUIRED_COLUMNS)
+        rows = [(row.line, {code: row.values.get(cell, "") for code, cell in found.items()}) for row in sheet.rows]
+        report = self.import_rows(rows, counties=counties)
+        as_given = {row.line: row.values for row in sheet.rows}  # the errors file gives rows back as they came
+        report.refused = [(line, as_given[line], errors) for line, _row, errors in report.refused]
+        return report
+
+    def import_rows(self, rows: Iterable[tuple[int, Mapping[str, str | None]]], *,
+                    counties: Sequence[str] | None = None) -> ImportReport:
+        """Register every good (line, row) (each whole, in its own savepoint); return the bad ones with their errors."""
         report = ImportReport()
-        batch = [dict(row) for row in rows]
+        batch = [(line, dict(row)) for line, row in rows]
 
         def work(session: Session) -> None:
-            counties = _pool_counties(session)
-            for line, row in enumerate(batch, start=first_line):
-                registration, errors = rules.check_registration(row, counties, self.today())
+            pool = _pool_counties(session)
+            for line, row in batch:
+                registration, errors = rules.check_registration(row, pool, self.today())
+                county = (row.get("county") or "").strip()
+                if counties is not None and county in pool and county not in counties:
+                    errors.append(("county", f"区县{county}不在您可办理的范围（{'、'.join(counties)}）内。"))
+                    registration = None
                 if registration is None:
                     report.refused.append((line, row, errors))
                     continue
@@ -378,41 +439,147 @@ class PersonService:
         return report
 
 
-# ---------------------------------------------------------------- CSV files
+# ---------------------------------------------------------------- batch files
 
 ERROR_COLUMN = "错误"
+LINE_COLUMN = "行号"
+REQUIRED_COLUMNS = ("id_number", "name", "county", "psn_type")  # phone and address may be absent
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """A registration batch: a header row naming the columns (rules.REGISTRATION_COLUMNS, by code or by their
-    Chinese labels), one person a row; UTF-8 with or without a byte-order mark."""
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        raise InvalidRequest("file", "暂不支持 Excel 文件（未安装 openpyxl），请另存为 CSV（UTF-8）后导入。")
-    try:
-        return _read_rows(path)
-    except UnicodeDecodeError:
-        raise InvalidRequest("file", "批量文件须为 UTF-8 编码的 CSV。") from None
+def error_text(errors: Iterable[tuple[str, str]]) -> str:
+    """Each error of a row as 列名（column）：message, joined."""
+    return "；".join(f"{rules.COLUMN_LABELS.get(column, column)}（{column}）：{message}" for column, message in errors)
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    by_label = {label: code for code, label in rules.COLUMN_LABELS.items()}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = [(name or "").strip() for name in (reader.fieldnames or [])]
-        missing = [c for c in rules.REGISTRATION_COLUMNS
-                   if c not in header and rules.COLUMN_LABELS[c] not in header and c not in ("phone", "address")]
-        if missing:
-            raise InvalidRequest(missing[0], f"批量文件缺少“{rules.COLUMN_LABELS[missing[0]]}”（{missing[0]}）列。")
-        return [{by_label.get(k.strip(), k.strip()): (v or "").strip() for k, v in row.items() if k}
-                for row in reader]
+# ---------------------------------------------------------------- the year end for persons (年度结转)
 
 
-def write_errors(path: Path, report: ImportReport) -> None:
-    """The refused rows as they came, with a column saying what is wrong with each, by column."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["行号", *rules.REGISTRATION_COLUMNS, ERROR_COLUMN])
-        for line, row, errors in report.refused:
-            text = "；".join(f"{rules.COLUMN_LABELS.get(column, column)}（{column}）：{message}"
-                            for column, message in errors)
-            writer.writerow([line, *(row.get(c, "") for c in rules.REGISTRATION_COLUMNS), text])
+@dataclass
+class YearEndReport:
+    """What the year end did (or, dry, would do)."""
+
+    year: int
+    dry_run: bool
+    accounts: int = 0
+    credited: list[tuple[str, int, int]] = field(default_factory=list)  # (psn_no, balance, interest) this run
+    already: int = 0  # accounts whose interest for the year was booked by an earlier run
+    nothing: int = 0  # a balance of zero or less: no interest
+    no_rate: list[str] = field(default_factory=list)  # accounts whose pool's policy sets no interest rate
+    states_opened: int = 0  # new year's accumulators opened empty this run
+    states_existing: int = 0  # already there (opened earlier, or a settlement of the new year came first)
+    renewals: list = field(default_factory=list)  # filings.service.RenewalView
+
+    @property
+    def interest_total(self) -> int:
+        return sum(amount for _, _, amount in self.credited)
+
+
+class YearEndService:
+    """The year end for persons: interest on personal accounts, the new year's accumulators, and the filings to
+    renew. Safe to run again after a crash: each account is its own transaction and its interest entry has a
+    unique cause (`account_interest`, `psn:year`), so a second run books nothing twice; the new year's
+    accumulator rows are inserted only where missing."""
+
+    def __init__(self, store: Store, registry, today: Callable[[], dt.date] = dt.date.today):
+        self.store = store
+        self.registry = registry
+        self.today = today
+
+    def accounts(self) -> list[tuple[str, str]]:
+        """(psn_no, county) of every personal account the store's scope sees."""
+        def work(session: Session) -> list[tuple[str, str]]:
+            query = select(m.PersonalAccount.psn_no, m.PersonalAccount.county).order_by(m.PersonalAccount.psn_no)
+            if self.store.county:
+                query = query.where(m.PersonalAccount.county == self.store.county)
+            return [tuple(row) for row in session.execute(query).all()]
+        return self.store.read(work)
+
+    def _rate(self, session: Session, county: str, year: int):
+        pool_row = session.get(m.CountyRow, county)
+        pool = pool_row.pool if pool_row else county
+        try:
+            account = self.registry.resolve(pool, "310", yearend.year_end(year)).version.personal_account
+        except NoPolicy:
+            return None
+        return account.interest.rate if account is not None and account.interest is not None else None
+
+    def run(self, year: int, *, dry_run: bool = False, within_days: int = 30,
+            progress: Callable[[int, int], None] | None = None) -> YearEndReport:
+        why = yearend.check_year_over(year, self.today())
+        if why:
+            raise Refused("year", why, "year_not_over")
+        report = YearEndReport(year, dry_run)
+        accounts = self.accounts()
+        report.accounts = len(accounts)
+        end = yearend.year_end(year)
+        for done, (psn_no, county) in enumerate(accounts, 1):
+            def one(session: Session, psn_no=psn_no, county=county) -> None:
+                cause = yearend.cause_id(psn_no, year)
+                if entry_lines(session, yearend.CAUSE, cause) is not None:
+                    report.already += 1
+                    return
+                rate = self._rate(session, county, year)
+                if rate is None:
+                    report.no_rate.append(psn_no)
+                    return
+                balance = _balance_on(session, psn_no, end)
+                amount = yearend.interest(balance, rate)
+                if amount == 0:
+                    report.nothing += 1
+                    return
+                report.credited.append((psn_no, balance, amount))
+                if not dry_run:
+                    record(session, account_interest_entry(cause, county, first_open_day(closed_to(session), end),
+                                                           psn_no, amount,
+                                                           yearend.interest_memo(year, balance, rate, amount)))
+            (self.store.read if dry_run else self.store.transaction)(one)
+            if progress:
+                progress(done, len(accounts))
+        report.states_opened, report.states_existing = self._open_states(year + 1, dry_run)
+        report.renewals = FilingService(self.store, self.registry, self.today).renewals(year, within_days)
+        return report
+
+    def _open_states(self, year: int, dry_run: bool) -> tuple[int, int]:
+        """The new year's accumulators, opened empty for everyone insured on 1 January (ON CONFLICT DO NOTHING:
+        a row already there — opened earlier or by a settlement — is left as it is)."""
+        first = dt.date(year, 1, 1)
+
+        def work(session: Session) -> tuple[int, int]:
+            query = (select(m.Enrolment.psn_no, m.Enrolment.insutype, m.Person.county)
+                     .join(m.Person, m.Person.psn_no == m.Enrolment.psn_no)
+                     .where(m.Enrolment.start <= first, (m.Enrolment.end.is_(None)) | (m.Enrolment.end >= first))
+                     .distinct())
+            if self.store.county:
+                query = query.where(m.Person.county == self.store.county)
+            wanted = {(psn, insutype): county for psn, insutype, county in session.execute(query).all()}
+            have = {(psn, insutype) for psn, insutype in session.execute(
+                select(m.YearStateRow.psn_no, m.YearStateRow.insutype).where(m.YearStateRow.year == year)).all()}
+            missing = [key for key in wanted if key not in have]
+            if missing and not dry_run:
+                empty = state_json(yearend.fresh_state(), year)
+                statement = insert_new(session.connection().dialect.name, m.YearStateRow.__table__, "psn_no")
+                for start in range(0, len(missing), 1000):
+                    session.execute(statement, [{"psn_no": psn, "insutype": insutype, "year": year,
+                                                 "county": wanted[(psn, insutype)], "state": empty, "settlements": 0}
+                                                for psn, insutype in missing[start:start + 1000]])
+            return len(missing), len(wanted) - len(missing)
+        return (self.store.read if dry_run else self.store.transaction)(work)
+
+
+def _balance_on(session: Session, psn_no: str, day: dt.date) -> int:
+    """The account's balance at the end of `day`: credits − debits of its holder account booked on or before it."""
+    debit, credit = session.execute(
+        select(func.coalesce(func.sum(m.Posting.debit), 0), func.coalesce(func.sum(m.Posting.credit), 0))
+        .join(m.JournalEntry, m.JournalEntry.id == m.Posting.entry_id)
+        .where(m.Posting.fund == str(Fund.PERSONAL_ACCOUNT), m.Posting.title == str(Title.ACCOUNT_HOLDER),
+               m.Posting.party == psn_no, m.JournalEntry.booked_on <= day)).one()
+    return int(credit) - int(debit)
+
+
+def errors_file(report: ImportReport, header: Sequence[str], fmt: str) -> bytes:
+    """The refused rows as they came (行号, the file's own columns, 错误 — each error as 列名（column）：message),
+    written in the format received (`sheets.write_sheet`: CSV with BOM, or XLSX); fixed, it can be sent again
+    (行号 and 错误 are ignored on reading)."""
+    columns = [c for c in header if c not in (LINE_COLUMN, ERROR_COLUMN)]
+    rows = [[line, *(row.get(c, "") or "" for c in columns), error_text(errors)] for line, row, errors in report.refused]
+    return write_sheet([LINE_COLUMN, *columns, ERROR_COLUMN], rows, fmt)

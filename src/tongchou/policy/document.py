@@ -86,10 +86,25 @@ def _version(version: Version) -> list[str]:
     if version.personal_account:
         acct = version.personal_account
         out += [f"Personal account: {acct.model_dump(exclude_none=True, exclude={'ref'})}. Source: {_ref(acct.ref)}", ""]
+    if version.chronic_filing:
+        out += _chronic_filing(version.chronic_filing)
     if version.contributions:
         c = version.contributions
         out += [f"Contributions: {c.model_dump(mode='json', exclude_none=True, exclude={'ref'})}. "
                 f"Source: {_ref(c.ref)}", ""]
+    return out
+
+
+def _chronic_filing(f) -> list[str]:
+    """门诊慢特病申报: where, when, what to bring, how long an approval lasts."""
+    windows = "; ".join(f"{w.name} {w.opens.month}-{w.opens.day} – {w.closes.month}-{w.closes.day}" for w in f.windows)
+    validity = (f"{f.validity.months} months from the approval" if f.validity.months
+                else "to 31 December of the approval year")
+    out = [f"Chronic-disease filing (门诊慢特病申报){' — *example*' if f.example else ''}: received at "
+           f"{', '.join(f.received_at)}; windows {windows}; documents {'、'.join(f.documents)}; valid {validity}. "
+           f"Source: {_ref(f.ref)}", ""]
+    if f.assumptions:
+        out += ["Assumptions:", *[f"- {a}" for a in f.assumptions], ""]
     return out
 
 

@@ -256,6 +256,24 @@ class RateTransition(Strict):
         return in_force[-1].rate if in_force else None
 
 
+class AccountInterest(Strict):
+    """The yearly interest credited to personal accounts at the year end (年度结转计息): balance × rate, half-up
+    to the fen. A number with no source is an example and says what it assumes."""
+
+    rate: Rate
+    example: bool = False
+    assumptions: list[str] = Field(default_factory=list)
+    ref: Ref | None = None
+
+    @model_validator(mode="after")
+    def _cited_or_example(self) -> AccountInterest:
+        if self.example and not self.assumptions:
+            raise ValueError("示例（example: true）须写明其假设（assumptions）")
+        if not self.example and self.ref is None:
+            raise ValueError("个人账户计息利率须注明出处（ref），或标为示例（example: true）并写明假设")
+        return self
+
+
 class PersonalAccount(Strict):
     """Employee personal account: accrual rules (the engine pays from the balance)."""
 
@@ -269,6 +287,7 @@ class PersonalAccount(Strict):
     family_mutual_use: bool = False
     mutual_use_relations: list[Literal["spouse", "parent", "child"]] = Field(default_factory=list)
     pays_resident_contributions_of_relatives: bool = False
+    interest: AccountInterest | None = Field(None, description="the year-end interest on the balance")
     ref: Ref | None = None
 
     @model_validator(mode="after")
@@ -294,6 +313,64 @@ class AmountByYear(Strict):
 class MonthDay(Strict):
     month: int = Field(ge=1, le=12)
     day: int = Field(ge=1, le=31)
+
+
+class FilingWindow(Strict):
+    """One application window of the year (申报期): from `opens` to `closes`, both days included."""
+
+    name: str
+    opens: MonthDay
+    closes: MonthDay
+
+    @model_validator(mode="after")
+    def _in_order(self) -> FilingWindow:
+        if (self.closes.month, self.closes.day) < (self.opens.month, self.opens.day):
+            raise ValueError(f"申报期“{self.name}”范围颠倒：截止日早于开始日")
+        return self
+
+
+class FilingValidity(Strict):
+    """How long an approval lasts: `months` from the approval date, or to 31 December of the approval year."""
+
+    months: int | None = Field(None, ge=1, le=120)
+    to_year_end: bool = False
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> FilingValidity:
+        if (self.months is None) == (not self.to_year_end):
+            raise ValueError("有效期须给出 months（自审批之日起的月数）或 to_year_end: true，二者选一")
+        return self
+
+
+class ChronicFiling(Strict):
+    """门诊慢特病申报: where it is received (the institutions' admin tier, e.g. 乡镇卫生院), the windows of the
+    year, the documents the person brings, how long an approval lasts. Cited (`ref`) or an example with its
+    assumptions."""
+
+    received_at: list[AdminTier] = Field(min_length=1, description="admin tiers of the receiving institutions")
+    windows: list[FilingWindow] = Field(min_length=1)
+    documents: list[str] = Field(min_length=1, description="the documents required, by their Chinese names")
+    validity: FilingValidity
+    example: bool = False
+    assumptions: list[str] = Field(default_factory=list)
+    ref: Ref | None = None
+
+    @field_validator("windows")
+    @classmethod
+    def _not_overlapping(cls, windows: list[FilingWindow]) -> list[FilingWindow]:
+        ordered = sorted(windows, key=lambda w: (w.opens.month, w.opens.day))
+        for earlier, later in zip(ordered, ordered[1:]):
+            if (later.opens.month, later.opens.day) <= (earlier.closes.month, earlier.closes.day):
+                raise ValueError(f"申报期“{earlier.name}”与“{later.name}”重叠")
+        return windows
+
+    @model_validator(mode="after")
+    def _cited_or_example(self) -> ChronicFiling:
+        if self.example and not self.assumptions:
+            raise ValueError("示例（example: true）须写明其假设（assumptions）")
+        if not self.example and self.ref is None:
+            raise ValueError("门诊慢特病申报规则须注明出处（ref），或标为示例（example: true）并写明假设")
+        return self
 
 
 class Continuity(Strict):
@@ -385,6 +462,7 @@ class Version(Strict):
     personal_account: PersonalAccount | None = None
     contributions: Contributions | None = None
     transitional: list[Transitional] = Field(default_factory=list)
+    chronic_filing: ChronicFiling | None = Field(None, description="门诊慢特病申报: windows, documents, validity")
     not_in_source: list[SourceGap] = Field(
         default_factory=list, description="benefits the source names without their terms, explained as such")
 

@@ -387,6 +387,7 @@ def _write_persons(session: Session, persons: list[PersonIn], cipher: DataCipher
         session.execute(insert(m.Person), fresh)
     session.flush()
     _write_enrolments(session, persons, numbers)
+    _write_employments(session, persons)
     _write_filings(session, persons, numbers)
     _write_accounts(session, persons, numbers)
     _write_relations(session, persons)
@@ -399,6 +400,28 @@ def _write_enrolments(session: Session, persons: list[PersonIn], numbers: list[s
             for p in persons for e in p.enrolments if (p.psn_no, e.insutype, e.from_) not in have]
     if rows:
         session.execute(insert(m.Enrolment), rows)
+
+
+def _write_employments(session: Session, persons: list[PersonIn]) -> None:
+    """增员 as a fixture records it: a person with an employer and an employee enrolment is that employer's
+    employee for the enrolment's days (the employment the employer's declarations need)."""
+    employees = {p.psn_no: p for p in persons if p.employer and any(e.insutype == Insutype.EMPLOYEE
+                                                                       for e in p.enrolments)}
+    if not employees:
+        return
+    numbers = list(employees)
+    have = {row[0] for row in _existing(session, (m.Employment.enrolment_id,), m.Employment.psn_no, numbers)}
+    rows = []
+    for chunk in _chunks(numbers):
+        for enrolment in session.execute(select(m.Enrolment.id, m.Enrolment.psn_no, m.Enrolment.start, m.Enrolment.end)
+                                         .where(m.Enrolment.psn_no.in_(chunk),
+                                                m.Enrolment.insutype == Insutype.EMPLOYEE)):
+            if enrolment.id not in have:
+                person = employees[enrolment.psn_no]
+                rows.append(dict(employer=person.employer, psn_no=person.psn_no, county=person.county,
+                                 joined_on=enrolment.start, left_on=enrolment.end, enrolment_id=enrolment.id))
+    if rows:
+        session.execute(insert(m.Employment), rows)
 
 
 def _write_filings(session: Session, persons: list[PersonIn], numbers: list[str]) -> None:

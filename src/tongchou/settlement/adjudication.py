@@ -64,6 +64,19 @@ class Filing:
 
 
 @dataclass(frozen=True)
+class FilingApplied:
+    """An application for a filing (门诊慢特病申报) as the store keeps it: pending (`received`), `approved` (its
+    filing is among the filings) or `rejected` with the reason."""
+
+    kind: str
+    dise_code: str
+    state: str  # received | approved | rejected
+    received_on: dt.date
+    decided_on: dt.date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Institution:
     code: str
     name: str
@@ -127,6 +140,7 @@ class SettlementContext:
     suspensions: tuple[Suspension, ...] = ()  # the person's, oldest first
     mutual_aid: MutualAid | None = None
     history: History | None = None  # the contribution history; None: the person's stored years as they are
+    applications: tuple[FilingApplied, ...] = ()  # the person's filing applications, oldest first
 
 
 @dataclass(frozen=True)
@@ -160,7 +174,7 @@ def adjudicate(ctx: SettlementContext, req: SettleRequest) -> Adjudication:
     except SplitError as exc:
         raise InvalidRequest(exc.field, str(exc)) from None
     claim = claim_of(req, ctx, split, item_splits, mulaid_balance, continuous_years_of(ctx, req, resolved))
-    reason = eligibility.reason or filing_gap(ctx.filings, req, resolved)
+    reason = eligibility.reason or filing_gap(ctx.filings, req, resolved, ctx.applications)
     settlement, after = engine_settle(resolved, claim, ctx.state, eligible=reason is None, ineligible_reason=reason)
     insurer = next((layer.run_by for layer in resolved.layers if layer.field == "hifmi_pay" and layer.run_by), None)
     return Adjudication(settlement, after, claim, items, tuple(item_splits), reason is None,
@@ -260,17 +274,40 @@ def _disease_code(resolved: Resolved, text: str | None) -> str | None:
     return disease.code if disease else text
 
 
-def filing_gap(filings: tuple[Filing, ...], req: SettleRequest, resolved: Resolved) -> str | None:
-    """Why the visit is not covered for want of a filing (Chinese), or None."""
+def filing_gap(filings: tuple[Filing, ...], req: SettleRequest, resolved: Resolved,
+               applications: tuple[FilingApplied, ...] = ()) -> str | None:
+    """Why the visit is not covered for want of a filing (Chinese), or None. Raises `Refused` when the person's
+    filing for the disease is still waiting for approval (code `filing_pending`) or has lapsed (`filing_expired`):
+    the claim is settled once the county branch approves, or the filing is renewed."""
     def valid(f: Filing) -> bool:
         return f.approved_on <= req.enddate and f.valid_from <= req.enddate and (
             f.valid_to is None or req.enddate <= f.valid_to)
 
     if req.med_type in CHRONIC_MED_TYPES:
         wanted = _disease_code(resolved, req.dise_code)
-        if not any(f.kind == "chronic" and valid(f) and _disease_code(resolved, f.dise_code) == wanted
-                   for f in filings):
-            return f"参保人未办理（或不在有效期内）“{req.dise_code or '未填写病种'}”门诊慢特病备案，该费用基金不予支付。"
+        same = [f for f in filings if f.kind == "chronic" and _disease_code(resolved, f.dise_code) == wanted]
+        if any(valid(f) for f in same):
+            return None
+        asked = [a for a in applications if a.kind == "chronic" and _disease_code(resolved, a.dise_code) == wanted]
+        pending = [a for a in asked if a.state == "received"]
+        if pending:
+            raise Refused("dise_code", f"门诊慢特病备案尚未审批通过（申请于{date_text(pending[-1].received_on)}受理），"
+                                       f"待县医保经办机构审批通过后再结算。", "filing_pending")
+        lapsed = [f for f in same if f.valid_to is not None and f.valid_to < req.enddate]
+        if lapsed and not any(f.valid_from > req.enddate for f in same):
+            last = max(lapsed, key=lambda f: f.valid_to)
+            raise Refused("dise_code", f"门诊慢特病备案有效期已于{date_text(last.valid_to)}届满，"
+                                       f"{date_text(req.enddate)}的费用不能按门诊慢特病结算；请到乡镇卫生院重新申报。",
+                          "filing_expired")
+        later = [f for f in same if f.valid_from > req.enddate]
+        if later:
+            first = min(later, key=lambda f: f.valid_from)
+            return (f"门诊慢特病备案自{date_text(first.valid_from)}起有效（审批通过之日），{date_text(req.enddate)}的费用"
+                    f"在备案生效之前，该费用基金不予支付。")
+        rejected = [a for a in asked if a.state == "rejected"]
+        why = (f"（申请已于{date_text(rejected[-1].decided_on)}被驳回：{rejected[-1].reason}）"
+               if rejected and rejected[-1].decided_on else "")
+        return f"参保人未办理（或不在有效期内）“{req.dise_code or '未填写病种'}”门诊慢特病备案{why}，该费用基金不予支付。"
     if req.med_type in REFERRAL_MED_TYPES:
         if not any(f.kind == "referral" and valid(f) for f in filings):
             return "参保人未办理转诊备案，转外就医费用基金不予支付。"

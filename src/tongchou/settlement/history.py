@@ -193,6 +193,7 @@ class _People:
         self.persons: dict[str, m.Person] = {}
         self.enrolments: dict[str, list[m.Enrolment]] = defaultdict(list)
         self.filings: dict[str, list[m.Filing]] = defaultdict(list)
+        self.applications: dict[str, list[m.FilingApplication]] = defaultdict(list)
         for chunk in _chunks(psn_nos):
             for person in session.execute(select(m.Person).where(m.Person.psn_no.in_(chunk))).scalars():
                 self.persons[person.psn_no] = person
@@ -201,6 +202,10 @@ class _People:
                 self.enrolments[row.psn_no].append(row)
             for row in session.execute(select(m.Filing).where(m.Filing.psn_no.in_(chunk))).scalars():
                 self.filings[row.psn_no].append(row)
+            applications = (select(m.FilingApplication).where(m.FilingApplication.psn_no.in_(chunk))
+                            .order_by(m.FilingApplication.id))
+            for row in session.execute(applications).scalars():
+                self.applications[row.psn_no].append(row)
         self.histories = contribution_histories(
             session, {psn: person.contribution_years or 0 for psn, person in self.persons.items()},
             {psn: [(e.start, e.end) for e in rows if e.insutype == Insutype.RESIDENT]
@@ -217,7 +222,8 @@ class _People:
         known(req, person, institution)
         return Rows(person, institution, self.pools.get(person.county, person.county),
                     [e for e in self.enrolments[req.psn_no] if e.insutype == req.insutype],
-                    self.filings[req.psn_no], catalogue.for_request(req), self.histories.get(req.psn_no))
+                    self.filings[req.psn_no], catalogue.for_request(req), self.applications[req.psn_no],
+                    self.histories.get(req.psn_no))
 
 
 def _existing(session: Session, column, values: list[str]) -> set[str]:

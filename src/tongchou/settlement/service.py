@@ -39,7 +39,7 @@ from tongchou.ledger.postings import cancellation_entry, settlement_entry
 from tongchou.money import Fen, fen_to_str
 from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.settlement.adjudication import (
-    Adjudication, CatalogueEntry, Enrolled, Filing, Insured, Institution, MutualAid, NoPolicyInForce,
+    Adjudication, CatalogueEntry, Enrolled, Filing, FilingApplied, Insured, Institution, MutualAid, NoPolicyInForce,
     SettlementContext, adjudicate, items_of,
 )
 from tongchou.settlement.claims_io import explanation_step_json
@@ -110,6 +110,7 @@ class Rows:
     enrolments: Iterable[Any]  # the person's enrolments in the request's scheme, oldest first
     filings: Iterable[Any]
     catalogue: Mapping[str, Any]  # code → the catalogue row in force on the request's end date
+    applications: Iterable[Any] = ()  # the person's filing applications (门诊慢特病申报), oldest first
     history: History | None = None  # the contribution history (contribution years); None: the stored years
 
 
@@ -141,6 +142,8 @@ def context_of(rows: Rows, policy: Resolved | NoPolicyInForce, state: YearState,
         pool=rows.pool,
         enrolments=tuple(Enrolled(e.insutype, e.start, e.end, e.benefit_start, e.tier) for e in rows.enrolments),
         filings=tuple(Filing(f.kind, f.dise_code, f.approved_on, f.valid_from, f.valid_to) for f in rows.filings),
+        applications=tuple(FilingApplied(a.kind, a.dise_code, a.state, a.received_on, a.decided_on, a.reason)
+                           for a in rows.applications),
         catalogue={code: catalogue_entry(row) for code, row in rows.catalogue.items()},
         policy=policy, state=state, suspensions=tuple(suspensions), mutual_aid=mutual_aid, history=rows.history)
 
@@ -279,6 +282,7 @@ class SettlementService:
                     connection.execute(_FILINGS, {"psn_no": req.psn_no}).all(),
                     self.references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
                     if req.items else {},
+                    connection.execute(_APPLICATIONS, {"psn_no": req.psn_no}).all(),
                     contribution_history(session, req.psn_no, opening_years=person.contribution_years or 0,
                                          resident_cover=cover))
 
@@ -418,6 +422,9 @@ _ENROLMENTS = select(_ENROLMENT_TABLE).where(_ENROLMENT_TABLE.c.psn_no == bindpa
                                              _ENROLMENT_TABLE.c.insutype == bindparam("insutype")
                                              ).order_by(_ENROLMENT_TABLE.c.id)
 _FILINGS = select(m.Filing.__table__).where(m.Filing.__table__.c.psn_no == bindparam("psn_no"))
+_APPLICATIONS = (select(m.FilingApplication.__table__)
+                 .where(m.FilingApplication.__table__.c.psn_no == bindparam("psn_no"))
+                 .order_by(m.FilingApplication.__table__.c.id))
 _INSERT_KEY = insert(m.RequestKey.__table__)
 _INSERT_ACTIVE = insert(m.ActiveVisit.__table__)
 _INSERT_SETTLEMENT = insert(m.Settlement.__table__)

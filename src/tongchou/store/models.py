@@ -302,6 +302,36 @@ class Filing(Base):
     county: Mapped[str] = mapped_column(County)
 
 
+class FilingApplication(Base):
+    """门诊慢特病申报: received at a township health centre inside a window (state received), then approved (the
+    `filing` it wrote) or rejected with its reason by the county branch (migration 0017)."""
+
+    __tablename__ = "filing_application"
+    __table_args__ = (CheckConstraint("kind IN ('chronic', 'referral')", name="kind"),
+                      CheckConstraint("state IN ('received', 'approved', 'rejected')", name="state"),
+                      Index("ix_filing_application_person", "psn_no", "kind"),
+                      Index("ix_filing_application_queue", "county", "state"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    kind: Mapped[str] = mapped_column(String(10))
+    insutype: Mapped[str] = mapped_column(String(3))
+    dise_code: Mapped[str] = mapped_column(String(100))
+    dise_name: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(County)
+    window: Mapped[str] = mapped_column(String(40))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    received_at: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    received_by: Mapped[str] = mapped_column(String(64))  # the name of who received it
+    received_user: Mapped[Optional[str]] = mapped_column(String(64))  # their console user (None: command line)
+    state: Mapped[str] = mapped_column(String(10))
+    decided_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    decided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    decided_user: Mapped[Optional[str]] = mapped_column(String(64))
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    filing_id: Mapped[Optional[int]] = mapped_column(Id, ForeignKey("filing.id"))
+    created_at: Mapped[dt.datetime] = _created()
+
+
 # ---------------------------------------------------------------- contributions and accounts
 
 class ContributionBatch(Base):
@@ -346,6 +376,75 @@ class PersonalAccount(Base):
     psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), primary_key=True)
     county: Mapped[str] = mapped_column(County)
     opened_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# ---------------------------------------------------------------- payments to persons (代发)
+
+class BankAccount(Base):
+    """A person's bank details for payments (代发): the account number encrypted like the phone, masked for
+    pages; the latest row of a person is in use (a correction is a new row, history kept)."""
+
+    __tablename__ = "bank_account"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    county: Mapped[str] = mapped_column(County)
+    payee_name: Mapped[str] = mapped_column(String(60))
+    bank_name: Mapped[str] = mapped_column(String(100))
+    account_no_enc: Mapped[str] = mapped_column(Text)
+    account_masked: Mapped[str] = mapped_column(String(40))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class PaymentBatch(Base):
+    """A bank payment file (代发批次): its payments, count and total as produced."""
+
+    __tablename__ = "payment_batch"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    batch_no: Mapped[str] = mapped_column(String(32), unique=True)
+    county: Mapped[str] = mapped_column(County)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Money)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Payment(Base):
+    """One payment to a person: what it pays (`source_key` unique: a reimbursement or a payout is paid once, a
+    returned payment re-issued once), to whom (bank details, the number encrypted), how much per fund, its
+    state (pending → sent → paid | returned) and its batch (a payment is in at most one batch)."""
+
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"),
+                      CheckConstraint("state IN ('pending', 'sent', 'paid', 'returned')", name="state"),
+                      CheckConstraint("amount > 0", name="amount"),
+                      Index("ix_payment_state", "county", "state"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    source_key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(64))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    county: Mapped[str] = mapped_column(County)
+    payee_name: Mapped[str] = mapped_column(String(60))
+    bank_name: Mapped[str] = mapped_column(String(100))
+    account_no_enc: Mapped[str] = mapped_column(Text)
+    account_masked: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(Money)
+    funds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    purpose: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(10))
+    batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payment_batch.id"), index=True)
+    seq: Mapped[Optional[int]] = mapped_column(Integer)
+    return_code: Mapped[Optional[str]] = mapped_column(String(4))
+    return_note: Mapped[Optional[str]] = mapped_column(String(200))
+    settled_on: Mapped[Optional[dt.date]] = mapped_column(Date)  # the bank's result: paid or returned
+    reissue_of: Mapped[Optional[int]] = mapped_column(ForeignKey("payment.id"))
+    entered_by: Mapped[str] = mapped_column(String(64))
+    reviewed_by: Mapped[Optional[str]] = mapped_column(String(64))
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = _created()
 
 
 # ---------------------------------------------------------------- institutions and catalogue

@@ -8,9 +8,9 @@ user's county for county-scoped roles (`tongchou.web.queries`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -61,6 +61,8 @@ class Console:
     secure_cookies: bool | None = None
     audit: AuditTrail | None = None
     reimbursement_limits: Limits = Limits()
+    employer_terms: Mapping[str, Any] = field(default_factory=dict)  # policies/employers by pool
+    batch_files: dict[str, Any] = field(default_factory=dict)  # errors files of recent batches, for download
 
 
 def _risk_rule(path: Path | None) -> RiskAdjustmentRule | None:
@@ -79,6 +81,16 @@ def _clearing_rules(path: Path | None) -> ClearingRules | None:
         return None
 
 
+def _employer_terms(terms: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if terms is not None:
+        return terms
+    from tongchou.employers.terms import TermsError, load_terms
+    try:
+        return load_terms()
+    except TermsError:  # the declaration pages then say that the pool has no declaration terms
+        return {}
+
+
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(TEMPLATES))
     engine.env.filters.update(FILTERS)
@@ -95,14 +107,14 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
                today: Callable[[], dt.date] = dt.date.today, now: Clock = utc_now,
                clearing_rules: Path | None = None, risk_rule: Path | None = None,
                secure_cookies: bool | None = None, record_policies: bool = True,
-               reimbursement_limits: Limits = Limits(),
+               reimbursement_limits: Limits = Limits(), employer_terms: Mapping[str, Any] | None = None,
                title: str = "统筹 · 医保基金市级统筹管理控制台") -> FastAPI:
     """The console over `store` and `registry`. `cipher` finds persons by ID number (default: the
     environment's data key); `today` is the business date; `secure_cookies` None means: Secure when
     the request came over HTTPS. Every route reads and writes through the store scoped to the user's
     county (`auth.store_for`: row-level security on PostgreSQL); sign-ins, views of a person's record and
     changes go to the audit trail; `reimbursement_limits` are the manual reimbursement's bounds and review
-    threshold (双人复核); at start the policy versions loaded are recorded (`record_policies`:
+    threshold (双人复核); `employer_terms` the declaration terms by pool (default policies/employers); at start the policy versions loaded are recorded (`record_policies`:
     publication = the reviewed policy file, see docs/security.md)."""
     roles = load_roles()
     console = Console(
@@ -112,6 +124,7 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
         templates=templates(), today=today, clearing_rules=_clearing_rules(clearing_rules),
         risk_rule=_risk_rule(risk_rule), secure_cookies=secure_cookies,
         audit=AuditTrail(store, now), reimbursement_limits=reimbursement_limits,
+        employer_terms=_employer_terms(employer_terms),
     )
     if record_policies:
         # publication = the reviewed policy file as the service loads it: each new (id, version, file hash)
@@ -122,11 +135,14 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _handlers(app)
     from tongchou.web import (
-        attachments, routes_auth, routes_exports, routes_funds, routes_institutions, routes_people, routes_policies,
-        routes_supervision, routes_transfers,
+        attachments, routes_auth, routes_employers, routes_exports, routes_filings, routes_front_office,
+        routes_funds, routes_institutions, routes_payments, routes_people, routes_policies, routes_supervision,
+        routes_transfers,
     )
-    for module in (attachments, routes_auth, routes_people, routes_funds, routes_institutions, routes_policies, routes_exports,
-                   routes_supervision, routes_transfers):
+    # the front office before the persons pages: /persons/register and /persons/import are not person numbers
+    for module in (attachments, routes_auth, routes_front_office, routes_people, routes_employers, routes_filings,
+                   routes_funds, routes_institutions,
+                   routes_policies, routes_exports, routes_supervision, routes_payments, routes_transfers):
         app.include_router(module.router)
     return app
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from urllib.parse import quote
@@ -22,8 +22,8 @@ from tongchou.access.sessions import Current
 from tongchou.dossier import rules
 from tongchou.dossier.rules import Attachment
 from tongchou.dossier.service import DossierService
-from tongchou.errors import ServiceError
-from tongchou.web.auth import Forbidden, audit, require, store_for
+from tongchou.errors import NotFound, ServiceError
+from tongchou.web.auth import Forbidden, audit, person_counties, person_store_for, require
 from tongchou.access import csrf
 
 router = APIRouter()
@@ -61,9 +61,16 @@ async def checked_upload(request: Request, current: Current, required: Sequence[
 
 @router.get("/dossier/{document_id}")
 def download(request: Request, document_id: int, current: Current = Depends(require("person.view"))):
-    view, content = DossierService(store_for(request, current)).content(document_id)
+    # the persons' scope: 全城通办 opens the documents of a person of any county of the pool (audited as such)
+    try:
+        view, content, county = DossierService(person_store_for(request, current)).content_with_county(document_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    counties = person_counties(request, current)
+    if counties is not None and county not in counties:
+        raise HTTPException(404)
     audit(request, current, "dossier.download", object_type=view.matter, object_id=view.matter_ref,
-          detail={"document_id": document_id, "kind": view.kind})
+          detail={"document_id": document_id, "kind": view.kind}, person_county=county)
     disposition = f"inline; filename*=UTF-8''{quote(view.filename)}"
     return Response(content, media_type=view.media_type,
                     headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})

@@ -6,7 +6,11 @@
 - `render(request, current, template, **context)` — a page with the navigation the role may use;
 - `store_for(request, current)` — the store limited to the user's county (row-level security on
   PostgreSQL: every transaction sets `tongchou.county`), for every read and change a route makes;
-- `audit(request, current, action, …)` — one event in the audit trail (who, from which address).
+- `audit(request, current, action, …)` — one event in the audit trail (who, from which address);
+- `person_scope` / `person_store_for` — the scope of the persons pages and front-office matters: the user's
+  county, or the whole pool for a role holding `person.anycounty` (全城通办, the service desk); finance,
+  reports and everything else stay with `store_for` (the user's county). An access to a person of another
+  county is audited with `cross_county: true` (`audit(..., person_county=…)`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ SESSION_COOKIE = "tongchou_session"
 NAV = (  # path, label, permission
     ("/", "基金概况", "dashboard.view"),
     ("/persons", "参保人查询", "person.view"),
+    ("/persons/register", "参保登记", "person.register"),
+    ("/persons/import", "批量登记", "person.register"),
+    ("/employers", "用人单位", "employer.view"),
+    ("/filings", "慢特病申报", "person.view"),
     ("/reimbursements/new", "零星报销", "reimbursement.manual"),
+    ("/payments", "代发", "payment.manage"),
     ("/institutions", "定点医药机构", "institution.view"),
     ("/reports/fund-operation", "基金运行分析", "report.view"),
     ("/budgets", "预算与调剂金", "budget.view"),
@@ -69,13 +78,54 @@ def store_for(request: Request, current: Current):
     return console_of(request).store.scoped(current.principal.county_scope)
 
 
+ANY_COUNTY = "person.anycounty"  # 全城通办
+
+
+def person_scope(current: Current) -> str | None:
+    """The county the persons pages and front-office matters are limited to: None (the pool) for 全城通办."""
+    return None if current.principal.can(ANY_COUNTY) else current.principal.county_scope
+
+
+def person_counties(request: Request, current: Current) -> frozenset[str] | None:
+    """The counties whose persons the user may find and serve: None for a city-wide role; the counties of the
+    user's pool for 全城通办; else the user's own county."""
+    principal = current.principal
+    if principal.county_scope is None:
+        return None
+    if not principal.can(ANY_COUNTY):
+        return frozenset({principal.county_scope})
+    from sqlalchemy import select
+    from tongchou.store import models as m
+
+    def work(session):
+        pool = select(m.CountyRow.pool).where(m.CountyRow.admdvs == principal.county).scalar_subquery()
+        return frozenset(session.scalars(select(m.CountyRow.admdvs).where(m.CountyRow.pool == pool)))
+    return console_of(request).store.read(work) or frozenset({principal.county_scope})
+
+
+def person_store_for(request: Request, current: Current):
+    """The store of the persons pages and front-office matters (`person_scope`); never for finance or reports."""
+    return console_of(request).store.scoped(person_scope(current))
+
+
+def is_cross_county(current: Current, county: str | None) -> bool:
+    """A county-bound user reaching a person of another county (only 全城通办 can)."""
+    own = current.principal.county
+    return own is not None and county is not None and county != own
+
+
 def actor_of(request: Request, current: Current):
     from tongchou.audit.trail import Actor
     return Actor.of(current.principal, client_ip(request))
 
 
-def audit(request: Request, current: Current, action: str, **fields: Any) -> None:
-    """One audit event; an object id the user typed is scrubbed (an ID number typed as a psn_no)."""
+def audit(request: Request, current: Current, action: str, *, person_county: str | None = None,
+          **fields: Any) -> None:
+    """One audit event; an object id the user typed is scrubbed (an ID number typed as a psn_no). With
+    `person_county` (the county of the person concerned), an access across counties says so in the detail
+    (`cross_county: true`, the person's county)."""
+    if is_cross_county(current, person_county):
+        fields["detail"] = {**(fields.get("detail") or {}), "cross_county": True, "person_county": person_county}
     if isinstance(fields.get("object_id"), str):
         fields["object_id"] = scrub(fields["object_id"])
     console_of(request).audit.record(actor_of(request, current), action, **fields)
@@ -106,9 +156,11 @@ def nav_for(request: Request, current: Current | None) -> list[dict[str, Any]]:
     if current is None:
         return []
     items = []
+    paths = [path for path, _label, permission in NAV if current.principal.can(permission)]
     for path, label, permission in NAV:
         if current.principal.can(permission):
-            active = request.url.path == path if path == "/" else request.url.path.startswith(path)
+            longest = max((p for p in paths if request.url.path.startswith(p)), key=len, default=None)
+            active = request.url.path == path if path == "/" else longest == path
             items.append({"path": path, "label": label, "active": active})
     return items
 

@@ -32,12 +32,15 @@ AMOUNT_LABELS = {
 }
 FILING_KINDS = {"chronic": "门诊慢特病备案", "referral": "转诊备案"}
 ENROLMENT_KINDS = {"on_time": "按时缴费", "late": "中途参保（有等待期）", "newborn": "新生儿", "employee": "职工参保",
+                   "resume": "续保", "switch": "险种转换",
                    "transfer_in": "跨统筹区转入"}
 CONTRIBUTION_STATUS = {"accepted": "已入账", "held": "挂起待处理"}
 CONTRIBUTION_KINDS = {"individual": "个人缴费", "employer": "单位缴费", "employee": "职工医保缴费（单位和个人）",
                       "account_payment": "个人账户代缴", "subsidy": "财政补助", "personal": "个人缴费",
                       "central": "中央财政补助", "provincial": "省级财政补助", "county": "县级财政补助",
-                      "city": "市级财政补助", "retiree": "退休人员划入", "transfer": "转移接续"}
+                      "city": "市级财政补助", "retiree": "退休人员划入", "transfer": "转移接续",
+                      "account_large_expense": "个人账户缴纳职工大额医疗费用补助",
+                      "account_long_term_care": "个人账户缴纳长期护理保险"}
 ASSISTANCE = {"poverty": "建档立卡贫困人员", "low_income": "低保对象", "extreme_poverty": "特困人员",
               "dibao": "最低生活保障对象", "tekun": "特困供养人员", "disabled": "重度残疾人", "orphan": "孤儿"}
 AGREEMENT_STATUS = {"active": "协议期内", "suspended": "暂停", "exited": "已退出"}

@@ -20,13 +20,18 @@ from tongchou.api import identity
 from tongchou.audit import trail
 from tongchou.codes import Insutype, MedType
 from tongchou.money import to_fen
+from tongchou.dossier.service import DossierService
 from tongchou.errors import ServiceError
-from tongchou.web import policy_view, queries, reimbursement
+from tongchou.filings.service import FilingService
+from tongchou.persons.rules import CHANGEABLE, RELATIONS, half_width, is_resident
+from tongchou.persons.service import PersonService
+from tongchou.transfers.service import TransferService
+from tongchou.web import policy_view, queries, reimbursement, review
 from tongchou.access.users import SignInRefused
 from tongchou.web.auth import (
-    actor_of, audit, checked_form, client_ip, console_of, is_htmx, render, require, store_for,
+    actor_of, audit, checked_form, console_of, is_cross_county, is_htmx, person_counties, person_scope,
+    person_store_for, render, require, store_for,
 )
-from tongchou.web.format import yuan
 from tongchou.web.forms import FormErrors, Reader
 
 router = APIRouter()
@@ -50,8 +55,9 @@ def services_for(request: Request, current: Current):
 def find_persons(request: Request, current: Current, q: str) -> list:
     """By psn_no, by ID number (keyed hash; the number is never stored or logged), else by name prefix."""
     console = console_of(request)
-    scope = current.principal.county_scope
-    text = q.strip()
+    scope = person_scope(current)  # 全城通办: the pool (filtered to the user's pool below)
+    counties = person_counties(request, current)
+    text = half_width(q)
     if not text:
         return []
     kind = "id_number" if _looks_like_id_number(text) else None
@@ -59,14 +65,17 @@ def find_persons(request: Request, current: Current, q: str) -> list:
     def work(session):
         nonlocal kind
         if kind == "id_number":
-            digest = console.cipher.lookup_hash(text, "person.id_number")
+            digest = console.cipher.lookup_hash(text.upper(), "person.id_number")
             return queries.search_persons(session, scope, id_hash=digest)
         found = queries.search_persons(session, scope, psn_no=text)
         kind = "psn_no" if found else "name"
         return found or queries.search_persons(session, scope, name=text)
-    found = store_for(request, current).read(work)
-    audit(request, current, trail.PERSON_SEARCH, object_type="person",
-          detail={"by": kind, "results": [p.psn_no for p in found]})
+    found = [p for p in person_store_for(request, current).read(work) if counties is None or p.county in counties]
+    detail = {"by": kind, "results": [p.psn_no for p in found]}
+    other = sorted({p.psn_no for p in found if is_cross_county(current, p.county)})
+    if other:
+        detail.update(cross_county=True, other_county_results=other)
+    audit(request, current, trail.PERSON_SEARCH, object_type="person", detail=detail)
     return found
 
 
@@ -86,7 +95,7 @@ def _search_page(request: Request, current: Current, q: str):
     rows = [{"person": p, "id_masked": masked_id(request, p)} for p in found]
     template = "_person_results.html" if is_htmx(request) else "persons.html"
     shown = mask_id_number(q.strip()) if _looks_like_id_number(q.strip()) else q  # never echo an ID number
-    names = store_for(request, current).read(queries.county_names)
+    names = person_store_for(request, current).read(queries.county_names)
     return render(request, current, template, q=shown, rows=rows, searched=bool(q.strip()), county_names=names)
 
 
@@ -102,10 +111,18 @@ async def persons_search(request: Request, current: Current = Depends(require("p
     return _search_page(request, current, form.get("q", ""))
 
 
-def _person_or_404(request: Request, current: Current, psn_no: str, action: str | None = None):
+def _person_or_404(request: Request, current: Current, psn_no: str, action: str | None = None, *,
+                   anycounty: bool = False):
     """The person if in the user's scope; else 404 (whether it exists elsewhere is not revealed) — an
-    attempt outside the scope is recorded when `action` names what was tried."""
-    person = store_for(request, current).read(lambda s: queries.person(s, current.principal.county_scope, psn_no))
+    attempt outside the scope is recorded when `action` names what was tried. `anycounty`: a persons page or
+    front-office matter, where 全城通办 reaches every county of the user's pool (`auth.person_counties`)."""
+    if anycounty:
+        counties = person_counties(request, current)
+        person = person_store_for(request, current).read(lambda s: queries.person(s, person_scope(current), psn_no))
+        if person is not None and counties is not None and person.county not in counties:
+            person = None
+    else:
+        person = store_for(request, current).read(lambda s: queries.person(s, current.principal.county_scope, psn_no))
     if person is None:
         if action:
             audit(request, current, action, object_type="person", object_id=psn_no[:64], outcome="not_found")
@@ -116,22 +133,34 @@ def _person_or_404(request: Request, current: Current, psn_no: str, action: str 
 @router.get("/persons/{psn_no}")
 def person_page(request: Request, psn_no: str, current: Current = Depends(require("person.view"))):
     console = console_of(request)
-    store = store_for(request, current)
-    person = _person_or_404(request, current, psn_no, trail.PERSON_VIEW)
+    store = person_store_for(request, current)
+    person = _person_or_404(request, current, psn_no, trail.PERSON_VIEW, anycounty=True)
     file = store.read(lambda s: queries.person_file(s, psn_no))
     names = store.read(queries.county_names)
     institutions = store.read(lambda s: queries.institution_names(s, {x.fixmedins_code for x in file.settlements}))
     phone = console.cipher.decrypt(person.phone_enc, "person.phone")
-    audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no)
-    from tongchou.transfers.service import TransferService
-    transfers = TransferService(store, console.registry, console.cipher, console.today)
-    years = transfers.contribution_years(psn_no, console.today())
+    filings = FilingService(store, console.registry, console.today)
+    view = PersonService(store, console.cipher, console.today).show(psn_no)
+    documents = DossierService(store).of_subject("person", psn_no)
+    cross = is_cross_county(current, person.county)
+    audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no, person_county=person.county)
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
-                  years=years, transfers=transfers.transfers_of(psn_no),
+                  years=TransferService(store, console.registry, console.cipher, console.today).contribution_years(
+                      psn_no, console.today()),
+                  transfers=TransferService(store, console.registry, console.cipher, console.today).transfers_of(psn_no),
+                  filings=filings.person_filings(psn_no, console.today()),
+                  applications=filings.applications(psn_no=psn_no),
                   phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,
                   today=console.today(), state_rows=_state_rows(file.year_states, state_names(console.registry)),
                   may_unmask=current.principal.can("person.unmask") and bool(person.id_number_enc or person.phone_enc),
-                  unmask_reasons=UNMASK_REASONS, may_ecert=current.principal.can("person.ecert"))
+                  unmask_reasons=UNMASK_REASONS, may_ecert=current.principal.can("person.ecert") and not cross,
+                  view=view, documents=documents, cross=cross, relations=RELATIONS, change_fields=CHANGEABLE,
+                  just_done=DONE_NOTES.get(request.query_params.get("done", "")),
+                  resident=is_resident(person.psn_type))
+
+
+DONE_NOTES = {"register": "参保登记已办理，个人编号已分配；请为其办理参保缴费。",
+              "newborn": "新生儿登记已办理（出生当年免缴费，出生之日起享受待遇，须另行办理参保）。"}
 
 
 @router.post("/persons/{psn_no}/ecert")
@@ -162,17 +191,17 @@ UNMASK_REASONS = {
 async def unmask(request: Request, psn_no: str, current: Current = Depends(require("person.unmask"))):
     """The full ID number and phone, once a reason is given; the reason goes to the audit trail."""
     form = await checked_form(request, current)
-    person = _person_or_404(request, current, psn_no, trail.PERSON_UNMASK)
+    person = _person_or_404(request, current, psn_no, trail.PERSON_UNMASK, anycounty=True)
     reason = (form.get("reason") or "").strip()
     note = (form.get("note") or "").strip()[:200]
     if reason not in UNMASK_REASONS or (reason == "other" and len(note) < 4):
         audit(request, current, trail.PERSON_UNMASK, object_type="person", object_id=psn_no, outcome="refused",
-              detail={"reason": reason[:40]})
+              detail={"reason": reason[:40]}, person_county=person.county)
         return render(request, current, "error.html", 422, title="须登记查询事由", status=422,
                       message="查看完整证件号须选择查询事由（选择“其他”时须写明不少于4个字的说明）。")
     console = console_of(request)
     audit(request, current, trail.PERSON_UNMASK, object_type="person", object_id=psn_no,
-          detail={"reason": reason, "note": note, "fields": ["id_number", "phone"]})
+          detail={"reason": reason, "note": note, "fields": ["id_number", "phone"]}, person_county=person.county)
     return render(request, current, "unmask.html", person=person, reason=UNMASK_REASONS[reason], note=note,
                   id_number=console.cipher.decrypt(person.id_number_enc, "person.id_number") or "—",
                   phone=console.cipher.decrypt(person.phone_enc, "person.phone") or "—")
@@ -362,24 +391,8 @@ def _store_errors(request: Request, current: Current, req: reimbursement.ManualR
 
 
 def _reviewer(request: Request, current: Current, form: dict, person) -> tuple[str | None, dict[str, str]]:
-    """The reviewer who approved (双人复核), or the field's error."""
-    console = console_of(request)
-    username = (form.get("review_username") or "").strip()
-    password = form.get("review_password") or ""
-    limit = yuan(console.reimbursement_limits.review_above)
-    if not username or not password:
-        return None, {"review_username": f"合计超过{limit}元，须由复核人（另一名有复核权限的工作人员）填写用户名和密码复核。"}
-    if username == current.principal.username:
-        return None, {"review_username": "复核人须为经办人以外的另一人（双人复核）。"}
-    try:
-        reviewer = console.users.authenticate(username, password, ip=client_ip(request))
-    except SignInRefused as exc:
-        return None, {"review_password": f"复核人身份核验未通过：{exc.message}"}
-    if not reviewer.can("reimbursement.review"):
-        return None, {"review_username": f"{reviewer.display_name}（{reviewer.role.label}）没有零星报销复核权限。"}
-    if not reviewer.sees_county(person.county):
-        return None, {"review_username": f"{reviewer.display_name}不能复核其他区县参保人的报销。"}
-    return reviewer.username, {}
+    """The reviewer who approved (双人复核, `web/review.py`: one rule for every matter moving money), or the error."""
+    return review.reviewer_of(request, current, form, person.county, "零星报销")
 
 
 @router.post("/reimbursements")

@@ -4,8 +4,8 @@ transfer-in certificate recognises (issue 19 item 4).
 Both tables are append-only (UPDATE and DELETE refused by trigger) and county-scoped under row-level security
 like `dossier_document` (0015).
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0019
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0015"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
