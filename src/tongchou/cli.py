@@ -53,6 +53,7 @@ COMMANDS: dict[str, Lazy] = {
     "supervision": Lazy("基金监管：智能审核、案件与追回、信用评价、区县考核", "tongchou.supervision.cli:app"),
     "filing": Lazy("门诊慢特病申报：乡镇卫生院受理、县医保经办机构审批或驳回、查询", "tongchou.filings.cli:app"),
     "cover": Lazy("参保关系变更：停保、续保、险种转换（职工医保与城乡居民医保）", "tongchou.enrolment.cli:app"),
+    "transfer": Lazy("关系转移接续：参保凭证、转出本统筹区、转入本统筹区", "tongchou.transfers.cli:app"),
     "employer": Lazy("用人单位（职工医保）：登记、增减员、缴费申报、欠费与滞纳金、税务征收对账", "tongchou.employers.cli:app"),
     "payment": Lazy("代发与个人账户家庭共济：银行账户、代发批次、银行回盘、退回重发、个人账户支取、家庭共济缴费",
                     "tongchou.payments.cli:app"),

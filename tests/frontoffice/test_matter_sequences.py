@@ -3,7 +3,7 @@ and keep the books verified; a refused matter changes nothing (issue 19, "Done w
 
 Each example starts from the 长春 fixture with a registered employer, a newcomer (CC0101) and a resident
 (CC0102), and applies matters in any order with any dates of 2021: register, join, leave, stop, resume,
-switch, enrol as a resident, declare a month and have it collected, death. Refusals are expected (most random
+switch, enrol as a resident, declare a month and have it collected, death, transfer out of the pool and into it. Refusals are expected (most random
 matters are wrong); what must hold is checked against the rows, not against the services' own answers.
 """
 
@@ -30,6 +30,7 @@ from tongchou.region.fixture import load_file
 from tongchou.store import models as m
 from tongchou.store.testing import empty_pg_database
 from tongchou.store.uow import Store
+from tongchou.transfers.service import TransferService
 
 YEAR_START = dt.date(2021, 1, 1)
 FAR = dt.date(9999, 12, 31)
@@ -50,6 +51,8 @@ matters = st.one_of(
     st.tuples(st.just("declare_and_collect"), people, st.integers(1, 12), st.integers(300_000, 2_500_000),
               st.integers(0, 60)),
     st.tuples(st.just("death"), people, days),
+    st.tuples(st.just("transfer_out"), people, days),
+    st.tuples(st.just("transfer_in"), people, schemes, days, st.integers(0, 120), st.integers(0, 50_000)),
 )
 
 
@@ -59,6 +62,8 @@ class World:
         self.persons = PersonService(store, TEST_CIPHER, today=lambda: dt.date(2021, 12, 31))
         self.employers = EmployerService(store, registry, terms)
         self.enrolments = self.employers.enrolment
+        self.transfers = TransferService(store, registry, TEST_CIPHER, today=lambda: dt.date(2021, 12, 31))
+        self.keys = 0
         self.employers.register(EMPLOYER, "长春某机械厂", "220102")
         self.new_psn: str | None = None
         self.batches = 0
@@ -95,6 +100,18 @@ class World:
 
     def death(self, name: str, day: dt.date) -> None:
         self.persons.record_death(self._psn(name), day, "测试")
+
+    def transfer_out(self, name: str, day: dt.date) -> None:
+        self.keys += 1
+        self.transfers.transfer_out(self._psn(name), "440100", "广州市", day, key=f"out{self.keys}", by="测试")
+
+    def transfer_in(self, name: str, insutype: str, day: dt.date, months: int, balance: int) -> None:
+        self.keys += 1
+        self.transfers.transfer_in(self._psn(name), {
+            "from_pool": "440100", "from_pool_name": "广州市", "insutype": insutype, "total_months": str(months),
+            "continuous_months": str(months), "ended_on": (day - dt.timedelta(days=1)).isoformat(),
+            "start": day.isoformat(), "balance": _yuan(balance if insutype == "310" else 0)},
+            key=f"in{self.keys}", by="测试")
 
     def declare_and_collect(self, name: str, month: int, wage: int, delay: int) -> None:
         month_text = f"2021-{month:02d}"

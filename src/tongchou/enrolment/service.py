@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tongchou.codes import Insutype
-from tongchou.enrolment import rules
+from tongchou.enrolment import rules, years
 from tongchou.enrolment.rules import EnrolmentTerms, RuleError, date_text
 from tongchou.ledger.service import entry_lines, personal_account_balance, record
 from tongchou.ledger.postings import (
@@ -177,7 +177,6 @@ class EnrolmentService:
                                 paid_on=paid_on, note=terms.reason)
         session.add(enrolment)
         self._birth_year_enrolment(session, person, terms, tier)
-        person.contribution_years = (person.contribution_years or 0) + 1
         session.flush()
         if terms.individual_due:
             self._collect_resident(session, person, terms, payer, batch)
@@ -417,6 +416,15 @@ class EnrolmentService:
             return ended, opened
         return self.store.transaction(work)
 
+    def open_in(self, session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,
+                kind: str, note: str) -> int:
+        """An enrolment opened by another matter (a transfer into the pool) inside its transaction: refused for
+        days the person is insured in either scheme, naming that enrolment; benefits from `start`."""
+        person = _person(session, psn_no)
+        _check_other_scheme(session, psn_no, _scheme(insutype), start, end)
+        if _covering(session, psn_no, insutype, start, end or dt.date.max):
+            raise Conflict("start", f"参保人{psn_no}在该期间已参加{rules.scheme_name(insutype)}。", "already_enrolled")
+        return self._open(session, person, insutype, start, end, start, kind, note, None).id
     def _switch(self, session: Session, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
         person = _person(session, psn_no)
         source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
@@ -558,6 +566,105 @@ class EnrolmentService:
             if psn_no:
                 return psn_no
         raise NotFound("id_number", "未找到与该缴费记录对应的参保人（个人编号或身份证号不符）。")
+
+
+# -------------------------------------------------- the contribution history (contribution years)
+
+PAID_KINDS = ("individual", "account_payment", "employee")  # a resident's payment (own or from a relative's
+# account) and an employee's month; subsidies and held lines are not the person's contribution
+
+
+def _history_rows(psn_nos: list[str] | None, with_cover: bool):
+    """One statement: the accepted contributions, the years recognised, the transfers and (`with_cover`) the
+    resident enrolments of the persons — every branch on an indexed `psn_no`. `psn_nos` None: one person, bound
+    as `:psn_no` (the statement is built once, for the settlement's hot path)."""
+    line, rec, tr, en = (m.ContributionLine.__table__, m.RecognisedYears.__table__, m.Transfer.__table__,
+                         m.Enrolment.__table__)
+
+    def of(column):
+        return column == bindparam("psn_no") if psn_nos is None else column.in_(psn_nos)
+
+    none_int, none_date, none_text = cast(null(), Integer), cast(null(), Date), cast(null(), String)
+    branches = [
+        select(literal("line").label("what"), line.c.psn_no, line.c.insutype, line.c.year.label("n1"),
+               none_int.label("n2"), m.ContributionLine.raw["month"].as_string().label("text"),
+               none_date.label("d1"), none_date.label("d2"))
+        .where(of(line.c.psn_no), line.c.status == "accepted", line.c.kind.in_(PAID_KINDS)),
+        select(literal("recognised"), rec.c.psn_no, rec.c.insutype, rec.c.total_months, rec.c.continuous_months,
+               rec.c.source, rec.c.ended_on, none_date).where(of(rec.c.psn_no)),
+        select(literal("transfer"), tr.c.psn_no, none_text, none_int, none_int, tr.c.direction, tr.c.transfer_date,
+               none_date).where(of(tr.c.psn_no)),
+    ]
+    if with_cover:
+        branches.append(select(literal("cover"), en.c.psn_no, en.c.insutype, none_int, none_int, en.c.kind,
+                               en.c.start, en.c.end).where(of(en.c.psn_no), en.c.insutype == Insutype.RESIDENT))
+    return union_all(*branches)
+
+
+_HISTORY = _history_rows(None, False)
+_HISTORY_WITH_COVER = _history_rows(None, True)
+
+
+def _history_of(rows: list, opening: int, cover: list[tuple[dt.date, dt.date | None]] | None) -> years.History:
+    paid_years: set[int] = set()
+    months: set[int] = set()
+    recognised: list[years.Recognised] = []
+    outs: list[dt.date] = []
+    ins: list[dt.date] = []
+    periods = list(cover or [])
+    for what, _psn, insutype, n1, n2, text, d1, d2 in rows:
+        if what == "line":
+            if insutype == Insutype.RESIDENT and n1 is not None:
+                paid_years.add(int(n1))
+            elif insutype == Insutype.EMPLOYEE and text:
+                months.add(years.month_of(text))
+        elif what == "recognised":
+            recognised.append(years.Recognised(insutype, int(n1), int(n2), d1, text or ""))
+        elif what == "transfer":
+            (outs if text == "out" else ins).append(d1)
+        elif what == "cover" and cover is None:
+            periods.append((d1, d2))
+    superseded = None
+    if ins and outs:
+        last_in = max(ins)
+        before = [day for day in outs if day < last_in]
+        superseded = max(before) if before else None
+    return years.History(tuple(periods), frozenset(paid_years), frozenset(months), tuple(recognised), opening,
+                         superseded)
+
+
+def contribution_history(session: Session, psn_no: str, *, opening_years: int | None = None,
+                         resident_cover: Iterable[tuple[dt.date, dt.date | None]] | None = None) -> years.History:
+    """A person's contribution history for `enrolment.years` in one statement. `resident_cover`: the resident
+    enrolments when the caller has them already (settlement); `opening_years`: the person's stored years before
+    the history (read from the person when None)."""
+    if opening_years is None:
+        opening_years = session.execute(select(m.Person.contribution_years).where(
+            m.Person.psn_no == psn_no)).scalar() or 0
+    cover = list(resident_cover) if resident_cover is not None else None
+    statement = _HISTORY if cover is not None else _HISTORY_WITH_COVER
+    rows = session.connection().execute(statement, {"psn_no": psn_no}).all()
+    return _history_of(rows, opening_years, cover)
+
+
+def contribution_histories(session: Session, persons: Mapping[str, int],
+                           resident_cover: Mapping[str, list[tuple[dt.date, dt.date | None]]]) -> dict[str, years.History]:
+    """The histories of many persons (bulk history): `persons` psn_no → opening years, the resident cover given."""
+    grouped: dict[str, list] = {psn: [] for psn in persons}
+    numbers = list(persons)
+    for start in range(0, len(numbers), 500):
+        for row in session.execute(_history_rows(numbers[start:start + 500], False)).all():
+            grouped[row[1]].append(row)
+    return {psn: _history_of(rows, persons[psn], list(resident_cover.get(psn, ()))) for psn, rows in grouped.items()}
+
+
+def gap_allowance(registry: Registry, pool: str, day: dt.date) -> int:
+    """The employee policy's continuity allowance in force on `day` (0 when it sets none: any gap breaks)."""
+    try:
+        contributions = registry.resolve(pool, Insutype.EMPLOYEE, day).version.contributions
+    except NoPolicy:
+        return 0
+    return contributions.continuity.gap_months if contributions and contributions.continuity else 0
 
 
 def _jsonable(raw: Mapping[str, Any]) -> dict[str, Any]:

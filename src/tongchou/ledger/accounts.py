@@ -76,13 +76,17 @@ class Title(StrEnum):
     DUE_TO_TREASURY = "due_to_treasury"                # 应缴国库款 — liability
     # added with the payments to persons (docs/front-office.md 代发)
     DUE_TO_PERSON = "due_to_person"                    # 应付参保人（代发） — liability, party = person
+    # added with the transfer of the relationship (docs/ledger.md "Transfers between pools")
+    DUE_TO_OTHER_POOL = "due_to_other_pool"            # 应付其他统筹区转移款 — liability, party = the pool's admdvs
+    RECEIVABLE_FROM_OTHER_POOL = "receivable_from_other_pool"  # 应收其他统筹区转移款 — asset, party = the pool
 
 
 DEBIT_NORMAL = frozenset({Title.BANK, Title.EXPENSE_BENEFIT, Title.EXPENSE_TRANSFER_OUT,
                           Title.BANK_DEPOSIT, Title.BANK_LEGACY, Title.EXPENSE_PREMIUM,
-                          Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE})
+                          Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE, Title.RECEIVABLE_FROM_OTHER_POOL})
 PARTY_TITLES = frozenset({Title.DUE_TO_INSTITUTION, Title.DUE_TO_INSURER, Title.ACCOUNT_HOLDER,
-                          Title.QUALITY_RESERVE, Title.DUE_TO_PERSON, Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE})
+                          Title.QUALITY_RESERVE, Title.DUE_TO_PERSON, Title.RECOVERY_RECEIVABLE, Title.FINE_RECEIVABLE,
+                          Title.DUE_TO_OTHER_POOL, Title.RECEIVABLE_FROM_OTHER_POOL})
 TITLE_NAMES = {
     Title.BANK: "银行存款", Title.DUE_TO_INSTITUTION: "应付定点医药机构", Title.DUE_TO_INSURER: "应付（应收）承办保险机构",
     Title.ACCOUNT_HOLDER: "个人账户", Title.REVENUE_EMPLOYER: "单位缴费收入", Title.REVENUE_INDIVIDUAL: "个人缴费收入",
@@ -94,6 +98,7 @@ TITLE_NAMES = {
     Title.EXPENSE_PREMIUM: "购买大病保险支出", Title.QUALITY_RESERVE: "质量保证金",
     Title.RECOVERY_RECEIVABLE: "应收追回款", Title.FINE_RECEIVABLE: "应收罚款", Title.DUE_TO_TREASURY: "应缴国库款",
     Title.DUE_TO_PERSON: "应付参保人（代发）",
+    Title.DUE_TO_OTHER_POOL: "应付其他统筹区转移款", Title.RECEIVABLE_FROM_OTHER_POOL: "应收其他统筹区转移款",
 }
 SUBSIDY_TITLES = {
     "central": Title.REVENUE_SUBSIDY_CENTRAL,

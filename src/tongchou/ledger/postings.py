@@ -196,6 +196,30 @@ def account_transfer_entry(cause_id: str, booked_on: dt.date, psn_no: str, from_
     return balanced_entry("transfer", cause_id, to_county, booked_on, lines, "个人账户随参保关系转移")
 
 
+def transfer_out_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, pool: str, amount: Fen,
+                       paid: bool = True) -> Entry:
+    """关系转出: the personal account's balance leaves the pool with its holder — the holder's balance becomes an
+    amount payable to the receiving pool (`pool`, its admdvs), and, `paid`, is paid to it from the account
+    fund's bank account on the same day."""
+    acct = Fund.PERSONAL_ACCOUNT
+    due = Account(acct, Title.DUE_TO_OTHER_POOL, county, pool)
+    lines = [*move(amount, Account(acct, Title.ACCOUNT_HOLDER, county, psn_no), due)]
+    if paid:
+        lines += move(amount, due, Account(acct, Title.BANK, county))
+    return balanced_entry("transfer_out", cause_id, county, booked_on, lines, "个人账户随参保关系转出统筹区")
+
+
+def transfer_in_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, pool: str, amount: Fen,
+                      received: bool = True) -> Entry:
+    """关系转入: the balance the sending pool (`pool`) transfers credits the person's new account — from the bank
+    when the money has arrived (`received`), else as an amount receivable from that pool."""
+    acct = Fund.PERSONAL_ACCOUNT
+    source = Account(acct, Title.BANK, county) if received else Account(acct, Title.RECEIVABLE_FROM_OTHER_POOL,
+                                                                            county, pool)
+    lines = move(amount, source, Account(acct, Title.ACCOUNT_HOLDER, county, psn_no))
+    return balanced_entry("transfer_in", cause_id, county, booked_on, lines, "个人账户随参保关系转入统筹区")
+
+
 def account_credit_entry(cause_id: str, county: str, booked_on: dt.date, psn_no: str, amount: Fen) -> Entry:
     """A retiree's monthly account credit: out of the employee pooled fund, into the person's account."""
     pool, acct = Fund.EMPLOYEE_POOLED, Fund.PERSONAL_ACCOUNT

@@ -373,6 +373,25 @@ class ChronicFiling(Strict):
         return self
 
 
+class Continuity(Strict):
+    """When a gap in an employee's contributions breaks the continuity of the contribution years (连续缴费):
+    a gap of at most `gap_months` unpaid months keeps the run going (the unpaid months are not counted);
+    a longer gap breaks it. A source (`ref`) or `example: true` with its assumptions."""
+
+    gap_months: int = Field(ge=0, description="the longest gap (unpaid months) that does not break continuity")
+    example: bool = False
+    assumptions: list[str] = Field(default_factory=list)
+    ref: Ref | None = None
+
+    @model_validator(mode="after")
+    def _cited_or_example(self) -> Continuity:
+        if self.ref is None and not self.example:
+            raise ValueError("中断缴费的容许月数须注明出处（ref）或标明为示例（example: true）")
+        if self.example and not self.assumptions:
+            raise ValueError("示例（example: true）须写明其假设（assumptions）")
+        return self
+
+
 class Contributions(Strict):
     """Contribution rules: amounts by year and tier, subsidies, collection period, late payment, newborns."""
 
@@ -390,6 +409,8 @@ class Contributions(Strict):
     )
     employer_rate: Rate | None = None
     individual_rate: Rate | None = None
+    continuity: Continuity | None = Field(
+        None, description="employees: the gap in contributions that breaks continuous contribution years")
     ref: Ref | None = None
 
     @field_validator("employee_base_bounds")

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from tongchou.enrolment.rules import Period, benefits_on, date_text, mutual_use_allowed
+from tongchou.enrolment.years import History, years as contribution_years
 from tongchou.errors import InvalidRequest, Refused
 from tongchou.money import Fen
 from tongchou.policy.registry import Resolved
@@ -138,6 +139,7 @@ class SettlementContext:
     state: YearState  # the year-to-date state, with the account balance for an employee
     suspensions: tuple[Suspension, ...] = ()  # the person's, oldest first
     mutual_aid: MutualAid | None = None
+    history: History | None = None  # the contribution history; None: the person's stored years as they are
     applications: tuple[FilingApplied, ...] = ()  # the person's filing applications, oldest first
 
 
@@ -171,7 +173,7 @@ def adjudicate(ctx: SettlementContext, req: SettleRequest) -> Adjudication:
         split, item_splits = split_items(list(items))
     except SplitError as exc:
         raise InvalidRequest(exc.field, str(exc)) from None
-    claim = claim_of(req, ctx, split, item_splits, mulaid_balance)
+    claim = claim_of(req, ctx, split, item_splits, mulaid_balance, continuous_years_of(ctx, req, resolved))
     reason = eligibility.reason or filing_gap(ctx.filings, req, resolved, ctx.applications)
     settlement, after = engine_settle(resolved, claim, ctx.state, eligible=reason is None, ineligible_reason=reason)
     insurer = next((layer.run_by for layer in resolved.layers if layer.field == "hifmi_pay" and layer.run_by), None)
@@ -312,11 +314,24 @@ def filing_gap(filings: tuple[Filing, ...], req: SettleRequest, resolved: Resolv
     return None
 
 
-def claim_of(req: SettleRequest, ctx: SettlementContext, split, item_splits, mulaid_balance: Fen) -> Claim:
+def continuous_years_of(ctx: SettlementContext, req: SettleRequest, resolved: Resolved) -> int:
+    """The person's continuous contribution years in the claim's scheme on its end date, computed from the
+    contribution history (`enrolment.years`, the employee gap allowance from the policy in force); the stored
+    years when the context carries no history."""
+    if ctx.history is None:
+        return ctx.person.contribution_years
+    contributions = resolved.version.contributions
+    gap = contributions.continuity.gap_months if contributions and contributions.continuity else 0
+    return contribution_years(ctx.history, req.insutype, req.enddate, gap).continuous_years
+
+
+def claim_of(req: SettleRequest, ctx: SettlementContext, split, item_splits, mulaid_balance: Fen,
+             continuous_years: int | None = None) -> Claim:
     """The engine's claim for a request: the person and institution as the store knows them."""
     p = ctx.person
     person = Person(psn_no=p.psn_no, psn_type=p.psn_type, birth_date=p.birth_date, assistance=p.assistance,
-                    tier=tier_on(ctx.enrolments, req.enddate), continuous_years=p.contribution_years,
+                    tier=tier_on(ctx.enrolments, req.enddate),
+                    continuous_years=p.contribution_years if continuous_years is None else continuous_years,
                     county=p.county, mulaid_balance=mulaid_balance)
     return Claim(setl_id=ctx.setl_id, person=person, insutype=req.insutype, insuplc_admdvs=ctx.pool,
                  med_type=req.med_type, begndate=req.begndate, enddate=req.enddate,

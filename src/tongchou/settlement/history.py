@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from tongchou.accumulators import state_json, state_of
 from tongchou.codes import Insutype
 from tongchou.errors import Conflict, InvalidRequest, ServiceError
+from tongchou.enrolment.service import contribution_histories
 from tongchou.ledger.accounts import Fund, Title
 from tongchou.ledger.service import closed_to, record_many
 from tongchou.ledger.postings import first_open_day, settlement_facts
@@ -205,6 +206,10 @@ class _People:
                             .order_by(m.FilingApplication.id))
             for row in session.execute(applications).scalars():
                 self.applications[row.psn_no].append(row)
+        self.histories = contribution_histories(
+            session, {psn: person.contribution_years or 0 for psn, person in self.persons.items()},
+            {psn: [(e.start, e.end) for e in rows if e.insutype == Insutype.RESIDENT]
+             for psn, rows in self.enrolments.items()})
         self.institutions = {row.code: row for row in session.execute(select(m.Institution)).scalars()}
         self.pools = {row.admdvs: row.pool for row in session.execute(select(m.CountyRow)).scalars()}
 
@@ -217,7 +222,8 @@ class _People:
         known(req, person, institution)
         return Rows(person, institution, self.pools.get(person.county, person.county),
                     [e for e in self.enrolments[req.psn_no] if e.insutype == req.insutype],
-                    self.filings[req.psn_no], catalogue.for_request(req), self.applications[req.psn_no])
+                    self.filings[req.psn_no], catalogue.for_request(req), self.applications[req.psn_no],
+                    self.histories.get(req.psn_no))
 
 
 def _existing(session: Session, column, values: list[str]) -> set[str]:

@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from tongchou.accumulators import apply_delta, delta_json, delta_of, state_json, state_of
 from tongchou.codes import Insutype
+from tongchou.enrolment.service import contribution_history
+from tongchou.enrolment.years import History
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused
 from tongchou.ledger.service import closed_to, personal_account_balance, record
 from tongchou.ledger.postings import first_open_day, settlement_facts
@@ -109,6 +111,7 @@ class Rows:
     filings: Iterable[Any]
     catalogue: Mapping[str, Any]  # code → the catalogue row in force on the request's end date
     applications: Iterable[Any] = ()  # the person's filing applications (门诊慢特病申报), oldest first
+    history: History | None = None  # the contribution history (contribution years); None: the stored years
 
 
 def known(req: SettleRequest, person: Any, institution: Any) -> None:
@@ -142,7 +145,7 @@ def context_of(rows: Rows, policy: Resolved | NoPolicyInForce, state: YearState,
         applications=tuple(FilingApplied(a.kind, a.dise_code, a.state, a.received_on, a.decided_on, a.reason)
                            for a in rows.applications),
         catalogue={code: catalogue_entry(row) for code, row in rows.catalogue.items()},
-        policy=policy, state=state, suspensions=tuple(suspensions), mutual_aid=mutual_aid)
+        policy=policy, state=state, suspensions=tuple(suspensions), mutual_aid=mutual_aid, history=rows.history)
 
 
 def catalogue_entry(row: Any) -> CatalogueEntry:
@@ -266,12 +269,15 @@ class SettlementService:
         known(req, person, institution)
         county = self.references.county(session, person.county)
         connection = session.connection()
-        return Rows(person, institution, county.pool if county else person.county,
-                    connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all(),
+        enrolments = connection.execute(_ENROLMENTS, {"psn_no": req.psn_no, "insutype": req.insutype}).all()
+        cover = [(e.start, e.end) for e in enrolments] if req.insutype == Insutype.RESIDENT else []
+        return Rows(person, institution, county.pool if county else person.county, enrolments,
                     connection.execute(_FILINGS, {"psn_no": req.psn_no}).all(),
                     self.references.catalogue_in_force(session, {line.code for line in req.items}, req.enddate)
                     if req.items else {},
-                    connection.execute(_APPLICATIONS, {"psn_no": req.psn_no}).all())
+                    connection.execute(_APPLICATIONS, {"psn_no": req.psn_no}).all(),
+                    contribution_history(session, req.psn_no, opening_years=person.contribution_years or 0,
+                                         resident_cover=cover))
 
     def _state_of(self, session: Session, req: SettleRequest, *, lock: bool, stored: dict | None = None
                   ) -> YearState:

@@ -243,6 +243,48 @@ class Enrolment(Base):
     note: Mapped[Optional[str]] = mapped_column(Text)
 
 
+class Transfer(Base):
+    """关系转移接续 (APPEND-ONLY): a transfer of the insurance relationship out of the pool (the certificate issued,
+    cover ended, the account balance paid out) or into it (the certificate received, years recognised, the balance
+    received, the enrolment opened). `request_key` makes a resubmitted form a no-op."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (CheckConstraint("direction IN ('out', 'in')", name="direction"),
+                      CheckConstraint("balance >= 0", name="balance"),
+                      Index("ix_transfer_person", "psn_no", "direction"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"))
+    county: Mapped[str] = mapped_column(County)
+    pool_code: Mapped[str] = mapped_column(String(6))  # the other pool: receiving (out) or sending (in)
+    pool_name: Mapped[str] = mapped_column(String(100))
+    transfer_date: Mapped[dt.date] = mapped_column(Date)  # out: the last day covered here; in: the first day covered here
+    insutypes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    balance: Mapped[int] = mapped_column(Money)  # the personal account balance paid out / received
+    certificate: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class RecognisedYears(Base):
+    """Contribution years recognised from outside the history (APPEND-ONLY): a transfer-in certificate's
+    (per scheme: total and continuous months, ending on the last day covered in the other pool)."""
+
+    __tablename__ = "recognised_years"
+    __table_args__ = (CheckConstraint("total_months >= continuous_months AND continuous_months >= 0",
+                                      name="months"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("person.psn_no"), index=True)
+    insutype: Mapped[str] = mapped_column(String(3))
+    total_months: Mapped[int] = mapped_column(Integer)
+    continuous_months: Mapped[int] = mapped_column(Integer)
+    ended_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    transfer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("transfer.id"))
+    county: Mapped[str] = mapped_column(County)
+
+
 class Filing(Base):
     """门诊慢特病备案 (kind chronic) or 转诊备案 (kind referral), with its approval date."""
 

@@ -137,11 +137,12 @@ def create_app(store: Store, registry: Registry, *, cipher: DataCipher | None = 
     from tongchou.web import (
         attachments, routes_auth, routes_employers, routes_exports, routes_filings, routes_front_office,
         routes_funds, routes_institutions, routes_payments, routes_people, routes_policies, routes_supervision,
+        routes_transfers,
     )
     # the front office before the persons pages: /persons/register and /persons/import are not person numbers
     for module in (attachments, routes_auth, routes_front_office, routes_people, routes_employers, routes_filings,
                    routes_funds, routes_institutions,
-                   routes_policies, routes_exports, routes_supervision, routes_payments):
+                   routes_policies, routes_exports, routes_supervision, routes_payments, routes_transfers):
         app.include_router(module.router)
     return app
 

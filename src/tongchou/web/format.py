@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from tongchou.enrolment.years import years_text
 from tongchou.clearing.documents import FIELD_LABELS
 from tongchou.codes import AdminTier, Code, HospLv, Insutype, MedType, PsnType
 from tongchou.ledger.accounts import FUND_NAMES, Fund
@@ -31,7 +32,8 @@ AMOUNT_LABELS = {
 }
 FILING_KINDS = {"chronic": "门诊慢特病备案", "referral": "转诊备案"}
 ENROLMENT_KINDS = {"on_time": "按时缴费", "late": "中途参保（有等待期）", "newborn": "新生儿", "employee": "职工参保",
-                   "resume": "续保", "switch": "险种转换"}
+                   "resume": "续保", "switch": "险种转换",
+                   "transfer_in": "跨统筹区转入"}
 CONTRIBUTION_STATUS = {"accepted": "已入账", "held": "挂起待处理"}
 CONTRIBUTION_KINDS = {"individual": "个人缴费", "employer": "单位缴费", "employee": "职工医保缴费（单位和个人）",
                       "account_payment": "个人账户代缴", "subsidy": "财政补助", "personal": "个人缴费",
@@ -127,4 +129,5 @@ FILTERS = {
     "filing_kind": lambda c: labelled(c, FILING_KINDS), "enrolment_kind": lambda c: labelled(c, ENROLMENT_KINDS),
     "contribution_status": lambda c: labelled(c, CONTRIBUTION_STATUS), "admin_tier": lambda c: labelled(c, AdminTier),
     "agreement": lambda c: labelled(c, AGREEMENT_STATUS), "sex": lambda c: labelled(c, SEX),
+    "years_text": lambda months: years_text(int(months or 0)),
 }

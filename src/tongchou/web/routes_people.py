@@ -25,6 +25,7 @@ from tongchou.errors import ServiceError
 from tongchou.filings.service import FilingService
 from tongchou.persons.rules import CHANGEABLE, RELATIONS, half_width, is_resident
 from tongchou.persons.service import PersonService
+from tongchou.transfers.service import TransferService
 from tongchou.web import policy_view, queries, reimbursement, review
 from tongchou.access.users import SignInRefused
 from tongchou.web.auth import (
@@ -144,6 +145,9 @@ def person_page(request: Request, psn_no: str, current: Current = Depends(requir
     cross = is_cross_county(current, person.county)
     audit(request, current, trail.PERSON_VIEW, object_type="person", object_id=psn_no, person_county=person.county)
     return render(request, current, "person.html", person=person, file=file, id_masked=masked_id(request, person),
+                  years=TransferService(store, console.registry, console.cipher, console.today).contribution_years(
+                      psn_no, console.today()),
+                  transfers=TransferService(store, console.registry, console.cipher, console.today).transfers_of(psn_no),
                   filings=filings.person_filings(psn_no, console.today()),
                   applications=filings.applications(psn_no=psn_no),
                   phone_masked=mask_phone(phone), county_names=names, institution_names=institutions,

@@ -31,6 +31,10 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
+  // a print button (no inline script under the CSP)
+  document.addEventListener("click", function (event) {
+    if (event.target && event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
   document.addEventListener("htmx:afterSettle", function (event) { initCharts(event.target || document); });
   // a refused form (422) or a duplicate (409) is a page to show, not an error to drop silently
   document.addEventListener("htmx:beforeSwap", function (event) {
