@@ -7,8 +7,8 @@ no rule of its own. For one call:
 1. **one read** (`READ_SETTLE`, autocommit, prepared): the nonce claimed (`synchronous_commit` off for that
    statement alone, as `api.security` does), the message already recorded under the msgid, and every fact the
    call needs as JSON — the visit(s) of the mdtrt_id, the person, the institution and the counties' pools, the
-   live fee lines and the catalogue versions of their codes, enrolments, filings and filing applications, the
-   person's accumulator rows with their row versions (`xmin`), the request key and active settlement, benefit
+   live fee lines and the catalogue versions of their codes, enrolments, filings, filing applications and the
+   contribution history, the person's accumulator rows with their row versions (`xmin`), the request key and active settlement, benefit
    suspensions, the screening history and the end of the closed months;
 2. in Python, the same functions as the ORM path (`tx_settlement.check_visit_facts`, `rules.billable_from`,
    `SettlementService.decide` → the one `adjudicate`, supervision's `review_history`, `settlement_values`,
@@ -48,6 +48,7 @@ from tongchou.api.envelope import ApiError
 from tongchou.api.jsonout import dumps
 from tongchou.api.tx_base import Call, Context, Reply
 from tongchou.codes import Insutype
+from tongchou.enrolment.service import PAID_KINDS, history_of_rows
 from tongchou.errors import Conflict, InvalidRequest, Refused
 from tongchou.ledger.postings import first_open_day, settlement_entry, settlement_facts
 from tongchou.settlement.adjudication import Suspension
@@ -115,6 +116,17 @@ SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, m.infno, m.input_hash, m.statu
                                      'received_on', a.received_on, 'decided_on', a.decided_on,
                                      'reason', a.reason) ORDER BY a.id)
    FROM filing_application AS a JOIN own ON a.psn_no = own.psn_no) AS applications,
+  (SELECT json_agg(json_build_array(h.what, h.insutype, h.n1, h.n2, h.text, h.d1, h.d2)) FROM (
+     SELECT 'line' AS what, l.insutype, l.year AS n1, NULL::int AS n2, l.raw ->> 'month' AS text,
+            NULL::date AS d1, NULL::date AS d2
+     FROM contribution_line AS l JOIN own ON l.psn_no = own.psn_no
+     WHERE l.status = 'accepted' AND l.kind = ANY(%(paid_kinds)s::text[])
+     UNION ALL
+     SELECT 'recognised', r.insutype, r.total_months, r.continuous_months, r.source, r.ended_on, NULL
+     FROM recognised_years AS r JOIN own ON r.psn_no = own.psn_no
+     UNION ALL
+     SELECT 'transfer', NULL, NULL, NULL, t.direction, t.transfer_date, NULL
+     FROM transfer AS t JOIN own ON t.psn_no = own.psn_no) AS h) AS contributions,
   (SELECT json_agg(json_build_object('year', y.year, 'state', y.state, 'settlements', y.settlements,
                                      'version', y.xmin::text))
    FROM year_state AS y JOIN own ON y.psn_no = own.psn_no AND y.insutype = own.insutype) AS year_states,
@@ -402,7 +414,7 @@ class HotPath:
             serial = identity.ecert_serial(self.context.cipher, cert.number) if cert.kind == identity.ECERT else None
             prefix = f"{call.code}|{data.mdtrt_id}"
             chrg_bchno = getattr(data, "chrg_bchno", None)
-            params = {"mdtrt_id": data.mdtrt_id, "key": call.key, "serial": serial or "",
+            params = {"mdtrt_id": data.mdtrt_id, "key": call.key, "serial": serial or "", "paid_kinds": list(PAID_KINDS),
                       "visit_keys": [prefix] + ([f"{prefix}|{chrg_bchno}"] if chrg_bchno else []),
                       "lookback": self._lookback()}
             return READ_SETTLE, params, lambda c, facts: self._plan(c, facts, c.infno == "2304", cert)
@@ -455,12 +467,17 @@ class HotPath:
             row = _typed(row, dates=("effective_from", "effective_to"))
             versions.setdefault(row.code, []).append(row)
         codes = {line.code for line in req.items}
+        enrolments = [_typed(e, dates=("start", "end", "benefit_start")) for e in facts["enrolments"] or []]
+        cover = [(e.start, e.end) for e in enrolments] if req.insutype == Insutype.RESIDENT else []
         rows = Rows(person, institution, pools.get(person.county, person.county),
-                    [_typed(e, dates=("start", "end", "benefit_start")) for e in facts["enrolments"] or []],
+                    enrolments,
                     [_typed(f, dates=("approved_on", "valid_from", "valid_to")) for f in facts["filings"] or []],
                     catalogue_in_force({c: v for c, v in versions.items() if c in codes}, req.enddate)
                     if req.items else {},
-                    [_typed(a, dates=("received_on", "decided_on")) for a in facts["applications"] or []])
+                    [_typed(a, dates=("received_on", "decided_on")) for a in facts["applications"] or []],
+                    history_of_rows([(what, person.psn_no, insutype, n1, n2, text, _date(d1), _date(d2))
+                                     for what, insutype, n1, n2, text, d1, d2 in facts["contributions"] or []],
+                                    person.contribution_years or 0, cover))
         year = next((y for y in facts["year_states"] or [] if y["year"] == req.enddate.year), None)
         active = [a for a in facts["active"] or [] if a["visit_key"] == req.visit_key]
         if check_key_and_active(req, _typed(facts["request_key"]), _typed(active[0]) if active else None):

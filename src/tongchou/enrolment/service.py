@@ -647,6 +647,13 @@ def contribution_history(session: Session, psn_no: str, *, opening_years: int | 
     return _history_of(rows, opening_years, cover)
 
 
+def history_of_rows(rows: Iterable[tuple], opening_years: int,
+                    resident_cover: Iterable[tuple[dt.date, dt.date | None]]) -> years.History:
+    """`contribution_history` from rows read by the caller (the API's hot path reads them with the rest of a
+    settlement's facts): (what, psn_no, insutype, n1, n2, text, d1, d2) as `_history_rows` gives them."""
+    return _history_of(list(rows), opening_years, list(resident_cover))
+
+
 def contribution_histories(session: Session, persons: Mapping[str, int],
                            resident_cover: Mapping[str, list[tuple[dt.date, dt.date | None]]]) -> dict[str, years.History]:
     """The histories of many persons (bulk history): `persons` psn_no → opening years, the resident cover given."""

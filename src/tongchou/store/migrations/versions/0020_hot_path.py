@@ -6,7 +6,7 @@ calls this function, whose error rolls the statement back. VOLATILE, so that it 
 reach it (never folded at planning). PostgreSQL only; nothing on SQLite.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
