@@ -25,6 +25,7 @@ from tongchou.ledger.postings import late_fee_entry
 from tongchou.money import Fen, MoneyError, to_fen, yuan_text
 from tongchou.policy.registry import Registry
 from tongchou.store import models as m
+from tongchou.store.lookups import pool_of
 from tongchou.store.uow import Store
 
 DECLARATION_COLUMNS = ("employer", "psn_no", "month", "wage")
@@ -149,10 +150,6 @@ def _person(session: Session, psn_no: str, county: str | None = None) -> m.Perso
     return person
 
 
-def _pool_of(session: Session, county: str) -> str:
-    row = session.get(m.CountyRow, county)
-    return row.pool if row else county
-
 
 def _open_employment(session: Session, code: str, psn_no: str) -> m.Employment | None:
     return session.execute(select(m.Employment).where(
@@ -209,7 +206,7 @@ class EmployerService:
 
     def _year_terms(self, session: Session, county: str, month: str) -> YearTerms:
         year, _ = rules.parse_month(month)
-        pool = _pool_of(session, county)
+        pool = pool_of(session, county)
         found = self.terms.get(pool)
         year_terms = found.for_year(year) if found else None
         if year_terms is None:
@@ -302,7 +299,7 @@ class EmployerService:
             person = _person(session, psn_no, self.store.county)
             if self.store.county and person.county != self.store.county:
                 raise Refused("psn_no", f"参保人{psn_no}不属于本区县，由其参保地区县经办。", "other_county")
-            if _pool_of(session, person.county) != _pool_of(session, employer.county):
+            if pool_of(session, person.county) != pool_of(session, employer.county):
                 raise Refused("psn_no", f"参保人{psn_no}不属于用人单位{employer.code}所在统筹区。", "other_pool")
             if _open_employment(session, employer.code, psn_no) is not None:
                 raise Conflict("psn_no", f"参保人{psn_no}已是{employer.name}的在职职工。", "already_employed")

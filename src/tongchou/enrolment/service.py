@@ -28,6 +28,7 @@ from tongchou.policy.registry import NoPolicy, Registry, Resolved
 from tongchou.policy.schema import Contributions
 from tongchou.store import models as m
 from tongchou.errors import Conflict, InvalidRequest, NotFound, Refused, ServiceError
+from tongchou.store.lookups import person_row, pool_of
 from tongchou.store.uow import Store, lock_accounts
 
 
@@ -44,16 +45,6 @@ class BatchOutcome:
     held: list[tuple[int, str]]  # (line number, reason)
 
 
-def _person(session: Session, psn_no: str, field: str = "psn_no") -> m.Person:
-    person = session.get(m.Person, psn_no)
-    if person is None:
-        raise NotFound(field, f"参保人{psn_no}不存在。")
-    return person
-
-
-def _pool_of(session: Session, county: str) -> str:
-    row = session.get(m.CountyRow, county)
-    return row.pool if row else county
 
 
 def _policy(registry: Registry, pool: str, insutype: str, day: dt.date) -> Resolved:
@@ -162,8 +153,8 @@ class EnrolmentService:
     def _enrol_resident(self, session: Session, psn_no: str, year: int, paid_on: dt.date, tier: str | None,
                         newborn: bool, entered_subsidy: Fen | None, payer: str | None,
                         batch: m.ContributionBatch | None, paid_amount: Fen | None = None) -> EnrolOutcome:
-        person = _person(session, psn_no)
-        contrib = _contributions(_policy(self.registry, _pool_of(session, person.county), Insutype.RESIDENT, dt.date(year, 1, 1)))
+        person = person_row(session, psn_no)
+        contrib = _contributions(_policy(self.registry, pool_of(session, person.county), Insutype.RESIDENT, dt.date(year, 1, 1)))
         terms = self._terms(person, contrib, year, paid_on, tier, newborn, entered_subsidy)
         if paid_amount is not None and paid_amount != terms.individual_due:
             raise Refused("amount", f"缴费金额{yuan_text(paid_amount)}与应缴金额{yuan_text(terms.individual_due)}不符。",
@@ -232,10 +223,10 @@ class EnrolmentService:
                                                     terms.individual_due))
 
     def _check_family_payer(self, session: Session, payer: str, person: m.Person, day: dt.date) -> m.Person:
-        payer_person = _person(session, payer, "paid_from_account_of")
+        payer_person = person_row(session, payer, "paid_from_account_of")
         relation = session.execute(select(m.FamilyRelation).where(
             m.FamilyRelation.psn_no == payer, m.FamilyRelation.relative == person.psn_no)).scalar_one_or_none()
-        employee = _policy(self.registry, _pool_of(session, payer_person.county), Insutype.EMPLOYEE, day)
+        employee = _policy(self.registry, pool_of(session, payer_person.county), Insutype.EMPLOYEE, day)
         account = employee.version.personal_account
         allowed = (relation is not None and rules.mutual_use_allowed(account, relation.relation)
                    and account is not None and account.pays_resident_contributions_of_relatives)
@@ -272,7 +263,7 @@ class EnrolmentService:
                           end: dt.date | None = None) -> int:
         """`enrol_employee` inside the caller's transaction (an employer's joining writes both together).
         Refused for days the person is insured as a resident, naming that enrolment."""
-        person = _person(session, psn_no)
+        person = person_row(session, psn_no)
         if _covering(session, psn_no, Insutype.EMPLOYEE, start, end or dt.date.max):
             raise Conflict("start", f"参保人{psn_no}在该期间已参加职工医保。", "already_enrolled")
         _check_other_scheme(session, psn_no, Insutype.EMPLOYEE, start, end)
@@ -309,11 +300,11 @@ class EnrolmentService:
                                  individual: Fen, paid_on: dt.date, batch: m.ContributionBatch | None) -> int:
         """`record_employee_contribution` inside the caller's transaction, on a line of `batch` (a new counter
         batch when None); returns the part credited to the account."""
-        person = _person(session, psn_no)
+        person = person_row(session, psn_no)
         if session.get(m.PersonalAccount, psn_no) is None:
             raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
         period = _month_start(month)  # 费款所属期: the month's policy splits it, whenever it is paid
-        resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, period)
+        resolved = _policy(self.registry, pool_of(session, person.county), Insutype.EMPLOYEE, period)
         try:
             to_account, to_pool = rules.employee_contribution_split(resolved.version.personal_account, base, individual)
         except RuleError as exc:
@@ -338,7 +329,7 @@ class EnrolmentService:
                              average_pension: Fen | None = None) -> Fen:
         """A retiree's monthly account credit from the pooled fund; once per month (a repeat moves nothing)."""
         def work(session: Session) -> Fen:
-            person = _person(session, psn_no)
+            person = person_row(session, psn_no)
             if session.get(m.PersonalAccount, psn_no) is None:
                 raise Refused("psn_no", f"参保人{psn_no}未参加职工医保（无个人账户）。", "not_enrolled")
             if person.psn_type != "1201":
@@ -347,7 +338,7 @@ class EnrolmentService:
             done = entry_lines(session, "account_credit", cause)
             if done is not None:
                 return sum(line.credit for line in done[1] if line.account.party == psn_no)
-            resolved = _policy(self.registry, _pool_of(session, person.county), Insutype.EMPLOYEE, booked_on)
+            resolved = _policy(self.registry, pool_of(session, person.county), Insutype.EMPLOYEE, booked_on)
             try:
                 amount = rules.retiree_monthly_credit(resolved.version.personal_account, average_pension, booked_on)
             except RuleError as exc:
@@ -363,7 +354,7 @@ class EnrolmentService:
         """停保: the person's open enrolment of the scheme ends on `on` (the last insured day); returns its id.
         `also(session, enrolment id)` runs in the same transaction (the console saves the documents received)."""
         def work(session: Session) -> int:
-            _person(session, psn_no)
+            person_row(session, psn_no)
             row = _latest(session, psn_no, _scheme(insutype), on)
             if row is None:
                 raise NotFound("insutype", f"参保人{psn_no}在{date_text(on)}没有可停保的{rules.scheme_name(insutype)}"
@@ -383,7 +374,7 @@ class EnrolmentService:
         """续保: a new enrolment of the scheme from `on`, after the last one stopped; the policy's waiting period
         when cover lapsed (docs/front-office.md). Resident cover runs to the end of the year, employee cover on."""
         def work(session: Session) -> tuple[int, rules.Resumption]:
-            person = _person(session, psn_no)
+            person = person_row(session, psn_no)
             last = _latest(session, psn_no, _scheme(insutype))
             scheme = rules.scheme_name(insutype)
             if last is None:
@@ -393,7 +384,7 @@ class EnrolmentService:
                                      "无需续保。", "already_enrolled")
             if person.death_date is not None and on > person.death_date:
                 raise Refused("on", f"参保人{psn_no}已于{date_text(person.death_date)}死亡，不能续保。", "deceased")
-            contrib = _policy(self.registry, _pool_of(session, person.county), insutype, on).version.contributions
+            contrib = _policy(self.registry, pool_of(session, person.county), insutype, on).version.contributions
             waiting = contrib.late_payment_waiting_months if contrib is not None else None
             try:
                 terms = rules.resume_terms(insutype, last.end, on, waiting)
@@ -420,13 +411,13 @@ class EnrolmentService:
                 kind: str, note: str) -> int:
         """An enrolment opened by another matter (a transfer into the pool) inside its transaction: refused for
         days the person is insured in either scheme, naming that enrolment; benefits from `start`."""
-        person = _person(session, psn_no)
+        person = person_row(session, psn_no)
         _check_other_scheme(session, psn_no, _scheme(insutype), start, end)
         if _covering(session, psn_no, insutype, start, end or dt.date.max):
             raise Conflict("start", f"参保人{psn_no}在该期间已参加{rules.scheme_name(insutype)}。", "already_enrolled")
         return self._open(session, person, insutype, start, end, start, kind, note, None).id
     def _switch(self, session: Session, psn_no: str, to: str, on: dt.date) -> tuple[int, int]:
-        person = _person(session, psn_no)
+        person = person_row(session, psn_no)
         source = Insutype.RESIDENT if _scheme(to, "to") == Insutype.EMPLOYEE else Insutype.EMPLOYEE
         already = _covering(session, psn_no, to, on, on)
         if already:
@@ -470,9 +461,9 @@ class EnrolmentService:
         """Move a person to another county of the pool: enrolments continue (contribution years and any
         waiting period kept), the personal account moves to the new county's sub-ledger."""
         def work(session: Session) -> None:
-            person = _person(session, psn_no)
+            person = person_row(session, psn_no)
             target = session.get(m.CountyRow, to_county)
-            if target is None or target.pool != _pool_of(session, person.county):
+            if target is None or target.pool != pool_of(session, person.county):
                 raise InvalidRequest("to_county", f"{to_county}不是本统筹区的区县。", "unknown_county")
             if to_county == person.county:
                 raise InvalidRequest("to_county", "转入区县与当前区县相同。")
@@ -502,7 +493,7 @@ class EnrolmentService:
         if kind == "chronic" and not dise_code:
             raise InvalidRequest("dise_code", "门诊慢特病备案须填写病种。")
         def work(session: Session) -> int:
-            person = _person(session, psn_no)
+            person = person_row(session, psn_no)
             filing = m.Filing(psn_no=psn_no, kind=kind, dise_code=dise_code, target=target, approved_on=approved_on,
                               valid_from=valid_from, valid_to=valid_to, county=person.county)
             session.add(filing)
@@ -559,7 +550,7 @@ class EnrolmentService:
 
     def _reconcile_person(self, session: Session, raw: Mapping[str, Any], cipher) -> str:
         if raw.get("psn_no"):
-            return _person(session, str(raw["psn_no"])).psn_no
+            return person_row(session, str(raw["psn_no"])).psn_no
         if raw.get("id_number") and cipher is not None:
             digest = cipher.lookup_hash(str(raw["id_number"]), "person.id_number")
             psn_no = session.execute(select(m.Person.psn_no).where(m.Person.id_number_hash == digest)).scalar()

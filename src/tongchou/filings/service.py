@@ -26,6 +26,7 @@ from tongchou.policy.registry import NoPolicy, Registry
 from tongchou.policy.schema import ChronicFiling, Version
 from tongchou.settlement.matching import find_disease
 from tongchou.store import models as m
+from tongchou.store.lookups import pool_of
 from tongchou.store.uow import Store
 
 MATTER = "filing.apply"
@@ -113,10 +114,6 @@ class FilingService:
             raise NotFound("psn_no", f"参保人{psn_no}不存在。", "unknown_person")
         return person
 
-    def _pool(self, session: Session, county: str) -> str:
-        row = session.get(m.CountyRow, county)
-        return row.pool if row else county
-
     def _insutype_on(self, session: Session, person: m.Person, day: dt.date) -> str:
         if person.death_date is not None and day > person.death_date:
             raise Refused("psn_no", f"参保人{person.psn_no}已于{date_text(person.death_date)}死亡，不能申报。", "deceased")
@@ -144,7 +141,7 @@ class FilingService:
         def work(session: Session) -> Terms:
             person = self._person(session, psn_no)
             insutype = self._insutype_on(session, person, on)
-            pool = self._pool(session, person.county)
+            pool = pool_of(session, person.county)
             name, version, terms = self._version(pool, insutype, on)
             counties = select(m.CountyRow.admdvs).where(m.CountyRow.pool == pool)
             receivers = session.execute(select(m.Institution.code, m.Institution.name).where(
@@ -169,7 +166,7 @@ class FilingService:
         def work(session: Session) -> int:
             person = self._person(session, psn_no)
             insutype = self._insutype_on(session, person, received_on)
-            pool = self._pool(session, person.county)
+            pool = pool_of(session, person.county)
             _, version, terms = self._version(pool, insutype, received_on)
             disease = find_disease(version, dise)
             if disease is None:
@@ -177,7 +174,7 @@ class FilingService:
             window = rules.check_window(terms, received_on)
             institution = session.get(m.Institution, received_at)
             receiver = (Receiver(institution.code, institution.name, institution.admin_tier,
-                                 self._pool(session, institution.county)) if institution else None)
+                                 pool_of(session, institution.county)) if institution else None)
             rules.check_receiver(terms, receiver, received_at, pool)
             kinds = [a.kind for a in documents] + list(document_kinds or ())
             rules.check_documents(terms, kinds)
@@ -213,7 +210,7 @@ class FilingService:
         def work(session: Session) -> int:
             row = self._application_row(session, application_id)
             rules.check_decision(_application(row), decided_by, decided_on, user)
-            _, _, terms = self._version(self._pool(session, row.county), row.insutype, row.received_on)
+            _, _, terms = self._version(pool_of(session, row.county), row.insutype, row.received_on)
             valid_from, valid_to = rules.validity(terms, decided_on)
             filing = m.Filing(psn_no=row.psn_no, kind=row.kind, dise_code=row.dise_code, approved_on=decided_on,
                               valid_from=valid_from, valid_to=valid_to, county=row.county)
@@ -272,7 +269,7 @@ class FilingService:
             names = {f.psn_no: name for f, name in rows}
             counties = {f.psn_no: f.county for f, _ in rows}
             # a filing names its disease by the policy's code or (loaded, migrated) by its name: one key for both
-            held = [Held(f.id, f.psn_no, f.kind, self._dise_key(self._pool(session, f.county), f.dise_code, f.valid_from),
+            held = [Held(f.id, f.psn_no, f.kind, self._dise_key(pool_of(session, f.county), f.dise_code, f.valid_from),
                          f.valid_from, f.valid_to) for f, _ in rows]
             pending = {(a.psn_no, a.dise_code) for a in session.execute(
                 select(m.FilingApplication).where(m.FilingApplication.state == "received")).scalars()}
@@ -280,7 +277,7 @@ class FilingService:
             out = []
             for renewal in rules.renewals(held, year, within_days):
                 f = renewal.filing
-                pool = self._pool(session, counties[f.psn_no])
+                pool = pool_of(session, counties[f.psn_no])
                 out.append(RenewalView(renewal, names[f.psn_no], counties[f.psn_no],
                                        self._dise_name(pool, f, dt.date(year, 12, 31)),
                                        (f.psn_no, f.dise_code) in pending,
@@ -292,7 +289,7 @@ class FilingService:
         """The person's approved filings, newest first, each with its state on `today`."""
         def work(session: Session) -> list[FilingView]:
             person = self._person(session, psn_no)
-            pool = self._pool(session, person.county)
+            pool = pool_of(session, person.county)
             rows = session.execute(select(m.Filing).where(m.Filing.psn_no == psn_no)
                                    .order_by(m.Filing.valid_from.desc(), m.Filing.id.desc())).scalars().all()
             out = []

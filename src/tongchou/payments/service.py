@@ -47,6 +47,7 @@ from tongchou.payments.terms import AccountUses, load_uses
 from tongchou.sheets import column_map, read_sheet, write_sheet
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher
+from tongchou.store.lookups import person_row, pool_of
 from tongchou.store.uow import Store, lock_accounts
 
 BANK_COLUMN = "bank_account.account_no"
@@ -140,16 +141,6 @@ class FamilyOutcome:
     balance_after: Fen
 
 
-def _person(session: Session, psn_no: str, name: str = "psn_no") -> m.Person:
-    person = session.get(m.Person, psn_no)
-    if person is None:
-        raise NotFound(name, f"参保人{psn_no}不存在。")
-    return person
-
-
-def _pool_of(session: Session, county: str) -> str:
-    row = session.get(m.CountyRow, county)
-    return row.pool if row else county
 
 
 class PaymentService:
@@ -179,7 +170,7 @@ class PaymentService:
         details = rules.bank_details(payee_name, bank_name, account_no)
 
         def work(session: Session) -> BankView:
-            person = _person(session, psn_no)
+            person = person_row(session, psn_no)
             if not self._in_scope(person.county):
                 raise NotFound("psn_no", f"参保人{psn_no}不存在。")
             row = self._bank_row(session, person, details, on, by)
@@ -294,7 +285,7 @@ class PaymentService:
             raise InvalidRequest("reason", "支取原因须为：" + "、".join(rules.PAYOUT_REASONS.values()) + "。")
 
         def work(session: Session) -> PaymentView:
-            person = _person(session, psn_no)
+            person = person_row(session, psn_no)
             if not self._in_scope(person.county):
                 raise NotFound("psn_no", f"参保人{psn_no}不存在。")
             if session.get(m.PersonalAccount, psn_no) is None:
@@ -474,8 +465,8 @@ class PaymentService:
                 raise Conflict("payment_id", f"退回的代发{payment_id}已于{again.created_on.isoformat()}重发"
                                              f"（代发{again.id}），不能重复重发。", "already_reissued")
             self.review.check(original.amount, entered_by, reviewed_by, "代发退回重发")
-            if original.kind == rules.REIMBURSEMENT or details.payee_name == _person(session, original.psn_no).name:
-                self._bank_row(session, _person(session, original.psn_no), details, on, entered_by)
+            if original.kind == rules.REIMBURSEMENT or details.payee_name == person_row(session, original.psn_no).name:
+                self._bank_row(session, person_row(session, original.psn_no), details, on, entered_by)
             amounts = {Fund(k): v for k, v in original.funds.items()}
             payment = self._new_payment(
                 session, source_key=f"reissue:{payment_id}", kind=original.kind, ref=original.ref,
@@ -498,11 +489,11 @@ class PaymentService:
                        relative: str | None) -> Fen:
         if kind not in family.KINDS:
             raise InvalidRequest("kind", "缴费项目须为：" + "、".join(family.KINDS.values()) + "。")
-        payer_row = _person(session, payer, "payer")
+        payer_row = person_row(session, payer, "payer")
         if kind == family.RESIDENT:
             if not relative:
                 raise InvalidRequest("relative", "请选择为哪位近亲属缴费。")
-            person = _person(session, relative, "relative")
+            person = person_row(session, relative, "relative")
             relation = session.scalar(select(m.FamilyRelation).where(
                 m.FamilyRelation.psn_no == payer, m.FamilyRelation.relative == relative))
             if relation is None:
@@ -512,7 +503,7 @@ class PaymentService:
                 raise InvalidRequest("year", "未加载居民医保政策。")
             from tongchou.policy.registry import NoPolicy
             try:
-                resolved = self.registry.resolve(_pool_of(session, person.county), Insutype.RESIDENT,
+                resolved = self.registry.resolve(pool_of(session, person.county), Insutype.RESIDENT,
                                                  dt.date(year, 1, 1))
             except NoPolicy:
                 raise Refused("year", f"{year}年度{person.name}所在统筹区没有生效的城乡居民医保政策。",
@@ -523,7 +514,7 @@ class PaymentService:
                 return enrolment_rules.resident_terms(resolved.version.contributions, year, on).individual_due
             except RuleError as exc:
                 raise InvalidRequest("year", str(exc)) from None
-        pool = _pool_of(session, payer_row.county)
+        pool = pool_of(session, payer_row.county)
         uses = self.uses.get(pool)
         found = uses.amount(kind, year) if uses else None
         if found is None:
@@ -553,7 +544,7 @@ class PaymentService:
             beneficiary = payer
 
         def after(session: Session) -> Fen:
-            payer_row = _person(session, payer, "payer")
+            payer_row = person_row(session, payer, "payer")
             record_documents(session, Matter("account.family", "个人账户家庭共济缴费",
                                              family.cause_id(kind, beneficiary, year), "person", payer,
                                              payer_row.county), documents, received_on=on, received_by=entered_by)
@@ -563,7 +554,7 @@ class PaymentService:
 
     def _own_contribution(self, session: Session, payer: str, kind: str, year: int, on: dt.date, amount: Fen,
                           entered_by: str, reviewed_by: str | None) -> None:
-        person = _person(session, payer, "payer")
+        person = person_row(session, payer, "payer")
         if session.get(m.PersonalAccount, payer) is None:
             raise Refused("payer", f"参保人{payer}没有职工医保个人账户。", "no_account")
         enrolled = session.scalar(select(func.count()).where(

@@ -29,6 +29,7 @@ from tongchou.sheets import Sheet, column_map, write_sheet
 from tongchou.store import models as m
 from tongchou.store.crypto import DataCipher, cipher_from_environment
 from tongchou.policy.registry import NoPolicy
+from tongchou.store.lookups import person_row, pool_of
 from tongchou.store.uow import Store, insert_new
 
 ID_COLUMN, PHONE_COLUMN, ADDRESS_COLUMN, CHANGE_COLUMN = (
@@ -86,12 +87,6 @@ class ImportReport:
 def _invalid(exc: PersonRuleError) -> InvalidRequest:
     return InvalidRequest(exc.field, str(exc), "rule")
 
-
-def _person(session: Session, psn_no: str, field_name: str = "psn_no") -> m.Person:
-    person = session.get(m.Person, psn_no)
-    if person is None:
-        raise NotFound(field_name, f"参保人{psn_no}不存在。")
-    return person
 
 
 def _pool_counties(session: Session) -> list[str]:
@@ -173,7 +168,7 @@ class PersonService:
 
     def show(self, psn_no: str) -> PersonView:
         def read(session: Session) -> PersonView:
-            p = _person(session, psn_no)
+            p = person_row(session, psn_no)
             membership = _membership(session, psn_no)
             household, members = None, ()
             if membership is not None:
@@ -203,7 +198,7 @@ class PersonService:
             raise _invalid(exc) from None
 
         def work(session: Session) -> None:
-            p = _person(session, psn_no)
+            p = person_row(session, psn_no)
             old = self._current(p, field_name)
             if old == new:
                 raise InvalidRequest("value", f"新的{rules.CHANGEABLE[field_name]}与原值相同。")
@@ -294,7 +289,7 @@ class PersonService:
         return household
 
     def _resident_without_household(self, session: Session, psn_no: str, field_name: str) -> m.Person:
-        p = _person(session, psn_no, field_name)
+        p = person_row(session, psn_no, field_name)
         try:
             rules.check_resident(p.psn_type, field_name)
         except PersonRuleError as exc:
@@ -312,7 +307,7 @@ class PersonService:
         """Record the death; the person's enrolments end on the date of death (cover ends the day after).
         The enrolments cut, by id."""
         def work(session: Session) -> list[int]:
-            p = _person(session, psn_no)
+            p = person_row(session, psn_no)
             if p.death_date is not None:
                 raise Conflict("death_date", f"参保人{psn_no}的死亡已于登记为{date_text(p.death_date)}。",
                                "already_recorded")
@@ -341,7 +336,7 @@ class PersonService:
         child, and entered in the parent's household (one is created under a resident parent when there is none;
         an employee's newborn without a household stays out of one until a resident household takes it)."""
         def work(session: Session) -> str:
-            mother_or_father = _person(session, parent, "parent")
+            mother_or_father = person_row(session, parent, "parent")
             try:
                 rules.check_newborn_birth(birth_date, self.today())
                 rules.check_parent_covered(_covers(session, parent), birth_date, parent)
@@ -495,8 +490,7 @@ class YearEndService:
         return self.store.read(work)
 
     def _rate(self, session: Session, county: str, year: int):
-        pool_row = session.get(m.CountyRow, county)
-        pool = pool_row.pool if pool_row else county
+        pool = pool_of(session, county)
         try:
             account = self.registry.resolve(pool, "310", yearend.year_end(year)).version.personal_account
         except NoPolicy:
