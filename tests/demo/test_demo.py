@@ -34,8 +34,9 @@ def test_demo_builds_a_year_and_verifies_the_books(tmp_path):
 
 
 def test_the_demo_declares_and_collects_december_through_the_employer_service(tmp_path):
-    """越城区's five largest employers declare December through `EmployerService.declare_rows` and the tax bureau's batch is
-    reconciled through `reconcile`: the declarations are there, all but every 50th collected, late fees booked."""
+    """Every employer of the region is registered through `EmployerService.register`; 越城区's five largest employers
+    declare December through `EmployerService.declare_rows` and the tax bureau's batch is reconciled through
+    `reconcile`: the declarations are there, all but every 50th collected, late fees booked."""
     from rich.console import Console
 
     from tongchou.demo.pipeline import DemoOptions, run_demo
@@ -50,7 +51,9 @@ def test_the_demo_declares_and_collects_december_through_the_employer_service(tm
     try:
         rows = store.read(lambda s: s.execute(select(m.Declaration.employer, m.Declaration.month,
                                                      m.Declaration.collected_on)).all())
+        employers = store.read(lambda s: s.scalars(select(m.Employer.code)).all())
     finally:
         store.close()
     assert {employer[2:8] for employer, _, _ in rows} == {"330602"} and {month for _, month, _ in rows} == {"2018-12"}
     assert sum(1 for *_, collected in rows if collected is None) == counts["declarations"] // 50
+    assert counts["employers_registered"] == len(employers) > 0

@@ -118,12 +118,29 @@ def run_demo(options: DemoOptions, console: Console) -> DemoResult:
         db_path.unlink(missing_ok=True)
         upgrade(result.db_url)
         store = Store.open(result.db_url)
+        result.counts["employers_registered"] = _register_employers(store, registry, region / "fixture.yaml")
         load_file(store, region / "fixture.yaml")
     try:
         _year(store, registry, options, region, steps, result, console)
     finally:
         store.close()
     return result
+
+
+def _register_employers(store: Store, registry: Registry, path: Path) -> int:
+    """单位登记 through `EmployerService.register` (the credit code checked, one employer per code), before the
+    fixture's persons who work for them are loaded: the region and its counties first, then every employer of
+    the fixture; loading the fixture afterwards finds them registered."""
+    from tongchou.employers.service import EmployerService
+    from tongchou.region.fixture import load_fixture, parse_fixture
+    fixture = parse_fixture(path.read_text(encoding="utf-8"), str(path))
+    load_fixture(store, fixture.model_copy(update={"employers": [], "persons": [], "institutions": [],
+                                                   "insurers": [], "catalogue": [], "catalogue_csv": None,
+                                                   "persons_parquet": None}), path.parent)
+    service = EmployerService(store, registry)
+    for employer in fixture.employers:
+        service.register(employer.code, employer.name, employer.county)
+    return len(fixture.employers)
 
 
 def _year(store: Store, registry: Registry, options: DemoOptions, region: Path, steps: Steps, result: DemoResult,
