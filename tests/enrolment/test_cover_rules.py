@@ -88,3 +88,15 @@ def test_insured_in_both_schemes_for_the_same_days_is_refused_naming_the_other()
     with pytest.raises(RuleError) as err:
         check_no_resident_cover([RESIDENT_2018], "P1", D(2018, 12, 31))  # the last resident day overlaps
     assert "参保记录11，2018年1月1日至2018年12月31日" in str(err.value) and "请先办理居民医保停保" in str(err.value)
+
+
+def test_no_cover_runs_past_a_recorded_death():
+    from tongchou.enrolment.rules import Deceased, end_before_death
+    died = dt.date(2021, 3, 1)
+    assert end_before_death("CC0005", None, dt.date(2021, 4, 1), None, "on") is None
+    assert end_before_death("CC0005", died, dt.date(2021, 2, 1), None, "on") == died
+    assert end_before_death("CC0005", died, dt.date(2021, 1, 1), dt.date(2021, 12, 31), "year") == died
+    assert end_before_death("CC0005", died, died, dt.date(2021, 2, 28), "start") == dt.date(2021, 2, 28)
+    with pytest.raises(Deceased) as err:
+        end_before_death("CC0005", died, dt.date(2021, 3, 2), None, "start")
+    assert err.value.field == "start" and str(err.value) == "参保人CC0005已于2021年3月1日死亡，2021年3月2日起不能参保。"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tests.store.support import DATA
+from tests.store.support import cli_store
 from tongchou.cli import COMMANDS, app
 
 runner = CliRunner()
@@ -20,12 +20,7 @@ SEEN = ["--seen", "近三年住院病历及相关检查单据", "--seen", "医�
 
 @pytest.fixture
 def db(tmp_path, monkeypatch) -> str:
-    monkeypatch.setenv("TONGCHOU_DATA_KEY", "a" * 43 + "=")
-    url = f"sqlite:///{tmp_path / 'filings.db'}"
-    for fixture in ("guanxian.yaml", "changchun.yaml"):
-        result = runner.invoke(app, ["load", str(DATA / fixture), "--db", url])
-        assert result.exit_code == 0, result.output
-    return url
+    return cli_store(tmp_path, monkeypatch, "guanxian.yaml", "changchun.yaml")
 
 
 def test_filing_is_a_lazy_command_with_chinese_help():

@@ -8,7 +8,7 @@ import csv
 import pytest
 from typer.testing import CliRunner
 
-from tests.store.support import DATA
+from tests.store.support import DATA, cli_store
 from tongchou.cli import COMMANDS, app
 
 runner = CliRunner()
@@ -18,11 +18,7 @@ B = "11010519491231002X"
 
 @pytest.fixture
 def db(tmp_path, monkeypatch) -> str:
-    monkeypatch.setenv("TONGCHOU_DATA_KEY", "a" * 43 + "=")
-    url = f"sqlite:///{tmp_path / 'persons.db'}"
-    result = runner.invoke(app, ["load", str(DATA / "guanxian.yaml"), "--db", url])
-    assert result.exit_code == 0, result.output
-    return url
+    return cli_store(tmp_path, monkeypatch, "guanxian.yaml")
 
 
 def run(*args: str):

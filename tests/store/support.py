@@ -117,3 +117,17 @@ def request(key: str, psn_no: str = "GX0001", *, items=None, med_type: str = "21
         key=key, psn_no=psn_no, insutype=insutype, fixmedins_code=fixmedins, mdtrt_id=mdtrt_id or f"M-{key}",
         med_type=med_type, begndate=dt.date.fromisoformat(begin) if begin else end, enddate=end,
         items=tuple(items if items is not None else [fee("T000002", "1500.00")]), setl_id=kw.pop("setl_id", key), **kw)
+
+
+def cli_store(tmp_path: Path, monkeypatch, *fixtures: str) -> str:
+    """A SQLite store made by the command line as a clerk would (`tongchou load` of each fixture of tests/store/data),
+    under a throw-away data key; returns its URL."""
+    from typer.testing import CliRunner
+
+    from tongchou.cli import app
+    monkeypatch.setenv("TONGCHOU_DATA_KEY", "a" * 43 + "=")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    for fixture in fixtures:
+        result = CliRunner().invoke(app, ["load", str(DATA / fixture), "--db", url])
+        assert result.exit_code == 0, result.output
+    return url

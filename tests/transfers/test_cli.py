@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tests.store.support import DATA
+from tests.store.support import cli_store
 from tongchou.cli import COMMANDS, app
 
 runner = CliRunner()
@@ -16,11 +16,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def db(tmp_path, monkeypatch) -> str:
-    monkeypatch.setenv("TONGCHOU_DATA_KEY", "a" * 43 + "=")
-    url = f"sqlite:///{tmp_path / 'transfers.db'}"
-    result = runner.invoke(app, ["load", str(DATA / "changchun.yaml"), "--db", url])
-    assert result.exit_code == 0, result.output
-    return url
+    return cli_store(tmp_path, monkeypatch, "changchun.yaml")
 
 
 def run(*args: str):

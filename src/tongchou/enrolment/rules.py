@@ -28,6 +28,21 @@ class RuleError(ValueError):
         super().__init__(message)
 
 
+class Deceased(RuleError):
+    """Cover asked for from a day after the person's recorded death."""
+
+
+def end_before_death(psn_no: str, died: dt.date | None, start: dt.date, end: dt.date | None,
+                     field: str) -> dt.date | None:
+    """The end of a cover opening on `start`: never after a recorded date of death (the last day covered);
+    a cover starting after it is refused."""
+    if died is None:
+        return end
+    if start > died:
+        raise Deceased(field, f"参保人{psn_no}已于{date_text(died)}死亡，{date_text(start)}起不能参保。")
+    return died if end is None else min(end, died)
+
+
 def date_text(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 

@@ -78,14 +78,10 @@ def _month_start(month: str) -> dt.date:
 
 
 def _until_death(person: m.Person, start: dt.date, end: dt.date | None, field: str) -> dt.date | None:
-    """The end of a cover opening on `start`: never after a recorded date of death (the last day covered);
-    a cover starting after it is refused."""
-    died = person.death_date
-    if died is None:
-        return end
-    if start > died:
-        raise Refused(field, f"参保人{person.psn_no}已于{date_text(died)}死亡，{date_text(start)}起不能参保。", "deceased")
-    return died if end is None else min(end, died)
+    try:
+        return rules.end_before_death(person.psn_no, person.death_date, start, end, field)
+    except rules.Deceased as exc:
+        raise Refused(exc.field, str(exc), "deceased") from None
 
 
 def _check_other_scheme(session: Session, psn_no: str, insutype: str, start: dt.date, end: dt.date | None,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any, Mapping
 
 from tongchou.codes import Insutype
@@ -281,10 +280,3 @@ def parse_certificate_file(filename: str, content: bytes) -> dict[str, Any]:
         data = data["certificate"]
     return fields_of_certificate(data, None)
 
-
-def balance_text(amount: Fen) -> str:
-    return f"{fen_to_str(amount, grouping=True)}元"
-
-
-def decimal_yuan(amount: Fen) -> Decimal:
-    return Decimal(amount) / 100
