@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from tongchou import sheets
@@ -31,10 +29,10 @@ from tongchou.employers import rules as credit_code
 from tongchou.enrolment.rules import RuleError
 from tongchou.employers.service import Arrear, DeclarationView, EmployerService, normalized
 from tongchou.errors import NotFound, ServiceError
-from tongchou.web import queries
+from tongchou.web import batch_files, queries
 from tongchou.web.attachments import checked_upload
 from tongchou.web.auth import audit, console_of, render, require, store_for
-from tongchou.web.forms import FormErrors, Reader
+from tongchou.web.forms import Reader
 
 router = APIRouter()
 
@@ -49,7 +47,6 @@ MATTERS = {"register": ("employer.register", "单位登记"), "join": ("employer
            "leave": ("employer.leave", "减员"), "declare": ("employer.declare", "缴费申报")}
 DONE = {"register": "单位登记已办理。", "join": "增员已办理，职工医保自增员日期起参保。",
         "leave": "减员已办理，职工医保参保于减员日期终止，个人账户保留。"}
-KEPT_FILES = 50  # errors files kept for download (in memory, the newest)
 
 
 def service_for(request: Request, current: Current) -> EmployerService:
@@ -234,24 +231,16 @@ async def collections(request: Request, current: Current = Depends(require("empl
 
 @router.get("/employers/batch-files/{token}")
 def batch_file(request: Request, token: str, current: Current = Depends(require("employer.view"))):
-    kept = console_of(request).batch_files.get(token)
-    if kept is None or kept["owner"] != current.principal.username:
-        raise HTTPException(404)
-    audit(request, current, "employer.batch_file", object_type="batch_file", object_id=kept["filename"][:64])
-    disposition = f"attachment; filename*=UTF-8''{quote(kept['filename'])}"
-    return Response(kept["content"], media_type=sheets.media_type(kept["fmt"]),
-                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+    found = batch_files.kept(request, current, token)
+    audit(request, current, "employer.batch_file", object_type="batch_file", object_id=found.name[:64])
+    return batch_files.download(found)
 
 
 def _keep_file(request: Request, current: Current, filename: str | None, suffix: str, content: bytes, fmt: str) -> dict:
-    """An errors file kept for its owner to download (the newest `KEPT_FILES`, in memory)."""
-    files = console_of(request).batch_files
-    while len(files) >= KEPT_FILES:
-        files.pop(next(iter(files)))
-    token = secrets.token_urlsafe(16)
+    """An errors file kept for its owner to download (`batch_files`)."""
     stem = PurePath(filename or "批量文件").stem or "批量文件"
     name = f"{stem}_{suffix}.{fmt}"
-    files[token] = {"owner": current.principal.username, "filename": name, "content": content, "fmt": fmt}
+    token = batch_files.keep(request, current, name, content, fmt)
     return {"url": f"/employers/batch-files/{token}", "filename": name, "format": fmt.upper()}
 
 

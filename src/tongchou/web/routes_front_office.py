@@ -17,14 +17,11 @@ and the refusal is shown on the form, next to its field.
 
 from __future__ import annotations
 
-import secrets
-import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -38,15 +35,15 @@ from tongchou.enrolment.service import EnrolmentService
 from tongchou.errors import InvalidRequest, ServiceError
 from tongchou.persons import rules as person_rules
 from tongchou.persons.service import PersonService, errors_file
-from tongchou.sheets import read_sheet, media_type
+from tongchou.sheets import read_sheet
 from tongchou.store import models as m
-from tongchou.web import queries
+from tongchou.web import batch_files, queries
 from tongchou.web.attachments import checked_upload
 from tongchou.web.auth import (
     Forbidden, actor_of, audit, console_of, is_cross_county, person_counties, person_scope, person_store_for, render,
     require,
 )
-from tongchou.web.forms import FormErrors, Reader
+from tongchou.web.forms import Reader
 from tongchou.web.routes_people import _echo
 
 router = APIRouter()
@@ -447,19 +444,6 @@ async def cover(request: Request, psn_no: str, action: str, current: Current = D
 
 # ---------------------------------------------------------------- 批量登记
 
-ERRORS_KEPT_SECONDS = 3600
-
-
-def _errors_store(request: Request) -> dict:
-    state = request.app.state
-    if not hasattr(state, "batch_errors"):
-        state.batch_errors = {}
-    now = time.monotonic()
-    for token in [t for t, kept in state.batch_errors.items() if kept["until"] < now]:
-        del state.batch_errors[token]
-    return state.batch_errors
-
-
 def _import_page(request, current, errors, status=200, **result):
     return render(request, current, "person_import.html", status, errors=errors,
                   counties=counties_in_scope(request, current), columns=person_rules.COLUMN_LABELS,
@@ -492,11 +476,9 @@ async def import_batch(request: Request, current: Current = Depends(require("per
         return _import_page(request, current, {"file": exc.message}, 422)
     token = None
     if report.refused:
-        token = secrets.token_urlsafe(16)
         stem = filename.rsplit(".", 1)[0] or "批量登记"
-        _errors_store(request)[token] = {
-            "user": current.principal.user_id, "name": f"{stem}.errors.{sheet.fmt}", "fmt": sheet.fmt,
-            "content": errors_file(report, sheet.header, sheet.fmt), "until": time.monotonic() + ERRORS_KEPT_SECONDS}
+        token = batch_files.keep(request, current, f"{stem}.errors.{sheet.fmt}",
+                                 errors_file(report, sheet.header, sheet.fmt), sheet.fmt)
     audit(request, current, "person.import", object_type="batch", object_id=filename,
           detail={"rows": len(sheet.rows), "registered": [p for _, p in report.registered][:1000],
                   "refused_lines": [line for line, _, _ in report.refused][:1000], "format": sheet.fmt})
@@ -508,11 +490,8 @@ async def import_batch(request: Request, current: Current = Depends(require("per
 
 @router.get("/persons/import/errors/{token}")
 def import_errors(request: Request, token: str, current: Current = Depends(require("person.register"))):
-    kept = _errors_store(request).get(token)
-    if kept is None or kept["user"] != current.principal.user_id:
-        raise HTTPException(404)
-    audit(request, current, "person.import.errors", object_type="batch", object_id=kept["name"])
-    return Response(kept["content"], media_type=media_type(kept["fmt"]), headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(kept['name'])}", "Cache-Control": "no-store"})
+    found = batch_files.kept(request, current, token)
+    audit(request, current, "person.import.errors", object_type="batch", object_id=found.name)
+    return batch_files.download(found)
 
 
