@@ -23,8 +23,7 @@ from tongchou.dossier import rules
 from tongchou.dossier.rules import Attachment
 from tongchou.dossier.service import DossierService
 from tongchou.errors import NotFound, ServiceError
-from tongchou.web.auth import Forbidden, audit, person_counties, person_store_for, require
-from tongchou.access import csrf
+from tongchou.web.auth import audit, checked_multipart, person_counties, person_store_for, require
 
 router = APIRouter()
 MAX_INPUTS = 40
@@ -33,10 +32,7 @@ MAX_INPUTS = 40
 async def checked_upload(request: Request, current: Current, required: Sequence[str] = ()
                          ) -> tuple[dict[str, str], list[Attachment], dict[str, str]]:
     """(text fields, documents, errors by input name). `required`: kinds that must come with a file."""
-    form = await request.form(max_files=MAX_INPUTS, max_part_size=rules.MAX_BYTES + 1024)
-    given = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
-    if not csrf.matches(current.csrf_token, given if isinstance(given, str) else None):
-        raise Forbidden("表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。")
+    form = await checked_multipart(request, current, max_files=MAX_INPUTS, max_part_size=rules.MAX_BYTES + 1024)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     documents: list[Attachment] = []
     errors: dict[str, str] = {}

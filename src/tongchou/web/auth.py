@@ -139,12 +139,19 @@ def require(permission: str):
     return dependency
 
 
-async def checked_form(request: Request, current: Current) -> dict[str, str]:
-    """The form's fields, once the CSRF token (field or X-CSRF-Token header) matches the session's."""
-    form = await request.form()
+async def checked_multipart(request: Request, current: Current, **limits: int):
+    """The whole form (files included, within Starlette's `limits`: max_files, max_part_size), once the CSRF
+    token (field or X-CSRF-Token header) matches the session's."""
+    form = await request.form(**limits)
     given = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
     if not csrf.matches(current.csrf_token, given if isinstance(given, str) else None):
         raise Forbidden("表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。")
+    return form
+
+
+async def checked_form(request: Request, current: Current) -> dict[str, str]:
+    """The form's text fields, once the CSRF token matches the session's."""
+    form = await checked_multipart(request, current)
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 

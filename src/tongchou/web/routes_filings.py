@@ -11,7 +11,7 @@ import datetime as dt
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from tongchou.access.sessions import Current
 from tongchou.dossier.service import DossierService

@@ -25,7 +25,6 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from tongchou.access import csrf
 from tongchou.access.sessions import Current
 from tongchou.audit.trail import append
 from tongchou.codes import Insutype, PsnType
@@ -40,8 +39,8 @@ from tongchou.store import models as m
 from tongchou.web import batch_files, queries
 from tongchou.web.attachments import checked_upload
 from tongchou.web.auth import (
-    Forbidden, actor_of, audit, console_of, is_cross_county, person_counties, person_scope, person_store_for, render,
-    require,
+    actor_of, audit, checked_multipart, console_of, is_cross_county, person_counties, person_scope, person_store_for,
+    render, require,
 )
 from tongchou.web.forms import Reader
 from tongchou.web.routes_people import _echo
@@ -457,10 +456,7 @@ def import_form(request: Request, current: Current = Depends(require("person.reg
 
 @router.post("/persons/import")
 async def import_batch(request: Request, current: Current = Depends(require("person.register"))):
-    form = await request.form(max_files=2, max_part_size=20 * 1024 * 1024)
-    given = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
-    if not csrf.matches(current.csrf_token, given if isinstance(given, str) else None):
-        raise Forbidden("表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。")
+    form = await checked_multipart(request, current, max_files=2, max_part_size=20 * 1024 * 1024)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _import_page(request, current, {"file": "请选择批量登记文件（CSV或Excel .xlsx）。"}, 422)

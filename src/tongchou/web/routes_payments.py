@@ -17,7 +17,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from tongchou.access import csrf
 from tongchou.access.sessions import Current
 from tongchou.errors import NotFound, ServiceError
 from tongchou.payments import family, rules
@@ -26,8 +25,8 @@ from tongchou.payments.service import PaymentService
 from tongchou.store import models as m
 from tongchou.web import queries, review
 from tongchou.web.attachments import checked_upload
-from tongchou.web.auth import Forbidden, audit, checked_form, console_of, render, require, store_for
-from tongchou.web.forms import FormErrors, Reader
+from tongchou.web.auth import audit, checked_form, checked_multipart, console_of, render, require, store_for
+from tongchou.web.forms import Reader
 
 router = APIRouter()
 BANK_PROOF = "银行账户证明"
@@ -114,10 +113,7 @@ def batch_file(request: Request, batch_no: str, current: Current = Depends(requi
 
 @router.post("/payments/returns")
 async def upload_return(request: Request, current: Current = Depends(require("payment.manage"))):
-    form = await request.form(max_files=1, max_part_size=MAX_RETURN_BYTES)
-    given = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
-    if not csrf.matches(current.csrf_token, given if isinstance(given, str) else None):
-        raise Forbidden("表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。")
+    form = await checked_multipart(request, current, max_files=1, max_part_size=MAX_RETURN_BYTES)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _payments_page(request, current, 422, errors={"file": "请选择银行回盘文件（CSV或XLSX）。"})

@@ -27,7 +27,6 @@ from tongchou.persons.rules import CHANGEABLE, RELATIONS, half_width, is_residen
 from tongchou.persons.service import PersonService
 from tongchou.transfers.service import TransferService
 from tongchou.web import policy_view, queries, reimbursement, review
-from tongchou.access.users import SignInRefused
 from tongchou.web.auth import (
     actor_of, audit, checked_form, console_of, is_cross_county, is_htmx, person_counties, person_scope,
     person_store_for, render, require, store_for,
