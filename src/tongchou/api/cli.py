@@ -90,7 +90,7 @@ def rotate_command(code: str = typer.Argument(..., help="定点医药机构编�
                    grace_hours: float = typer.Option(24.0, "--grace-hours", min=0,
                                                      help="旧密钥继续有效的小时数"),
                    signature: Optional[str] = typer.Option(
-                       None, "--signature", help=SIGNATURE_HELP + "；默认：沿用该机构原来的签名方式 "
+                       None, "--signature", help=SIGNATURE_HELP + "；默认：沿用该机构原来的签名方式"
                                                                   "（从未设置过的为 hmac）"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """更换定点医药机构的接口密钥（只显示一次）；旧密钥按其原签名方式在 --grace-hours 小时内继续有效。"""
