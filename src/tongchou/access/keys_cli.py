@@ -20,7 +20,7 @@ import typer
 app = typer.Typer(help="数据密钥：生成、状态、轮换（重新加密身份证号、电话、机构密钥）", no_args_is_help=True,
                   add_completion=False)
 
-Db = Annotated[Optional[str], typer.Option("--db", help="database URL (default: env TONGCHOU_DB, else ./var/tongchou.db)")]
+Db = Annotated[Optional[str], typer.Option("--db", help="数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）")]
 
 
 def _key_text(source: str) -> str:
@@ -63,7 +63,7 @@ def status_command(db: Db = None) -> None:
 
 
 @app.command("rotate")
-def rotate_command(new_key: Annotated[str, typer.Option("--new-key", help="env:NAME or file:PATH")],
+def rotate_command(new_key: Annotated[str, typer.Option("--new-key", help="新密钥来源：env:NAME（环境变量）或 file:PATH（文件）")],
                    db: Db = None, batch: Annotated[int, typer.Option("--batch", min=1)] = 500) -> None:
     """用新密钥重新加密全部加密列（可中断后重跑）；旧密钥在轮换期间仍可解密。"""
     from tongchou.access.keys import rotate

@@ -22,11 +22,11 @@ from tongchou.store.db import migrate_existing
 from tongchou.errors import NotFound, ServiceError
 from tongchou.store.uow import Store
 
-DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
-institution_app = typer.Typer(help="定点医药机构 (institutions)", no_args_is_help=True)
-credentials_app = typer.Typer(help="接口密钥 (API credentials): issued and rotated by the bureau", no_args_is_help=True)
+DB_HELP = "数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）"
+institution_app = typer.Typer(help="定点医药机构", no_args_is_help=True)
+credentials_app = typer.Typer(help="接口密钥：由医保局签发和轮换", no_args_is_help=True)
 institution_app.add_typer(credentials_app, name="credentials")
-ecert_app = typer.Typer(help="医保电子凭证 (electronic certificates): tokens a person presents to an institution",
+ecert_app = typer.Typer(help="医保电子凭证：参保人向定点医药机构出示的凭证令牌",
                         no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
@@ -37,11 +37,11 @@ def serve_command(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
-    workers: int = typer.Option(1, "--workers", min=1, help="worker processes"),
-    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="policies (default: the shipped ones)"),
+    workers: int = typer.Option(1, "--workers", min=1, help="工作进程数"),
+    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="政策目录（默认：随系统发布的政策）"),
     log_level: str = typer.Option("warning", "--log-level"),
 ) -> None:
-    """Serve the institution API (POST /api/hsa/{infno}) with uvicorn; migrates the database first."""
+    """用 uvicorn 启动定点医药机构接口（POST /api/hsa/{infno}）；启动前先迁移数据库。"""
     import uvicorn
 
     url = database_url(db)
@@ -70,15 +70,15 @@ def _credentials(db: str | None) -> tuple[Store, Credentials]:
     return store, Credentials(store, cipher_from_environment())
 
 
-SIGNATURE_HELP = ("签名方式 signing recipe: hmac (HMAC over timestamp, nonce and the body digest) or gateway "
-                  "(the national gateway's SHA-256 of timestamp + secret + nonce + timestamp)")
+SIGNATURE_HELP = ("签名方式：hmac（对时间戳、随机数和报文摘要做 HMAC）或 gateway "
+                  "（国家平台网关方式：对 时间戳 + 密钥 + 随机数 + 时间戳 做 SHA-256）")
 
 
 @credentials_app.command("issue")
-def issue_command(code: str = typer.Argument(..., help="fixmedins_code"),
+def issue_command(code: str = typer.Argument(..., help="定点医药机构编号 fixmedins_code"),
                   signature: str = typer.Option(HMAC, "--signature", help=SIGNATURE_HELP),
                   db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Issue the first secret of an institution (shown once)."""
+    """为定点医药机构签发首个接口密钥（只显示一次）。"""
     store, credentials = _credentials(db)
     secret = _or_exit(store, lambda: credentials.issue(code, signature))
     out.print(f"secret of {code}, signing by {signature} (shown once, give it to the institution over a safe channel):")
@@ -86,15 +86,14 @@ def issue_command(code: str = typer.Argument(..., help="fixmedins_code"),
 
 
 @credentials_app.command("rotate")
-def rotate_command(code: str = typer.Argument(..., help="fixmedins_code"),
+def rotate_command(code: str = typer.Argument(..., help="定点医药机构编号 fixmedins_code"),
                    grace_hours: float = typer.Option(24.0, "--grace-hours", min=0,
-                                                     help="hours the old secret stays valid"),
+                                                     help="旧密钥继续有效的小时数"),
                    signature: Optional[str] = typer.Option(
-                       None, "--signature", help=SIGNATURE_HELP + "; default: the institution's recipe so far "
-                                                                  "(hmac for one never set)"),
+                       None, "--signature", help=SIGNATURE_HELP + "；默认：沿用该机构原来的签名方式"
+                                                                  "（从未设置过的为 hmac）"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Replace the secret of an institution (shown once); the old one stays valid for --grace-hours, by its
-    own recipe."""
+    """更换定点医药机构的接口密钥（只显示一次）；旧密钥按其原签名方式在 --grace-hours 小时内继续有效。"""
     store, credentials = _credentials(db)
     secret = _or_exit(store, lambda: credentials.rotate(code, grace_hours, signature))
     out.print(f"new secret of {code} (shown once; the old one is valid for {grace_hours:g} more hours):")
@@ -103,7 +102,7 @@ def rotate_command(code: str = typer.Argument(..., help="fixmedins_code"),
 
 @credentials_app.command("list")
 def list_command(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Institutions and the state of their credentials (never the secrets)."""
+    """列出定点医药机构及其接口密钥状态（不显示密钥本身）。"""
     store, credentials = _credentials(db)
     try:
         rows = credentials.list()
@@ -119,11 +118,11 @@ def list_command(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -
 
 
 @institution_app.command("lookup-quota")
-def lookup_quota_command(code: str = typer.Argument(..., help="fixmedins_code"),
+def lookup_quota_command(code: str = typer.Argument(..., help="定点医药机构编号 fixmedins_code"),
                          quota: Optional[int] = typer.Argument(None, min=0,
-                                                               help="1101 look-ups a day; omit for the default"),
+                                                               help="每日 1101 人员信息查询次数上限；省略则用默认值"),
                          db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Set an institution's daily quota of person look-ups (1101); past it, 1101 answers 查询过于频繁."""
+    """设置定点医药机构每日人员信息查询（1101）次数上限；超过后 1101 答复“查询过于频繁”。"""
     store = Store.open(db)
 
     def work(session) -> None:
@@ -136,10 +135,9 @@ def lookup_quota_command(code: str = typer.Argument(..., help="fixmedins_code"),
 
 
 @ecert_app.command("issue")
-def ecert_issue_command(psn_no: str = typer.Argument(..., help="the insured person"),
+def ecert_issue_command(psn_no: str = typer.Argument(..., help="参保人个人编号"),
                         db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Issue an electronic certificate token for a person (presentable for 5 minutes, then bound to the
-    visit it opens); recorded in the audit trail."""
+    """为参保人签发医保电子凭证令牌（5 分钟内可出示，之后绑定到其开启的就诊）；记入审计日志。"""
     store = Store.open(db)
     token = _or_exit(store, lambda: store.transaction(lambda s: issue_ecert_audited(
         s, cipher_from_environment(), psn_no, Actor.command_line())))

@@ -15,7 +15,7 @@ import typer
 
 app = typer.Typer(help="审计日志：校验哈希链、查看记录、登记政策版本", no_args_is_help=True, add_completion=False)
 
-Db = Annotated[Optional[str], typer.Option("--db", help="database URL (default: env TONGCHOU_DB, else ./var/tongchou.db)")]
+Db = Annotated[Optional[str], typer.Option("--db", help="数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）")]
 
 
 def _store(db: str | None):

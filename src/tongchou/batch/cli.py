@@ -17,21 +17,21 @@ err = Console(stderr=True)
 
 
 def simulate_command(
-    claims: Path = typer.Option(..., "--claims", help="claims table: .csv, .parquet or a directory of .parquet"),
-    policy: List[str] = typer.Option(..., "--policy", help="policy id; repeat to compare (the first is the baseline)"),
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark (local mode)"),
-    output: Optional[Path] = typer.Option(None, "--output", help="replayed claims table, Parquet"),
-    summary: Optional[Path] = typer.Option(None, "--summary", help="summary JSON (default: standard output)"),
-    html: Optional[Path] = typer.Option(None, "--html", help="comparison page (default with 2+ policies and "
-                                        "--summary: the summary's name with .html)"),
-    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="default: the shipped policies"),
-    insutype: Optional[str] = typer.Option(None, "--insutype", help="replay only the claims of this scheme "
-                                           "(390 resident, 310 employee); claims of another scheme than a "
-                                           "policy's are refused"),
-    memory_limit: Optional[str] = typer.Option(None, "--memory-limit", help="DuckDB memory limit, e.g. 8GB"),
-    temp_dir: Optional[Path] = typer.Option(None, "--temp-dir", help="where DuckDB spills (default: system temp)"),
+    claims: Path = typer.Option(..., "--claims", help="就诊结算表：.csv、.parquet 或 .parquet 目录"),
+    policy: List[str] = typer.Option(..., "--policy", help="政策编号；可重复以对比（第一个为基准）"),
+    engine: str = typer.Option("duckdb", "--engine", help="计算引擎：duckdb（默认）或 spark（本地模式）"),
+    output: Optional[Path] = typer.Option(None, "--output", help="重放后的就诊结算表（Parquet）"),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="汇总 JSON（默认：标准输出）"),
+    html: Optional[Path] = typer.Option(None, "--html", help="对比网页（两项及以上政策且给出 "
+                                        "--summary 时默认生成：汇总文件名改为 .html）"),
+    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="政策目录（默认：随系统发布的政策）"),
+    insutype: Optional[str] = typer.Option(None, "--insutype", help="只重放该险种的就诊"
+                                           "（390 城乡居民医保，310 职工医保）；险种与政策不符的就诊"
+                                           "将被拒绝"),
+    memory_limit: Optional[str] = typer.Option(None, "--memory-limit", help="DuckDB 内存上限，如 8GB"),
+    temp_dir: Optional[Path] = typer.Option(None, "--temp-dir", help="DuckDB 溢出写盘目录（默认：系统临时目录）"),
 ) -> None:
-    """Replay every claim, in date order per person, under each policy named (whatever its dates)."""
+    """政策测算：在所列各项政策下重放全部就诊（按人按日期顺序，不论政策有效期）。"""
     from tongchou.batch.html import AssetMissingError, render  # ibis loads only when the command runs
     from tongchou.batch.source import ClaimsInputError
 

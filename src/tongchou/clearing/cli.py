@@ -57,8 +57,8 @@ from tongchou.store.uow import Store
 
 BAD_INPUT = 2
 
-app = typer.Typer(name="clearing", help="清算 — clearing with designated institutions: statements, DIP, global budgets, "
-                  "capitation.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(name="clearing", help="清算 — 与定点医药机构清算：月度结算单、DIP、总额预算、"
+                  "按人头付费。", no_args_is_help=True, add_completion=False)
 
 
 class OutputFormat(str, Enum):
@@ -279,12 +279,12 @@ def fail(command: str, exc: ClearingInputError) -> typer.Exit:
 
 
 HELP = {
-    "claims": "Claims table (.csv with header, .parquet, or a directory of .parquet), with diag_code/oprn_code "
-              "for DIP.",
-    "rules": "Clearing rules (YAML); default: policies/clearing/example-city.yaml (example parameters).",
-    "institutions": "YAML with `institutions: [{code, name, hosp_lv}]` (names for the statements).",
-    "format": "json, md or html.",
-    "output": "Write here instead of stdout.",
+    "claims": "结算表（带表头的 .csv、.parquet 或 .parquet 目录）；DIP 需含 diag_code/oprn_code "
+              "列。",
+    "rules": "清算规则（YAML）；默认：policies/clearing/example-city.yaml（示例参数）。",
+    "institutions": "机构名录 YAML，格式 `institutions: [{code, name, hosp_lv}]`（结算单上显示的机构名称）。",
+    "format": "输出格式：json、md 或 html。",
+    "output": "输出到该文件，而不是标准输出。",
 }
 
 ClaimsOption = Annotated[Path, typer.Option("--claims", help=HELP["claims"])]
@@ -301,14 +301,14 @@ def emit(document: Document, output_format: OutputFormat, output: Path | None) -
 @app.command("statement")
 def statement_command(
     claims: ClaimsOption,
-    institution: Annotated[str, typer.Option("--institution", help="The institution's code (fixmedins_code).")],
-    month: Annotated[str, typer.Option("--month", help="YYYY-MM (settlements by enddate).")],
-    declared: Annotated[Path | None, typer.Option("--declared", help="The institution's 3201 totals (JSON/YAML) to "
-                                                  "reconcile.")] = None,
+    institution: Annotated[str, typer.Option("--institution", help="定点医药机构编号（fixmedins_code）。")],
+    month: Annotated[str, typer.Option("--month", help="月份 YYYY-MM（按 enddate 出院/结束日期取结算）。")],
+    declared: Annotated[Path | None, typer.Option("--declared", help="机构申报的 3201 对总账数（JSON/YAML），"
+                                                  "用于核对。")] = None,
     rules: RulesOption = None, institutions: NamesOption = None,
     output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
 ) -> None:
-    """月度结算单: an institution's monthly statement (and its 3201 reconciliation with --declared)."""
+    """月度结算单：定点医药机构的月度结算单（给出 --declared 时附 3201 对总账核对）。"""
     try:
         document = statement_for(claims, institution, month, load_rules(rules), load_names(institutions), declared)
         emit(document, output_format, output)
@@ -319,14 +319,14 @@ def statement_command(
 @app.command("dip")
 def dip_command(
     claims: ClaimsOption,
-    year: Annotated[int, typer.Option("--year", help="The year YYYY (cases by enddate).")],
-    budget: Annotated[str, typer.Option("--budget", help="Pooled-fund budget available for DIP, in yuan.")],
-    institution: Annotated[str | None, typer.Option("--institution", help="Only this institution, with its "
-                                                    "monthly pre-payments.")] = None,
+    year: Annotated[int, typer.Option("--year", help="年度 YYYY（按 enddate 出院/结束日期取病例）。")],
+    budget: Annotated[str, typer.Option("--budget", help="可用于 DIP 的统筹基金预算（元）。")],
+    institution: Annotated[str | None, typer.Option("--institution", help="只看该机构，并列出其"
+                                                    "按月预付。")] = None,
     rules: RulesOption = None, institutions: NamesOption = None,
     output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
 ) -> None:
-    """DIP 年度清算: point value, each institution's payment, pre-payments and liquidation."""
+    """DIP 年度清算：点值、各机构应付金额、预付与清算。"""
     try:
         rule_set = load_rules(rules)
         year_end = dip_for(claims, year, parse_fen(budget, "--budget"), rule_set, load_names(institutions))
@@ -341,15 +341,15 @@ def dip_command(
 @app.command("global-budget")
 def global_budget_command(
     claims: ClaimsOption,
-    year: Annotated[int, typer.Option("--year", help="The year YYYY.")],
-    budgets: Annotated[Path, typer.Option("--budgets", help="YAML: institutions: [{code, budget (yuan), "
-                                          "score (年终考核得分, optional)}].")],
-    institution: Annotated[str | None, typer.Option("--institution", help="Only this institution, with its "
-                                                    "bands.")] = None,
+    year: Annotated[int, typer.Option("--year", help="年度 YYYY。")],
+    budgets: Annotated[Path, typer.Option("--budgets", help="各机构总额预算 YAML：institutions: [{code, budget（预算，元）, "
+                                          "score（年终考核得分，可选）}]。")],
+    institution: Annotated[str | None, typer.Option("--institution", help="只看该机构，并列出其"
+                                                    "分段计算。")] = None,
     rules: RulesOption = None, institutions: NamesOption = None,
     output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
 ) -> None:
-    """总额预算年度清算: overspend and surplus shared in bands; quality reserve released by score."""
+    """总额预算年度清算：超支与结余按分段分担；质量保证金按考核得分返还。"""
     try:
         rule_set = load_rules(rules)
         results = global_budget_for(claims, year, budgets, rule_set, load_names(institutions), institution)
@@ -361,12 +361,12 @@ def global_budget_command(
 @app.command("capitation")
 def capitation_command(
     claims: ClaimsOption,
-    enrolment: Annotated[Path, typer.Option("--enrolment", help="YAML: institutions: [{code, enrolled: "
-                                            "{YYYY-MM: persons}}].")],
+    enrolment: Annotated[Path, typer.Option("--enrolment", help="各机构按月签约人数 YAML：institutions: [{code, enrolled: "
+                                            "{YYYY-MM: 签约人数}}]。")],
     rules: RulesOption = None, institutions: NamesOption = None,
     output_format: FormatOption = OutputFormat.json, output: OutputOption = None,
 ) -> None:
-    """按人头付费清算: per-person amount × person-months against outpatient pooled-fund costs."""
+    """按人头付费清算：人头定额 × 签约人月数，与门诊统筹基金支出对比。"""
     try:
         rule_set = load_rules(rules)
         results, label = capitation_for(claims, enrolment, rule_set, load_names(institutions))
@@ -378,7 +378,7 @@ def capitation_command(
 # --------------------------------------------------------------------------- against the store
 
 
-DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
+DB_HELP = "数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）"
 Db = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 
 
@@ -416,7 +416,7 @@ def _print(data: Any) -> None:
 
 
 @app.command("plan")
-def plan_command(file: Annotated[Path, typer.Argument(help="plan YAML: dip_budget, global_budgets, scores, capitation")],
+def plan_command(file: Annotated[Path, typer.Argument(help="清算计划 YAML：dip_budget（DIP 预算）、global_budgets（总额预算）、scores（年终考核得分）、capitation（按人头付费）")],
                  year: Annotated[int, typer.Option("--year")], db: Db = None,
                  by: Annotated[str | None, typer.Option("--by")] = None) -> None:
     """导入年度清算计划（DIP 预算、总额预算、年终考核得分、按人头付费签约人数）。"""
@@ -424,8 +424,8 @@ def plan_command(file: Annotated[Path, typer.Argument(help="plan YAML: dip_budge
 
 
 @app.command("run")
-def run_command(month: Annotated[str, typer.Option("--month", help="YYYY-MM")], db: Db = None, rules: RulesOption = None,
-                declared: Annotated[Path | None, typer.Option("--declared", help="{CODE: 3201 totals} YAML/JSON")] = None,
+def run_command(month: Annotated[str, typer.Option("--month", help="月份 YYYY-MM")], db: Db = None, rules: RulesOption = None,
+                declared: Annotated[Path | None, typer.Option("--declared", help="机构申报的 3201 对总账数 YAML/JSON，格式 {机构编号: 3201 数}")] = None,
                 output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.json) -> None:
     """月度清算：生成各机构结算单（草稿），与机构申报的对总账数核对。"""
     def work(store: Store) -> None:
@@ -446,9 +446,9 @@ def run_command(month: Annotated[str, typer.Option("--month", help="YYYY-MM")], 
 
 
 @app.command("approve")
-def approve_command(by: Annotated[str, typer.Option("--by", help="who approves")], db: Db = None,
+def approve_command(by: Annotated[str, typer.Option("--by", help="审核人")], db: Db = None,
                     month: Annotated[str | None, typer.Option("--month")] = None,
-                    year: Annotated[int | None, typer.Option("--year", help="the year-end settlement")] = None,
+                    year: Annotated[int | None, typer.Option("--year", help="年度清算的年度")] = None,
                     institution: Annotated[str | None, typer.Option("--institution")] = None,
                     accept_difference: Annotated[bool, typer.Option("--accept-difference")] = False) -> None:
     """审核清算单（记录审核人）。"""
@@ -459,7 +459,7 @@ def approve_command(by: Annotated[str, typer.Option("--by", help="who approves")
 
 
 @app.command("pay")
-def pay_command(on: Annotated[str, typer.Option("--on", help="payment date YYYY-MM-DD")], db: Db = None,
+def pay_command(on: Annotated[str, typer.Option("--on", help="支付日期 YYYY-MM-DD")], db: Db = None,
                 month: Annotated[str | None, typer.Option("--month")] = None,
                 year: Annotated[int | None, typer.Option("--year")] = None,
                 institution: Annotated[str | None, typer.Option("--institution")] = None) -> None:

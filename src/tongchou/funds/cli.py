@@ -61,8 +61,8 @@ from tongchou.store.uow import Store
 BAD_INPUT = 2
 ENVIRONMENT_ERROR = 1
 
-report_app = typer.Typer(help="基金报表 — reports on the pooled fund.", no_args_is_help=True, add_completion=False)
-app = typer.Typer(help="统筹 Tongchou — fund reports.", no_args_is_help=True, add_completion=False)
+report_app = typer.Typer(help="基金报表 — 统筹基金报表。", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="统筹 Tongchou — 基金报表。", no_args_is_help=True, add_completion=False)
 app.add_typer(report_app, name="report")
 funds_app = typer.Typer(help="统筹基金 — 规则校验、存量基金移交、风险调剂金上解、预算、余额、月结、决算。",
                         no_args_is_help=True, add_completion=False)
@@ -160,14 +160,14 @@ def report_failure(message: str, code: int) -> typer.Exit:
 
 
 HELP = {
-    "claims": "Claims table: .csv with header, .parquet, or a directory of .parquet.",
-    "funding": "Funding file (YAML): insured, per_capita, earmarked_per_capita.",
-    "period": "FROM:TO, dates YYYY-MM-DD within one year (filter on enddate).",
-    "compare": "Comparison period FROM:TO (e.g. the same period a year earlier).",
-    "compare_funding": "Funding file of the comparison year.",
-    "county": "Only claims of insured persons of this county (county_admdvs).",
-    "format": "json, md or html.",
-    "output": "Write here instead of stdout.",
+    "claims": "结算表：带表头的 .csv、.parquet 或 .parquet 目录。",
+    "funding": "筹资文件（YAML）：insured（参保人数）、per_capita（人均筹资）、earmarked_per_capita（人均专项）。",
+    "period": "期间 FROM:TO，日期 YYYY-MM-DD，须在同一年度内（按 enddate 出院/结束日期筛选）。",
+    "compare": "对比期间 FROM:TO（如上年同期）。",
+    "compare_funding": "对比年度的筹资文件。",
+    "county": "只统计该区县参保人的就诊（county_admdvs）。",
+    "format": "输出格式：json、md 或 html。",
+    "output": "输出到该文件，而不是标准输出。",
 }
 
 
@@ -176,15 +176,15 @@ def fund_operation_command(
     period: Annotated[str, typer.Option("--period", help=HELP["period"])],
     claims: Annotated[Path | None, typer.Option("--claims", help=HELP["claims"])] = None,
     funding: Annotated[Path | None, typer.Option("--funding", help=HELP["funding"])] = None,
-    db: Annotated[str | None, typer.Option("--db", help="read the store instead of --claims: settlements as "
-                                           "claims, funding (revenue, premiums, insured) from the ledger")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="从数据库读取，代替 --claims：结算记录作为就诊，"
+                                           "筹资（收入、保费、参保人数）取自账务")] = None,
     compare: Annotated[str | None, typer.Option("--compare", help=HELP["compare"])] = None,
     compare_funding: Annotated[Path | None, typer.Option("--compare-funding", help=HELP["compare_funding"])] = None,
     county: Annotated[str | None, typer.Option("--county", help=HELP["county"])] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help=HELP["format"])] = OutputFormat.json,
     output: Annotated[Path | None, typer.Option("--output", help=HELP["output"])] = None,
 ) -> None:
-    """基金运行分析: the fund operation analysis of a region or county for a period."""
+    """基金运行分析：统筹区或区县在某一期间的基金运行分析。"""
     try:
         if db is not None:
             if claims is not None:
@@ -209,7 +209,7 @@ def fund_operation_command(
 
 # --------------------------------------------------------------------------- tongchou funds: the books
 
-DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
+DB_HELP = "数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）"
 
 
 def fail(error: FundInputError) -> typer.Exit:
@@ -265,12 +265,12 @@ def _rule(path: Path, kind: type, option: str):
 
 
 Db = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="json, md or html")]
-Output = Annotated[Optional[Path], typer.Option("--output", help="write to FILE instead of stdout")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="输出格式：json、md 或 html")]
+Output = Annotated[Optional[Path], typer.Option("--output", help="输出到该文件，而不是标准输出")]
 
 
 @funds_app.command("balances")
-def balances_command(on: Annotated[str, typer.Option("--on", help="date YYYY-MM-DD")], db: Db = None,
+def balances_command(on: Annotated[str, typer.Option("--on", help="日期 YYYY-MM-DD")], db: Db = None,
                      county: Annotated[Optional[str], typer.Option("--county")] = None,
                      output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """基金余额表：各基金分区县及全统筹区的累计结余、本年收入与支出（来自账务）。"""
@@ -286,7 +286,7 @@ funds_app.add_typer(budget_app, name="budget")
 
 
 @budget_app.command("import")
-def budget_import(file: Annotated[Path, typer.Argument(help="budget CSV (year,fund,county,revenue,expenditure) or YAML")],
+def budget_import(file: Annotated[Path, typer.Argument(help="预算文件：CSV（列 year,fund,county,revenue,expenditure）或 YAML")],
                   db: Db = None, by: Annotated[Optional[str], typer.Option("--by")] = None) -> None:
     """导入预算（CSV/YAML，金额单位元）。"""
     def work(store: Store) -> None:
@@ -304,8 +304,8 @@ def budget_import(file: Annotated[Path, typer.Argument(help="budget CSV (year,fu
 @budget_app.command("set")
 def budget_set(year: Annotated[int, typer.Option("--year")], fund: Annotated[str, typer.Option("--fund")],
                county: Annotated[str, typer.Option("--county")],
-               revenue: Annotated[str, typer.Option("--revenue", help="yuan")],
-               expenditure: Annotated[str, typer.Option("--expenditure", help="yuan")],
+               revenue: Annotated[str, typer.Option("--revenue", help="收入（元）")],
+               expenditure: Annotated[str, typer.Option("--expenditure", help="支出（元）")],
                db: Db = None, by: Annotated[Optional[str], typer.Option("--by")] = None) -> None:
     """设置（新增或修改）一行预算。"""
     def work(store: Store) -> None:
@@ -322,7 +322,7 @@ def budget_set(year: Annotated[int, typer.Option("--year")], fund: Annotated[str
 @budget_app.command("show")
 def budget_show(year: Annotated[int, typer.Option("--year")], db: Db = None,
                 fund: Annotated[Optional[str], typer.Option("--fund")] = None,
-                month: Annotated[Optional[int], typer.Option("--month", help="with --fund: execution to this month")] = None,
+                month: Annotated[Optional[int], typer.Option("--month", help="与 --fund 同用：截至该月的预算执行情况")] = None,
                 output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """预算表；给出 --fund 与 --month 时为预算执行情况表（实际数来自账务）。"""
     def work(store: Store) -> None:
@@ -341,9 +341,9 @@ def budget_show(year: Annotated[int, typer.Option("--year")], db: Db = None,
 
 @funds_app.command("premium")
 def premium_command(county: Annotated[str, typer.Option("--county")], year: Annotated[int, typer.Option("--year")],
-                    period: Annotated[str, typer.Option("--period", help="what the premium covers, e.g. 2018 or 2018Q1")],
-                    on: Annotated[str, typer.Option("--on")], amount: Annotated[str, typer.Option("--amount", help="yuan")],
-                    insurer: Annotated[Optional[str], typer.Option("--insurer", help="the insurer (none: run by the fund)")] = None,
+                    period: Annotated[str, typer.Option("--period", help="保费所属期间，如 2018 或 2018Q1")],
+                    on: Annotated[str, typer.Option("--on")], amount: Annotated[str, typer.Option("--amount", help="金额（元）")],
+                    insurer: Annotated[Optional[str], typer.Option("--insurer", help="承办保险机构（不填：划入自办的大病保险基金）")] = None,
                     db: Db = None) -> None:
     """大病保险保费：从居民医保统筹基金专项列支（付承办保险机构），或划入自办的大病保险基金。"""
     def work(store: Store) -> None:
@@ -368,11 +368,11 @@ def _conditions(met: list[str], all_met: bool, rule: RiskAdjustmentRule) -> dict
 
 
 @funds_app.command("allocate")
-def allocate_command(rule_file: Annotated[Path, typer.Argument(help="risk_adjustment rule")],
-                     fund: Annotated[str, typer.Option("--fund")], year: Annotated[int, typer.Option("--year", help="the overspent year")],
+def allocate_command(rule_file: Annotated[Path, typer.Argument(help="风险调剂金规则（risk_adjustment）文件")],
+                     fund: Annotated[str, typer.Option("--fund")], year: Annotated[int, typer.Option("--year", help="超支年度")],
                      on: Annotated[str, typer.Option("--on")],
-                     met: Annotated[list[str], typer.Option("--met", help="COUNTY=COND,COND (conditions met), repeatable")] = [],  # noqa: B006
-                     all_met: Annotated[bool, typer.Option("--all-met", help="every county met every condition")] = False,
+                     met: Annotated[list[str], typer.Option("--met", help="区县已满足的条件，格式 COUNTY=COND,COND，可重复")] = [],  # noqa: B006
+                     all_met: Annotated[bool, typer.Option("--all-met", help="所有区县均满足全部条件")] = False,
                      db: Db = None, output_format: FormatOption = OutputFormat.json) -> None:
     """风险调剂金下拨：按规则计算各区县超支的调剂额（预算与账务），并记账。"""
     def work(store: Store) -> None:
@@ -390,7 +390,7 @@ def allocate_command(rule_file: Annotated[Path, typer.Argument(help="risk_adjust
 
 
 @funds_app.command("deficit")
-def deficit_command(rule_file: Annotated[Path, typer.Argument(help="deficit_sharing rule")],
+def deficit_command(rule_file: Annotated[Path, typer.Argument(help="基金缺口弥补规则（deficit_sharing）文件")],
                     fund: Annotated[str, typer.Option("--fund")], county: Annotated[str, typer.Option("--county")],
                     year: Annotated[int, typer.Option("--year")], on: Annotated[str, typer.Option("--on")],
                     conditions_unmet: Annotated[bool, typer.Option("--conditions-unmet")] = False,
@@ -409,8 +409,8 @@ def deficit_command(rule_file: Annotated[Path, typer.Argument(help="deficit_shar
 
 
 @funds_app.command("close-month")
-def close_month_command(month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
-                        by: Annotated[str, typer.Option("--by", help="who closes the month")],
+def close_month_command(month: Annotated[str, typer.Option("--month", help="月份 YYYY-MM")],
+                        by: Annotated[str, typer.Option("--by", help="结账人")],
                         db: Db = None, output_format: FormatOption = OutputFormat.json) -> None:
     """月结：记录本月结账（此后记账日期在本月及以前的凭证一律拒绝）。"""
     def work(store: Store) -> None:
@@ -433,7 +433,7 @@ def final_accounts_command(year: Annotated[int, typer.Option("--year")], fund: A
 
 
 @funds_app.command("risk-statement")
-def risk_statement_command(rule_file: Annotated[Path, typer.Argument(help="risk_adjustment rule")],
+def risk_statement_command(rule_file: Annotated[Path, typer.Argument(help="风险调剂金规则（risk_adjustment）文件")],
                            year: Annotated[int, typer.Option("--year")], db: Db = None,
                            output_format: FormatOption = OutputFormat.json, output: Output = None) -> None:
     """风险调剂金收支表（来自账务）。"""
@@ -458,7 +458,7 @@ def _print(data: object) -> None:
 
 
 @funds_app.command("check")
-def check_command(files: Annotated[list[Path], typer.Argument(help="rule files (YAML)")]) -> None:
+def check_command(files: Annotated[list[Path], typer.Argument(help="规则文件（YAML）")]) -> None:
     """校验基金规则文件。"""
     try:
         for path in files:
@@ -470,14 +470,14 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="rule files (
 
 @funds_app.command("handover")
 def handover_command(
-    rule_file: Annotated[Path, typer.Argument(help="legacy_handover rule")],
-    fund: Annotated[str, typer.Option(help="e.g. resident_pooled")],
+    rule_file: Annotated[Path, typer.Argument(help="存量基金移交规则（legacy_handover）文件")],
+    fund: Annotated[str, typer.Option(help="基金，如 resident_pooled")],
     county: Annotated[str, typer.Option()],
-    legacy_balance: Annotated[str, typer.Option(help="存量基金, yuan")],
-    arrear: Annotated[list[str], typer.Option(help="历史欠账 CREDITOR=YUAN, repeatable, in clearing order")] = [],  # noqa: B006
-    db: Annotated[Optional[str], typer.Option("--db", help="post to this store (the legacy balance once, "
-                                              "the arrears, the tranches due by --until)")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="with --db: post tranches due by this date (default today)")] = None,
+    legacy_balance: Annotated[str, typer.Option(help="存量基金（元）")],
+    arrear: Annotated[list[str], typer.Option(help="历史欠账，格式 CREDITOR=YUAN（债权人=金额（元）），可重复，按清偿顺序")] = [],  # noqa: B006
+    db: Annotated[Optional[str], typer.Option("--db", help="记账到该数据库（存量基金只记一次，"
+                                              "以及历史欠账和截至 --until 到期的各期移交款）")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="与 --db 同用：记账截至该日期 YYYY-MM-DD 到期的各期移交款（默认：今天）")] = None,
 ) -> None:
     """存量基金移交计划（先清偿历史欠账）；给出 --db 时记账。"""
     posted = None
@@ -502,11 +502,11 @@ def handover_command(
 
 @funds_app.command("remit")
 def remit_command(
-    rule_file: Annotated[Path, typer.Argument(help="risk_adjustment rule")],
-    on: Annotated[str, typer.Option(help="remittance date YYYY-MM-DD")],
+    rule_file: Annotated[Path, typer.Argument(help="风险调剂金规则（risk_adjustment）文件")],
+    on: Annotated[str, typer.Option(help="上解日期 YYYY-MM-DD")],
     revenue: Annotated[list[str], typer.Option(help="上年度筹资总额 FUND:COUNTY=YUAN, repeatable")] = [],  # noqa: B006
-    db: Annotated[Optional[str], typer.Option("--db", help="compute the revenue from this store's ledger and post")] = None,
-    year: Annotated[Optional[int], typer.Option("--year", help="with --db: the remittance year (default: the year of --on)")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="从该数据库的账务计算筹资总额并记账")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="与 --db 同用：上解年度（默认：--on 所在年度）")] = None,
 ) -> None:
     """风险调剂金上解额（上年度统筹基金筹资总额 × 比例）；给出 --db 时从账务计算并记账。"""
     try:

@@ -15,19 +15,19 @@ err = Console(stderr=True)
 
 
 def generate_command(
-    out: Path = typer.Option(..., "--out", file_okay=False, help="output directory (created if missing)"),
-    insured: int = typer.Option(50_000, "--insured", min=100, help="insured persons of the region"),
-    seed: int = typer.Option(2018, "--seed", help="random seed: the same seed gives the same files"),
-    year: int = typer.Option(2018, "--year", help="the year of activity (the demo policies are for 2018)"),
+    out: Path = typer.Option(..., "--out", file_okay=False, help="输出目录（不存在则创建）"),
+    insured: int = typer.Option(50_000, "--insured", min=100, help="统筹区参保人数"),
+    seed: int = typer.Option(2018, "--seed", help="随机种子：种子相同，生成的文件相同"),
+    year: int = typer.Option(2018, "--year", help="业务年度（演示政策为 2018 年度）"),
     settle: Optional[bool] = typer.Option(
         None, "--settle/--no-settle",
-        help="settle every claim with the real engine (default: only up to 200,000 insured)"),
-    csv: bool = typer.Option(False, "--csv", help="also write claims.csv"),
+        help="用正式结算引擎结算全部就诊（默认：仅参保人数不超过 200,000 时结算）"),
+    csv: bool = typer.Option(False, "--csv", help="同时输出 claims.csv"),
     person_cap: int = typer.Option(DEFAULT_PERSON_CAP, "--fixture-persons",
-                                   help="at most this many persons in fixture.yaml (all are in persons.parquet)"),
-    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="where the 绍兴 example policies are"),
+                                   help="fixture.yaml 中最多写入的参保人数（persons.parquet 中为全部参保人）"),
+    policy_dir: Optional[Path] = typer.Option(None, "--policy-dir", help="绍兴示例政策所在目录"),
     batches_xlsx: bool = typer.Option(False, "--batches-xlsx",
-                                      help="also write the bureau's batches (batches/) as XLSX, beside the CSV"),
+                                      help="同时把医保局批量文件（batches/）输出为 XLSX，与 CSV 并存"),
 ) -> None:
     """生成合成统筹区（绍兴市六区县）：参保人、机构、目录、一年的就诊与费用明细，按篇8校准。"""
     options = GenerateOptions(out=out, insured=insured, seed=seed, year=year, settle=settle, csv=csv,

@@ -15,12 +15,12 @@ from tongchou.money import MoneyError, fen_to_str, to_fen
 from tongchou.supervision.errors import SupervisionError
 from tongchou.supervision.rules import SEVERITY_NAMES, STAGE_NAMES, load_rules
 
-app = typer.Typer(help="基金监管：智能审核、案件与追回、信用评价、区县考核 (supervision)", no_args_is_help=True)
-case_app = typer.Typer(help="案件办理 (cases)", no_args_is_help=True)
+app = typer.Typer(help="基金监管：智能审核、案件与追回、信用评价、区县考核", no_args_is_help=True)
+case_app = typer.Typer(help="案件办理", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 out = Console()
 err = Console(stderr=True)
-DB_HELP = "database URL (default: env TONGCHOU_DB or ./var/tongchou.db)"
+DB_HELP = "数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）"
 
 
 def _fail(exc: Exception) -> None:
@@ -61,7 +61,7 @@ def _store(db: Optional[str]):
 
 
 @app.command("rules")
-def rules_command(rules: Optional[Path] = typer.Option(None, "--rules", help="rules.yaml (default: policies/supervision)")) -> None:
+def rules_command(rules: Optional[Path] = typer.Option(None, "--rules", help="规则库 rules.yaml（默认：policies/supervision）")) -> None:
     """列出智能审核规则（并校验规则库）。"""
     try:
         book = load_rules(rules)
@@ -78,14 +78,14 @@ def rules_command(rules: Optional[Path] = typer.Option(None, "--rules", help="ru
 
 @app.command("screen")
 def screen_command(
-    claims: Path = typer.Option(..., "--claims", help="claims table: CSV, Parquet or a directory of Parquet"),
-    fees: Optional[Path] = typer.Option(None, "--fees", help="fee detail table (fee_detail.parquet)"),
-    persons: Optional[Path] = typer.Option(None, "--persons", help="persons table (psn_no, sex, birth_date, phone)"),
-    catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="catalogue (code, price_cap, max_qty, sex, min_age, max_age)"),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="rules.yaml"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="write findings.parquet, findings.json, summary.json here"),
-    db: Optional[str] = typer.Option(None, "--db", help="also record the findings in this store"),
-    found_on: Optional[str] = typer.Option(None, "--found-on", help="date recorded with the findings (default today)"),
+    claims: Path = typer.Option(..., "--claims", help="结算表：CSV、Parquet 或 Parquet 目录"),
+    fees: Optional[Path] = typer.Option(None, "--fees", help="费用明细表（fee_detail.parquet）"),
+    persons: Optional[Path] = typer.Option(None, "--persons", help="参保人表（列：psn_no、sex、birth_date、phone）"),
+    catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="医保目录（列：code、price_cap、max_qty、sex、min_age、max_age）"),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="规则库 rules.yaml"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="输出目录：写入 findings.parquet、findings.json、summary.json"),
+    db: Optional[str] = typer.Option(None, "--db", help="同时把疑点记入该数据库"),
+    found_on: Optional[str] = typer.Option(None, "--found-on", help="疑点的记录日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
     """事后批量筛查：按规则库对结算表和费用明细表运行 DuckDB SQL，输出疑点。"""
     from tongchou.supervision.batch import Inputs, run_batch, write_outputs
@@ -137,9 +137,9 @@ def _show(case) -> None:
 
 
 @case_app.command("open")
-def case_open(finding: list[int] = typer.Option(..., "--finding", help="finding id (repeat)"),
-              subject_kind: str = typer.Option(..., "--subject-kind", help="institution, person or doctor"),
-              subject: Optional[str] = typer.Option(None, "--subject", help="subject code (default: the findings')"),
+def case_open(finding: list[int] = typer.Option(..., "--finding", help="疑点编号（可重复）"),
+              subject_kind: str = typer.Option(..., "--subject-kind", help="主体类型：institution（机构）、person（参保人）或 doctor（医师）"),
+              subject: Optional[str] = typer.Option(None, "--subject", help="主体编号（默认：取自疑点）"),
               on: Optional[str] = typer.Option(None, "--on"), actor: str = typer.Option("", "--actor"),
               db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """疑点立案。"""
@@ -188,7 +188,7 @@ def case_decide(case_no: str = typer.Argument(...),
                 fraud: bool = typer.Option(False, "--fraud", help="认定欺诈骗保"),
                 fine_multiple: Optional[str] = typer.Option(None, "--fine-multiple", help="罚款倍数（2–5）"),
                 suspend_benefits: bool = typer.Option(False, "--suspend-benefits", help="取消参保人当年待遇"),
-                agreement: Optional[str] = typer.Option(None, "--agreement", help="suspended 或 exited"),
+                agreement: Optional[str] = typer.Option(None, "--agreement", help="协议处理：suspended（暂停协议）或 exited（解除协议）"),
                 fund: Optional[str] = typer.Option(None, "--fund", help="结算不在库中时追回到的基金"),
                 text: str = typer.Option("", "--text"), on: Optional[str] = typer.Option(None, "--on"),
                 actor: str = typer.Option("", "--actor"), db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
@@ -205,7 +205,7 @@ def case_decide(case_no: str = typer.Argument(...),
 
 
 @case_app.command("receipt")
-def case_receipt(case_no: str = typer.Argument(...), kind: str = typer.Option(..., "--kind", help="recovery 或 fine"),
+def case_receipt(case_no: str = typer.Argument(...), kind: str = typer.Option(..., "--kind", help="款项类型：recovery（追回基金）或 fine（罚款）"),
                  amount: str = typer.Option(..., "--amount", help="金额（元）"), on: Optional[str] = typer.Option(None, "--on"),
                  actor: str = typer.Option("", "--actor"), db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """登记收到的退回基金或罚款（记账）。"""
@@ -256,7 +256,7 @@ def case_list(state: Optional[str] = typer.Option(None, "--state"), today: Optio
 
 @app.command("credit")
 def credit_command(year: int = typer.Option(..., "--year"), kind: Optional[str] = typer.Option(None, "--kind",
-                   help="institution, doctor or person"), scoring: Optional[Path] = typer.Option(None, "--scoring"),
+                   help="评价对象类型：institution（机构）、doctor（医师）或 person（参保人）"), scoring: Optional[Path] = typer.Option(None, "--scoring"),
                    as_json: bool = typer.Option(False, "--json"),
                    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """信用评价：记入新的疑点和处理决定的计分事件（只追加），按年度评分评级。"""
@@ -284,11 +284,11 @@ def credit_command(year: int = typer.Option(..., "--year"), kind: Optional[str] 
 
 
 @app.command("assess")
-def assess_command(values: Path = typer.Option(..., "--values", help="indicator values: YAML or CSV"),
+def assess_command(values: Path = typer.Option(..., "--values", help="考核指标值：YAML 或 CSV"),
                    year: int = typer.Option(..., "--year"), county: Optional[str] = typer.Option(None, "--county"),
-                   spec_path: Optional[Path] = typer.Option(None, "--spec", help="county-assessment.yaml"),
+                   spec_path: Optional[Path] = typer.Option(None, "--spec", help="考核方案 county-assessment.yaml"),
                    as_json: bool = typer.Option(False, "--json"),
-                   db: Optional[str] = typer.Option(None, "--db", help="fill indicators from this store where it can")) -> None:
+                   db: Optional[str] = typer.Option(None, "--db", help="能从该数据库取得的指标，从库中填入")) -> None:
     """区县考核记分卡（中文），并给出是否完成考核目标（风险调剂金条件）。"""
     from tongchou.supervision.assessment import load_spec, read_values, scorecard, store_values
 

@@ -26,7 +26,7 @@ app = typer.Typer(help="医保局控制台（网页）：启动服务、管理�
 users_app = typer.Typer(help="控制台用户", no_args_is_help=True, add_completion=False)
 app.add_typer(users_app, name="users")
 
-Db = Annotated[Optional[str], typer.Option("--db", help="database URL (default: env TONGCHOU_DB, else ./var/tongchou.db)")]
+Db = Annotated[Optional[str], typer.Option("--db", help="数据库地址（默认：环境变量 TONGCHOU_DB，否则 ./var/tongchou.db）")]
 PASSWORD_ENV = "TONGCHOU_CONSOLE_PASSWORD"
 
 
@@ -48,7 +48,7 @@ def _store(db: str | None):
 def serve(ctx: typer.Context, db: Db = None,
           host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port")] = 8080,
-          policy_dir: Annotated[Optional[Path], typer.Option("--policy-dir", help="default: the shipped policies")] = None,
+          policy_dir: Annotated[Optional[Path], typer.Option("--policy-dir", help="政策目录（默认：随系统发布的政策）")] = None,
           clearing_rules: Annotated[Optional[Path], typer.Option("--clearing-rules")] = None,
           review_above: Annotated[Optional[str], typer.Option(
               "--review-above", help="零星报销单张票据合计超过此金额（元）须双人复核，默认 10000")] = None) -> None:
